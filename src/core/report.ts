@@ -1,0 +1,83 @@
+// The report document of the CLI contract (`-o json`), shared by every command, the renderers and
+// the run store.
+
+export type Reason =
+  | 'no-active-task-instance'
+  | 'stale-try'
+  | 'execution-timeout-exceeded'
+  | 'stuck-terminating'
+
+export type Action = 'none' | 'deleted' | 'patched' | 'skipped' | 'failed'
+
+export type SkipReason =
+  | 'too-young'
+  | 'keep-annotation'
+  | 'missing-labels'
+  | 'may-be-reattached'
+  | 'unknown-dag-run'
+  | 'became-active'
+  | 'replaced'
+  | 'foreign-finalizer'
+  | 'finished'
+  | 'terminating'
+  | 'already-gone'
+  | 'changed-concurrently'
+  | 'max-deletes'
+  | 'interrupted'
+
+export interface TaskInstanceRef {
+  dagId: string
+  taskId: string
+  runId: string
+  mapIndex: number
+  tryNumber: number
+  state: string | null
+}
+
+export interface ReportItem {
+  kind: string // 'Pod', 'Job', ...
+  namespace: string
+  name: string
+  uid: string
+  phase?: string
+  ageSeconds: number
+  reason: Reason
+  detail: string
+  taskInstance: TaskInstanceRef | null
+  action: Action
+  skipReason?: SkipReason
+  error?: string
+}
+
+export type ReportKind = 'ZombieReport' | 'OverdueReport' | 'UnstickReport'
+
+export interface Summary {
+  scanned: number
+  found: number
+  acted: number
+  failed: number
+  skipped: number
+}
+
+export interface Report {
+  apiVersion: 'airflow-reap/v1'
+  kind: ReportKind
+  runId: number | null
+  context: string
+  generatedAt: string
+  dryRun: boolean
+  summary: Summary
+  items: ReportItem[]
+  /** Non-fatal notes for the user (store unavailable, unparsable DAG, ...). Not part of the contract's required fields. */
+  warnings?: string[]
+}
+
+export function summarize(scanned: number, items: ReportItem[]): Summary {
+  return {
+    scanned,
+    found: items.length,
+    acted: items.filter((i) => i.action === 'deleted' || i.action === 'patched').length,
+    failed: items.filter((i) => i.action === 'failed').length,
+    skipped: items.filter((i) => i.action === 'skipped').length,
+  }
+}
