@@ -1,0 +1,34 @@
+import {readFileSync} from 'node:fs'
+import {describe, expect, it} from 'vitest'
+import {makeSafeLabelValue, readPodTaskLabels} from '../../src/core/labels.js'
+import {sharedPath} from '../support/paths.js'
+
+interface Vector {
+  input: string
+  output: string
+  category: string
+}
+const vectors: Vector[] = JSON.parse(readFileSync(sharedPath('airflow/label-vectors.json'), 'utf8')).vectors
+
+describe('makeSafeLabelValue', () => {
+  it('has the shared vectors to check against', () => {
+    expect(vectors.length).toBeGreaterThanOrEqual(38)
+  })
+  it.each(vectors.map((v) => [v.category, v.input, v.output]))('%s: %j → %j', (_category, input, output) => {
+    expect(makeSafeLabelValue(input)).toBe(output)
+  })
+})
+
+describe('readPodTaskLabels', () => {
+  const base = {dag_id: 'd', task_id: 't', run_id: 'r', try_number: '2', kubernetes_pod_operator: 'True'}
+  it.each([
+    ['unmapped task', base, {ok: true, labels: {dagId: 'd', taskId: 't', runId: 'r', mapIndex: -1, tryNumber: 2}}],
+    ['mapped task', {...base, map_index: '7'}, {ok: true, labels: {dagId: 'd', taskId: 't', runId: 'r', mapIndex: 7, tryNumber: 2}}],
+    ['no run_id', {...base, run_id: ''}, {ok: false, problem: 'missing label run_id'}],
+    ['no dag_id nor try', {task_id: 't', run_id: 'r'}, {ok: false, problem: 'missing label dag_id, try_number'}],
+    ['bad try', {...base, try_number: 'x'}, {ok: false, problem: 'label try_number="x" is not a number'}],
+    ['bad map index', {...base, map_index: '-1'}, {ok: false, problem: 'label map_index="-1" is not a number'}],
+  ])('%s', (_name, labels, expected) => {
+    expect(readPodTaskLabels(labels as Record<string, string>)).toEqual(expected)
+  })
+})

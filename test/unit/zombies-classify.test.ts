@@ -1,0 +1,122 @@
+import {describe, expect, it} from 'vitest'
+import {makeSafeLabelValue} from '../../src/core/labels.js'
+import {buildAirflowIndex, judgeZombie, matchPod, needsPodNameXCom} from '../../src/core/zombies.js'
+import type {DagRunRow, ObjectMeta, TaskInstanceRow} from '../../src/core/types.js'
+import {taskKeyString} from '../../src/core/types.js'
+
+const NOW = new Date('2026-11-23T10:00:00Z')
+const HOUR_AGO = new Date('2026-11-23T09:00:00Z')
+const RUN_ID = 'manual__2026-01-01T00:00:00+00:00'
+
+function pod(overrides: Partial<ObjectMeta> & {labels?: Record<string, string>} = {}): ObjectMeta {
+  return {
+    kind: 'Pod',
+    namespace: 'airflow',
+    name: 'kpo-task-abc',
+    uid: 'uid-1',
+    resourceVersion: '1',
+    annotations: {},
+    creationTimestamp: HOUR_AGO,
+    finalizers: [],
+    ownerReferences: [],
+    ...overrides,
+    labels: {
+      kubernetes_pod_operator: 'True',
+      dag_id: 'etl',
+      task_id: 'extract',
+      run_id: makeSafeLabelValue(RUN_ID),
+      try_number: '1',
+      ...overrides.labels,
+    },
+  }
+}
+
+function ti(overrides: Partial<TaskInstanceRow> = {}): TaskInstanceRow {
+  return {
+    dagId: 'etl',
+    taskId: 'extract',
+    runId: RUN_ID,
+    mapIndex: -1,
+    state: 'running',
+    tryNumber: 1,
+    startDate: new Date('2026-11-23T09:30:00Z'),
+    operator: 'KubernetesPodOperator',
+    ...overrides,
+  }
+}
+
+const RUN: DagRunRow = {dagId: 'etl', runId: RUN_ID, state: 'running', endDate: null}
+
+interface Case {
+  name: string
+  pod?: ObjectMeta
+  tis?: TaskInstanceRow[]
+  runs?: DagRunRow[]
+  xcom?: string | null
+  includeUnknown?: boolean
+  expect: {finding: false} | {reason: string; skipReason?: string}
+}
+
+const cases: Case[] = [
+  {name: 'healthy running pod of the current try', tis: [ti()], expect: {finding: false}},
+  {name: 'deferred task instance keeps its pod', tis: [ti({state: 'deferred'})], expect: {finding: false}},
+  {name: 'queued task instance (reattach pending) keeps its pod', tis: [ti({state: 'queued'})], expect: {finding: false}},
+  {name: 'task instance with state none keeps its pod', tis: [ti({state: null})], expect: {finding: false}},
+  {name: 'custom operator class is matched like any other', tis: [ti({operator: 'MyCompanyPodOperator'})], expect: {finding: false}},
+  {name: 'pod try newer than the DB (lag) is never stale', pod: pod({labels: {try_number: '3'}}), tis: [ti({tryNumber: 2})], expect: {finding: false}},
+  {name: 'finished task instance: zombie', tis: [], expect: {reason: 'no-active-task-instance'}},
+  {name: 'other task of the run is active, not this one', tis: [ti({taskId: 'load'})], expect: {reason: 'no-active-task-instance'}},
+  {name: 'other map index is active, not this one', pod: pod({labels: {map_index: '1'}}), tis: [ti({mapIndex: 0})], expect: {reason: 'no-active-task-instance'}},
+  {name: 'mapped index matches', pod: pod({labels: {map_index: '1'}}), tis: [ti({mapIndex: 1})], expect: {finding: false}},
+  {name: 'unmapped pod does not match map index 0', tis: [ti({mapIndex: 0})], expect: {reason: 'no-active-task-instance'}},
+  {name: 'unknown dag run is skipped', runs: [], tis: [], expect: {reason: 'no-active-task-instance', skipReason: 'unknown-dag-run'}},
+  {name: 'unknown dag run with --include-unknown', runs: [], tis: [], includeUnknown: true, expect: {reason: 'no-active-task-instance'}},
+  {name: 'missing labels are skipped', pod: pod({labels: {run_id: ''}}), tis: [], expect: {reason: 'no-active-task-instance', skipReason: 'missing-labels'}},
+  {name: 'old try, current try running with another pod: zombie', tis: [ti({tryNumber: 2})], xcom: 'kpo-task-new', expect: {reason: 'stale-try'}},
+  {name: 'old try, current try deferred with another pod: zombie', tis: [ti({tryNumber: 2, state: 'deferred'})], xcom: 'kpo-task-new', expect: {reason: 'stale-try'}},
+  {name: 'old try re-attached by the current try', tis: [ti({tryNumber: 2})], xcom: 'kpo-task-abc', expect: {reason: 'stale-try', skipReason: 'may-be-reattached'}},
+  {name: 'old try, no pod_name XCom yet', tis: [ti({tryNumber: 2})], expect: {reason: 'stale-try', skipReason: 'may-be-reattached'}},
+  {name: 'old try, XCom not a plain name (custom backend)', tis: [ti({tryNumber: 2})], xcom: null, expect: {reason: 'stale-try', skipReason: 'may-be-reattached'}},
+  {name: 'old try, current try only queued (may re-attach)', tis: [ti({tryNumber: 2, state: 'queued'})], xcom: 'kpo-task-new', expect: {reason: 'stale-try', skipReason: 'may-be-reattached'}},
+  {name: 'old try, up_for_retry', tis: [ti({tryNumber: 2, state: 'up_for_retry'})], xcom: 'kpo-task-new', expect: {reason: 'stale-try', skipReason: 'may-be-reattached'}},
+  {
+    name: 'old try label but pod created after the current try started',
+    pod: pod({creationTimestamp: new Date('2026-11-23T09:45:00Z')}),
+    tis: [ti({tryNumber: 2})],
+    xcom: 'kpo-task-new',
+    expect: {reason: 'stale-try', skipReason: 'may-be-reattached'},
+  },
+  {name: 'keep annotation protects a zombie', pod: pod({annotations: {'airflow-reap/keep': 'true'}}), tis: [], expect: {reason: 'no-active-task-instance', skipReason: 'keep-annotation'}},
+  {name: 'young zombie is skipped', pod: pod({creationTimestamp: new Date('2026-11-23T09:58:00Z')}), tis: [], expect: {reason: 'no-active-task-instance', skipReason: 'too-young'}},
+  {name: 'terminating zombie is skipped', pod: pod({deletionTimestamp: NOW}), tis: [], expect: {reason: 'no-active-task-instance', skipReason: 'terminating'}},
+]
+
+describe('judgeZombie', () => {
+  it.each(cases.map((c) => [c.name, c]))('%s', (_name, c) => {
+    const index = buildAirflowIndex(c.runs ?? [RUN], c.tis ?? [])
+    const match = matchPod(c.pod ?? pod(), index)
+    const xcoms = new Map<string, string | null>()
+    if (c.xcom !== undefined) for (const t of needsPodNameXCom(match)) xcoms.set(taskKeyString(t), c.xcom)
+    const verdict = judgeZombie(match, xcoms, {now: NOW, minAgeSeconds: 300, includeUnknown: c.includeUnknown ?? false})
+    if ('finding' in c.expect) {
+      expect(verdict).toEqual({finding: false})
+    } else {
+      expect(verdict).toMatchObject({finding: true, reason: c.expect.reason})
+      expect(verdict.finding && verdict.skipReason).toBe(c.expect.skipReason ?? undefined)
+    }
+  })
+
+  it('matches a dag_id longer than 63 characters through its hashed label', () => {
+    const longDag = 'analytics_'.repeat(8)
+    const index = buildAirflowIndex([{...RUN, dagId: longDag}], [ti({dagId: longDag})])
+    const match = matchPod(pod({labels: {dag_id: makeSafeLabelValue(longDag)}}), index)
+    expect(match.activeTis).toHaveLength(1)
+    expect(judgeZombie(match, new Map(), {now: NOW, minAgeSeconds: 300, includeUnknown: false})).toEqual({finding: false})
+  })
+
+  it('asks for the pod_name XCom only for stale tries of running/deferred task instances', () => {
+    const index = buildAirflowIndex([RUN], [ti({tryNumber: 2})])
+    expect(needsPodNameXCom(matchPod(pod(), index))).toHaveLength(1)
+    expect(needsPodNameXCom(matchPod(pod({labels: {try_number: '2'}}), index))).toHaveLength(0)
+  })
+})
