@@ -1,0 +1,77 @@
+// The frame every command run goes through: record the start, do the work, build the contract's
+// report, record the end (ok / failed / interrupted). A run that fails part-way still records what
+// it did before failing.
+import {EXIT_FOUND, EXIT_OK, InterruptedError, ReapError} from '../errors.js'
+import type {Report, ReportItem, ReportKind} from '../core/report.js'
+import {summarize} from '../core/report.js'
+import type {Progress} from './progress.js'
+import type {RunMeta, RunRecorder} from './recorder.js'
+
+/** What the work fills in while it runs. */
+export interface ReportDraft {
+  scanned: number
+  items: ReportItem[]
+  dryRun: boolean
+  warnings: string[]
+  /** A sanity stop refused to act: the report is still printed, then the command fails. */
+  stopped?: string
+}
+
+export interface RunFrame {
+  kind: ReportKind
+  recorder: RunRecorder
+  progress: Progress
+  meta: RunMeta
+  signal: AbortSignal
+  work: (draft: ReportDraft) => Promise<void>
+}
+
+export type FinishedReport = Report & {stopped?: string; interrupted?: boolean}
+
+export async function runReport(frame: RunFrame): Promise<FinishedReport> {
+  const {recorder, meta} = frame
+  recorder.start(meta)
+  const draft: ReportDraft = {scanned: 0, items: [], dryRun: meta.dryRun, warnings: []}
+  try {
+    await frame.work(draft)
+  } catch (error) {
+    const interrupted = frame.signal.aborted
+    recorder.finish(toReport(frame, draft), interrupted ? 'interrupted' : 'failed', errorText(error))
+    throw interrupted ? new InterruptedError('interrupted: the run was stopped; what was done so far is recorded') : error
+  }
+  const interrupted = frame.signal.aborted
+  recorder.finish(toReport(frame, draft), interrupted ? 'interrupted' : draft.stopped ? 'failed' : 'ok', interrupted ? 'interrupted' : draft.stopped)
+  // Built after recording, so a store failure while recording shows up among the warnings.
+  return {...toReport(frame, draft), stopped: draft.stopped, interrupted}
+}
+
+function toReport(frame: RunFrame, draft: ReportDraft): Report {
+  return {
+    apiVersion: 'airflow-reap/v1',
+    kind: frame.kind,
+    runId: frame.recorder.id,
+    context: frame.meta.context,
+    generatedAt: new Date().toISOString(),
+    dryRun: draft.dryRun,
+    summary: summarize(draft.scanned, draft.items),
+    items: draft.items,
+    warnings: [...draft.warnings, ...frame.recorder.warnings],
+  }
+}
+
+function errorText(error: unknown): string {
+  if (error instanceof ReapError || error instanceof Error) return error.message
+  return String(error)
+}
+
+/** Skips that are not verdicts about this Airflow's pods do not make a monitoring check fail. */
+const NOT_OURS = new Set(['unknown-dag-run', 'missing-labels'])
+
+/** Exit code of a finished run: 3 with --exit-code when something was found and left in place. */
+export function exitCodeFor(report: Report, exitCodeFlag: boolean): number {
+  if (!exitCodeFlag) return EXIT_OK
+  const leftInPlace = report.items.some(
+    (item) => item.action !== 'deleted' && item.action !== 'patched' && !NOT_OURS.has(item.skipReason ?? ''),
+  )
+  return leftInPlace ? EXIT_FOUND : EXIT_OK
+}

@@ -1,0 +1,43 @@
+// Opening the adapters a command needs, from its typed options. Each opener fails with a typed error
+// that says what is wrong in one line; nothing is opened that the command does not use.
+import {openAirflowDb} from '../airflow/open.js'
+import {resolveDbUrl} from '../airflow/resolve.js'
+import type {AirflowDb} from '../airflow/types.js'
+import {KubeClient} from '../kube/client.js'
+import {type KubeTarget, loadKubeTarget} from '../kube/config.js'
+
+export interface KubeOptions {
+  kubeconfig?: string
+  context?: string
+  namespace?: string
+  allNamespaces: boolean
+  requestTimeoutSeconds?: number
+}
+
+export interface KubeSession {
+  target: KubeTarget
+  client: KubeClient
+  /** undefined: all namespaces. */
+  namespace: string | undefined
+}
+
+export function openKube(options: KubeOptions): KubeSession {
+  const target = loadKubeTarget({
+    kubeconfig: options.kubeconfig,
+    context: options.context,
+    namespace: options.namespace,
+    requestTimeoutMs: options.requestTimeoutSeconds === undefined ? undefined : options.requestTimeoutSeconds * 1000,
+  })
+  const client = new KubeClient(target)
+  return {target, client, namespace: options.allNamespaces ? undefined : target.namespace}
+}
+
+export async function openDb(flag: string | undefined): Promise<AirflowDb> {
+  const {url} = await resolveDbUrl({flag})
+  return openAirflowDb(url)
+}
+
+/** The namespace scope as recorded and shown: a name, or * for all namespaces. */
+export function scopeName(session: KubeSession): string {
+  return session.namespace ?? '*'
+}

@@ -1,0 +1,12 @@
+// The run store's public face, for the command layer.
+export {resolveStorePath, STORE_DIR_NAME, STORE_FILE_NAME} from './location.js'
+export type {StoreLocationInput} from './location.js'
+export {openRunStore, RunStore, DEFAULT_LIST_LIMIT} from './run-store.js'
+export type {OpenRunStoreOptions} from './run-store.js'
+export {StoreUnavailableError, StoreTooNewError} from './errors.js'
+export {redactArgv, redactText} from './redact.js'
+export {runListDocument, runDocument, API_VERSION} from './documents.js'
+export type {RunListDocument, RunListEntry, RunDocument} from './documents.js'
+export {SCHEMA_VERSION} from './migrations.js'
+export {ALL_NAMESPACES} from './types.js'
+export type * from './types.js'

@@ -1,0 +1,324 @@
+// The local run store: every run of a command, its findings and what was done about them, so "what
+// did we delete, when, and why" has an answer. Every failure is a StoreUnavailableError, which the
+// command layer turns into one warning: recording must never stop a reap.
+import type Database from 'better-sqlite3'
+import type {ReportItem, Summary, TaskInstanceRef} from '../core/report.js'
+import {StoreUnavailableError} from './errors.js'
+import {migrate} from './migrations.js'
+import {DEFAULT_BUSY_TIMEOUT_MS, openDatabase, toStoreError} from './open.js'
+import {redactArgv, redactText} from './redact.js'
+import type {
+  DryRunMode,
+  FinishRunInput,
+  RecordableItem,
+  RunCommand,
+  RunOutcome,
+  RunRecord,
+  RunSummary,
+  StartRunInput,
+  StoredItem,
+  StoredRun,
+} from './types.js'
+
+export interface OpenRunStoreOptions {
+  busyTimeoutMs?: number
+  /** The clock for default timestamps (tests pin it). */
+  now?: () => Date
+}
+
+export const DEFAULT_LIST_LIMIT = 20
+
+/** Open (creating and migrating if needed) the store at `storePath`. Throws StoreUnavailableError. */
+export function openRunStore(storePath: string, options: OpenRunStoreOptions = {}): RunStore {
+  const db = openDatabase(storePath, options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS)
+  try {
+    migrate(db)
+    return new RunStore(db, storePath, options.now ?? (() => new Date()))
+  } catch (err) {
+    db.close()
+    throw toStoreError(err, storePath)
+  }
+}
+
+// Actions that touched (or tried to touch) the cluster, and so have a time worth recording.
+const ATTEMPTED_ACTIONS: ReadonlySet<string> = new Set(['deleted', 'patched', 'failed'])
+
+export class RunStore {
+  private readonly statements: ReturnType<typeof prepareStatements>
+
+  constructor(
+    private readonly db: Database.Database,
+    readonly path: string,
+    private readonly now: () => Date,
+  ) {
+    this.statements = prepareStatements(db)
+  }
+
+  /** Record that a run has started; its outcome is `running` until finishRun. Returns the run id. */
+  startRun(input: StartRunInput): number {
+    return this.guard(() => {
+      const result = this.statements.insertRun.run({
+        started_at: iso(input.startedAt ?? this.now()),
+        command: input.command,
+        argv: JSON.stringify(redactArgv(input.argv)),
+        context: redactText(input.context),
+        server: redactText(input.server),
+        namespace: input.namespace,
+        dry_run: input.dryRun ? 1 : 0,
+        dry_run_mode: input.dryRun ? (input.dryRunMode ?? 'client') : null,
+      })
+      return Number(result.lastInsertRowid)
+    })
+  }
+
+  /**
+   * Record findings of a run, in one transaction. Can be called as the run goes: an object recorded
+   * again (found, then deleted) updates its row and keeps its place.
+   */
+  recordItems(runId: number, items: readonly RecordableItem[]): void {
+    this.guard(() =>
+      this.db
+        .transaction(() => {
+          this.requireRun(runId)
+          const recordedAt = iso(this.now())
+          for (const item of items) this.statements.upsertItem.run(itemRow(runId, item, recordedAt))
+        })
+        .immediate(),
+    )
+  }
+
+  /**
+   * Record how a run ended. Returns false, changing nothing, when the run was already finished: the
+   * first ending wins, so a late `ok` cannot overwrite the `interrupted` a signal handler wrote.
+   */
+  finishRun(runId: number, result: FinishRunInput): boolean {
+    return this.guard(() =>
+      this.db
+        .transaction(() => {
+          this.requireRun(runId)
+          const {changes} = this.statements.finishRun.run({
+            id: runId,
+            finished_at: iso(result.finishedAt ?? this.now()),
+            outcome: result.outcome,
+            error: optionalText(result.error),
+            scanned: result.summary.scanned,
+            found: result.summary.found,
+            acted: result.summary.acted,
+            failed: result.summary.failed,
+            skipped: result.summary.skipped,
+          })
+          return changes > 0
+        })
+        .immediate(),
+    )
+  }
+
+  /** The most recent runs, newest first. */
+  listRuns(options: {limit?: number} = {}): RunSummary[] {
+    const limit = options.limit ?? DEFAULT_LIST_LIMIT
+    if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive integer, got ${limit}`)
+    return this.guard(() => (this.statements.listRuns.all(limit) as RunRow[]).map(toRunSummary))
+  }
+
+  /** One run with every finding, in the order they were first recorded; undefined if there is no such run. */
+  getRun(runId: number): StoredRun | undefined {
+    return this.guard(() =>
+      // One read transaction, so the run and its items come from the same snapshot.
+      this.db.transaction(() => {
+        const row = this.statements.getRun.get(runId) as RunRow | undefined
+        if (!row) return undefined
+        const items = (this.statements.getItems.all(runId) as ItemRow[]).map(toStoredItem)
+        return {run: toRunRecord(row), items}
+      })(),
+    )
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close()
+  }
+
+  private requireRun(runId: number): void {
+    if (!this.statements.runExists.get(runId))
+      throw new StoreUnavailableError(this.path, `has no run ${runId}`, 'was it replaced during the run? pass --no-cache to run without recording')
+  }
+
+  private guard<T>(work: () => T): T {
+    try {
+      return work()
+    } catch (err) {
+      throw toStoreError(err, this.path)
+    }
+  }
+}
+
+function prepareStatements(db: Database.Database) {
+  return {
+    insertRun: db.prepare(`
+      INSERT INTO runs (started_at, command, argv, context, server, namespace, dry_run, dry_run_mode, outcome)
+      VALUES (@started_at, @command, @argv, @context, @server, @namespace, @dry_run, @dry_run_mode, 'running')`),
+    runExists: db.prepare('SELECT 1 FROM runs WHERE id = ?'),
+    // Re-recording the same action keeps its first time: the moment it happened, not the moment a
+    // final full report was written.
+    upsertItem: db.prepare(`
+      INSERT INTO run_items (run_id, kind, namespace, name, uid, phase, age_seconds, reason, detail,
+                             dag_id, task_id, ti_run_id, map_index, try_number, ti_state,
+                             action, skip_reason, error, acted_at)
+      VALUES (@run_id, @kind, @namespace, @name, @uid, @phase, @age_seconds, @reason, @detail,
+              @dag_id, @task_id, @ti_run_id, @map_index, @try_number, @ti_state,
+              @action, @skip_reason, @error, @acted_at)
+      ON CONFLICT (run_id, kind, namespace, name, uid) DO UPDATE SET
+        phase = excluded.phase, age_seconds = excluded.age_seconds, reason = excluded.reason,
+        detail = excluded.detail, dag_id = excluded.dag_id, task_id = excluded.task_id,
+        ti_run_id = excluded.ti_run_id, map_index = excluded.map_index, try_number = excluded.try_number,
+        ti_state = excluded.ti_state, skip_reason = excluded.skip_reason, error = excluded.error,
+        acted_at = CASE WHEN excluded.action = run_items.action AND run_items.acted_at IS NOT NULL
+                        THEN run_items.acted_at ELSE excluded.acted_at END,
+        action = excluded.action`),
+    finishRun: db.prepare(`
+      UPDATE runs SET finished_at = @finished_at, outcome = @outcome, error = @error,
+                      scanned = @scanned, found = @found, acted = @acted, failed = @failed, skipped = @skipped
+      WHERE id = @id AND outcome = 'running'`),
+    listRuns: db.prepare('SELECT * FROM runs ORDER BY id DESC LIMIT ?'),
+    getRun: db.prepare('SELECT * FROM runs WHERE id = ?'),
+    getItems: db.prepare('SELECT * FROM run_items WHERE run_id = ? ORDER BY id'),
+  }
+}
+
+interface RunRow {
+  id: number
+  started_at: string
+  finished_at: string | null
+  command: string
+  argv: string
+  context: string
+  server: string
+  namespace: string
+  dry_run: number
+  dry_run_mode: string | null
+  outcome: string
+  error: string | null
+  scanned: number | null
+  found: number | null
+  acted: number | null
+  failed: number | null
+  skipped: number | null
+}
+
+interface ItemRow {
+  kind: string
+  namespace: string
+  name: string
+  uid: string
+  phase: string | null
+  age_seconds: number
+  reason: string
+  detail: string
+  dag_id: string | null
+  task_id: string | null
+  ti_run_id: string | null
+  map_index: number | null
+  try_number: number | null
+  ti_state: string | null
+  action: string
+  skip_reason: string | null
+  error: string | null
+  acted_at: string | null
+}
+
+// Every free-text field (detail, error; argv, context, server and the run's error above) goes through
+// redaction here, whatever the caller did: a caller that forgets must still not leak a password into
+// the file. Identifiers (names, uids, dag/task/run ids) are stored exactly, or they would not match.
+function itemRow(runId: number, item: RecordableItem, recordedAt: string): Record<string, unknown> {
+  const ti = item.taskInstance
+  return {
+    run_id: runId,
+    kind: item.kind,
+    namespace: item.namespace,
+    name: item.name,
+    uid: item.uid,
+    phase: item.phase ?? null,
+    age_seconds: item.ageSeconds,
+    reason: item.reason,
+    detail: redactText(item.detail),
+    dag_id: ti?.dagId ?? null,
+    task_id: ti?.taskId ?? null,
+    ti_run_id: ti?.runId ?? null,
+    map_index: ti?.mapIndex ?? null,
+    try_number: ti?.tryNumber ?? null,
+    ti_state: ti?.state ?? null,
+    action: item.action,
+    skip_reason: item.skipReason ?? null,
+    error: optionalText(item.error),
+    acted_at: actedAt(item, recordedAt),
+  }
+}
+
+function actedAt(item: RecordableItem, recordedAt: string): string | null {
+  if (item.actedAt !== undefined) return iso(item.actedAt)
+  return ATTEMPTED_ACTIONS.has(item.action) ? recordedAt : null
+}
+
+function toRunSummary(row: RunRow): RunSummary {
+  return {
+    runId: row.id,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    command: row.command as RunCommand,
+    context: row.context,
+    server: row.server,
+    namespace: row.namespace,
+    dryRun: row.dry_run === 1,
+    outcome: row.outcome as RunOutcome,
+    summary: summaryOf(row),
+    ...(row.error !== null && {error: row.error}),
+  }
+}
+
+function toRunRecord(row: RunRow): RunRecord {
+  return {...toRunSummary(row), argv: JSON.parse(row.argv) as string[], dryRunMode: row.dry_run_mode as DryRunMode | null}
+}
+
+function summaryOf(row: RunRow): Summary | null {
+  const {scanned, found, acted, failed, skipped} = row
+  if (scanned === null || found === null || acted === null || failed === null || skipped === null) return null
+  return {scanned, found, acted, failed, skipped}
+}
+
+// Built field by field in the report's order, so the JSON of `history show` reads like `-o json`.
+function toStoredItem(row: ItemRow): StoredItem {
+  return {
+    kind: row.kind,
+    namespace: row.namespace,
+    name: row.name,
+    uid: row.uid,
+    ...(row.phase !== null && {phase: row.phase}),
+    ageSeconds: row.age_seconds,
+    reason: row.reason as ReportItem['reason'],
+    detail: row.detail,
+    taskInstance: taskInstanceOf(row),
+    action: row.action as ReportItem['action'],
+    ...(row.skip_reason !== null && {skipReason: row.skip_reason as ReportItem['skipReason']}),
+    ...(row.error !== null && {error: row.error}),
+    actedAt: row.acted_at,
+  }
+}
+
+function taskInstanceOf(row: ItemRow): TaskInstanceRef | null {
+  if (row.dag_id === null || row.task_id === null || row.ti_run_id === null) return null
+  return {
+    dagId: row.dag_id,
+    taskId: row.task_id,
+    runId: row.ti_run_id,
+    mapIndex: row.map_index ?? -1,
+    tryNumber: row.try_number ?? 0,
+    state: row.ti_state,
+  }
+}
+
+function optionalText(text: string | undefined): string | null {
+  return text === undefined ? null : redactText(text)
+}
+
+function iso(time: Date | string): string {
+  return (typeof time === 'string' ? new Date(time) : time).toISOString()
+}

@@ -1,0 +1,114 @@
+import {randomBytes} from 'node:crypto'
+import {chmodSync, mkdirSync, readFileSync, symlinkSync, writeFileSync} from 'node:fs'
+import path from 'node:path'
+import {afterEach, beforeEach, describe, expect, it} from 'vitest'
+import {ReapError} from '../../src/errors.js'
+import {StoreUnavailableError} from '../../src/store/errors.js'
+import {openRunStore} from '../../src/store/run-store.js'
+import {makeTempDir} from '../support/store/helpers.js'
+
+let dir: string
+let cleanup: () => void
+beforeEach(() => ({dir, cleanup} = makeTempDir()))
+afterEach(() => cleanup())
+
+// Root ignores file modes, so a chmod 000 store is readable to root: that case only means something
+// for an ordinary user. The other cases below are unusable for root too.
+const runningAsRoot = process.getuid?.() === 0
+
+function openError(file: string): StoreUnavailableError {
+  try {
+    openRunStore(file).close()
+  } catch (err) {
+    expect(err).toBeInstanceOf(StoreUnavailableError)
+    expect(err).toBeInstanceOf(ReapError)
+    return err as StoreUnavailableError
+  }
+  throw new Error(`opening ${file} succeeded`)
+}
+
+function expectOneLine(err: Error): void {
+  expect(err.message).not.toContain('\n')
+}
+
+describe('an unusable store is a StoreUnavailableError that says what to do', () => {
+  it('garbage bytes: not a SQLite database, move it aside', () => {
+    const file = path.join(dir, 'runs.sqlite')
+    const garbage = randomBytes(8192)
+    writeFileSync(file, garbage)
+    const err = openError(file)
+    expect(err.message).toContain(`run store ${file} is not a SQLite database, or is corrupt`)
+    expect(err.message).toContain(`move it aside: mv ${file} ${file}.broken`)
+    expect(err.storePath).toBe(file)
+    expectOneLine(err)
+    expect(readFileSync(file).equals(garbage)).toBe(true) // we never write over what we cannot read
+  })
+
+  it('a few bytes of text: same', () => {
+    const file = path.join(dir, 'runs.sqlite')
+    writeFileSync(file, 'not a database\n')
+    expect(openError(file).message).toMatch(/is not a SQLite database.*mv /)
+  })
+
+  it('a directory in place of the file: move it aside', () => {
+    const file = path.join(dir, 'runs.sqlite')
+    mkdirSync(file)
+    const err = openError(file)
+    expect(err.message).toBe(`run store ${file} is a directory, not a SQLite file; move it aside: mv ${file} ${file}.broken`)
+  })
+
+  it.skipIf(runningAsRoot)('permission denied (chmod 000): fix the permissions or move it aside', () => {
+    const file = path.join(dir, 'runs.sqlite')
+    openRunStore(file).close()
+    chmodSync(file, 0o000)
+    expect(openError(file).message).toBe(
+      `run store ${file} cannot be opened: permission denied on ${file}; make ${file} readable and writable by you, or move it aside: mv ${file} ${file}.broken`,
+    )
+  })
+
+  it.skipIf(runningAsRoot)('a directory we cannot write to (SQLite creates -wal and -shm there): names the directory', () => {
+    const storeDir = path.join(dir, 'locked')
+    const file = path.join(storeDir, 'runs.sqlite')
+    openRunStore(file).close()
+    chmodSync(storeDir, 0o500)
+    try {
+      expect(openError(file).message).toBe(`run store ${file} cannot be opened: permission denied on ${storeDir}; make ${storeDir} writable by you, or pass --cache PATH`)
+      expect(openError(path.join(storeDir, 'sub', 'runs.sqlite')).message).toContain(`permission denied on ${storeDir};`)
+    } finally {
+      chmodSync(storeDir, 0o700) // so that cleanup can remove it
+    }
+  })
+
+  it('a file where its directory should be (unusable even for root): move that file aside', () => {
+    const blocker = path.join(dir, 'cache')
+    writeFileSync(blocker, 'I am a file')
+    const file = path.join(blocker, 'airflow-reap', 'runs.sqlite')
+    const err = openError(file)
+    expect(err.message).toBe(
+      `run store ${file} cannot be created: ${blocker} is not a directory; move it aside: mv ${blocker} ${blocker}.broken, or pass --cache PATH`,
+    )
+  })
+
+  it('the directory itself is a file: same', () => {
+    const blocker = path.join(dir, 'airflow-reap')
+    writeFileSync(blocker, '')
+    const err = openError(path.join(blocker, 'runs.sqlite'))
+    expect(err.message).toContain(`${blocker} is not a directory; move it aside: mv ${blocker} ${blocker}.broken`)
+  })
+
+  it('a symbolic link loop (unreadable even for root): move it aside', () => {
+    const file = path.join(dir, 'runs.sqlite')
+    symlinkSync(file, file)
+    const err = openError(file)
+    expect(err.message).toContain('symbolic link')
+    expect(err.message).toContain(`mv ${file} ${file}.broken`)
+  })
+
+  it('quotes a path with spaces in the hint, so it can be pasted into a shell', () => {
+    const spaced = path.join(dir, "my cache's dir")
+    mkdirSync(spaced)
+    const file = path.join(spaced, 'runs.sqlite')
+    writeFileSync(file, 'garbage')
+    expect(openError(file).message).toContain(`mv '${dir}/my cache'\\''s dir/runs.sqlite' '${dir}/my cache'\\''s dir/runs.sqlite.broken'`)
+  })
+})
