@@ -1,0 +1,236 @@
+// The one HTTP client of the Kubernetes API: node:https with client-node applying the kubeconfig's TLS
+// settings and credentials (tokens, client certificates, exec plugins), a keep-alive agent, a
+// per-request timeout, bounded retries, and failures turned into typed errors.
+
+import type {IncomingHttpHeaders} from 'node:http'
+import https from 'node:https'
+import {setTimeout as sleep} from 'node:timers/promises'
+import {ConfigError, InterruptedError, ReapError} from '../errors.js'
+import type {KubeTarget} from './config.js'
+import {errorForNetwork, errorForResponse, oneLine} from './status.js'
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
+
+export interface KubeRequest {
+  method: HttpMethod
+  /** From the API root, e.g. `/api/v1/namespaces/airflow/pods`; the server URL may add a prefix. */
+  path: string
+  query?: Record<string, string | number | boolean | undefined>
+  /** Sent as JSON unless a string. */
+  body?: unknown
+  contentType?: string
+  accept?: string
+  signal?: AbortSignal
+  /** Non-2xx statuses the caller handles itself (404, 409, 410, 422...): returned, not thrown. */
+  allowStatus?: readonly number[]
+}
+
+export interface KubeResponse<T = unknown> {
+  status: number
+  /** Parsed JSON, or the text of a non-JSON answer. */
+  body: T
+  headers: IncomingHttpHeaders
+  /**
+   * An earlier attempt of this (write) request failed in a way that may hide a success: a 5xx or a
+   * reset connection. A retried DELETE answered 404, for one, most likely deleted it itself.
+   */
+  earlierAttemptMayHaveApplied: boolean
+}
+
+export interface RetryPolicy {
+  /** Attempts in all, the first included. */
+  maxAttempts: number
+  baseDelayMs: number
+  maxDelayMs: number
+  /** A longer Retry-After is cut to this. */
+  maxRetryAfterSeconds: number
+}
+
+export interface KubeClientOptions {
+  retry?: Partial<RetryPolicy>
+  userAgent?: string
+}
+
+interface RawResponse {
+  status: number
+  headers: IncomingHttpHeaders
+  body: unknown
+}
+
+type Attempt = {response: RawResponse} | {networkError: unknown}
+
+const DEFAULT_RETRY: RetryPolicy = {maxAttempts: 5, baseDelayMs: 250, maxDelayMs: 8_000, maxRetryAfterSeconds: 30}
+const RETRIED_STATUSES = new Set([429, 500, 502, 503, 504])
+// Connection failures after which the same request may well succeed (a keep-alive socket the server
+// closed, a proxy hiccup). Refused connections, DNS and TLS failures are not retried: they persist.
+const RETRIED_NETWORK_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'EAI_AGAIN'])
+
+class RequestTimeout extends Error {}
+
+export class KubeClient {
+  readonly server: string
+  private readonly retry: RetryPolicy
+  private readonly userAgent: string
+  private readonly agent = new https.Agent({keepAlive: true, maxSockets: 32})
+
+  constructor(
+    readonly target: KubeTarget,
+    options: KubeClientOptions = {},
+  ) {
+    this.server = target.server.replace(/\/+$/, '')
+    this.retry = {...DEFAULT_RETRY, ...options.retry}
+    this.userAgent = options.userAgent ?? 'airflow-reap'
+  }
+
+  /** Sends the request, retrying 429, 5xx and reset connections; non-2xx answers not in allowStatus throw. */
+  async request<T = unknown>(request: KubeRequest): Promise<KubeResponse<T>> {
+    let mayHaveApplied = false
+    for (let attempt = 1; ; attempt++) {
+      const result = await this.attempt(request)
+      const delayMs = this.retryDelay(result, attempt)
+      if (delayMs === undefined) return this.finish<T>(request, result, mayHaveApplied)
+      mayHaveApplied ||= request.method !== 'GET' && !('response' in result && result.response.status === 429)
+      await this.pause(delayMs, request.signal)
+    }
+  }
+
+  /** Closes idle keep-alive connections. */
+  close(): void {
+    this.agent.destroy()
+  }
+
+  private async attempt(request: KubeRequest): Promise<Attempt> {
+    throwIfAborted(request.signal)
+    try {
+      return {response: await this.send(request)}
+    } catch (error) {
+      if (error instanceof ReapError) throw error
+      return {networkError: error}
+    }
+  }
+
+  /** Milliseconds to wait before the next attempt, or undefined when this result is final. */
+  private retryDelay(result: Attempt, attempt: number): number | undefined {
+    if (attempt >= this.retry.maxAttempts) return undefined
+    if ('networkError' in result) {
+      const code = (result.networkError as NodeJS.ErrnoException).code
+      return code && RETRIED_NETWORK_CODES.has(code) ? this.backoff(attempt) : undefined
+    }
+    const {status, headers} = result.response
+    if (!RETRIED_STATUSES.has(status)) return undefined
+    const retryAfter = headers['retry-after']
+    // Seconds, as API Priority and Fairness sends it; an HTTP date or garbage falls back to backoff.
+    if (retryAfter && /^\d+$/.test(retryAfter.trim())) return Math.min(Number(retryAfter), this.retry.maxRetryAfterSeconds) * 1000
+    return this.backoff(attempt)
+  }
+
+  /** Exponential, with a little jitter so that concurrent workers do not retry in step. */
+  private backoff(attempt: number): number {
+    const exponential = Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** (attempt - 1))
+    return Math.round(exponential * (1 + Math.random() * 0.25))
+  }
+
+  private async pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+    try {
+      await sleep(ms, undefined, {signal})
+    } catch {
+      throwIfAborted(signal)
+    }
+  }
+
+  private finish<T>(request: KubeRequest, result: Attempt, mayHaveApplied: boolean): KubeResponse<T> {
+    if ('networkError' in result) throw errorForNetwork(result.networkError, this.server)
+    const {status, headers, body} = result.response
+    const allowed = (status >= 200 && status < 300) || (request.allowStatus ?? []).includes(status)
+    if (!allowed) throw errorForResponse({method: request.method, path: request.path, status, body, server: this.server})
+    return {status, headers, body: body as T, earlierAttemptMayHaveApplied: mayHaveApplied}
+  }
+
+  private async send(request: KubeRequest): Promise<RawResponse> {
+    const url = new URL(`${this.server}${request.path}`)
+    for (const [key, value] of Object.entries(request.query ?? {})) {
+      if (value !== undefined) url.searchParams.set(key, String(value))
+    }
+    const payload = request.body === undefined ? undefined : typeof request.body === 'string' ? request.body : JSON.stringify(request.body)
+    const options = await this.requestOptions(request, payload)
+    return new Promise<RawResponse>((resolve, reject) => {
+      const outgoing = https.request(url, options, (incoming) => {
+        const chunks: Buffer[] = []
+        incoming.on('data', (chunk: Buffer) => chunks.push(chunk))
+        incoming.on('error', reject)
+        incoming.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8')
+          resolve({status: incoming.statusCode ?? 0, headers: incoming.headers, body: parseBody(text, incoming.headers['content-type'])})
+        })
+      })
+      this.limitDuration(outgoing, reject)
+      const onAbort = () => outgoing.destroy(abortError(request.signal))
+      request.signal?.addEventListener('abort', onAbort, {once: true})
+      outgoing.on('close', () => request.signal?.removeEventListener('abort', onAbort))
+      outgoing.on('error', reject)
+      outgoing.end(payload)
+    }).catch((error: unknown) => {
+      if (error instanceof ReapError) throw error
+      if (error instanceof RequestTimeout) throw errorForNetwork(error, this.server) // never retried: it may have applied
+      throw error
+    })
+  }
+
+  private limitDuration(outgoing: ReturnType<typeof https.request>, reject: (error: unknown) => void): void {
+    const timeoutMs = this.target.requestTimeoutMs
+    if (!timeoutMs) return
+    const timer = setTimeout(() => {
+      const error = new RequestTimeout(`timed out after ${timeoutMs / 1000}s`)
+      outgoing.destroy(error)
+      reject(error)
+    }, timeoutMs)
+    outgoing.on('close', () => clearTimeout(timer))
+  }
+
+  /** Headers, TLS material and credentials from the kubeconfig, applied afresh for every request (exec tokens expire). */
+  private async requestOptions(request: KubeRequest, payload: string | undefined): Promise<https.RequestOptions> {
+    const headers: Record<string, string> = {Accept: request.accept ?? 'application/json', 'User-Agent': this.userAgent}
+    if (payload !== undefined) {
+      headers['Content-Type'] = request.contentType ?? 'application/json'
+      // Node frames a DELETE body only with an explicit length.
+      headers['Content-Length'] = String(Buffer.byteLength(payload))
+    }
+    const options: https.RequestOptions = {method: request.method, headers}
+    try {
+      await this.target.kubeConfig.applyToHTTPSOptions(options)
+    } catch (error) {
+      throw new ConfigError(`cannot get credentials for context "${this.target.contextName}": ${credentialFailure(error)}`)
+    }
+    // client-node builds a new agent per call; keep its proxy agents, otherwise reuse our keep-alive one.
+    // The TLS options stay on the request, where the shared agent picks them up per connection.
+    if (!this.target.kubeConfig.getCurrentCluster()?.proxyUrl) options.agent = this.agent
+    return options
+  }
+}
+
+/** One line about a failed credential source (exec plugin, token or certificate file). */
+function credentialFailure(error: unknown): string {
+  // JSON.parse quotes the text it choked on: an exec plugin's stdout, which may well be a token.
+  if (error instanceof SyntaxError) return 'the credential plugin did not print an ExecCredential (invalid JSON)'
+  const code = (error as NodeJS.ErrnoException).code
+  const message = error instanceof Error ? oneLine(error.message.split('\n')[0]) : ''
+  return message || code || 'unknown error'
+}
+
+function parseBody(text: string, contentType: string | undefined): unknown {
+  if (!(contentType ?? '').includes('json')) return text
+  try {
+    return JSON.parse(text) as unknown
+  } catch {
+    return text
+  }
+}
+
+function abortError(signal: AbortSignal | undefined): Error {
+  const reason: unknown = signal?.reason
+  return reason instanceof ReapError ? reason : new InterruptedError('interrupted while talking to the Kubernetes API')
+}
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw abortError(signal)
+}

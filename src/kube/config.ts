@@ -1,0 +1,241 @@
+// Which cluster, credentials and namespace to use, resolved exactly as kubectl does: --kubeconfig,
+// else the KUBECONFIG list (merged first-wins), else ~/.kube/config, else the in-cluster service
+// account. Never client-node's silent fallback to http://localhost:8080.
+
+import {existsSync, readFileSync, statSync} from 'node:fs'
+import {isIPv6} from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
+import {type Cluster, type Context, KubeConfig, type User} from '@kubernetes/client-node'
+import yaml from 'js-yaml'
+import {ConfigError} from '../errors.js'
+
+export interface KubeTarget {
+  /** client-node's config, reduced to what was resolved; its current context is the one to use. */
+  kubeConfig: KubeConfig
+  contextName: string
+  server: string
+  /** -n, else the context's namespace, else 'default'. */
+  namespace: string
+  inCluster: boolean
+  /** Per API request (--request-timeout); undefined: no limit, as kubectl's default `0`. */
+  requestTimeoutMs?: number
+  /** The kubeconfig files read, or the service account directory. */
+  sources: string[]
+}
+
+export interface LoadKubeTargetOptions {
+  kubeconfig?: string
+  context?: string
+  namespace?: string
+  env?: NodeJS.ProcessEnv
+  homeDir?: string
+  requestTimeoutMs?: number
+  /** Prepended to /var/run/secrets/kubernetes.io/serviceaccount (tests). */
+  inClusterPathPrefix?: string
+}
+
+export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount'
+const IN_CLUSTER = 'in-cluster'
+
+interface Resolved {
+  kubeConfig: KubeConfig
+  sources: string[]
+  inCluster: boolean
+}
+
+export function loadKubeTarget(options: LoadKubeTargetOptions = {}): KubeTarget {
+  const env = options.env ?? process.env
+  const resolved = resolveConfig(options, env)
+  const {kubeConfig} = resolved
+  const contextName = chooseContext(kubeConfig, options.context, resolved)
+  kubeConfig.setCurrentContext(contextName)
+  const context = kubeConfig.getContextObject(contextName) as Context
+  const server = clusterServer(kubeConfig, context, resolved)
+  return {
+    kubeConfig,
+    contextName,
+    server,
+    namespace: options.namespace || context.namespace || 'default',
+    inCluster: resolved.inCluster,
+    requestTimeoutMs: options.requestTimeoutMs,
+    sources: resolved.sources,
+  }
+}
+
+function resolveConfig(options: LoadKubeTargetOptions, env: NodeJS.ProcessEnv): Resolved {
+  if (options.kubeconfig) {
+    const file = path.resolve(options.kubeconfig)
+    if (!isFile(file)) throw new ConfigError(`kubeconfig ${file} does not exist`)
+    return fromFiles([file])
+  }
+  const candidates = kubeconfigCandidates(env, options.homeDir ?? os.homedir())
+  const files = candidates.filter(isFile)
+  const fromKubeconfig = files.length > 0 ? fromFiles(files) : undefined
+  if (fromKubeconfig && !isEmpty(fromKubeconfig.kubeConfig)) return fromKubeconfig
+  const prefix = options.inClusterPathPrefix ?? ''
+  const inCluster = fromServiceAccount(env, prefix)
+  if (inCluster) return inCluster
+  if (fromKubeconfig) return fromKubeconfig // empty files: chooseContext says so
+  const lookedIn = [...candidates, `the in-cluster service account (${prefix}${SERVICE_ACCOUNT_DIR})`].join(', ')
+  throw new ConfigError(`no kubeconfig found (looked in ${lookedIn}); pass --kubeconfig or set KUBECONFIG`)
+}
+
+/** The KUBECONFIG list when set (kubectl then never reads ~/.kube/config), else ~/.kube/config. */
+function kubeconfigCandidates(env: NodeJS.ProcessEnv, homeDir: string): string[] {
+  const list = (env.KUBECONFIG ?? '').split(path.delimiter).filter((f) => f !== '')
+  if (list.length === 0) return [path.join(homeDir, '.kube', 'config')]
+  return [...new Set(list.map((f) => path.resolve(f)))]
+}
+
+function isFile(file: string): boolean {
+  try {
+    return statSync(file).isFile()
+  } catch {
+    return false
+  }
+}
+
+function isEmpty(config: KubeConfig): boolean {
+  return config.getContexts().length === 0 && config.getClusters().length === 0 && !config.getCurrentContext()
+}
+
+/**
+ * One KubeConfig per file (relative paths made absolute against that file's directory), merged the
+ * way kubectl merges: for clusters, users and contexts the first file that defines a name wins, and
+ * the current context is the first one set. client-node's own merge lets later files win.
+ */
+function fromFiles(files: string[]): Resolved {
+  const clusters = new Map<string, Cluster>()
+  const users = new Map<string, User>()
+  const contexts = new Map<string, Context>()
+  let currentContext: string | undefined
+  for (const file of files) {
+    const config = loadFile(file)
+    for (const cluster of config.getClusters()) if (!clusters.has(cluster.name)) clusters.set(cluster.name, cluster)
+    for (const user of config.getUsers()) if (!users.has(user.name)) users.set(user.name, user)
+    for (const context of config.getContexts()) if (!contexts.has(context.name)) contexts.set(context.name, context)
+    currentContext ||= config.getCurrentContext() || undefined
+  }
+  const kubeConfig = new KubeConfig()
+  kubeConfig.loadFromOptions({
+    clusters: [...clusters.values()],
+    users: [...users.values()],
+    contexts: [...contexts.values()],
+    currentContext,
+  })
+  return {kubeConfig, sources: files, inCluster: false}
+}
+
+/**
+ * client-node's loadFromFile, plus what it leaves out: an empty (or comment-only) file is an empty
+ * config for kubectl (client-node crashes on it), and relative `token-file` and exec `command` paths
+ * are relative to the kubeconfig's directory, as kubectl resolves them, not to the working directory.
+ */
+function loadFile(file: string): KubeConfig {
+  const config = new KubeConfig()
+  try {
+    const document = yaml.load(readFileSync(file, 'utf8'))
+    if (document === null || typeof document !== 'object') return config
+    const directory = path.dirname(file)
+    resolveUserPaths(document as {users?: unknown}, directory)
+    config.loadFromString(JSON.stringify(document))
+    config.makePathsAbsolute(directory) // certificate-authority, client-certificate, client-key
+  } catch (error) {
+    if (error instanceof ConfigError) throw error
+    throw new ConfigError(`cannot read kubeconfig ${file}: ${describeLoadError(error)}`)
+  }
+  return config
+}
+
+interface RawUserEntry {
+  name?: string
+  user?: {token?: unknown; 'token-file'?: unknown; exec?: {command?: unknown}}
+}
+
+function resolveUserPaths(document: {users?: unknown}, directory: string): void {
+  if (!Array.isArray(document.users)) return
+  for (const entry of document.users as RawUserEntry[]) {
+    const user = entry?.user
+    if (!user) continue
+    if (typeof user['token-file'] === 'string' && user['token-file']) {
+      readTokenFile(user, path.resolve(directory, user['token-file']), entry.name)
+    }
+    // Like client-go: a bare command name is looked up on PATH; one with a separator is a path.
+    const command = user.exec?.command
+    if (typeof command === 'string' && command.includes('/') && !path.isAbsolute(command)) user.exec!.command = path.join(directory, command)
+  }
+}
+
+/** kubectl trims the file (client-node does not: a trailing newline would make an invalid header). */
+function readTokenFile(user: NonNullable<RawUserEntry['user']>, file: string, userName: string | undefined): void {
+  delete user['token-file']
+  if (user.token) return // an inline token takes precedence, as in client-go
+  try {
+    user.token = readFileSync(file, 'utf8').trim()
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'unreadable'
+    throw new ConfigError(`cannot read token-file ${file} of user "${userName ?? ''}": ${code}`)
+  }
+}
+
+/** One line and never a snippet of the file (js-yaml quotes the offending lines, which may hold a token). */
+function describeLoadError(error: unknown): string {
+  if (error instanceof yaml.YAMLException) return `invalid YAML: ${error.reason} (line ${error.mark.line + 1})`
+  const code = (error as NodeJS.ErrnoException).code
+  if (code) return code
+  return error instanceof Error ? error.message.split('\n')[0] : String(error)
+}
+
+/** client-go's in-cluster config: KUBERNETES_SERVICE_HOST/PORT and the mounted service account token. */
+function fromServiceAccount(env: NodeJS.ProcessEnv, prefix: string): Resolved | undefined {
+  const host = env.KUBERNETES_SERVICE_HOST
+  const port = env.KUBERNETES_SERVICE_PORT
+  const dir = `${prefix}${SERVICE_ACCOUNT_DIR}`
+  const tokenFile = path.join(dir, 'token')
+  if (!host || !port || !isFile(tokenFile)) return undefined
+  const caFile = path.join(dir, 'ca.crt')
+  const server = `https://${isIPv6(host) ? `[${host}]` : host}:${port}`
+  const kubeConfig = new KubeConfig()
+  kubeConfig.loadFromOptions({
+    clusters: [{name: IN_CLUSTER, server, caFile: existsSync(caFile) ? caFile : undefined, skipTLSVerify: false}],
+    // client-node's tokenFile provider re-reads the (rotating, projected) token every minute.
+    users: [{name: IN_CLUSTER, authProvider: {name: 'tokenFile', config: {tokenFile}}}],
+    contexts: [{name: IN_CLUSTER, cluster: IN_CLUSTER, user: IN_CLUSTER, namespace: inClusterNamespace(env, dir)}],
+    currentContext: IN_CLUSTER,
+  })
+  return {kubeConfig, sources: [dir], inCluster: true}
+}
+
+function inClusterNamespace(env: NodeJS.ProcessEnv, dir: string): string | undefined {
+  if (env.POD_NAMESPACE) return env.POD_NAMESPACE
+  try {
+    return readFileSync(path.join(dir, 'namespace'), 'utf8').trim() || undefined
+  } catch {
+    return undefined
+  }
+}
+
+function chooseContext(config: KubeConfig, wanted: string | undefined, resolved: Resolved): string {
+  const available = config.getContexts().map((c) => c.name)
+  const where = resolved.inCluster ? 'the in-cluster configuration' : resolved.sources.join(':')
+  const listing = available.length > 0 ? `available: ${available.join(', ')}` : 'it defines no context'
+  const name = wanted || config.getCurrentContext()
+  if (!name) throw new ConfigError(`no current context in ${where}; pass --context (${listing})`)
+  if (!available.includes(name)) {
+    const which = wanted ? `context "${name}"` : `current context "${name}"`
+    throw new ConfigError(`${which} not found in ${where} (${listing})`)
+  }
+  return name
+}
+
+function clusterServer(config: KubeConfig, context: Context, resolved: Resolved): string {
+  const cluster = config.getCluster(context.cluster)
+  const where = resolved.sources.join(':')
+  if (!cluster) throw new ConfigError(`context "${context.name}" refers to cluster "${context.cluster}", which is not in ${where}`)
+  if (!/^https:\/\//i.test(cluster.server)) {
+    // client-node refuses to send credentials over plain http; say so now rather than at the first request.
+    throw new ConfigError(`cluster "${cluster.name}" has server ${cluster.server}: only https API servers are supported`)
+  }
+  return cluster.server
+}

@@ -1,0 +1,79 @@
+// Listing objects as metadata only (PartialObjectMetadataList), page by page, starting over when the
+// API server says the continue token has expired (410 Gone).
+
+import type {ObjectMeta} from '../core/types.js'
+import {ApiError} from '../errors.js'
+import type {KubeClient} from './client.js'
+import {type RawObjectMeta, toObjectMeta} from './convert.js'
+import {type ResourceType, collectionPath, qualifiedName} from './resources.js'
+
+export interface ListMetadataOptions {
+  resource: ResourceType
+  /** undefined: all namespaces. */
+  namespace?: string
+  labelSelector?: string
+  fieldSelector?: string
+  pageSize?: number
+  /** Fresh starts allowed after 410 Expired before giving up. */
+  maxRestarts?: number
+  signal?: AbortSignal
+  /** Called after each page with the number of objects listed so far (progress display). */
+  onPage?: (listedSoFar: number) => void
+}
+
+interface MetadataList {
+  metadata?: {continue?: string; resourceVersion?: string}
+  items?: {metadata?: RawObjectMeta}[]
+}
+
+// The fallback to full objects keeps the list working through aggregated APIs or proxies that do not
+// offer the metadata-only form; only `metadata` is read either way.
+export const METADATA_ONLY_ACCEPT = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json'
+
+export async function listMetadata(client: KubeClient, options: ListMetadataOptions): Promise<ObjectMeta[]> {
+  const maxRestarts = options.maxRestarts ?? 3
+  for (let restarts = 0; ; restarts++) {
+    const items = await listAllPages(client, options)
+    if (items) return items
+    if (restarts >= maxRestarts) {
+      const what = qualifiedName(options.resource)
+      throw new ApiError(`listing ${what} failed: the list expired (410 Gone) ${restarts + 1} times in a row`, 410, 'Expired')
+    }
+  }
+}
+
+/** Every page, or undefined when a continue token expired and the list must start over. */
+async function listAllPages(client: KubeClient, options: ListMetadataOptions): Promise<ObjectMeta[] | undefined> {
+  const {resource, signal} = options
+  const items: ObjectMeta[] = []
+  let continueToken: string | undefined
+  do {
+    const response = await client.request<MetadataList>({
+      method: 'GET',
+      path: collectionPath(resource, options.namespace),
+      query: {
+        labelSelector: options.labelSelector || undefined,
+        fieldSelector: options.fieldSelector || undefined,
+        limit: options.pageSize ?? 500,
+        continue: continueToken,
+      },
+      accept: METADATA_ONLY_ACCEPT,
+      signal,
+      allowStatus: [410],
+    })
+    if (response.status === 410) return undefined
+    const page = checkedPage(resource, response.body)
+    for (const item of page.items ?? []) items.push(toObjectMeta(resource.kind, item.metadata))
+    continueToken = page.metadata?.continue || undefined
+    options.onPage?.(items.length)
+  } while (continueToken)
+  return items
+}
+
+function checkedPage(resource: ResourceType, body: unknown): MetadataList {
+  const page = body as MetadataList | null
+  if (typeof page !== 'object' || page === null || (page.items !== undefined && !Array.isArray(page.items))) {
+    throw new ApiError(`listing ${qualifiedName(resource)}: the API server did not answer with a list`, 200)
+  }
+  return page
+}

@@ -1,0 +1,40 @@
+// The resource types the fake API server serves. Deliberately independent of src/kube/resources.ts:
+// a fake that shared the adapter's table would hide the adapter's mistakes.
+
+export interface FakeResource {
+  plural: string
+  kind: string
+  group: string // '' for the core group
+  version: string
+  /** Default garbage-collection policy of a DELETE without propagationPolicy (kube-apiserver strategies). */
+  defaultDeletePolicy: 'Orphan' | 'Background'
+}
+
+export const FAKE_RESOURCES: readonly FakeResource[] = [
+  {plural: 'pods', kind: 'Pod', group: '', version: 'v1', defaultDeletePolicy: 'Background'},
+  // batch/v1 Jobs keep the legacy default: orphan their pods (the cause of Jobs stuck Terminating).
+  {plural: 'jobs', kind: 'Job', group: 'batch', version: 'v1', defaultDeletePolicy: 'Orphan'},
+  {plural: 'cronjobs', kind: 'CronJob', group: 'batch', version: 'v1', defaultDeletePolicy: 'Background'},
+  {plural: 'deployments', kind: 'Deployment', group: 'apps', version: 'v1', defaultDeletePolicy: 'Background'},
+  {plural: 'replicasets', kind: 'ReplicaSet', group: 'apps', version: 'v1', defaultDeletePolicy: 'Background'},
+  {plural: 'statefulsets', kind: 'StatefulSet', group: 'apps', version: 'v1', defaultDeletePolicy: 'Background'},
+]
+
+export function findFakeResource(group: string, version: string, plural: string): FakeResource | undefined {
+  return FAKE_RESOURCES.find((r) => r.group === group && r.version === version && r.plural === plural)
+}
+
+export function fakeResourceByPlural(plural: string): FakeResource {
+  const resource = FAKE_RESOURCES.find((r) => r.plural === plural)
+  if (!resource) throw new Error(`fake-kube does not serve resource "${plural}"`)
+  return resource
+}
+
+export function apiVersionOf(resource: FakeResource): string {
+  return resource.group === '' ? resource.version : `${resource.group}/${resource.version}`
+}
+
+/** `pods`, `jobs.batch`: how the apiserver names a resource in its messages. */
+export function qualifiedResource(resource: FakeResource): string {
+  return resource.group === '' ? resource.plural : `${resource.plural}.${resource.group}`
+}
