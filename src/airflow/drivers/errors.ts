@@ -1,0 +1,76 @@
+// Turning driver errors into our typed errors: one line, the redacted URL, never the password.
+import {ReapError, UnreachableError} from '../../errors.js'
+import type {DbUrl} from '../types.js'
+
+// Postgres SQLSTATE class 28 (invalid authorization) and MySQL's access-denied errors.
+const AUTH_CODES = new Set(['28P01', '28000', 'ER_ACCESS_DENIED_ERROR', 'ER_DBACCESS_DENIED_ERROR', 'ER_NOT_SUPPORTED_AUTH_MODE'])
+// Errors that mean the connection itself is gone, not that the statement was wrong.
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'PROTOCOL_CONNECTION_LOST',
+  '57P01', // admin_shutdown
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now
+  '08000',
+  '08003',
+  '08006',
+])
+
+interface DriverError {
+  code?: string | number
+  errno?: number
+  message?: string
+  errors?: unknown[]
+}
+
+/** The failure to open a connection, as UnreachableError. */
+export function connectError(url: DbUrl, error: unknown): UnreachableError {
+  const code = errorCode(error)
+  const reason = safeReason(url, error)
+  const what = code && AUTH_CODES.has(code) ? 'cannot log in to' : 'cannot connect to'
+  return new UnreachableError(`${what} the Airflow DB at ${url.redacted}: ${reason}`, {cause: error})
+}
+
+/** A failed statement: UnreachableError when the connection was lost, else a plain ReapError. */
+export function queryError(url: DbUrl, error: unknown): ReapError {
+  const code = errorCode(error)
+  const reason = safeReason(url, error)
+  if ((code && CONNECTION_CODES.has(code)) || /Connection terminated|connection is in closed state/i.test(reason)) {
+    return new UnreachableError(`lost the connection to the Airflow DB at ${url.redacted}: ${reason}`, {cause: error})
+  }
+  return new ReapError(`query on the Airflow DB at ${url.redacted} failed: ${reason}`, {cause: error})
+}
+
+function errorCode(error: unknown): string | undefined {
+  const e = error as DriverError | undefined
+  if (e?.code !== undefined) return String(e.code)
+  const inner = e?.errors?.[0] as DriverError | undefined // AggregateError from multi-address connects
+  return inner?.code !== undefined ? String(inner.code) : undefined
+}
+
+/** The driver's message on one line, with the password cut out should a driver ever echo it. */
+export function safeReason(url: DbUrl, error: unknown): string {
+  const e = error as DriverError | undefined
+  const message = e?.message || errorCode(error) || String(error)
+  return scrubPassword(oneLine(message), url.password)
+}
+
+export function oneLine(text: string): string {
+  return text.replace(/\s*[\r\n]+\s*/g, ' ').trim()
+}
+
+export function scrubPassword(text: string, password: string | undefined): string {
+  // Very short passwords would blank out ordinary letters; they cannot be scrubbed meaningfully.
+  if (!password || password.length < 3) return text
+  let out = text.split(password).join('***')
+  const encoded = encodeURIComponent(password)
+  if (encoded !== password) out = out.split(encoded).join('***')
+  return out
+}

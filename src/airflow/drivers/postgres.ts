@@ -1,0 +1,165 @@
+// PostgreSQL through `pg`. Connection settings follow libpq's URL parameters as psycopg2 (Airflow's
+// driver) reads them: sslmode, sslrootcert/sslcert/sslkey, options (search_path), connect_timeout.
+import {readFileSync} from 'node:fs'
+import type {ConnectionOptions} from 'node:tls'
+
+import pg from 'pg'
+
+import {ConfigError, UsageError} from '../../errors.js'
+import {parseUtcTimestamp} from '../timestamps.js'
+import type {DbUrl} from '../types.js'
+import {connectError, queryError} from './errors.js'
+import {
+  APPLICATION_NAME,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_STATEMENT_TIMEOUT_MS,
+  type DriverOptions,
+  type SqlDriver,
+} from './types.js'
+
+const TIMESTAMP_WITHOUT_TZ_OID = 1114
+
+// Naive `timestamp` columns (2.x trigger_timeout) hold UTC wall-clock time; pg would read them in the
+// local zone. This parser set is per client, so other pg users in the process are unaffected.
+const utcTypes = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === TIMESTAMP_WITHOUT_TZ_OID && format !== 'binary') return parseUtcTimestamp
+    return pg.types.getTypeParser(oid, format ?? 'text')
+  },
+} as pg.CustomTypesConfig
+
+class PostgresDriver implements SqlDriver {
+  readonly dialect = 'postgresql' as const
+
+  constructor(
+    private readonly client: pg.Client,
+    private readonly url: DbUrl,
+    private readonly statementTimeoutMs: number,
+  ) {}
+
+  // Read-only per transaction, not per session: behind PgBouncer in transaction pooling (the Helm
+  // chart's default) a session-level SET would stay on a server connection Airflow itself reuses.
+  async query<T extends object>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
+    try {
+      await this.client.query(`BEGIN TRANSACTION READ ONLY; SET LOCAL statement_timeout = ${this.statementTimeoutMs}`)
+      const result = await this.client.query(sql, params as unknown[])
+      await this.client.query('COMMIT')
+      return result.rows as T[]
+    } catch (error) {
+      await this.client.query('ROLLBACK').catch(() => undefined)
+      throw queryError(this.url, error)
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.client.end().catch(() => undefined)
+  }
+}
+
+export async function openPostgres(url: DbUrl, options: DriverOptions = {}): Promise<SqlDriver> {
+  const ssl = sslSettings(url.params)
+  const base = clientConfig(url, options)
+  let client: pg.Client
+  try {
+    client = await connect({...base, ssl: ssl.first})
+  } catch (error) {
+    // sslmode=prefer (libpq's default): a server without SSL is fine, so try again in plain text.
+    if (!(ssl.plainFallback && isNoSslError(error))) throw connectError(url, error)
+    try {
+      client = await connect({...base, ssl: false})
+    } catch (plainError) {
+      throw connectError(url, plainError)
+    }
+  }
+  return new PostgresDriver(client, url, options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS)
+}
+
+async function connect(config: pg.ClientConfig): Promise<pg.Client> {
+  const client = new pg.Client(config)
+  // A dropped idle connection emits 'error'; the next query reports it, the process must not crash.
+  client.on('error', () => undefined)
+  try {
+    await client.connect()
+    return client
+  } catch (error) {
+    await client.end().catch(() => undefined)
+    throw error
+  }
+}
+
+function clientConfig(url: DbUrl, options: DriverOptions): pg.ClientConfig {
+  const p = url.params
+  return {
+    host: url.host ?? p.host,
+    port: url.port ?? (p.port ? Number(p.port) : undefined),
+    user: url.user ?? p.user,
+    password: url.password ?? p.password,
+    database: url.database ?? p.dbname,
+    options: p.options,
+    application_name: p.application_name ?? APPLICATION_NAME,
+    connectionTimeoutMillis: connectTimeout(p.connect_timeout, options),
+    types: utcTypes,
+  }
+}
+
+/** libpq's connect_timeout is in seconds; 0 or absent means our default (never "wait forever"). */
+function connectTimeout(param: string | undefined, options: DriverOptions): number {
+  const seconds = Number(param)
+  if (param && Number.isFinite(seconds) && seconds > 0) return seconds * 1000
+  return options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS
+}
+
+interface SslSettings {
+  first: false | ConnectionOptions
+  /** When the first attempt fails because the server has no SSL, retry without (sslmode=prefer). */
+  plainFallback: boolean
+}
+
+/** libpq sslmode semantics (https://www.postgresql.org/docs/current/libpq-ssl.html). */
+export function sslSettings(params: Record<string, string>): SslSettings {
+  const mode = params.sslmode ?? 'prefer'
+  const files = sslFiles(params)
+  switch (mode) {
+    case 'disable':
+    case 'allow': // libpq tries plain text first; no server needs more than that
+      return {first: false, plainFallback: false}
+    case 'prefer':
+      return {first: {...files, rejectUnauthorized: false}, plainFallback: true}
+    case 'require':
+      // libpq: with a root certificate given, require behaves like verify-ca.
+      return {first: files.ca ? verifyCa(files) : {...files, rejectUnauthorized: false}, plainFallback: false}
+    case 'verify-ca':
+      return {first: verifyCa(files), plainFallback: false}
+    case 'verify-full':
+      return {first: {...files, rejectUnauthorized: true}, plainFallback: false}
+    default:
+      throw new UsageError(`unsupported sslmode "${mode}" in the DB URL (use disable, allow, prefer, require, verify-ca or verify-full)`)
+  }
+}
+
+/** The certificate chain is checked, the host name is not. */
+function verifyCa(files: ConnectionOptions): ConnectionOptions {
+  return {...files, rejectUnauthorized: true, checkServerIdentity: () => undefined}
+}
+
+function sslFiles(params: Record<string, string>): ConnectionOptions {
+  const files: ConnectionOptions = {}
+  // sslrootcert=system (libpq 16) means the platform's CAs, which is Node's default.
+  if (params.sslrootcert && params.sslrootcert !== 'system') files.ca = readSslFile('sslrootcert', params.sslrootcert)
+  if (params.sslcert) files.cert = readSslFile('sslcert', params.sslcert)
+  if (params.sslkey) files.key = readSslFile('sslkey', params.sslkey)
+  return files
+}
+
+function readSslFile(param: string, file: string): Buffer {
+  try {
+    return readFileSync(file)
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'unreadable'
+    throw new ConfigError(`cannot read the ${param} file ${file} given in the DB URL (${code})`)
+  }
+}
+
+function isNoSslError(error: unknown): boolean {
+  return error instanceof Error && /does not support SSL/i.test(error.message)
+}

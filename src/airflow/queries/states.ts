@@ -1,0 +1,16 @@
+// The "unfinished" filter of FACTS §4.1 as SQL. State names are our own constants, never user input,
+// so they are written into the statement (which also lets the planner use the ti_state index).
+import {UNFINISHED_STATES} from '../../core/types.js'
+
+export function activeStateCondition(column: string): string {
+  const list = UNFINISHED_STATES.map((state) => `'${state}'`).join(', ')
+  return `(${column} IS NULL OR ${column} IN (${list}))`
+}
+
+/** dag_run states that are not final (dag runs have no NULL in practice, but 2.x allows it). */
+export const UNFINISHED_RUN_STATES = ['queued', 'running'] as const
+
+export function unfinishedRunCondition(stateColumn: string, endColumn: string): string {
+  const list = UNFINISHED_RUN_STATES.map((state) => `'${state}'`).join(', ')
+  return `(${stateColumn} IS NULL OR ${stateColumn} IN (${list}) OR ${endColumn} IS NULL)`
+}

@@ -1,0 +1,48 @@
+// What differs between dialects is only the SQL text: how a list of keys reaches the server in one
+// statement (PostgreSQL arrays with unnest, SQLite json_each, MySQL JSON_TABLE) and how a JSON
+// column is read as text.
+import type {SchemaFamily, TaskKey} from '../../core/types.js'
+import type {DagRunRef} from '../types.js'
+
+export interface Statement {
+  sql: string
+  params: unknown[]
+}
+
+export interface DialectQueries {
+  now(): Statement
+  dagRunsSince(since: Date): Statement
+  /** One statement each today; a list leaves room for a dialect that must split very long key lists. */
+  taskInstances(runs: readonly DagRunRef[], activeOnly: boolean): Statement[]
+  xcoms(keys: readonly TaskKey[], xcomKey: string, family: SchemaFamily): Statement[]
+}
+
+export interface RawDagRun {
+  dag_id: string
+  run_id: string
+  state: string | null
+  end_date: unknown
+}
+
+export interface RawTaskInstance {
+  dag_id: string
+  task_id: string
+  run_id: string
+  map_index: number | string
+  state: string | null
+  try_number: number | string | null
+  start_date: unknown
+  operator: string | null
+}
+
+export interface RawXCom {
+  dag_id: string
+  task_id: string
+  run_id: string
+  map_index: number | string
+  value: unknown
+}
+
+export interface RawNow {
+  now: unknown
+}

@@ -1,0 +1,118 @@
+// Where the Airflow metadata DB URL comes from, in the order of the CLI contract (`--db` row):
+// the flag, our own variable, then Airflow's own configuration variables (FACTS §7.2).
+import {spawn} from 'node:child_process'
+import path from 'node:path'
+
+import {ConfigError, UsageError} from '../errors.js'
+import {ShlexError, shlexSplit} from './shlex.js'
+import type {DbUrl} from './types.js'
+import {InvalidDbUrlError, parseDbUrl} from './url.js'
+
+export interface CommandResult {
+  exitCode: number | null
+  stdout: string
+}
+
+/** Runs argv without a shell. Rejects when the program cannot be started. */
+export type RunCommand = (argv: string[]) => Promise<CommandResult>
+
+export interface ResolveDbUrlOptions {
+  flag?: string
+  env?: NodeJS.ProcessEnv
+  runCommand?: RunCommand
+}
+
+export interface ResolvedDbUrl {
+  url: DbUrl
+  /** '--db' or the name of the environment variable the URL came from. */
+  source: string
+}
+
+// Each Airflow option may be given directly or as a command printing it; [database] before the
+// deprecated [core] spelling. `*_SECRET` needs Airflow's secrets backend and is not supported.
+const SOURCES: ReadonlyArray<{name: string; kind: 'value' | 'command'}> = [
+  {name: 'AIRFLOW_REAP_DB', kind: 'value'},
+  {name: 'AIRFLOW__DATABASE__SQL_ALCHEMY_CONN', kind: 'value'},
+  {name: 'AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_CMD', kind: 'command'},
+  {name: 'AIRFLOW__CORE__SQL_ALCHEMY_CONN', kind: 'value'},
+  {name: 'AIRFLOW__CORE__SQL_ALCHEMY_CONN_CMD', kind: 'command'},
+]
+
+export const NO_DB_MESSAGE =
+  'no Airflow metadata DB given: pass --db URL or set AIRFLOW_REAP_DB (or AIRFLOW__DATABASE__SQL_ALCHEMY_CONN)'
+
+export async function resolveDbUrl(options: ResolveDbUrlOptions = {}): Promise<ResolvedDbUrl> {
+  const {flag, env = process.env, runCommand = runWithoutShell} = options
+  if (flag !== undefined) return {url: parseDbUrl(flag, '--db'), source: '--db'}
+  for (const {name, kind} of SOURCES) {
+    const value = env[name]
+    // An empty variable counts as unset, as it does for Airflow's own config lookups.
+    if (value === undefined || value.trim() === '') continue
+    if (kind === 'value') return {url: parseDbUrl(value, name), source: name}
+    return {url: await urlFromCommand(name, value, runCommand), source: name}
+  }
+  throw new UsageError(NO_DB_MESSAGE + secretHint(env))
+}
+
+/** Airflow can also take the URL from its secrets backend, which we cannot reach: say so. */
+function secretHint(env: NodeJS.ProcessEnv): string {
+  const secret = ['AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_SECRET', 'AIRFLOW__CORE__SQL_ALCHEMY_CONN_SECRET'].find((name) => env[name])
+  return secret ? ` (${secret} is set, but Airflow secrets backends are not supported)` : ''
+}
+
+/** Run a `*_CMD` option. Errors name the variable, never the command's output (it is a secret). */
+async function urlFromCommand(variable: string, commandLine: string, runCommand: RunCommand): Promise<DbUrl> {
+  const argv = splitCommand(variable, commandLine)
+  const program = path.basename(argv[0]!)
+  let result: CommandResult
+  try {
+    result = await runCommand(argv)
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    throw new ConfigError(`${variable}: cannot run "${program}"${code ? ` (${code})` : ''}`, {cause: error})
+  }
+  if (result.exitCode !== 0) {
+    const how = result.exitCode === null ? 'was killed' : `exited with code ${result.exitCode}`
+    throw new ConfigError(`${variable}: command "${program}" ${how}`)
+  }
+  const text = result.stdout.trim()
+  if (text === '') throw new ConfigError(`${variable}: command "${program}" printed nothing`)
+  try {
+    return parseDbUrl(text, variable)
+  } catch (error) {
+    if (error instanceof InvalidDbUrlError) {
+      throw new ConfigError(`${variable}: command "${program}" printed an invalid DB URL: ${error.reason}`)
+    }
+    throw error
+  }
+}
+
+function splitCommand(variable: string, commandLine: string): string[] {
+  let argv: string[]
+  try {
+    argv = shlexSplit(commandLine)
+  } catch (error) {
+    if (error instanceof ShlexError) throw new ConfigError(`${variable}: cannot split the command: ${error.message}`)
+    throw error
+  }
+  if (argv.length === 0) throw new ConfigError(`${variable}: the command is empty`)
+  return argv
+}
+
+const COMMAND_TIMEOUT_MS = 60_000
+const MAX_OUTPUT_BYTES = 1024 * 1024
+
+/** The default RunCommand: no shell, stdin closed, stderr dropped (it may echo secrets into our output). */
+export const runWithoutShell: RunCommand = (argv) =>
+  new Promise((resolve, reject) => {
+    const child = spawn(argv[0]!, argv.slice(1), {shell: false, stdio: ['ignore', 'pipe', 'ignore'], timeout: COMMAND_TIMEOUT_MS})
+    const chunks: Buffer[] = []
+    let size = 0
+    child.stdout.on('data', (chunk: Buffer) => {
+      size += chunk.length
+      if (size <= MAX_OUTPUT_BYTES) chunks.push(chunk)
+      else child.kill()
+    })
+    child.on('error', reject)
+    child.on('close', (code) => resolve({exitCode: code, stdout: Buffer.concat(chunks).toString('utf8')}))
+  })

@@ -1,0 +1,102 @@
+// AirflowDb over any SqlDriver: the dialect module writes the statements, the family rules interpret
+// the rows. Every method reads only rows for the runs or tasks it is given (plus the bounded run list).
+import type {DagRunRow, TaskInstanceRow, TaskKey} from '../core/types.js'
+import {taskKeyString} from '../core/types.js'
+import type {SqlDriver} from './drivers/types.js'
+import {uniqueRuns, uniqueTaskKeys} from './queries/dedupe.js'
+import {FAMILY_RULES, type FamilyRules} from './queries/families.js'
+import {prepareMysqlQueries} from './queries/mysql.js'
+import {postgresQueries} from './queries/postgres.js'
+import {sqliteQueries} from './queries/sqlite.js'
+import type {DialectQueries, RawDagRun, RawNow, RawTaskInstance, RawXCom, Statement} from './queries/types.js'
+import {toUtcDate} from './timestamps.js'
+import type {AirflowDb, AirflowSchema, DagRunRef} from './types.js'
+
+export const POD_NAME_XCOM_KEY = 'pod_name'
+
+/** The statement builders for this connection (MySQL's depend on the server and the id collations). */
+export async function queriesFor(driver: SqlDriver): Promise<DialectQueries> {
+  switch (driver.dialect) {
+    case 'postgresql':
+      return postgresQueries
+    case 'sqlite':
+      return sqliteQueries
+    case 'mysql':
+      return prepareMysqlQueries(driver)
+  }
+}
+
+export class SqlAirflowDb implements AirflowDb {
+  private readonly rules: FamilyRules
+
+  constructor(
+    private readonly driver: SqlDriver,
+    readonly schema: AirflowSchema,
+    private readonly queries: DialectQueries,
+  ) {
+    this.rules = FAMILY_RULES[schema.family]
+  }
+
+  async now(): Promise<Date> {
+    const [row] = await this.run<RawNow>([this.queries.now()])
+    const now = toUtcDate(row?.now)
+    if (!now) throw new Error('the Airflow DB returned no current time')
+    return now
+  }
+
+  async dagRunsSince(since: Date): Promise<DagRunRow[]> {
+    const rows = await this.run<RawDagRun>([this.queries.dagRunsSince(since)])
+    return rows.map((row) => ({dagId: row.dag_id, runId: row.run_id, state: row.state, endDate: toUtcDate(row.end_date)}))
+  }
+
+  activeTaskInstances(runs: DagRunRef[]): Promise<TaskInstanceRow[]> {
+    return this.taskInstances(runs, true)
+  }
+
+  taskInstancesOfRuns(runs: DagRunRef[]): Promise<TaskInstanceRow[]> {
+    return this.taskInstances(runs, false)
+  }
+
+  async podNameXComs(keys: TaskKey[]): Promise<Map<string, string | null>> {
+    const unique = uniqueTaskKeys(keys)
+    const names = new Map<string, string | null>()
+    if (unique.length === 0) return names
+    const rows = await this.run<RawXCom>(this.queries.xcoms(unique, POD_NAME_XCOM_KEY, this.schema.family))
+    for (const row of rows) {
+      const key = {dagId: row.dag_id, taskId: row.task_id, runId: row.run_id, mapIndex: Number(row.map_index)}
+      names.set(taskKeyString(key), this.rules.decodePodName(row.value))
+    }
+    return names
+  }
+
+  close(): Promise<void> {
+    return this.driver.close()
+  }
+
+  private async taskInstances(runs: DagRunRef[], activeOnly: boolean): Promise<TaskInstanceRow[]> {
+    const unique = uniqueRuns(runs)
+    if (unique.length === 0) return []
+    const rows = await this.run<RawTaskInstance>(this.queries.taskInstances(unique, activeOnly))
+    return rows.map((row) => this.toTaskInstance(row))
+  }
+
+  private toTaskInstance(row: RawTaskInstance): TaskInstanceRow {
+    const column = row.try_number === null ? null : Number(row.try_number)
+    return {
+      dagId: row.dag_id,
+      taskId: row.task_id,
+      runId: row.run_id,
+      mapIndex: Number(row.map_index),
+      state: row.state,
+      tryNumber: this.rules.effectiveTryNumber(column, row.state),
+      startDate: toUtcDate(row.start_date),
+      operator: row.operator,
+    }
+  }
+
+  private async run<T extends object>(statements: Statement[]): Promise<T[]> {
+    const rows: T[] = []
+    for (const {sql, params} of statements) rows.push(...(await this.driver.query<T>(sql, params)))
+    return rows
+  }
+}

@@ -1,0 +1,104 @@
+// Stand-ins for PostgreSQL servers that misbehave, for error-path tests the local trust-auth server
+// cannot produce: one that asks for a password and rejects it, and one that never answers.
+import net from 'node:net'
+
+export interface FakeServer {
+  port: number
+  /** Passwords clients sent (to prove a test really reached the authentication step). */
+  passwords: string[]
+  close(): Promise<void>
+}
+
+const SSL_REQUEST_CODE = 80877103
+
+/**
+ * Speaks just enough of the PostgreSQL wire protocol to refuse a login: declines SSL, asks for a
+ * cleartext password, then answers with SQLSTATE 28P01 as a real server does for a wrong password.
+ */
+export function startPasswordRejectingPostgres(): Promise<FakeServer> {
+  const passwords: string[] = []
+  return listen(passwords, (socket) => {
+    let buffer = Buffer.alloc(0)
+    let startedUp = false
+    socket.on('data', (chunk: Buffer) => {
+      buffer = Buffer.concat([buffer, chunk])
+      for (;;) {
+        const headerLength = startedUp ? 5 : 4
+        if (buffer.length < headerLength) return
+        const length = startedUp ? buffer.readInt32BE(1) + 1 : buffer.readInt32BE(0)
+        if (buffer.length < length) return
+        const message = buffer.subarray(0, length)
+        buffer = buffer.subarray(length)
+        if (!startedUp) {
+          if (message.readInt32BE(4) === SSL_REQUEST_CODE) {
+            socket.write('N')
+            continue
+          }
+          startedUp = true
+          socket.write(authenticationCleartextPassword())
+        } else if (message[0] === 0x70 /* 'p' */) {
+          passwords.push(message.subarray(5, message.length - 1).toString('utf8'))
+          socket.end(errorResponse('28P01', 'password authentication failed for user "reap"'))
+          return
+        }
+      }
+    })
+  })
+}
+
+/** Accepts connections and never says a word: the client's connect timeout must fire. */
+export function startSilentServer(): Promise<FakeServer> {
+  return listen([], () => undefined)
+}
+
+/** A TCP port on 127.0.0.1 where nothing listens (ECONNREFUSED). */
+export async function closedPort(): Promise<number> {
+  const server = await listen([], () => undefined)
+  await server.close()
+  return server.port
+}
+
+function listen(passwords: string[], onConnection: (socket: net.Socket) => void): Promise<FakeServer> {
+  const sockets = new Set<net.Socket>()
+  const server = net.createServer((socket) => {
+    sockets.add(socket)
+    socket.on('close', () => sockets.delete(socket))
+    socket.on('error', () => undefined)
+    onConnection(socket)
+  })
+  return new Promise((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const {port} = server.address() as net.AddressInfo
+      resolve({
+        port,
+        passwords,
+        close: () =>
+          new Promise<void>((done) => {
+            for (const socket of sockets) socket.destroy()
+            server.close(() => done())
+          }),
+      })
+    })
+  })
+}
+
+function authenticationCleartextPassword(): Buffer {
+  const message = Buffer.alloc(9)
+  message.write('R', 0)
+  message.writeInt32BE(8, 1)
+  message.writeInt32BE(3, 5)
+  return message
+}
+
+function errorResponse(code: string, text: string): Buffer {
+  const fields = Buffer.concat([field('S', 'FATAL'), field('V', 'FATAL'), field('C', code), field('M', text), Buffer.from([0])])
+  const header = Buffer.alloc(5)
+  header.write('E', 0)
+  header.writeInt32BE(fields.length + 4, 1)
+  return Buffer.concat([header, fields])
+}
+
+function field(type: string, value: string): Buffer {
+  return Buffer.concat([Buffer.from(type), Buffer.from(value, 'utf8'), Buffer.from([0])])
+}

@@ -1,0 +1,116 @@
+// resolveDbUrl: the order of the CLI contract's `--db` row, and `*_CMD` run without a shell.
+import {describe, expect, it, vi} from 'vitest'
+
+import {NO_DB_MESSAGE, type RunCommand, resolveDbUrl, runWithoutShell} from '../../src/airflow/resolve.js'
+import {ConfigError, UsageError} from '../../src/errors.js'
+
+const A = 'postgresql://a:pa@a/a'
+const B = 'postgresql://b:pb@b/b'
+const C = 'postgresql://c:pc@c/c'
+const D = 'postgresql://d:pd@d/d'
+const E = 'postgresql://e:pe@e/e'
+const F = 'postgresql://f:pf@f/f'
+
+/** A RunCommand that prints the URL named by the command's last word (`print C` → C). */
+const printing: RunCommand = async (argv) => ({exitCode: 0, stdout: `${{C, F}[argv.at(-1) as 'C' | 'F']}\n`})
+
+describe('resolveDbUrl', () => {
+  const all = {
+    AIRFLOW_REAP_DB: B,
+    AIRFLOW__DATABASE__SQL_ALCHEMY_CONN: D,
+    AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_CMD: 'print C',
+    AIRFLOW__CORE__SQL_ALCHEMY_CONN: E,
+    AIRFLOW__CORE__SQL_ALCHEMY_CONN_CMD: 'print F',
+  }
+
+  it.each([
+    ['--db wins over everything', {flag: A, env: all}, A, '--db'],
+    ['then AIRFLOW_REAP_DB', {env: all}, B, 'AIRFLOW_REAP_DB'],
+    ['then [database] sql_alchemy_conn', {env: {...all, AIRFLOW_REAP_DB: undefined}}, D, 'AIRFLOW__DATABASE__SQL_ALCHEMY_CONN'],
+    [
+      'then its _CMD',
+      {env: {...all, AIRFLOW_REAP_DB: undefined, AIRFLOW__DATABASE__SQL_ALCHEMY_CONN: undefined}},
+      C,
+      'AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_CMD',
+    ],
+    ['then the legacy [core] spelling', {env: {AIRFLOW__CORE__SQL_ALCHEMY_CONN: E, AIRFLOW__CORE__SQL_ALCHEMY_CONN_CMD: 'print F'}}, E, 'AIRFLOW__CORE__SQL_ALCHEMY_CONN'],
+    ['and its _CMD last', {env: {AIRFLOW__CORE__SQL_ALCHEMY_CONN_CMD: 'print F'}}, F, 'AIRFLOW__CORE__SQL_ALCHEMY_CONN_CMD'],
+    ['empty variables count as unset', {env: {AIRFLOW_REAP_DB: '', AIRFLOW__DATABASE__SQL_ALCHEMY_CONN: '  ', AIRFLOW__CORE__SQL_ALCHEMY_CONN: E}}, E, 'AIRFLOW__CORE__SQL_ALCHEMY_CONN'],
+  ])('%s', async (_title, options, expectedUrl, source) => {
+    const resolved = await resolveDbUrl({...options, runCommand: printing})
+    expect(resolved.source).toBe(source)
+    expect(resolved.url.redacted).toBe(expectedUrl.replace(/:(p\w)@/, ':***@'))
+  })
+
+  it('says what to do when nothing is set', async () => {
+    await expect(resolveDbUrl({env: {}})).rejects.toThrow(new UsageError(NO_DB_MESSAGE))
+  })
+
+  it('explains that a *_SECRET variable cannot be used', async () => {
+    await expect(resolveDbUrl({env: {AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_SECRET: 'sql_alchemy_conn'}})).rejects.toThrow(
+      `${NO_DB_MESSAGE} (AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_SECRET is set, but Airflow secrets backends are not supported)`,
+    )
+  })
+
+  it('names the variable in URL errors', async () => {
+    await expect(resolveDbUrl({env: {AIRFLOW__DATABASE__SQL_ALCHEMY_CONN: 'postgresql://u:pw@h:x/d'}})).rejects.toThrow(
+      'invalid AIRFLOW__DATABASE__SQL_ALCHEMY_CONN URL "postgresql://u:***@h:x/d": port is not a number',
+    )
+  })
+
+  it('an explicit empty --db is an error, not "unset"', async () => {
+    await expect(resolveDbUrl({flag: '', env: {AIRFLOW_REAP_DB: B}})).rejects.toThrow(UsageError)
+  })
+
+  describe('_CMD', () => {
+    const env = (command: string) => ({AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_CMD: command})
+
+    it('splits the command like shlex.split and runs it without a shell', async () => {
+      const run = vi.fn<RunCommand>(async () => ({exitCode: 0, stdout: `${C}\n`}))
+      await resolveDbUrl({env: env(`cat "/run/secrets/my db" '$HOME'`), runCommand: run})
+      expect(run).toHaveBeenCalledWith(['cat', '/run/secrets/my db', '$HOME'])
+    })
+
+    it('a non-zero exit is a ConfigError naming the variable, not the output', async () => {
+      const run: RunCommand = async () => ({exitCode: 3, stdout: 'postgresql://u:leaked@h/d'})
+      const error = await resolveDbUrl({env: env('/usr/bin/get-conn --x'), runCommand: run}).catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(ConfigError)
+      expect((error as Error).message).toBe('AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_CMD: command "get-conn" exited with code 3')
+    })
+
+    it('a program that cannot start is a ConfigError', async () => {
+      const run: RunCommand = async () => {
+        throw Object.assign(new Error('spawn nope ENOENT'), {code: 'ENOENT'})
+      }
+      await expect(resolveDbUrl({env: env('nope'), runCommand: run})).rejects.toThrow(
+        new ConfigError('AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_CMD: cannot run "nope" (ENOENT)'),
+      )
+    })
+
+    it('empty output, unsplittable commands and invalid URLs are ConfigErrors without the output', async () => {
+      const say = (stdout: string): RunCommand => async () => ({exitCode: 0, stdout})
+      await expect(resolveDbUrl({env: env('x'), runCommand: say('\n')})).rejects.toThrow('command "x" printed nothing')
+      await expect(resolveDbUrl({env: env('x "y'), runCommand: say(C)})).rejects.toThrow(
+        'AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_CMD: cannot split the command: No closing quotation',
+      )
+      const error = await resolveDbUrl({env: env('x'), runCommand: say('postgresql://u:leaked@h:bad/d')}).catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(ConfigError)
+      expect((error as Error).message).toBe('AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_CMD: command "x" printed an invalid DB URL: port is not a number')
+    })
+  })
+})
+
+describe('runWithoutShell', () => {
+  it('returns stdout and the exit code, with no shell in between', async () => {
+    const result = await runWithoutShell([process.execPath, '-e', 'process.stdout.write(process.argv[1]); process.exit(0)', 'a|b $HOME'])
+    expect(result).toEqual({exitCode: 0, stdout: 'a|b $HOME'})
+  })
+
+  it('reports the exit code', async () => {
+    expect((await runWithoutShell([process.execPath, '-e', 'process.exit(4)'])).exitCode).toBe(4)
+  })
+
+  it('rejects when the program does not exist', async () => {
+    await expect(runWithoutShell(['/nonexistent/program'])).rejects.toMatchObject({code: 'ENOENT'})
+  })
+})
