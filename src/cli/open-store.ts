@@ -1,6 +1,6 @@
 import {existsSync} from 'node:fs'
-import {resolveStorePath} from '../../store/location.js'
-import {type RunStore, openRunStore} from '../../store/run-store.js'
+import {resolveStorePath} from '../store/location.js'
+import {type RunStore, openRunStore} from '../store/run-store.js'
 
 /**
  * The run store for `history`: undefined when nothing was ever recorded. A broken store throws

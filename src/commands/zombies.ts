@@ -8,8 +8,8 @@ import {RunRecorder} from '../reap/recorder.js'
 import {exitCodeFor, runReport} from '../reap/run.js'
 import {type KubeOptions, openDb, openKube, scopeName} from '../reap/session.js'
 import {type ReapConfig, reapZombies, scanZombies} from '../reap/zombies.js'
-import {ReapCommand} from './base.js'
-import {actFlags, dbFlags, durationFlag, kubeFlags, outputFlags, storeFlags} from './flags.js'
+import {ReapCommand} from '../cli/base.js'
+import {actFlags, dbFlags, durationFlag, kubeFlags, outputFlags, storeFlags} from '../cli/flags.js'
 
 export interface ZombiesOptions {
   kube: KubeOptions

@@ -3,7 +3,7 @@
 import {ForbiddenError, ReapError} from '../errors.js'
 import type {ReportItem} from '../core/report.js'
 import type {KubeClient} from '../kube/client.js'
-import {deleteGuarded} from '../kube/objects.js'
+import {type PropagationPolicy, deleteGuarded} from '../kube/objects.js'
 import type {ResourceType} from '../kube/resources.js'
 import {forEachLimited} from './pool.js'
 import type {Progress} from './progress.js'
@@ -13,6 +13,8 @@ export interface DeleteOptions {
   /** `--dry-run=server`: send the requests with dryRun=All; nothing changes. */
   serverDryRun: boolean
   gracePeriodSeconds?: number
+  /** Jobs need Background: without it a batch/v1 Job is deleted with Orphan and sticks Terminating. */
+  propagationPolicy?: PropagationPolicy
   concurrency: number
   signal?: AbortSignal
   progress: Progress
@@ -45,6 +47,7 @@ async function deleteOne(kube: KubeClient, item: ReportItem, options: DeleteOpti
     const {outcome} = await deleteGuarded(kube, options.resource, item.namespace, item.name, {
       uid: item.uid,
       gracePeriodSeconds: options.gracePeriodSeconds,
+      propagationPolicy: options.propagationPolicy,
       dryRun: options.serverDryRun,
       signal: options.signal,
     })

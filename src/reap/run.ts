@@ -15,6 +15,8 @@ export interface ReportDraft {
   warnings: string[]
   /** A sanity stop refused to act: the report is still printed, then the command fails. */
   stopped?: string
+  /** The work ran to its end but part of it failed (a write refused, a wait timed out): recorded as failed. */
+  failure?: string
 }
 
 export interface RunFrame {
@@ -26,7 +28,7 @@ export interface RunFrame {
   work: (draft: ReportDraft) => Promise<void>
 }
 
-export type FinishedReport = Report & {stopped?: string; interrupted?: boolean}
+export type FinishedReport = Report & {stopped?: string; failure?: string; interrupted?: boolean}
 
 export async function runReport(frame: RunFrame): Promise<FinishedReport> {
   const {recorder, meta} = frame
@@ -40,9 +42,10 @@ export async function runReport(frame: RunFrame): Promise<FinishedReport> {
     throw interrupted ? new InterruptedError('interrupted: the run was stopped; what was done so far is recorded') : error
   }
   const interrupted = frame.signal.aborted
-  recorder.finish(toReport(frame, draft), interrupted ? 'interrupted' : draft.stopped ? 'failed' : 'ok', interrupted ? 'interrupted' : draft.stopped)
+  const failed = draft.stopped ?? draft.failure
+  recorder.finish(toReport(frame, draft), interrupted ? 'interrupted' : failed ? 'failed' : 'ok', interrupted ? 'interrupted' : failed)
   // Built after recording, so a store failure while recording shows up among the warnings.
-  return {...toReport(frame, draft), stopped: draft.stopped, interrupted}
+  return {...toReport(frame, draft), stopped: draft.stopped, failure: draft.failure, interrupted}
 }
 
 function toReport(frame: RunFrame, draft: ReportDraft): Report {

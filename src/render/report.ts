@@ -18,9 +18,10 @@ export function renderReport(report: Report, format: OutputFormat): string {
   }
 }
 
-/** The JSON document exactly as the contract lists its fields (warnings only when there are any). */
+/** The JSON document exactly as the contract lists its fields, in its order (warnings only when there are any). */
 function contractDocument(report: Report): Report {
-  const {warnings, ...document} = report
+  const {apiVersion, kind, runId, context, generatedAt, dryRun, summary, items, warnings} = report
+  const document: Report = {apiVersion, kind, runId, context, generatedAt, dryRun, summary, items}
   return warnings && warnings.length > 0 ? {...document, warnings} : document
 }
 

@@ -1,3 +1,4 @@
+import {FINISHED_STATES} from '../../core/types.js'
 // What differs between Airflow schema families once rows are read: the meaning of the try_number
 // column (FACTS §4.2) and how the `pod_name` XCom is stored (FACTS §3.7, §4.4).
 import type {SchemaFamily} from '../../core/types.js'
@@ -12,10 +13,12 @@ export interface FamilyRules {
 /**
  * < 2.10: the column counts tries that have started running; the public try_number is the column
  * while running and column + 1 otherwise (it is decremented on deferral/reschedule). A NULL column
- * is read as 0, Airflow's default.
+ * is read as 0, Airflow's default. A finished task instance is reported with the try it ended in
+ * (the column): "+1" would name a try that never ran.
  */
+const FINISHED = new Set<string>(FINISHED_STATES)
 const rules27: FamilyRules = {
-  effectiveTryNumber: (column, state) => (column ?? 0) + (state === 'running' ? 0 : 1),
+  effectiveTryNumber: (column, state) => (column ?? 0) + (state === 'running' || FINISHED.has(state ?? '') ? 0 : 1),
   decodePodName: (raw) => podNameFromJsonText(bytesAsText(raw), false),
 }
 

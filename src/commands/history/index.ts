@@ -2,9 +2,9 @@ import {Flags} from '@oclif/core'
 import {runListDocument} from '../../store/documents.js'
 import {renderRunList} from '../../render/history.js'
 import type {OutputFormat} from '../../render/output.js'
-import {ReapCommand} from '../base.js'
-import {outputFlags, storeFlags} from '../flags.js'
-import {openStoreForReading} from './open.js'
+import {ReapCommand} from '../../cli/base.js'
+import {outputFlags, storeFlags} from '../../cli/flags.js'
+import {openStoreForReading} from '../../cli/open-store.js'
 
 export default class History extends ReapCommand {
   static override summary = 'List the runs recorded in the local run store.'

@@ -3,9 +3,9 @@ import {UsageError} from '../../errors.js'
 import {runDocument} from '../../store/documents.js'
 import {renderRun} from '../../render/history.js'
 import type {OutputFormat} from '../../render/output.js'
-import {ReapCommand} from '../base.js'
-import {outputFlags, storeFlags} from '../flags.js'
-import {openStoreForReading} from './open.js'
+import {ReapCommand} from '../../cli/base.js'
+import {outputFlags, storeFlags} from '../../cli/flags.js'
+import {openStoreForReading} from '../../cli/open-store.js'
 
 export default class HistoryShow extends ReapCommand {
   static override summary = 'Show one recorded run: every finding and what was done about it.'

@@ -1,0 +1,42 @@
+// Builders for KubernetesPodOperator pods as the provider labels them (FACTS §1.1), for the fake API server.
+import {makeSafeLabelValue} from '../../src/core/labels.js'
+import type {FakeKube} from './fake-kube/index.js'
+
+export interface KpoPod {
+  name: string
+  namespace?: string
+  dagId: string
+  taskId: string
+  runId: string
+  mapIndex?: number
+  tryNumber: number
+  phase?: string
+  ageMinutes?: number
+  annotations?: Record<string, string>
+  extraLabels?: Record<string, string>
+}
+
+export function kpoLabels(pod: Pick<KpoPod, 'dagId' | 'taskId' | 'runId' | 'mapIndex' | 'tryNumber'>): Record<string, string> {
+  const labels: Record<string, string> = {
+    dag_id: makeSafeLabelValue(pod.dagId),
+    task_id: makeSafeLabelValue(pod.taskId),
+    run_id: makeSafeLabelValue(pod.runId),
+    kubernetes_pod_operator: 'True',
+    try_number: String(pod.tryNumber),
+    airflow_version: '2.10.5',
+    airflow_kpo_in_cluster: 'True',
+  }
+  if (pod.mapIndex !== undefined && pod.mapIndex >= 0) labels.map_index = String(pod.mapIndex)
+  return labels
+}
+
+export function addKpoPod(kube: FakeKube, pod: KpoPod) {
+  return kube.addPod({
+    namespace: pod.namespace ?? 'airflow',
+    name: pod.name,
+    labels: {...kpoLabels(pod), ...pod.extraLabels},
+    annotations: pod.annotations,
+    phase: pod.phase ?? 'Running',
+    creationTimestamp: new Date(Date.now() - (pod.ageMinutes ?? 60) * 60_000),
+  })
+}
