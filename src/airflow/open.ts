@@ -9,7 +9,7 @@ export type OpenAirflowDbOptions = DriverOptions
 
 /**
  * Throws UnreachableError (cannot connect / log in), SchemaError (not an Airflow 2.7–3.x DB),
- * ConfigError (unreadable certificate file) or UsageError (unsupported sslmode).
+ * ConfigError (unreadable certificate file) or ConfigError (unsupported sslmode).
  */
 export async function openAirflowDb(url: DbUrl, options: OpenAirflowDbOptions = {}): Promise<AirflowDb> {
   const driver = await openDriver(url, options)

@@ -4,11 +4,12 @@
 import path from 'node:path'
 
 import type {Dialect} from '../core/types.js'
-import {UsageError} from '../errors.js'
+import {ConfigError} from '../errors.js'
 import type {DbUrl} from './types.js'
 
 /** A DB URL that cannot be used. `reason` is safe to show on its own (it never quotes the URL). */
-export class InvalidDbUrlError extends UsageError {
+// A malformed URL is a runtime configuration error (exit 1), like an unknown context (issue 2).
+export class InvalidDbUrlError extends ConfigError {
   constructor(
     readonly source: string,
     readonly safeText: string,

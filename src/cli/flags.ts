@@ -1,6 +1,7 @@
 // The contract's global flags, grouped so each command takes only the groups it needs.
 import {Flags} from '@oclif/core'
 import {parseDuration} from '../core/duration.js'
+import {UsageError} from '../errors.js'
 import {OUTPUT_FORMATS} from '../render/output.js'
 
 /** A kubectl-style duration flag, parsed into seconds (a bad value is a usage error, exit 2). */
@@ -12,7 +13,7 @@ export function durationFlag(options: {description: string; default?: string}) {
     defaultHelp: options.default === undefined ? undefined : async () => options.default!,
     parse: async (input) => {
       const seconds = parseDuration(input)
-      if (seconds === undefined) throw new Error(`"${input}" is not a duration (examples: 90s, 10m, 2h, 1h30m)`)
+      if (seconds === undefined) throw new UsageError(`"${input}" is not a duration (examples: 90s, 10m, 2h, 1h30m)`)
       return seconds
     },
   })()

@@ -19,18 +19,20 @@ export function parseDuration(text: string): number | undefined {
   return seconds
 }
 
-/** Age as kubectl prints it: 45s, 12m, 5h, 3d (two units while small: 1h30m). */
+/** Age exactly as kubectl prints it (apimachinery's duration.HumanDuration). */
 export function formatAge(totalSeconds: number): string {
-  const s = Math.max(0, Math.floor(totalSeconds))
-  if (s < 120) return `${s}s`
-  const m = Math.floor(s / 60)
-  if (m < 10) return s % 60 === 0 ? `${m}m` : `${m}m${s % 60}s`
-  if (m < 60) return `${m}m`
-  if (m < 180) return m % 60 === 0 ? `${m / 60}h` : `${Math.floor(m / 60)}h${m % 60}m`
-  const h = Math.floor(m / 60)
-  if (h < 48) return `${h}h`
-  const d = Math.floor(h / 24)
-  if (d < 8) return h % 24 === 0 ? `${d}d` : `${d}d${h % 24}h`
-  if (d < 365 * 2) return `${d}d`
-  return `${Math.floor(d / 365)}y`
+  const seconds = Math.max(0, Math.floor(totalSeconds))
+  if (seconds < 120) return `${seconds}s`
+  const minutes = Math.floor(seconds / 60)
+  if (minutes < 10) return seconds % 60 === 0 ? `${minutes}m` : `${minutes}m${seconds % 60}s`
+  if (minutes < 180) return `${minutes}m`
+  const hours = Math.floor(minutes / 60)
+  if (hours < 8) return minutes % 60 === 0 ? `${hours}h` : `${hours}h${minutes % 60}m`
+  if (hours < 48) return `${hours}h`
+  const days = Math.floor(hours / 24)
+  if (hours < 24 * 8) return hours % 24 === 0 ? `${days}d` : `${days}d${hours % 24}h`
+  if (hours < 24 * 365 * 2) return `${days}d`
+  const years = Math.floor(days / 365)
+  if (hours < 24 * 365 * 8) return days % 365 === 0 ? `${years}y` : `${years}y${days % 365}d`
+  return `${years}y`
 }

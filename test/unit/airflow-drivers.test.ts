@@ -30,7 +30,7 @@ describe('sslSettings (libpq sslmode)', () => {
   })
 
   it('rejects unknown modes and unreadable files', () => {
-    expect(() => sslSettings({sslmode: 'sometimes'})).toThrow(UsageError)
+    expect(() => sslSettings({sslmode: 'sometimes'})).toThrow(ConfigError)
     expect(() => sslSettings({sslmode: 'verify-full', sslrootcert: '/nonexistent/ca.pem'})).toThrow(
       new ConfigError('cannot read the sslrootcert file /nonexistent/ca.pem given in the DB URL (ENOENT)'),
     )
@@ -53,7 +53,7 @@ describe('mysqlSsl', () => {
   })
 
   it('rejects unknown modes', () => {
-    expect(() => mysqlSsl({ssl_mode: 'MAYBE'})).toThrow(UsageError)
+    expect(() => mysqlSsl({ssl_mode: 'MAYBE'})).toThrow(ConfigError)
   })
 })
 

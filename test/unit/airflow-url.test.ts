@@ -4,7 +4,7 @@ import path from 'node:path'
 import {describe, expect, it} from 'vitest'
 
 import {InvalidDbUrlError, parseDbUrl, redactLoosely} from '../../src/airflow/url.js'
-import {UsageError} from '../../src/errors.js'
+import {ConfigError} from '../../src/errors.js'
 
 describe('parseDbUrl', () => {
   it.each([
@@ -65,7 +65,7 @@ describe('parseDbUrl', () => {
     } catch (e) {
       error = e
     }
-    expect(error).toBeInstanceOf(UsageError)
+    expect(error).toBeInstanceOf(ConfigError)
     expect(error).toBeInstanceOf(InvalidDbUrlError)
     expect((error as Error).message).toBe(message)
     expect((error as Error).message).not.toContain('s3cr3t')

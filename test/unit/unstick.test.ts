@@ -1,6 +1,21 @@
 import {describe, expect, it} from 'vitest'
-import {dependentsAdvice, hasPerRunSuffix, jobAdvisories, judgeStuck, remainingFinalizers} from '../../src/core/unstick.js'
+import type {ReportItem} from '../../src/core/report.js'
 import type {ObjectMeta} from '../../src/core/types.js'
+import {
+  DEPENDENT_TYPES,
+  type FinalizerPatchResult,
+  dependentItem,
+  dependentsAdvice,
+  dependentsOf,
+  hasPerRunSuffix,
+  isForeground,
+  jobAdvisories,
+  judgeStuck,
+  objectRef,
+  recordPatch,
+  remainingFinalizers,
+  stuckItem,
+} from '../../src/core/unstick.js'
 
 const NOW = new Date('2026-11-23T10:00:00Z')
 
@@ -30,9 +45,22 @@ describe('judgeStuck', () => {
     ['foregroundDeletion for an hour', job(['foregroundDeletion'], 60), {stuck: true, remove: ['foregroundDeletion'], keep: []}],
     ['orphan, deleted a minute ago', job(['orphan'], 1), {stuck: true, skipReason: 'too-young'}],
     ['orphan plus a foreign finalizer', job(['orphan', 'example.com/protect'], 60), {stuck: true, remove: [], keep: ['example.com/protect'], skipReason: 'foreign-finalizer'}],
-    ['only a foreign finalizer', job(['example.com/protect'], 60), {stuck: true, remove: [], skipReason: 'foreign-finalizer'}],
+    ['only a foreign finalizer: another controller\'s business', job(['example.com/protect'], 60), {stuck: false, detail: expect.stringContaining('example.com/protect')}],
+    ['deleted a minute ago, with a foreign finalizer too', job(['orphan', 'example.com/protect'], 1), {stuck: true, skipReason: 'foreign-finalizer'}],
+    ['exactly --older-than ago', job(['orphan'], 5), {stuck: true, remove: ['orphan']}],
   ])('%s', (_name, obj, expected) => {
-    expect(judgeStuck(obj, options)).toMatchObject(expected)
+    const verdict = judgeStuck(obj, options)
+    expect(verdict).toMatchObject(expected)
+    if (!('skipReason' in expected) && verdict.stuck) expect(verdict.skipReason).toBeUndefined()
+  })
+
+  it('a finalizer named with --finalizer makes an object held only by it stuck', () => {
+    const verdict = judgeStuck(job(['example.com/protect'], 60), {...options, extraFinalizers: ['example.com/protect']})
+    expect(verdict).toMatchObject({stuck: true, remove: ['example.com/protect'], keep: []})
+  })
+
+  it('says how long the object has been terminating, kubectl-style', () => {
+    expect(judgeStuck(job(['orphan'], 90), options)).toMatchObject({terminatingSeconds: 5400, detail: expect.stringMatching(/^terminating for 1h30m with finalizers \[orphan\]/)})
   })
 
   it('removes a foreign finalizer only when named', () => {
@@ -62,9 +90,96 @@ describe('advice', () => {
     expect(jobAdvisories({name: 'export-job-x7k2p', ttlSecondsAfterFinished: 600})).toEqual([])
   })
 
+  it.each([
+    ['ttl 0 is set', {name: 'a-x7k2p', ttlSecondsAfterFinished: 0}, []],
+    ['spec unread: no TTL advice', {name: 'a-x7k2p', ttlSecondsAfterFinished: null}, []],
+    ['a CronJob names its Jobs per run', {name: 'nightly', ttlSecondsAfterFinished: 60, ownedByCronJob: true}, []],
+    ['deleted with Orphan', {name: 'a-x7k2p', ttlSecondsAfterFinished: 60, finalizers: ['orphan']}, [/propagationPolicy Background/]],
+    ['deleted with Foreground', {name: 'a-x7k2p', ttlSecondsAfterFinished: 60, finalizers: ['foregroundDeletion']}, []],
+    ['everything wrong', {name: 'export', finalizers: ['orphan']}, [/ttlSecondsAfterFinished/, /"export" looks fixed/, /Orphan/]],
+  ])('%s', (_name, facts, expected) => {
+    const advice = jobAdvisories(facts)
+    expect(advice).toHaveLength(expected.length)
+    expected.forEach((pattern, i) => expect(advice[i]).toMatch(pattern))
+  })
+
   it('says what becomes of dependents', () => {
-    expect(dependentsAdvice(['orphan'], ['pod/a'])).toMatch(/stay, orphaned/)
-    expect(dependentsAdvice(['foregroundDeletion'], ['pod/a'])).toMatch(/--delete-dependents/)
+    expect(dependentsAdvice(['orphan'], ['pod/a'])).toMatch(/stay, as the orphan propagation asked/)
+    expect(dependentsAdvice(['orphan'], ['pod/a'], true)).toMatch(/stay, as the orphan propagation asked/)
+    expect(dependentsAdvice(['foregroundDeletion'], ['pod/a'])).toMatch(/leaves them in place \(--delete-dependents deletes them\)/)
+    expect(dependentsAdvice(['foregroundDeletion'], ['pod/a'], true)).toMatch(/they are deleted too/)
     expect(dependentsAdvice(['orphan'], [])).toBeUndefined()
+    expect(dependentsAdvice(['orphan'], ['p/1', 'p/2', 'p/3', 'p/4', 'p/5', 'p/6'])).toMatch(/p\/5, … \(6 in all\)/)
+  })
+})
+
+describe('dependents', () => {
+  function pod(name: string, ownerUids: string[], namespace = 'airflow'): ObjectMeta {
+    return {
+      ...job([]),
+      kind: 'Pod',
+      name,
+      namespace,
+      uid: `pod-${name}`,
+      ownerReferences: ownerUids.map((uid) => ({apiVersion: 'batch/v1', kind: 'Job', name: 'x', uid})),
+    }
+  }
+
+  it('are the objects whose ownerReferences name the owner by UID, in its namespace', () => {
+    const owner = job(['orphan'], 60)
+    const candidates = [pod('mine', ['u1']), pod('other', ['u2']), pod('two-owners', ['u9', 'u1']), pod('elsewhere', ['u1'], 'other-ns'), pod('free', [])]
+    expect(dependentsOf(owner, candidates).map((p) => p.name)).toEqual(['mine', 'two-owners'])
+  })
+
+  it.each([
+    ['Job', ['pods']],
+    ['CronJob', ['jobs']],
+    ['Deployment', ['replicasets']],
+    ['ReplicaSet', ['pods']],
+    ['StatefulSet', ['pods']],
+    ['Pod', undefined],
+  ])('of a %s are %s', (kind, types) => {
+    expect(DEPENDENT_TYPES[kind]).toEqual(types)
+  })
+
+  it('a dependent taken over by --delete-dependents gets its own line', () => {
+    const item = dependentItem(pod('worker', ['u1']), job(['foregroundDeletion'], 60), NOW)
+    expect(item).toMatchObject({kind: 'Pod', name: 'worker', uid: 'pod-worker', reason: 'stuck-terminating', action: 'none', taskInstance: null, ageSeconds: 7200})
+    expect(item.detail).toMatch(/^dependent of job\/export-job/)
+  })
+
+  it('foreground is the finalizer foregroundDeletion', () => {
+    expect(isForeground(['foregroundDeletion'])).toBe(true)
+    expect(isForeground(['orphan'])).toBe(false)
+  })
+})
+
+describe('recordPatch', () => {
+  function item(): ReportItem {
+    const obj = job(['orphan'], 60)
+    const verdict = judgeStuck(obj, options)
+    if (!verdict.stuck) throw new Error('expected stuck')
+    return stuckItem(obj, verdict, NOW)
+  }
+
+  it.each<[FinalizerPatchResult, boolean, Partial<ReportItem>, RegExp]>([
+    ['gone', false, {action: 'patched'}, /removed \[orphan\], and the API server deleted it$/],
+    ['patched', false, {action: 'patched'}, /removed \[orphan\]$/],
+    ['changed-concurrently', false, {action: 'skipped', skipReason: 'changed-concurrently'}, /nothing was changed/],
+    ['not-found', false, {action: 'skipped', skipReason: 'already-gone'}, /already gone/],
+    ['gone', true, {action: 'none'}, /server dry run/],
+    ['changed-concurrently', true, {action: 'skipped', skipReason: 'changed-concurrently'}, /refused/],
+  ])('%s (server dry run: %s)', (outcome, serverDryRun, expected, detail) => {
+    const line = item()
+    recordPatch(line, ['orphan'], outcome, serverDryRun)
+    expect(line).toMatchObject(expected)
+    expect(line.detail).toMatch(detail)
+    if (line.action !== 'skipped') expect(line.skipReason).toBeUndefined()
+  })
+})
+
+describe('objectRef', () => {
+  it('names objects as -o name does', () => {
+    expect(objectRef({kind: 'Job', namespace: 'airflow', name: 'export-job'})).toBe('job/airflow/export-job')
   })
 })

@@ -96,7 +96,7 @@ export function mysqlSsl(params: Record<string, string>): MysqlSsl | undefined {
     case 'VERIFY_IDENTITY':
       return {...files, rejectUnauthorized: true, verifyIdentity: true}
     default:
-      throw new UsageError(
+      throw new ConfigError(
         `unsupported ssl_mode "${params.ssl_mode}" in the DB URL (use DISABLED, PREFERRED, REQUIRED, VERIFY_CA or VERIFY_IDENTITY)`,
       )
   }

@@ -133,7 +133,7 @@ export function sslSettings(params: Record<string, string>): SslSettings {
     case 'verify-full':
       return {first: {...files, rejectUnauthorized: true}, plainFallback: false}
     default:
-      throw new UsageError(`unsupported sslmode "${mode}" in the DB URL (use disable, allow, prefer, require, verify-ca or verify-full)`)
+      throw new ConfigError(`unsupported sslmode "${mode}" in the DB URL (use disable, allow, prefer, require, verify-ca or verify-full)`)
   }
 }
 
