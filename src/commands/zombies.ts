@@ -1,11 +1,11 @@
 import {Flags} from '@oclif/core'
-import {InterruptedError, SafetyStopError, UsageError} from '../errors.js'
+import {InterruptedError, ReapError, SafetyStopError, UsageError} from '../errors.js'
 import type {OutputFormat} from '../render/output.js'
 import {renderReport} from '../render/report.js'
 import {confirm} from '../reap/confirm.js'
 import {createProgress} from '../reap/progress.js'
 import {RunRecorder} from '../reap/recorder.js'
-import {exitCodeFor, runReport} from '../reap/run.js'
+import {exitCodeFor, failureOf, runReport} from '../reap/run.js'
 import {type KubeOptions, openDb, openKube, scopeName} from '../reap/session.js'
 import {type ReapConfig, reapZombies, scanZombies} from '../reap/zombies.js'
 import {ReapCommand} from '../cli/base.js'
@@ -108,6 +108,8 @@ are never reaped. Without --yes nothing is changed.`
       this.writeOut(renderReport(report, options.output))
       if (report.stopped) throw new SafetyStopError(report.stopped)
       if (report.interrupted) throw new InterruptedError('interrupted: deletes not yet started were abandoned; the run is recorded as interrupted')
+      const failure = failureOf(report)
+      if (failure) throw new ReapError(failure)
       process.exitCode = exitCodeFor(report, options.exitCode)
     } finally {
       progress.stop()

@@ -2,6 +2,7 @@
 // a pod re-created under the same name is never touched; 404 means someone else already did the job.
 import {ForbiddenError, ReapError} from '../errors.js'
 import type {ReportItem} from '../core/report.js'
+import {checkSanity} from '../core/sanity.js'
 import type {KubeClient} from '../kube/client.js'
 import {type PropagationPolicy, deleteGuarded} from '../kube/objects.js'
 import type {ResourceType} from '../kube/resources.js'
@@ -18,6 +19,54 @@ export interface DeleteOptions {
   concurrency: number
   signal?: AbortSignal
   progress: Progress
+}
+
+export interface ReapCandidatesOptions<T extends {item: ReportItem}> {
+  /** Objects scanned: the sanity stop refuses when more than half of them would go. */
+  scanned: number
+  maxDeletes: number
+  allowMassDelete: boolean
+  /**
+   * Judges the chosen candidates again from a fresh read, just before deleting. Returns those still to
+   * delete; it marks the others skipped itself (saying why). Throwing stops the run with nothing deleted.
+   */
+  recheck: (chosen: T[]) => Promise<T[]>
+  delete: DeleteOptions
+}
+
+/**
+ * The order every destructive command follows: sanity stop → cap (--max-deletes) → re-check → guarded
+ * delete. Candidates are the findings whose item has action 'none'. Returns the sanity-stop message
+ * when it refused (nothing deleted), else undefined.
+ */
+export async function reapCandidates<T extends {item: ReportItem}>(
+  kube: KubeClient,
+  findings: readonly T[],
+  options: ReapCandidatesOptions<T>,
+): Promise<string | undefined> {
+  const candidates = findings.filter((f) => f.item.action === 'none')
+  const sanity = checkSanity({
+    scanned: options.scanned,
+    candidates: candidates.length,
+    maxDeletes: options.maxDeletes,
+    allowMassDelete: options.allowMassDelete,
+  })
+  if (!sanity.ok) return sanity.message
+  for (const {item} of candidates.slice(sanity.allowed)) {
+    item.action = 'skipped'
+    item.skipReason = 'max-deletes'
+    item.detail = `${item.detail}; held back by --max-deletes ${options.maxDeletes}`
+  }
+  const chosen = candidates.slice(0, sanity.allowed)
+  if (chosen.length === 0) return undefined
+  options.delete.progress.update(`re-checking ${chosen.length} candidates against the Airflow DB`)
+  const confirmed = await options.recheck(chosen)
+  await deleteItems(
+    kube,
+    confirmed.map((f) => f.item),
+    options.delete,
+  )
+  return undefined
 }
 
 /** Deletes each item's object, recording what happened on the item itself. One failure never stops the others. */

@@ -67,6 +67,14 @@ function errorText(error: unknown): string {
   return String(error)
 }
 
+/** A run some of whose actions failed is a runtime error (exit 1), reported after the result. */
+export function failureOf(report: Report): string | undefined {
+  const failed = report.items.filter((item) => item.action === 'failed')
+  if (failed.length === 0) return undefined
+  const first = failed[0]
+  return `${failed.length} of ${report.items.length} actions failed (first: ${first.kind.toLowerCase()}/${first.namespace}/${first.name}: ${first.error})`
+}
+
 /** Skips that are not verdicts about this Airflow's pods do not make a monitoring check fail. */
 const NOT_OURS = new Set(['unknown-dag-run', 'missing-labels'])
 
