@@ -1,0 +1,75 @@
+// The CLI contract (docs/cli-contract.md) as a test: every flag it names exists on its command, with
+// its short form, default and choices. Flags may be added; these may not disappear or change.
+import {Config} from '@oclif/core'
+import {beforeAll, describe, expect, it} from 'vitest'
+import {repoRoot} from '../support/paths.js'
+
+interface FlagSpec {
+  char?: string
+  default?: unknown
+  options?: string[]
+}
+
+const KUBE: Record<string, FlagSpec> = {
+  kubeconfig: {},
+  context: {},
+  namespace: {char: 'n'},
+  'all-namespaces': {char: 'A'},
+  selector: {char: 'l'},
+  'request-timeout': {},
+}
+const OUTPUT: Record<string, FlagSpec> = {output: {char: 'o', default: 'table', options: ['table', 'wide', 'json', 'yaml', 'name']}}
+const STORE: Record<string, FlagSpec> = {cache: {}, 'no-cache': {}}
+const ACT: Record<string, FlagSpec> = {yes: {}, 'dry-run': {options: ['client', 'server']}, 'exit-code': {}}
+
+const CONTRACT: Record<string, Record<string, FlagSpec>> = {
+  zombies: {
+    ...KUBE,
+    ...OUTPUT,
+    ...STORE,
+    ...ACT,
+    db: {},
+    'min-age': {default: 300},
+    delete: {},
+    'grace-period': {},
+    force: {},
+    concurrency: {default: 10},
+    'include-finished': {},
+    'max-deletes': {default: 100},
+    'allow-mass-delete': {},
+    'include-unknown': {},
+  },
+  overdue: {...KUBE, ...OUTPUT, ...STORE, ...ACT, db: {}, grace: {default: 60}, delete: {}},
+  unstick: {...KUBE, ...OUTPUT, ...STORE, ...ACT, 'older-than': {default: 300}, finalizer: {}},
+  history: {...OUTPUT, cache: {}, limit: {}},
+  'history:show': {...OUTPUT, cache: {}},
+}
+
+let config: Config
+
+beforeAll(async () => {
+  config = await Config.load(repoRoot)
+})
+
+describe.each(Object.entries(CONTRACT))('%s', (commandId, flags) => {
+  it.each(Object.entries(flags))('has --%s as the contract says', async (name, spec) => {
+    const command = await config.findCommand(commandId)!.load()
+    const flag = command.flags[name] as {char?: string; default?: unknown; options?: string[]} | undefined
+    expect(flag, `--${name} missing from ${commandId}`).toBeDefined()
+    if (spec.char) expect(flag!.char).toBe(spec.char)
+    if (spec.options) expect(flag!.options).toEqual(spec.options)
+    if (spec.default !== undefined) {
+      const value = typeof flag!.default === 'function' ? await (flag!.default as (ctx: object) => unknown)({options: {}, flags: {}}) : flag!.default
+      expect(value).toEqual(spec.default)
+    }
+  })
+})
+
+describe('installation names', () => {
+  it('declares both executables of the contract', async () => {
+    const {readFileSync} = await import('node:fs')
+    const pkg = JSON.parse(readFileSync(`${repoRoot}/package.json`, 'utf8'))
+    expect(pkg.name).toBe('kubectl-airflow-reap')
+    expect(pkg.bin).toEqual({'kubectl-airflow_reap': 'bin/run.js', 'airflow-reap': 'bin/run.js'})
+  })
+})
