@@ -86,7 +86,7 @@ are never reaped. Without --yes nothing is changed.`
           context: kube.target.contextName,
           server: kube.target.server,
           namespace: scopeName(kube),
-          dryRun: !(options.delete && options.yes && options.dryRunMode !== 'client'),
+          dryRun: !(options.delete && options.yes && options.dryRunMode === undefined),
           dryRunMode: options.dryRunMode,
         },
         signal: this.abort.signal,

@@ -81,7 +81,7 @@ export function dependentsAdvice(finalizers: string[], dependents: string[], del
   if (dependents.length === 0) return undefined
   const names = shortList(dependents)
   if (finalizers.includes('foregroundDeletion')) {
-    if (deleteDependents) return `dependents ${names} would have been deleted by the garbage collector first; they are deleted too (--delete-dependents)`
+    if (deleteDependents) return `dependents ${names} would have been deleted by the garbage collector first; --delete-dependents deletes them before removing the finalizer`
     return `dependents ${names} would have been deleted by the garbage collector first; removing the finalizer leaves them in place (--delete-dependents deletes them)`
   }
   return `dependents ${names} stay, as the orphan propagation asked; they still name the deleted owner, so a garbage collector that runs again later deletes them`

@@ -30,7 +30,9 @@ function itemsTable(report: Report, wide: boolean): string {
   const headers = ['NAMESPACE', 'NAME', 'AGE', 'PHASE', 'REASON', 'ACTION']
   if (wide) headers.push('DAG', 'TASK', 'RUN', 'MAP', 'TRY', 'STATE', 'DETAIL')
   const rows = report.items.map((item) => {
-    const row = [item.namespace, item.name, formatAge(item.ageSeconds), item.phase ?? '', item.reason, actionCell(item)]
+    // unstick mixes kinds (jobs, pods, dependents): name them as kubectl does with several types.
+    const name = report.kind === 'UnstickReport' ? `${item.kind.toLowerCase()}/${item.name}` : item.name
+    const row = [item.namespace, name, formatAge(item.ageSeconds), item.phase ?? '', item.reason, actionCell(item)]
     if (wide) row.push(...taskCells(item), item.detail)
     return row
   })
@@ -63,7 +65,13 @@ function summaryLine(report: Report): string {
   if (report.dryRun) {
     if (found - skipped > 0) parts.push('dry run: nothing changed (add --yes to act)')
   } else {
-    parts.push(`${acted} ${report.kind === 'UnstickReport' ? 'patched' : 'deleted'}`)
+    if (report.kind === 'UnstickReport') {
+      const deleted = report.items.filter((i) => i.action === 'deleted').length
+      parts.push(`${acted - deleted} patched`)
+      if (deleted > 0) parts.push(`${deleted} dependent${deleted === 1 ? '' : 's'} deleted`)
+    } else {
+      parts.push(`${acted} deleted`)
+    }
     if (failed > 0) parts.push(`${failed} failed`)
   }
   return parts.join('; ') + '\n'

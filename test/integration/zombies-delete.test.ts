@@ -150,6 +150,16 @@ describe('zombies --delete --yes', () => {
     expect(podNames()).toHaveLength(13)
     expect(report.items.every((i) => i.action === 'none' && i.detail.includes('server dry run'))).toBe(true)
   })
+
+  it('--yes with --dry-run=server is still a dry run, and is recorded as one', async () => {
+    seedCluster()
+    const {code, report} = await reap(['--dry-run=server'])
+    expect(code).toBe(0)
+    expect(report.dryRun).toBe(true)
+    expect(podNames()).toHaveLength(13)
+    const history = JSON.parse((await runCli(['history', '-o', 'json'], {env})).stdout)
+    expect(history.items[0]).toMatchObject({dryRun: true})
+  })
 })
 
 describe('a wrong --db cannot turn into a mass deletion', () => {
