@@ -2,6 +2,7 @@
 import {Flags} from '@oclif/core'
 import {parseDuration} from '../core/duration.js'
 import {UsageError} from '../errors.js'
+import type {KubeOptions} from '../reap/session.js'
 import {OUTPUT_FORMATS} from '../render/output.js'
 
 /** A kubectl-style duration flag, parsed into seconds (a bad value is a usage error, exit 2). */
@@ -26,6 +27,17 @@ export const kubeFlags = {
   'all-namespaces': Flags.boolean({char: 'A', description: 'Scan every namespace.', default: false}),
   selector: Flags.string({char: 'l', description: "Extra label selector, ANDed with the command's own.", helpValue: 'SEL'}),
   'request-timeout': durationFlag({description: 'Timeout of each API request, like kubectl (0: none).'}),
+}
+
+/** The kube flag group as typed options (shared by every command that talks to a cluster). */
+export function kubeOptionsFrom(flags: Record<string, unknown>): KubeOptions {
+  return {
+    kubeconfig: flags.kubeconfig as string | undefined,
+    context: flags.context as string | undefined,
+    namespace: flags.namespace as string | undefined,
+    allNamespaces: flags['all-namespaces'] as boolean,
+    requestTimeoutSeconds: flags['request-timeout'] as number | undefined,
+  }
 }
 
 export const dbFlags = {

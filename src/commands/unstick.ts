@@ -1,21 +1,15 @@
 import {Args, Flags} from '@oclif/core'
-import {formatAge, parseDuration} from '../core/duration.js'
-import {objectRef} from '../core/unstick.js'
-import {InterruptedError, ReapError, UsageError} from '../errors.js'
+import {parseDuration} from '../core/duration.js'
+import {UsageError} from '../errors.js'
 import {type ResourceType, resolveResource} from '../kube/resources.js'
 import type {OutputFormat} from '../render/output.js'
-import {renderReport} from '../render/report.js'
-import {createProgress} from '../reap/progress.js'
-import {RunRecorder} from '../reap/recorder.js'
-import {type ReportDraft, exitCodeFor, runReport} from '../reap/run.js'
-import {type KubeOptions, openKube, scopeName} from '../reap/session.js'
-import {type UnstickConfig, type UnstickScan, type UnstickTarget, type WaitResult, reportItems, scanStuck, unstick, waitUntilFreed} from '../reap/unstick.js'
+import type {KubeOptions} from '../reap/session.js'
+import type {UnstickTarget} from '../reap/unstick.js'
 import {ReapCommand} from '../cli/base.js'
-import {actFlags, durationFlag, kubeFlags, outputFlags, storeFlags} from '../cli/flags.js'
+import {actFlags, durationFlag, kubeFlags, kubeOptionsFrom, outputFlags, storeFlags} from '../cli/flags.js'
 
 export const DEFAULT_TYPES = ['jobs', 'pods'] as const
 export const DEFAULT_WAIT_TIMEOUT_SECONDS = 120
-const CONCURRENCY = 10
 
 export interface UnstickOptions {
   kube: KubeOptions
@@ -86,103 +80,17 @@ export default class Unstick extends ReapCommand {
   }
 
   private async execute(options: UnstickOptions): Promise<void> {
-    const progress = createProgress()
-    const kube = openKube(options.kube)
-    const recorder = new RunRecorder(options.store, progress)
-    const acting = (options.yes && options.dryRunMode !== 'client') || options.dryRunMode === 'server'
-    const config: UnstickConfig = {
-      namespace: kube.namespace,
-      selector: options.selector,
-      targets: options.targets,
-      olderThanSeconds: options.olderThanSeconds,
-      extraFinalizers: options.finalizers,
-      deleteDependents: options.deleteDependents,
-      serverDryRun: options.dryRunMode === 'server',
-      concurrency: CONCURRENCY,
-    }
-    let scan: UnstickScan | undefined
-    let waited: WaitResult | undefined
-    try {
-      const report = await runReport({
-        kind: 'UnstickReport',
-        recorder,
-        progress,
-        meta: {
-          command: 'unstick',
-          argv: process.argv.slice(2),
-          context: kube.target.contextName,
-          server: kube.target.server,
-          namespace: scopeName(kube),
-          dryRun: !(options.yes && options.dryRunMode === undefined),
-          dryRunMode: options.dryRunMode,
-        },
-        signal: this.abort.signal,
-        work: async (draft) => {
-          const deps = {kube: kube.client, progress, signal: this.abort.signal}
-          scan = await scanStuck(deps, config)
-          draft.scanned = scan.scanned
-          draft.items = reportItems(scan)
-          for (const warning of scan.warnings) progress.warn(warning)
-          draft.warnings.push(...scan.warnings)
-          if (!acting) return
-          await unstick(deps, scan, config)
-          if (options.wait && !this.abort.signal.aborted) {
-            waited = await waitUntilFreed(deps, scan, options.waitTimeoutSeconds ?? DEFAULT_WAIT_TIMEOUT_SECONDS, CONCURRENCY)
-          }
-          draft.failure = failureOf(draft, waited, options.waitTimeoutSeconds ?? DEFAULT_WAIT_TIMEOUT_SECONDS)
-        },
-      })
-      progress.stop()
-      this.writeOut(renderReport(report, options.output))
-      if (options.output === 'table' || options.output === 'wide') process.stderr.write(adviceLines(scan, waited))
-      if (report.interrupted) throw new InterruptedError('interrupted: patches not yet started were abandoned; the run is recorded as interrupted')
-      if (report.failure) throw new ReapError(report.failure)
-      process.exitCode = exitCodeFor(report, options.exitCode)
-    } finally {
-      progress.stop()
-      recorder.close()
-      kube.client.close()
-    }
+    // Loaded on demand: --help must not pay for the Kubernetes client and the run store.
+    const {executeUnstick} = await import('../cli/unstick-run.js')
+    await executeUnstick(options, this.abort.signal)
   }
-}
-
-/** `advice:` lines (dependents, Job spec advisories) and `name is free` lines, for stderr in table mode. */
-function adviceLines(scan: UnstickScan | undefined, waited: WaitResult | undefined): string {
-  const lines: string[] = []
-  for (const finding of scan?.findings ?? []) {
-    for (const advice of finding.advice) lines.push(`advice: ${objectRef(finding.object)}: ${advice}`)
-  }
-  for (const ref of waited?.freed ?? []) lines.push(`${ref}: name is free`)
-  return lines.map((l) => `${l}\n`).join('')
-}
-
-/** Why the run failed although it ran to its end: refused writes, a wait that timed out. */
-function failureOf(draft: ReportDraft, waited: WaitResult | undefined, waitTimeoutSeconds: number): string | undefined {
-  const problems: string[] = []
-  const failed = draft.items.filter((i) => i.action === 'failed')
-  if (failed.length > 0) {
-    const first = failed[0]
-    const more = failed.length > 1 ? ` (and ${failed.length - 1} more failures: see the report)` : ''
-    problems.push(`could not unstick ${objectRef(first)}: ${first.error ?? 'unknown error'}${more}`)
-  }
-  if (waited && waited.stillThere.length > 0) {
-    problems.push(`timed out after ${formatAge(waitTimeoutSeconds)} waiting for ${waited.stillThere.join(', ')} to disappear`)
-  }
-  if (waited && waited.failed.length > 0) problems.push(`could not wait for ${waited.failed.join('; ')}`)
-  return problems.length > 0 ? problems.join('; ') : undefined
 }
 
 type ParsedFlags = Awaited<ReturnType<Unstick['parse']>>['flags'] & Record<string, unknown>
 
 function toOptions(flags: ParsedFlags, args: string[]): UnstickOptions {
   return {
-    kube: {
-      kubeconfig: flags.kubeconfig as string | undefined,
-      context: flags.context as string | undefined,
-      namespace: flags.namespace as string | undefined,
-      allNamespaces: flags['all-namespaces'] as boolean,
-      requestTimeoutSeconds: flags['request-timeout'] as number | undefined,
-    },
+    kube: kubeOptionsFrom(flags),
     output: flags.output as OutputFormat,
     store: {flag: flags.cache as string | undefined, noCache: flags['no-cache'] as boolean},
     targets: parseTargets(args),

@@ -1,15 +1,10 @@
 import {Flags} from '@oclif/core'
-import {InterruptedError, ReapError, SafetyStopError, UsageError} from '../errors.js'
+import {UsageError} from '../errors.js'
 import type {OutputFormat} from '../render/output.js'
-import {renderReport} from '../render/report.js'
-import {confirm} from '../reap/confirm.js'
-import {createProgress} from '../reap/progress.js'
-import {RunRecorder} from '../reap/recorder.js'
-import {exitCodeFor, failureOf, runReport} from '../reap/run.js'
-import {type KubeOptions, openDb, openKube, scopeName} from '../reap/session.js'
-import {type ReapConfig, reapZombies, scanZombies} from '../reap/zombies.js'
+import type {KubeOptions} from '../reap/session.js'
+import type {ReapConfig} from '../reap/zombies.js'
 import {ReapCommand} from '../cli/base.js'
-import {actFlags, dbFlags, durationFlag, kubeFlags, outputFlags, storeFlags} from '../cli/flags.js'
+import {actFlags, dbFlags, durationFlag, kubeFlags, kubeOptionsFrom, outputFlags, storeFlags} from '../cli/flags.js'
 
 export interface ZombiesOptions {
   kube: KubeOptions
@@ -66,57 +61,9 @@ are never reaped. Without --yes nothing is changed.`
   }
 
   private async execute(options: ZombiesOptions): Promise<void> {
-    const acting = options.delete && (options.yes || options.dryRunMode === 'server')
-    if (options.delete && !acting && options.dryRunMode !== 'client' && !process.stdin.isTTY) {
-      throw new UsageError('refusing to delete without --yes: no terminal to confirm on (pass --yes, or drop --delete for a report)')
-    }
-    const progress = createProgress()
-    if (options.force && acting) progress.warn('--force deletes with a grace period of 0: the kubelet may not have stopped the containers yet')
-    const kube = openKube(options.kube)
-    const db = await openDb(options.db)
-    const recorder = new RunRecorder(options.store, progress)
-    try {
-      const report = await runReport({
-        kind: 'ZombieReport',
-        recorder,
-        progress,
-        meta: {
-          command: 'zombies',
-          argv: process.argv.slice(2),
-          context: kube.target.contextName,
-          server: kube.target.server,
-          namespace: scopeName(kube),
-          dryRun: !(options.delete && options.yes && options.dryRunMode === undefined),
-          dryRunMode: options.dryRunMode,
-        },
-        signal: this.abort.signal,
-        work: async (report) => {
-          const deps = {kube: kube.client, db, progress, signal: this.abort.signal}
-          const scan = await scanZombies(deps, {...options.config, namespace: kube.namespace})
-          report.scanned = scan.scanned
-          report.items = scan.findings.map((f) => f.item)
-          let go = options.delete && options.dryRunMode !== 'client' && (options.yes || options.dryRunMode === 'server')
-          if (options.delete && !go && options.dryRunMode !== 'client') {
-            go = await confirm(report.items.filter((i) => i.action === 'none'), 'Delete')
-            report.dryRun = !go
-          }
-          if (!go) return
-          const stop = await reapZombies(deps, scan, {...options.config, namespace: kube.namespace})
-          if (stop) report.stopped = stop
-        },
-      })
-      this.writeOut(renderReport(report, options.output))
-      if (report.stopped) throw new SafetyStopError(report.stopped)
-      if (report.interrupted) throw new InterruptedError('interrupted: deletes not yet started were abandoned; the run is recorded as interrupted')
-      const failure = failureOf(report)
-      if (failure) throw new ReapError(failure)
-      process.exitCode = exitCodeFor(report, options.exitCode)
-    } finally {
-      progress.stop()
-      recorder.close()
-      kube.client.close()
-      await db.close()
-    }
+    // Loaded on demand: --help must not pay for the Kubernetes client and the DB drivers.
+    const {executeZombies} = await import('../cli/zombies-run.js')
+    await executeZombies(options, this.abort.signal)
   }
 }
 
@@ -124,13 +71,7 @@ type ParsedFlags = Awaited<ReturnType<Zombies['parse']>>['flags'] & Record<strin
 
 function toOptions(flags: ParsedFlags): ZombiesOptions {
   return {
-    kube: {
-      kubeconfig: flags.kubeconfig as string | undefined,
-      context: flags.context as string | undefined,
-      namespace: flags.namespace as string | undefined,
-      allNamespaces: flags['all-namespaces'] as boolean,
-      requestTimeoutSeconds: flags['request-timeout'] as number | undefined,
-    },
+    kube: kubeOptionsFrom(flags),
     db: flags.db as string | undefined,
     output: flags.output as OutputFormat,
     store: {flag: flags.cache as string | undefined, noCache: flags['no-cache'] as boolean},

@@ -1,0 +1,101 @@
+// The unstick command's run, loaded only when the command runs (the Kubernetes client, the store and
+// the spinner are the heavy part of the program).
+import type {UnstickOptions} from '../commands/unstick.js'
+import {DEFAULT_WAIT_TIMEOUT_SECONDS} from '../commands/unstick.js'
+import {formatAge} from '../core/duration.js'
+import {objectRef} from '../core/unstick.js'
+import {InterruptedError, ReapError} from '../errors.js'
+import {renderReport} from '../render/report.js'
+import {createProgress} from '../reap/progress.js'
+import {RunRecorder} from '../reap/recorder.js'
+import {type ReportDraft, exitCodeFor, runReport} from '../reap/run.js'
+import {openKube, scopeName} from '../reap/session.js'
+import {type UnstickConfig, type UnstickScan, type WaitResult, reportItems, scanStuck, unstick, waitUntilFreed} from '../reap/unstick.js'
+
+const CONCURRENCY = 10
+
+export async function executeUnstick(options: UnstickOptions, signal: AbortSignal): Promise<void> {
+  const progress = createProgress()
+  const kube = openKube(options.kube)
+  const recorder = new RunRecorder(options.store, progress)
+  const acting = (options.yes && options.dryRunMode !== 'client') || options.dryRunMode === 'server'
+  const config: UnstickConfig = {
+    namespace: kube.namespace,
+    selector: options.selector,
+    targets: options.targets,
+    olderThanSeconds: options.olderThanSeconds,
+    extraFinalizers: options.finalizers,
+    deleteDependents: options.deleteDependents,
+    serverDryRun: options.dryRunMode === 'server',
+    concurrency: CONCURRENCY,
+  }
+  let scan: UnstickScan | undefined
+  let waited: WaitResult | undefined
+  try {
+    const report = await runReport({
+      kind: 'UnstickReport',
+      recorder,
+      progress,
+      meta: {
+        command: 'unstick',
+        argv: process.argv.slice(2),
+        context: kube.target.contextName,
+        server: kube.target.server,
+        namespace: scopeName(kube),
+        dryRun: !(options.yes && options.dryRunMode === undefined),
+        dryRunMode: options.dryRunMode,
+      },
+      signal: signal,
+      work: async (draft) => {
+        const deps = {kube: kube.client, progress, signal: signal}
+        scan = await scanStuck(deps, config)
+        draft.scanned = scan.scanned
+        draft.items = reportItems(scan)
+        for (const warning of scan.warnings) progress.warn(warning)
+        draft.warnings.push(...scan.warnings)
+        if (!acting) return
+        await unstick(deps, scan, config)
+        if (options.wait && !signal.aborted) {
+          waited = await waitUntilFreed(deps, scan, options.waitTimeoutSeconds ?? DEFAULT_WAIT_TIMEOUT_SECONDS, CONCURRENCY)
+        }
+        draft.failure = failureOf(draft, waited, options.waitTimeoutSeconds ?? DEFAULT_WAIT_TIMEOUT_SECONDS)
+      },
+    })
+    progress.stop()
+    process.stdout.write(renderReport(report, options.output))
+    if (options.output === 'table' || options.output === 'wide') process.stderr.write(adviceLines(scan, waited))
+    if (report.interrupted) throw new InterruptedError('interrupted: patches not yet started were abandoned; the run is recorded as interrupted')
+    if (report.failure) throw new ReapError(report.failure)
+    process.exitCode = exitCodeFor(report, options.exitCode)
+  } finally {
+    progress.stop()
+    recorder.close()
+    kube.client.close()
+  }
+}
+
+/** `advice:` lines (dependents, Job spec advisories) and `name is free` lines, for stderr in table mode. */
+function adviceLines(scan: UnstickScan | undefined, waited: WaitResult | undefined): string {
+  const lines: string[] = []
+  for (const finding of scan?.findings ?? []) {
+    for (const advice of finding.advice) lines.push(`advice: ${objectRef(finding.object)}: ${advice}`)
+  }
+  for (const ref of waited?.freed ?? []) lines.push(`${ref}: name is free`)
+  return lines.map((l) => `${l}\n`).join('')
+}
+
+/** Why the run failed although it ran to its end: refused writes, a wait that timed out. */
+function failureOf(draft: ReportDraft, waited: WaitResult | undefined, waitTimeoutSeconds: number): string | undefined {
+  const problems: string[] = []
+  const failed = draft.items.filter((i) => i.action === 'failed')
+  if (failed.length > 0) {
+    const first = failed[0]
+    const more = failed.length > 1 ? ` (and ${failed.length - 1} more failures: see the report)` : ''
+    problems.push(`could not unstick ${objectRef(first)}: ${first.error ?? 'unknown error'}${more}`)
+  }
+  if (waited && waited.stillThere.length > 0) {
+    problems.push(`timed out after ${formatAge(waitTimeoutSeconds)} waiting for ${waited.stillThere.join(', ')} to disappear`)
+  }
+  if (waited && waited.failed.length > 0) problems.push(`could not wait for ${waited.failed.join('; ')}`)
+  return problems.length > 0 ? problems.join('; ') : undefined
+}
