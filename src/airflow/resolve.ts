@@ -43,6 +43,7 @@ export const NO_DB_MESSAGE =
 
 export async function resolveDbUrl(options: ResolveDbUrlOptions = {}): Promise<ResolvedDbUrl> {
   const {flag, env = process.env, runCommand = runWithoutShell} = options
+  if (flag === '') throw new UsageError('--db is empty: give a database URL, or leave the flag out to use the environment')
   if (flag !== undefined) return {url: parseDbUrl(flag, '--db'), source: '--db'}
   for (const {name, kind} of SOURCES) {
     const value = env[name]

@@ -14,7 +14,8 @@ describe('effectiveTryNumber', () => {
     ['scheduled', 0, 1, 0],
     [null, 0, 1, 0],
     [null, null, 1, 0], // NULL column reads as 0
-    ['success', 3, 4, 3],
+    ['success', 3, 3, 3], // a finished task instance is reported with the try it ended in
+    ['failed', 2, 2, 2],
   ])('%s with column %s → 2.7: %s, 2.10+: %s', (state, column, e27, e210) => {
     expect(FAMILY_RULES['airflow-2.7'].effectiveTryNumber(column, state)).toBe(e27)
     expect(FAMILY_RULES['airflow-2.10'].effectiveTryNumber(column, state)).toBe(e210)
