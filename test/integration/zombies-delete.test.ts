@@ -7,7 +7,7 @@ import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from '
 import type {Report} from '../../src/core/report.js'
 import {type TestAirflowDb, createPostgresAirflowDb, createSqliteAirflowDb} from '../support/airflow-db/index.js'
 import {runCli} from '../support/cli.js'
-import {assertValidReport} from '../support/contract.js'
+import {assertValidReport, assertValidRun, assertValidRunList} from '../support/contract.js'
 import {type FakeKube, startFakeKube} from '../support/fake-kube/index.js'
 import {addKpoPod} from '../support/kpo.js'
 
@@ -77,8 +77,11 @@ describe('zombies --delete --yes', () => {
       expect(request.body).toMatchObject({preconditions: {uid: uids[name]}})
     }
     const history = JSON.parse((await runCli(['history', '-o', 'json'], {env})).stdout)
+    assertValidRunList(history)
     expect(history.items[0]).toMatchObject({runId: report.runId, command: 'zombies', dryRun: false, outcome: 'ok', summary: report.summary})
     const run = JSON.parse((await runCli(['history', 'show', String(report.runId), '-o', 'json'], {env})).stdout)
+    assertValidRun(run)
+    expect(run.argv).toEqual(['zombies', '--delete', '--yes', '-o', 'json'])
     expect(run.items.map((i: {name: string; action: string}) => `${i.name}:${i.action}`).sort()).toEqual(['zombie-0:deleted', 'zombie-1:deleted', 'zombie-2:deleted'])
   })
 

@@ -12,12 +12,26 @@ function schema(name: string) {
   return JSON.parse(readFileSync(path.join(repoRoot, 'docs', 'schemas', `${name}.schema.json`), 'utf8'))
 }
 
+ajv.addSchema(schema('report'))
 const validators = {
-  report: ajv.compile(schema('report')),
+  report: ajv.getSchema('https://airflow-reap/schemas/report.schema.json')!,
+  runList: ajv.compile(schema('run-list')),
+  run: ajv.compile(schema('run')),
+}
+
+function assertValid(kind: keyof typeof validators, file: string, document: unknown): void {
+  const validate = validators[kind]
+  if (!validate(document)) throw new Error(`document does not match docs/schemas/${file}: ${ajv.errorsText(validate.errors)}`)
+}
+
+export function assertValidRunList(document: unknown): void {
+  assertValid('runList', 'run-list.schema.json', document)
+}
+
+export function assertValidRun(document: unknown): void {
+  assertValid('run', 'run.schema.json', document)
 }
 
 export function assertValidReport(document: unknown): void {
-  if (!validators.report(document)) {
-    throw new Error(`report does not match docs/schemas/report.schema.json: ${ajv.errorsText(validators.report.errors)}`)
-  }
+  assertValid('report', 'report.schema.json', document)
 }
