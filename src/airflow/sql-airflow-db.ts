@@ -1,16 +1,18 @@
 // AirflowDb over any SqlDriver: the dialect module writes the statements, the family rules interpret
 // the rows. Every method reads only rows for the runs or tasks it is given (plus the bounded run list).
+import type {ExecutingTaskInstanceRow, SerializedDagRow} from '../core/overdue.js'
 import type {DagRunRow, TaskInstanceRow, TaskKey} from '../core/types.js'
 import {taskKeyString} from '../core/types.js'
 import type {SqlDriver} from './drivers/types.js'
 import {uniqueRuns, uniqueTaskKeys} from './queries/dedupe.js'
 import {FAMILY_RULES, type FamilyRules} from './queries/families.js'
+import type {RawExecutingTaskInstance, RawSerializedDag} from './queries/overdue.js'
 import {prepareMysqlQueries} from './queries/mysql.js'
 import {postgresQueries} from './queries/postgres.js'
 import {sqliteQueries} from './queries/sqlite.js'
 import type {DialectQueries, RawDagRun, RawNow, RawTaskInstance, RawXCom, Statement} from './queries/types.js'
 import {toUtcDate} from './timestamps.js'
-import type {AirflowDb, AirflowSchema, DagRunRef} from './types.js'
+import type {AirflowDb, AirflowSchema, DagRunRef, SerializedDagRequest, SerializedDagRows} from './types.js'
 
 export const POD_NAME_XCOM_KEY = 'pod_name'
 
@@ -69,6 +71,34 @@ export class SqlAirflowDb implements AirflowDb {
     return names
   }
 
+  async executingTaskInstances(runs: DagRunRef[]): Promise<ExecutingTaskInstanceRow[]> {
+    const unique = uniqueRuns(runs)
+    if (unique.length === 0) return []
+    const rows = await this.run<RawExecutingTaskInstance>(this.queries.overdue.executingTaskInstances(unique, this.schema.family))
+    return rows.map((row) => ({
+      ...this.toTaskInstance(row),
+      dagVersionId: row.dag_version_id === null || row.dag_version_id === undefined ? null : String(row.dag_version_id),
+      runDagVersionId: row.run_dag_version_id === null || row.run_dag_version_id === undefined ? null : String(row.run_dag_version_id),
+    }))
+  }
+
+  async serializedDags(request: SerializedDagRequest): Promise<SerializedDagRows> {
+    const versionIds = [...new Set(request.versionIds)]
+    const dagIds = [...new Set(request.latestOf)]
+    const {overdue} = this.queries
+    const byVersion = new Map<string, SerializedDagRow>()
+    const latest = new Map<string, SerializedDagRow>()
+    for (const row of await this.run<RawSerializedDag>(overdue.serializedDagsByVersion(versionIds, this.schema.family))) {
+      const dag = toSerializedDag(row)
+      if (dag.versionId) byVersion.set(dag.versionId, dag)
+    }
+    for (const row of await this.run<RawSerializedDag>(overdue.latestSerializedDags(dagIds, this.schema.family))) {
+      const dag = toSerializedDag(row)
+      latest.set(dag.dagId, dag)
+    }
+    return {byVersion, latest}
+  }
+
   close(): Promise<void> {
     return this.driver.close()
   }
@@ -99,4 +129,26 @@ export class SqlAirflowDb implements AirflowDb {
     for (const {sql, params} of statements) rows.push(...(await this.driver.query<T>(sql, params)))
     return rows
   }
+}
+
+const utf8 = new TextDecoder('utf-8')
+
+/** JSON text stays text (it is parsed later, once per DAG, where a failure is a warning); BLOBs are bytes. */
+function toSerializedDag(row: RawSerializedDag): SerializedDagRow {
+  const data = jsonText(row.data)
+  const compressed = row.data_compressed instanceof Uint8Array ? row.data_compressed : null
+  return {
+    dagId: row.dag_id,
+    versionId: row.dag_version_id === null || row.dag_version_id === undefined ? null : String(row.dag_version_id),
+    versionNumber: row.version_number === null || row.version_number === undefined ? null : Number(row.version_number),
+    data,
+    dataCompressed: compressed,
+  }
+}
+
+function jsonText(value: unknown): string | null {
+  if (value === null || value === undefined) return null
+  if (typeof value === 'string') return value
+  if (value instanceof Uint8Array) return utf8.decode(value)
+  return JSON.stringify(value) // a driver that parsed the JSON column itself
 }

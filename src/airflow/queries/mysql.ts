@@ -11,6 +11,7 @@ import type {SchemaFamily} from '../../core/types.js'
 import {SchemaError} from '../../errors.js'
 import type {SqlDriver} from '../drivers/types.js'
 import {formatUtcTimestamp} from '../timestamps.js'
+import {mysqlOverdueQueries} from './overdue.js'
 import {activeStateCondition, unfinishedRunCondition} from './states.js'
 import type {DialectQueries} from './types.js'
 
@@ -20,7 +21,7 @@ export interface ColumnCollation {
   collation: string
 }
 
-/** Keyed `table.column` for task_instance and xcom's dag_id, task_id, run_id. */
+/** Keyed `table.column` for the id columns we compare with: task_instance and xcom's dag_id, task_id, run_id; serialized_dag and dag_version's ids. */
 export type IdCollations = Record<string, ColumnCollation>
 
 export function mysqlQueries(collations: IdCollations): DialectQueries {
@@ -64,6 +65,8 @@ export function mysqlQueries(collations: IdCollations): DialectQueries {
         params: [JSON.stringify(keys.map((k) => [k.dagId, k.taskId, k.runId, k.mapIndex])), xcomKey],
       },
     ],
+
+    overdue: mysqlOverdueQueries(asColumn),
   }
 }
 
@@ -80,8 +83,8 @@ export async function prepareMysqlQueries(driver: SqlDriver): Promise<DialectQue
     `SELECT table_name AS table_name, column_name AS column_name,
             character_set_name AS charset, collation_name AS collation
        FROM information_schema.columns
-      WHERE table_schema = DATABASE() AND table_name IN ('task_instance', 'xcom')
-        AND column_name IN ('dag_id', 'task_id', 'run_id')`,
+      WHERE table_schema = DATABASE() AND table_name IN ('task_instance', 'xcom', 'serialized_dag', 'dag_version')
+        AND column_name IN ('dag_id', 'task_id', 'run_id', 'id', 'dag_version_id')`,
   )
   const collations: IdCollations = {}
   for (const row of rows) {

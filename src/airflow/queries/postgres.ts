@@ -1,6 +1,7 @@
 // PostgreSQL: key lists travel as parallel arrays and are joined with unnest(), so one statement
 // serves any number of runs and the task_instance side is reached through its (dag_id, run_id) index.
 import type {SchemaFamily} from '../../core/types.js'
+import {postgresOverdueQueries} from './overdue.js'
 import {activeStateCondition, unfinishedRunCondition} from './states.js'
 import type {DialectQueries} from './types.js'
 
@@ -33,6 +34,8 @@ export const postgresQueries: DialectQueries = {
       params: [keys.map((k) => k.dagId), keys.map((k) => k.taskId), keys.map((k) => k.runId), keys.map((k) => k.mapIndex), xcomKey],
     },
   ],
+
+  overdue: postgresOverdueQueries,
 }
 
 /** 2.x: bytea (returned as a Buffer). 3.x: jsonb, read as its JSON text so every dialect decodes alike. */

@@ -1,6 +1,7 @@
 // SQLite: key lists travel as one JSON array parameter and are expanded with json_each(). CROSS
 // JOIN pins the join order (SQLite never reorders it), so every key is an index lookup.
 import {formatUtcTimestamp} from '../timestamps.js'
+import {sqliteOverdueQueries} from './overdue.js'
 import {activeStateCondition, unfinishedRunCondition} from './states.js'
 import type {DialectQueries} from './types.js'
 
@@ -38,4 +39,6 @@ export const sqliteQueries: DialectQueries = {
       params: [JSON.stringify(keys.map((k) => [k.dagId, k.taskId, k.runId, k.mapIndex])), xcomKey],
     },
   ],
+
+  overdue: sqliteOverdueQueries,
 }

@@ -3,6 +3,7 @@
 // column is read as text.
 import type {SchemaFamily, TaskKey} from '../../core/types.js'
 import type {DagRunRef} from '../types.js'
+import type {OverdueQueries} from './overdue.js'
 
 export interface Statement {
   sql: string
@@ -15,6 +16,8 @@ export interface DialectQueries {
   /** One statement each today; a list leaves room for a dialect that must split very long key lists. */
   taskInstances(runs: readonly DagRunRef[], activeOnly: boolean): Statement[]
   xcoms(keys: readonly TaskKey[], xcomKey: string, family: SchemaFamily): Statement[]
+  /** The overdue command's statements (queries/overdue.ts). */
+  overdue: OverdueQueries
 }
 
 export interface RawDagRun {

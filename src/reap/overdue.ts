@@ -1,0 +1,285 @@
+// The overdue use case: list pods → read the Airflow DB (its clock, the pods' runs, their running and
+// deferred task instances, the serialized DAGs of those tries) → judge → (re-check → guarded delete).
+// As in zombies, pods are listed BEFORE the DB is read, and each candidate is checked again against a
+// fresh read just before it is deleted. Matching and deletion are the zombies command's own code.
+import type {AirflowDb, DagRunRef} from '../airflow/types.js'
+import {
+  type DagSource,
+  type ExecutingTaskInstanceRow,
+  type SerializedDagRow,
+  currentTryTasks,
+  afterDeleteNote,
+  dagSourceKey,
+  dagSourcesFor,
+  judgeTask,
+  overdueItem,
+  reattachCandidates,
+  taskOfPod,
+} from '../core/overdue.js'
+import type {ReportItem} from '../core/report.js'
+import {decodeSerializedDag, executionTimeouts} from '../core/serialized-dag.js'
+import type {DagRunRow, ObjectMeta, TaskInstanceRow} from '../core/types.js'
+import {POD_CHOSEN_STATES, taskKeyString} from '../core/types.js'
+import {FINISHED_PHASES, type PodMatch, buildAirflowIndex, matchPod} from '../core/zombies.js'
+import type {KubeClient} from '../kube/client.js'
+import {listMetadata} from '../kube/list.js'
+import {getObject} from '../kube/objects.js'
+import {resolveResource} from '../kube/resources.js'
+import {reapCandidates} from './guarded-delete.js'
+import {forEachLimited} from './pool.js'
+import type {Progress} from './progress.js'
+import {markSkipped, podSelector} from './zombies.js'
+
+/** Dag runs are looked up from a little before the oldest pod, to absorb clock skew between API server and DB. */
+const CLOCK_SKEW_MARGIN_MS = 60 * 60 * 1000
+
+export interface OverdueScanConfig {
+  namespace?: string // undefined: all namespaces
+  selector?: string
+  /** Extra time past execution_timeout before a try counts as overdue. */
+  graceSeconds: number
+  concurrency: number
+}
+
+export interface OverdueDeps {
+  kube: KubeClient
+  db: AirflowDb
+  progress: Progress
+  signal?: AbortSignal
+}
+
+/** One overdue pod: its report line plus the task instance the re-check compares with. */
+export interface OverdueFinding {
+  pod: ObjectMeta
+  ti: TaskInstanceRow
+  item: ReportItem
+}
+
+export interface OverdueScan {
+  scanned: number
+  findings: OverdueFinding[]
+  /** DAGs whose serialized form is missing or unreadable (their tasks were not judged). */
+  warnings: string[]
+}
+
+export async function scanOverdue(deps: OverdueDeps, config: OverdueScanConfig): Promise<OverdueScan> {
+  const {kube, db, progress} = deps
+  progress.update('listing KubernetesPodOperator pods')
+  const pods = await listMetadata(kube, {
+    resource: resolveResource('pods'),
+    namespace: config.namespace,
+    labelSelector: podSelector(config.selector),
+    signal: deps.signal,
+  })
+  if (pods.length === 0) return {scanned: 0, findings: [], warnings: []}
+
+  progress.update(`reading the Airflow DB for ${pods.length} pods`)
+  // Every verdict is measured on the DB's clock, which also wrote start_date: the laptop's clock never counts.
+  const dbNow = await db.now()
+  const runs = await db.dagRunsSince(oldestCreation(pods, CLOCK_SKEW_MARGIN_MS))
+  const tasks = await tasksOfPods(db, pods, runs)
+  progress.update(`reading the serialized DAGs of ${tasks.length} running or deferred tasks`)
+  const {timeouts, warnings} = await readExecutionTimeouts(
+    db,
+    tasks.map((t) => t.ti),
+  )
+  for (const warning of warnings) progress.warn(warning)
+
+  const options = {dbNow, graceSeconds: config.graceSeconds}
+  const findings: OverdueFinding[] = []
+  for (const task of tasks) {
+    const key = taskKeyString(task.ti)
+    if (!timeouts.has(key)) continue // its DAG could not be read: not judged (a warning says so)
+    const verdict = judgeTask(task.ti, timeouts.get(key), options)
+    if (!verdict.overdue) continue
+    findings.push({pod: task.match.pod, ti: task.ti, item: overdueItem(task.match, task, verdict, options)})
+  }
+  progress.update(`reading ${findings.length} overdue pods`)
+  await addPhases(kube, findings, config.concurrency)
+  return {scanned: pods.length, findings, warnings}
+}
+
+interface PodTask {
+  match: PodMatch
+  ti: ExecutingTaskInstanceRow
+  reattached: boolean
+}
+
+/**
+ * Matches pods to the running/deferred task instance of their own try, through the same index and
+ * label normalisation as zombies. A pod of an older try counts only when the current try re-attached
+ * to it (its pod_name XCom names the pod); anything else about older tries is the zombies command's.
+ */
+async function tasksOfPods(db: AirflowDb, pods: ObjectMeta[], runs: DagRunRow[]): Promise<PodTask[]> {
+  const runIndex = buildAirflowIndex(runs, [])
+  const podRuns = uniqueRuns(pods.map((pod) => matchPod(pod, runIndex).run))
+  if (podRuns.length === 0) return []
+  const tis = await db.executingTaskInstances(podRuns)
+  const byKey = new Map(tis.map((ti) => [taskKeyString(ti), ti]))
+  const index = buildAirflowIndex(runs, tis)
+  const matches = pods.map((pod) => matchPod(pod, index))
+  const xcomKeys = uniqueTasks(matches.filter((m) => currentTryTasks(m, byKey).length === 0).flatMap((m) => reattachCandidates(m, byKey)))
+  const xcoms = xcomKeys.length > 0 ? await db.podNameXComs(xcomKeys) : new Map<string, string | null>()
+  const tasks: PodTask[] = []
+  for (const match of matches) {
+    const task = taskOfPod(match, byKey, xcoms)
+    if (task) tasks.push({match, ...task})
+  }
+  return tasks
+}
+
+/**
+ * execution_timeout per task instance (keyed by taskKeyString), from the serialized DAG its try runs.
+ * Each serialized DAG row is decoded and parsed once, however many task instances use it. A DAG
+ * without a readable row yields a warning and no entry, so its tasks are not judged. At most three
+ * rounds of reads (3.x: the try's version, then the run's, then the latest), usually one.
+ */
+export async function readExecutionTimeouts(
+  db: AirflowDb,
+  tis: ExecutingTaskInstanceRow[],
+): Promise<{timeouts: Map<string, number | undefined>; warnings: string[]}> {
+  const rows = new Map<string, SerializedDagRow | null>() // dagSourceKey → row, null: no such row
+  const sourcesOf = new Map(tis.map((ti) => [taskKeyString(ti), dagSourcesFor(ti)]))
+  const resolve = (ti: ExecutingTaskInstanceRow): DagSource | undefined =>
+    sourcesOf.get(taskKeyString(ti))!.find((source) => rows.get(dagSourceKey(source)) !== null)
+  for (;;) {
+    const wanted = new Map<string, DagSource>()
+    for (const ti of tis) {
+      const source = resolve(ti)
+      if (source && !rows.has(dagSourceKey(source))) wanted.set(dagSourceKey(source), source)
+    }
+    if (wanted.size === 0) break
+    const sources = [...wanted.values()]
+    const read = await db.serializedDags({
+      versionIds: sources.flatMap((s) => (s.kind === 'version' ? [s.versionId] : [])),
+      latestOf: sources.flatMap((s) => (s.kind === 'latest' ? [s.dagId] : [])),
+    })
+    for (const source of sources) {
+      const row = source.kind === 'version' ? read.byVersion.get(source.versionId) : read.latest.get(source.dagId)
+      rows.set(dagSourceKey(source), row ?? null)
+    }
+  }
+
+  const warnings = new Set<string>()
+  const parsed = new Map<string, Map<string, number | undefined> | null>() // per row, parsed once
+  const timeouts = new Map<string, number | undefined>()
+  for (const ti of tis) {
+    const source = resolve(ti)
+    const row = source ? rows.get(dagSourceKey(source)) : undefined
+    if (!row) {
+      warnings.add(`no serialized DAG of ${ti.dagId} in the Airflow DB: its tasks are not judged`)
+      continue
+    }
+    const rowKey = row.versionId ? `version:${row.versionId}` : `dag:${row.dagId}`
+    if (!parsed.has(rowKey)) {
+      try {
+        parsed.set(rowKey, executionTimeouts(decodeSerializedDag(row.data, row.dataCompressed)))
+      } catch (error) {
+        parsed.set(rowKey, null)
+        const version = row.versionNumber === null ? '' : ` (version ${row.versionNumber})`
+        warnings.add(`the serialized DAG of ${row.dagId}${version} cannot be read (${errorText(error)}): its tasks are not judged`)
+      }
+    }
+    const byTask = parsed.get(rowKey)
+    if (byTask) timeouts.set(taskKeyString(ti), byTask.get(ti.taskId))
+  }
+  return {timeouts, warnings: [...warnings]}
+}
+
+/** Full objects only for the findings: the phase, and a pod already finished is left to Airflow. */
+async function addPhases(kube: KubeClient, findings: OverdueFinding[], concurrency: number): Promise<void> {
+  await forEachLimited(findings, concurrency, async ({item}) => {
+    const pod = await getObject(kube, resolveResource('pods'), item.namespace, item.name)
+    if (!pod || (pod.metadata as {uid?: string} | undefined)?.uid !== item.uid) {
+      markSkipped(item, 'already-gone', `${item.detail}; the pod is gone (or was replaced) since it was listed`)
+      return
+    }
+    item.phase = (pod.status as {phase?: string} | undefined)?.phase ?? 'Unknown'
+    if (FINISHED_PHASES.includes(item.phase) && item.action === 'none') {
+      const how = item.phase === 'Succeeded' ? 'succeeded' : 'failed'
+      markSkipped(item, 'finished', `${item.detail}; the pod already ${how}, Airflow will pick up its result`)
+    }
+  })
+}
+
+export interface OverdueReapConfig {
+  serverDryRun: boolean
+  gracePeriodSeconds?: number
+  maxDeletes: number
+  allowMassDelete: boolean
+  concurrency: number
+}
+
+/**
+ * Deletes the overdue pods through the shared sequence (sanity stop → cap → re-check → guarded delete).
+ * Returns the sanity-stop message when it refused (nothing deleted), else undefined.
+ */
+export async function reapOverdue(deps: OverdueDeps, scan: OverdueScan, config: OverdueReapConfig): Promise<string | undefined> {
+  const stop = await reapCandidates(deps.kube, scan.findings, {
+    scanned: scan.scanned,
+    maxDeletes: config.maxDeletes,
+    allowMassDelete: config.allowMassDelete,
+    recheck: (chosen) => recheck(deps.db, chosen),
+    delete: {
+      resource: resolveResource('pods'),
+      serverDryRun: config.serverDryRun,
+      gracePeriodSeconds: config.gracePeriodSeconds,
+      concurrency: config.concurrency,
+      signal: deps.signal,
+      progress: deps.progress,
+    },
+  })
+  for (const {item} of scan.findings) {
+    if (item.action === 'deleted') item.detail = `${item.detail}; ${afterDeleteNote(item.taskInstance)}`
+  }
+  return stop
+}
+
+/**
+ * Reads the candidates' task instances again (all states) and keeps only those still running or
+ * deferred in the same try, started at the same instant: anything else means Airflow moved on (the
+ * task finished, failed or was retried), and the pod is left alone. A failed read throws: nothing is deleted.
+ */
+async function recheck(db: AirflowDb, chosen: OverdueFinding[]): Promise<OverdueFinding[]> {
+  const fresh = await db.taskInstancesOfRuns(uniqueRuns(chosen.map((f) => f.ti)))
+  const now = new Map(fresh.map((ti) => [taskKeyString(ti), ti]))
+  const confirmed: OverdueFinding[] = []
+  for (const finding of chosen) {
+    const ti = now.get(taskKeyString(finding.ti))
+    if (ti && sameTry(finding.ti, ti)) {
+      confirmed.push(finding)
+      continue
+    }
+    const state = ti ? `now ${ti.state ?? 'none'} in try ${ti.tryNumber}` : 'its task instance is gone'
+    markSkipped(finding.item, 'changed-concurrently', `the task instance changed since the scan (${state}); left alone`)
+  }
+  return confirmed
+}
+
+function sameTry(before: TaskInstanceRow, after: TaskInstanceRow): boolean {
+  return (
+    (POD_CHOSEN_STATES as readonly string[]).includes(after.state ?? '') &&
+    after.tryNumber === before.tryNumber &&
+    (after.startDate?.getTime() ?? null) === (before.startDate?.getTime() ?? null)
+  )
+}
+
+function oldestCreation(pods: ObjectMeta[], marginMs: number): Date {
+  let oldest = Number.POSITIVE_INFINITY
+  for (const pod of pods) oldest = Math.min(oldest, pod.creationTimestamp.getTime())
+  return new Date(oldest - marginMs)
+}
+
+function uniqueRuns(runs: Array<DagRunRef | undefined>): DagRunRef[] {
+  const seen = new Map<string, DagRunRef>()
+  for (const run of runs) if (run) seen.set(JSON.stringify([run.dagId, run.runId]), {dagId: run.dagId, runId: run.runId})
+  return [...seen.values()]
+}
+
+function uniqueTasks<T extends TaskInstanceRow>(tis: T[]): T[] {
+  return [...new Map(tis.map((ti) => [taskKeyString(ti), ti])).values()]
+}
+
+function errorText(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split('\n')[0]
+}

@@ -1,0 +1,214 @@
+// The overdue verdicts (pure): which serialized DAG a try runs, which pod is the try's own, the
+// verdict on the DB's clock, the report line, and the command's flag conflicts.
+import {afterEach, describe, expect, it, vi} from 'vitest'
+import {validate, type OverdueOptions} from '../../src/commands/overdue.js'
+import {
+  type ExecutingTaskInstanceRow,
+  dagSourcesFor,
+  formatSpan,
+  judgeTask,
+  overdueItem,
+  taskOfPod,
+} from '../../src/core/overdue.js'
+import {makeSafeLabelValue} from '../../src/core/labels.js'
+import type {ObjectMeta} from '../../src/core/types.js'
+import {taskKeyString} from '../../src/core/types.js'
+import {buildAirflowIndex, matchPod} from '../../src/core/zombies.js'
+
+const DAG = 'etl'
+const RUN = 'scheduled__2026-11-23T00:00:00+00:00'
+const DB_NOW = new Date('2026-11-23T10:00:00Z')
+const minutesBefore = (n: number) => new Date(DB_NOW.getTime() - n * 60_000)
+
+function ti(taskId: string, fields: Partial<ExecutingTaskInstanceRow> = {}): ExecutingTaskInstanceRow {
+  return {
+    dagId: DAG,
+    taskId,
+    runId: RUN,
+    mapIndex: -1,
+    state: 'deferred',
+    tryNumber: 1,
+    startDate: minutesBefore(120),
+    operator: 'KubernetesPodOperator',
+    dagVersionId: null,
+    runDagVersionId: null,
+    ...fields,
+  }
+}
+
+function pod(name: string, taskId: string, tryNumber: number, extra: Partial<ObjectMeta> = {}, mapIndex = -1): ObjectMeta {
+  const labels: Record<string, string> = {
+    dag_id: makeSafeLabelValue(DAG),
+    task_id: makeSafeLabelValue(taskId),
+    run_id: makeSafeLabelValue(RUN),
+    try_number: String(tryNumber),
+    kubernetes_pod_operator: 'True',
+  }
+  if (mapIndex >= 0) labels.map_index = String(mapIndex)
+  return {
+    kind: 'Pod',
+    namespace: 'airflow',
+    name,
+    uid: `uid-${name}`,
+    resourceVersion: '1',
+    labels,
+    annotations: {},
+    creationTimestamp: minutesBefore(121),
+    finalizers: [],
+    ownerReferences: [],
+    ...extra,
+  }
+}
+
+function lookup(pods: ObjectMeta[], tis: ExecutingTaskInstanceRow[], xcoms = new Map<string, string | null>()) {
+  const index = buildAirflowIndex([{dagId: DAG, runId: RUN, state: 'running', endDate: null}], tis)
+  const byKey = new Map(tis.map((t) => [taskKeyString(t), t]))
+  return pods.map((p) => taskOfPod(matchPod(p, index), byKey, xcoms))
+}
+
+describe('dagSourcesFor (FACTS §5.2)', () => {
+  it('2.x: the one row of the DAG', () => {
+    expect(dagSourcesFor(ti('a'))).toEqual([{kind: 'latest', dagId: DAG}])
+  })
+  it("3.x: the try's version, then the run's, then the latest", () => {
+    expect(dagSourcesFor(ti('a', {dagVersionId: 'v1', runDagVersionId: 'v0'}))).toEqual([
+      {kind: 'version', versionId: 'v1', dagId: DAG},
+      {kind: 'version', versionId: 'v0', dagId: DAG},
+      {kind: 'latest', dagId: DAG},
+    ])
+  })
+  it('3.x: the run version alone when the try has none, and no duplicate when both agree', () => {
+    expect(dagSourcesFor(ti('a', {runDagVersionId: 'v0'})).map((s) => s.kind)).toEqual(['version', 'latest'])
+    expect(dagSourcesFor(ti('a', {dagVersionId: 'v1', runDagVersionId: 'v1'}))).toHaveLength(2)
+  })
+})
+
+describe('taskOfPod: only the pod of the current try', () => {
+  const tis = [ti('current'), ti('retried', {tryNumber: 2}), ti('adopted', {tryNumber: 2}), ti('queued', {state: 'queued'}), ti('mapped', {mapIndex: 3})]
+  const xcoms = new Map([
+    [taskKeyString(tis[1]), 'retried-try2'],
+    [taskKeyString(tis[2]), 'adopted-try1'],
+  ])
+
+  it.each([
+    ['the pod of the running/deferred try', pod('current-pod', 'current', 1), {taskId: 'current', reattached: false}],
+    ['a mapped pod through its map_index label', pod('mapped-3', 'mapped', 1, {}, 3), {taskId: 'mapped', reattached: false}],
+    ['an older try whose XCom names another pod: not ours (zombies)', pod('retried-try1', 'retried', 1), undefined],
+    ['the newer try itself', pod('retried-try2', 'retried', 2), {taskId: 'retried', reattached: false}],
+    ['an older try adopted by the current one (its XCom names this pod)', pod('adopted-try1', 'adopted', 1), {taskId: 'adopted', reattached: true}],
+    ['a task that is not running or deferred', pod('queued-pod', 'queued', 1), undefined],
+    ['a pod from a try newer than the DB knows', pod('current-try2', 'current', 2), undefined],
+    ['a pod without labels', {...pod('bare', 'x', 1), labels: {kubernetes_pod_operator: 'True'}}, undefined],
+  ])('%s', (_name, p, expected) => {
+    const [task] = lookup([p], tis, xcoms)
+    if (expected === undefined) expect(task).toBeUndefined()
+    else expect({taskId: task?.ti.taskId, reattached: task?.reattached}).toEqual(expected)
+  })
+
+  it('never guesses between two task instances whose ids normalise alike', () => {
+    // A hashed label is itself a clean value: the raw task_id equal to it normalises to the same label.
+    const hashed = makeSafeLabelValue('a:b')
+    const twins = [ti('a:b'), ti(hashed)]
+    expect(lookup([pod('p', 'a:b', 1)], twins)[0]).toBeUndefined()
+  })
+})
+
+describe('judgeTask: on the DB clock, never the laptop clock', () => {
+  afterEach(() => {
+    vi.useRealTimers()
+  })
+  const options = {dbNow: DB_NOW, graceSeconds: 60}
+
+  it.each([
+    ['deferred 2 h into a 30 min timeout', ti('a', {startDate: minutesBefore(120)}), 1800, true],
+    ['within its timeout', ti('a', {startDate: minutesBefore(10)}), 1800, false],
+    ['past the timeout but within the grace', ti('a', {startDate: minutesBefore(30.5)}), 1800, false],
+    ['without execution_timeout, however long it runs', ti('a', {startDate: minutesBefore(10_000)}), undefined, false],
+    ['without a start date', ti('a', {startDate: null}), 60, false],
+  ])('%s', (_name, task, timeout, overdue) => {
+    expect(judgeTask(task, timeout, options).overdue).toBe(overdue)
+  })
+
+  it.each([
+    ['a laptop a day ahead', new Date('2026-11-24T10:00:00Z')],
+    ['a laptop a day behind', new Date('2026-11-22T10:00:00Z')],
+  ])('gives the same verdicts with %s', (_name, laptop) => {
+    const before = [judgeTask(ti('a', {startDate: minutesBefore(120)}), 1800, options), judgeTask(ti('b', {startDate: minutesBefore(10)}), 1800, options)]
+    vi.useFakeTimers({now: laptop})
+    const after = [judgeTask(ti('a', {startDate: minutesBefore(120)}), 1800, options), judgeTask(ti('b', {startDate: minutesBefore(10)}), 1800, options)]
+    expect(after).toEqual(before)
+    expect(after.map((v) => v.overdue)).toEqual([true, false])
+  })
+})
+
+describe('overdueItem', () => {
+  const options = {dbNow: DB_NOW, graceSeconds: 60}
+  const index = buildAirflowIndex([{dagId: DAG, runId: RUN, state: 'running', endDate: null}], [ti('a')])
+  const verdict = judgeTask(ti('a'), 1800, options)
+  if (!verdict.overdue) throw new Error('fixture must be overdue')
+
+  it('says how long the try ran, its timeout and by how much it is over', () => {
+    const item = overdueItem(matchPod(pod('a-pod', 'a', 1), index), {ti: ti('a'), reattached: false}, verdict, options)
+    expect(item).toEqual({
+      kind: 'Pod',
+      namespace: 'airflow',
+      name: 'a-pod',
+      uid: 'uid-a-pod',
+      ageSeconds: 121 * 60,
+      reason: 'execution-timeout-exceeded',
+      detail: 'try 1 (deferred) running 2h0m, execution_timeout 30m, over by 1h30m (+1m grace)',
+      taskInstance: {dagId: DAG, taskId: 'a', runId: RUN, mapIndex: -1, tryNumber: 1, state: 'deferred'},
+      action: 'none',
+    })
+  })
+
+  it.each([
+    ['keep-annotation', {annotations: {'airflow-reap/keep': 'true'}}],
+    ['terminating', {deletionTimestamp: minutesBefore(1)}],
+  ])('a guard leaves the pod alone: %s', (skipReason, extra) => {
+    const item = overdueItem(matchPod(pod('a-pod', 'a', 1, extra), index), {ti: ti('a'), reattached: false}, verdict, options)
+    expect(item).toMatchObject({action: 'skipped', skipReason})
+  })
+})
+
+describe('formatSpan', () => {
+  it.each([
+    [45, '45s'],
+    [90, '1m30s'],
+    [1800, '30m'],
+    [3002, '50m'],
+    [599, '9m59s'],
+    [3600, '1h0m'],
+    [5400, '1h30m'],
+    [7200, '2h0m'],
+    [90061, '25h1m'],
+  ])('%i s → %s', (seconds, text) => {
+    expect(formatSpan(seconds)).toBe(text)
+  })
+})
+
+describe('validate (flag conflicts, before anything is opened)', () => {
+  const base: OverdueOptions = {
+    kube: {allNamespaces: false},
+    output: 'table',
+    store: {noCache: true},
+    scan: {graceSeconds: 60, concurrency: 10},
+    reap: {serverDryRun: false, maxDeletes: 100, allowMassDelete: false, concurrency: 10},
+    delete: false,
+    yes: false,
+    exitCode: false,
+    force: false,
+  }
+  it.each([
+    [{force: true, gracePeriod: 30, delete: true}, /--force and --grace-period/],
+    [{kube: {allNamespaces: true, namespace: 'x'}}, /--all-namespaces and --namespace/],
+    [{yes: true}, /--yes confirms --delete/],
+    [{dryRunMode: 'server' as const}, /--dry-run=server goes with --delete/],
+  ])('%o', (patch, message) => {
+    expect(() => validate({...base, ...patch})).toThrow(message)
+  })
+  it('accepts --delete --yes and a report', () => {
+    expect(() => validate({...base, delete: true, yes: true})).not.toThrow()
+    expect(() => validate(base)).not.toThrow()
+  })
+})
