@@ -22,8 +22,7 @@ import type {KubeClient} from '../kube/client.js'
 import {listMetadata} from '../kube/list.js'
 import {getObject} from '../kube/objects.js'
 import {resolveResource} from '../kube/resources.js'
-import {checkSanity} from '../core/sanity.js'
-import {deleteItems} from './guarded-delete.js'
+import {reapCandidates} from './guarded-delete.js'
 import {forEachLimited} from './pool.js'
 import type {Progress} from './progress.js'
 
@@ -176,24 +175,12 @@ export interface ReapDeps extends ScanDeps {
  * Returns the sanity-stop message when it refused (nothing deleted), else undefined.
  */
 export async function reapZombies(deps: ReapDeps, scan: ZombieScan, config: ReapConfig): Promise<string | undefined> {
-  const candidates = scan.findings.filter((f) => f.item.action === 'none')
-  const sanity = checkSanity({
+  return reapCandidates(deps.kube, scan.findings, {
     scanned: scan.scanned,
-    candidates: candidates.length,
     maxDeletes: config.maxDeletes,
     allowMassDelete: config.allowMassDelete,
-  })
-  if (!sanity.ok) return sanity.message
-  for (const held of candidates.slice(sanity.allowed)) {
-    markSkipped(held.item, 'max-deletes', `${held.item.detail}; held back by --max-deletes ${config.maxDeletes}`)
-  }
-  const chosen = candidates.slice(0, sanity.allowed)
-  deps.progress.update(`re-checking ${chosen.length} candidates against the Airflow DB`)
-  const confirmed = await recheck(deps, scan, chosen, config)
-  await deleteItems(
-    deps.kube,
-    confirmed.map((f) => f.item),
-    {
+    recheck: (chosen) => recheck(deps, scan, chosen, config),
+    delete: {
       resource: resolveResource('pods'),
       serverDryRun: config.serverDryRun,
       gracePeriodSeconds: config.gracePeriodSeconds,
@@ -201,8 +188,7 @@ export async function reapZombies(deps: ReapDeps, scan: ZombieScan, config: Reap
       signal: deps.signal,
       progress: deps.progress,
     },
-  )
-  return undefined
+  })
 }
 
 /**
