@@ -126,7 +126,10 @@ export class SqlAirflowDb implements AirflowDb {
 
   private async run<T extends object>(statements: Statement[]): Promise<T[]> {
     const rows: T[] = []
-    for (const {sql, params} of statements) rows.push(...(await this.driver.query<T>(sql, params)))
+    for (const {sql, params} of statements) {
+      // A loop, not push(...rows): a spread of hundreds of thousands of rows overflows the call stack.
+      for (const row of await this.driver.query<T>(sql, params)) rows.push(row)
+    }
     return rows
   }
 }

@@ -159,7 +159,8 @@ export class FakeApi {
       this.store.list(resource, query.namespace).filter((o) => matchesLabels(o.metadata.labels, labels) && matchesFields(o, fields))
     const offset = token?.offset ?? 0
     const end = query.limit ? Math.min(offset + query.limit, matching.length) : matching.length
-    const result: ListResult = {items: clone(matching.slice(offset, end)), resourceVersion: snapshot?.resourceVersion ?? this.store.resourceVersion}
+    // No copy: stored objects are never changed in place, and the page is only serialised.
+    const result: ListResult = {items: matching.slice(offset, end), resourceVersion: snapshot?.resourceVersion ?? this.store.resourceVersion}
     if (end < matching.length) {
       const id = token?.snapshot ?? this.store.snapshot(matching)
       result.continue = encodeContinue({v: 'meta.k8s.io/v1', rv: Number(result.resourceVersion), snapshot: id, offset: end})

@@ -88,10 +88,14 @@ export class ObjectStore {
     return removed
   }
 
-  /** Freezes a list result so that its later pages do not see later writes. Returns the snapshot id. */
+  /**
+   * Freezes a list result so that its later pages do not see later writes. Returns the snapshot id.
+   * Stored objects are never changed in place (every write stores a new copy), so holding the
+   * references freezes the list as well as a deep copy would, without copying every object.
+   */
   snapshot(items: FakeObject[]): string {
     const id = randomBytes(8).toString('hex')
-    this.snapshots.set(id, {resourceVersion: this.resourceVersion, items: clone(items)})
+    this.snapshots.set(id, {resourceVersion: this.resourceVersion, items: [...items]})
     return id
   }
 

@@ -1,0 +1,721 @@
+// `npm run bench`: airflow-reap `zombies` against the floor and the manual peer at N = 1k, 10k, 50k
+// KubernetesPodOperator pods (M = 100 × N task-instance rows), the growth with M, and deletion
+// throughput. Writes bench/results.json and the results section of bench/README.md.
+//
+//   node dist/bench/run.js [--sizes 1000,10000,50000] [--runs 5] [--peer-runs-50k 3] [--delete-runs 3] [--no-write] [--skip-delete] [--skip-m-growth]
+//   node dist/bench/run.js --serve N [--latency MS]     (one size kept up for profiling by hand)
+import {type ChildProcess, execFileSync, fork, spawn, spawnSync} from 'node:child_process'
+import {once} from 'node:events'
+import {copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import {fileURLToPath} from 'node:url'
+import yaml from 'js-yaml'
+import {type BenchDb, buildBenchDb} from './db.js'
+import {type Plan, planDataset, zombieCount} from './dataset.js'
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
+const benchDir = path.join(repo, 'bench')
+
+// --- options ---------------------------------------------------------------------------------------
+
+function option(name: string): string | undefined {
+  const index = process.argv.indexOf(`--${name}`)
+  return index >= 0 ? process.argv[index + 1] : undefined
+}
+const flag = (name: string) => process.argv.includes(`--${name}`)
+
+const SIZES = (option('sizes') ?? '1000,10000,50000').split(',').map(Number)
+const RUNS = Number(option('runs') ?? 5)
+/** The peer takes about two minutes a run at 50k (kubectl -o json alone most of it): fewer runs there, to stay in the 20-minute budget. */
+const PEER_RUNS_AT_50K = Number(option('peer-runs-50k') ?? 3)
+const DELETE_RUNS = Number(option('delete-runs') ?? 3)
+const WRITE = !flag('no-write')
+const DELETE_N = 50_000
+const DELETE_COUNT = 1_500
+const DELETE_LATENCY_MS = 5
+const CONCURRENCIES = [1, 10, 50]
+const M_GROWTH_N = 10_000
+const M_GROWTH_FACTOR = 2 // M = 100 × N → 200 × N (appending with the indexes in place costs ~45 s per million rows)
+const M_GROWTH_RUNS = 3
+/** The CLI under test: this checkout's build, or BENCH_CLI (another build's bin/run.js, to compare a change). */
+const CLI = path.resolve(process.env.BENCH_CLI ?? path.join(repo, 'bin', 'run.js'))
+
+const started = Date.now()
+const log = (line: string) => process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}\n`)
+
+// --- machine set-up ----------------------------------------------------------------------------------
+
+function have(command: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${command}`], {stdio: 'ignore'}).status === 0
+}
+
+/** kubectl, jq, psql and GNU time from Debian when missing (the fresh-machine case). */
+function ensureTools(): void {
+  const wanted: Array<[string, string]> = [
+    ['kubectl', 'kubernetes-client'],
+    ['jq', 'jq'],
+    ['psql', 'postgresql-client'],
+    ['/usr/bin/time', 'time'],
+  ]
+  const missing = wanted.filter(([command]) => (command.startsWith('/') ? !existsSync(command) : !have(command))).map(([, pkg]) => pkg)
+  if (missing.length === 0) return
+  log(`installing ${missing.join(', ')} (apt-get)`)
+  execFileSync('apt-get', ['update', '-qq'], {stdio: 'inherit'})
+  execFileSync('apt-get', ['install', '-y', '-qq', ...missing], {stdio: 'inherit', env: {...process.env, DEBIAN_FRONTEND: 'noninteractive'}})
+}
+
+/** PostgreSQL on 127.0.0.1:5432 as .ci/run starts it, unless AIRFLOW_REAP_TEST_PG_URL points elsewhere. */
+async function ensurePostgres(): Promise<void> {
+  if (process.env.AIRFLOW_REAP_TEST_PG_URL) return
+  const ready = () => spawnSync('pg_isready', ['-h', '127.0.0.1', '-p', '5432', '-q']).status === 0
+  if (ready()) return
+  log('starting PostgreSQL')
+  const version = readdirSync('/etc/postgresql')[0]
+  execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'start'], {stdio: 'inherit'})
+  for (let i = 0; i < 60 && !ready(); i++) await new Promise((r) => setTimeout(r, 1000))
+  if (!ready()) throw new Error('PostgreSQL did not come up within 60 s')
+}
+
+/** The compiled fake reads its TLS material next to itself; the DB builder reads shared/airflow/ddl. */
+function prepareDist(): void {
+  const from = path.join(repo, 'test', 'support', 'certs')
+  const to = path.join(repo, 'dist', 'test', 'support', 'certs')
+  mkdirSync(to, {recursive: true})
+  for (const file of readdirSync(from).filter((f) => f.endsWith('.pem'))) copyFileSync(path.join(from, file), path.join(to, file))
+  process.env.AIRFLOW_REAP_SHARED ??= path.resolve(repo, '..', 'shared')
+}
+
+function commandOutput(command: string, args: string[]): string {
+  try {
+    return execFileSync(command, args, {encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore']}).trim()
+  } catch {
+    return 'unknown'
+  }
+}
+
+function machine(): Record<string, string | number> {
+  const cpus = os.cpus()
+  return {
+    cpu: `${cpus[0]?.model ?? 'unknown'} × ${cpus.length}`,
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    os: `${os.type()} ${os.release()}`,
+    node: process.version,
+    postgres: commandOutput('psql', [pgAdminUrl(), '-XAtc', 'SHOW server_version']),
+    kubectl: commandOutput('kubectl', ['version', '--client', '-o', 'json']).match(/"gitVersion":\s*"([^"]+)"/)?.[1] ?? 'unknown',
+    jq: commandOutput('jq', ['--version']),
+  }
+}
+
+function pgAdminUrl(): string {
+  return process.env.AIRFLOW_REAP_TEST_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres'
+}
+
+function loadAverage(): string {
+  return os.loadavg().map((l) => l.toFixed(2)).join(' ')
+}
+
+// --- the fake API server process -------------------------------------------------------------------------
+
+class BenchServer {
+  private readonly child: ChildProcess
+  private waiting: Array<(message: Record<string, unknown>) => void> = []
+  private closed = false
+  url = ''
+
+  constructor() {
+    this.child = fork(path.join(repo, 'dist', 'bench', 'server.js'), [], {
+      execArgv: ['--max-old-space-size=8192'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    })
+    this.child.on('message', (message: Record<string, unknown>) => this.waiting.shift()?.(message))
+  }
+
+  async call(message: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const answer = new Promise<Record<string, unknown>>((resolve) => this.waiting.push(resolve))
+    this.child.send(message)
+    const reply = await answer
+    if (!reply.ok) throw new Error(`bench server: ${String(reply.error)}`)
+    return reply
+  }
+
+  async load(plan: Plan, latencyMs: number, kubeconfig: string): Promise<{pods: number; zombies: number; loadMs: number}> {
+    const reply = await this.call({cmd: 'load', n: plan.n, anchorMs: plan.anchorMs, latencyMs, kubeconfig})
+    this.url = String(reply.url)
+    return reply as unknown as {pods: number; zombies: number; loadMs: number}
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    const exited = once(this.child, 'exit')
+    this.child.send({cmd: 'close'})
+    await exited
+  }
+}
+
+// --- measuring -----------------------------------------------------------------------------------------------
+
+interface Sample {
+  wallMs: number
+  rssKb: number
+  code: number
+  stdout: string
+  stderr: string
+}
+
+let tmp = ''
+
+/** Runs a command under GNU time (peak RSS: the largest single process, children included) and times it. */
+async function measure(command: string[], env: NodeJS.ProcessEnv): Promise<Sample> {
+  const timeFile = path.join(tmp, 'time.txt')
+  const outFile = path.join(tmp, 'stdout.txt')
+  const out = openSync(outFile, 'w')
+  const child = spawn('/usr/bin/time', ['-f', '%M', '-o', timeFile, ...command], {env, stdio: ['ignore', out, 'pipe']})
+  let stderr = ''
+  child.stderr!.on('data', (chunk) => (stderr += chunk))
+  const t0 = performance.now()
+  const [code] = (await once(child, 'close')) as [number]
+  const wallMs = performance.now() - t0
+  closeSync(out)
+  const lines = readFileSync(timeFile, 'utf8').trim().split('\n')
+  return {wallMs, rssKb: Number(lines[lines.length - 1]), code, stdout: readFileSync(outFile, 'utf8'), stderr}
+}
+
+/** Environment without the developer's own cluster or Airflow settings. */
+function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {}
+  for (const [key, value] of Object.entries(process.env)) {
+    if (!/^(KUBECONFIG|AIRFLOW_REAP_DB|AIRFLOW__|KUBERNETES_)/.test(key)) env[key] = value
+  }
+  return {...env, NO_COLOR: '1', ...extra}
+}
+
+type Tool = 'floor' | 'airflow-reap' | 'peer'
+const TOOLS: Tool[] = ['floor', 'airflow-reap', 'peer']
+
+interface Target {
+  kubeconfig: string
+  db: string
+  cache: string
+  plan: Plan
+}
+
+function commandFor(tool: Tool, target: Target): {command: string[]; env: NodeJS.ProcessEnv} {
+  switch (tool) {
+    case 'floor': {
+      const config = yaml.load(readFileSync(target.kubeconfig, 'utf8')) as {
+        clusters: {cluster: {server: string; 'certificate-authority-data': string}}[]
+        users: {user: {token: string}}[]
+      }
+      const ca = path.join(tmp, 'ca.pem')
+      writeFileSync(ca, Buffer.from(config.clusters[0].cluster['certificate-authority-data'], 'base64'))
+      return {
+        command: [process.execPath, path.join(repo, 'dist', 'bench', 'floor.js')],
+        env: cleanEnv({BENCH_SERVER: config.clusters[0].cluster.server, BENCH_TOKEN: config.users[0].user.token, BENCH_CA: ca, BENCH_DB: target.db}),
+      }
+    }
+    case 'airflow-reap':
+      return {
+        command: ['kubectl', 'airflow-reap', 'zombies', '-A', '-o', 'json', '--kubeconfig', target.kubeconfig, '--db', target.db, '--cache', target.cache],
+        env: cleanEnv({PATH: `${path.join(tmp, 'plugins')}:${process.env.PATH}`}),
+      }
+    case 'peer':
+      return {command: ['bash', path.join(benchDir, 'peer.sh'), target.kubeconfig, target.db, path.join(tmp, 'peer')], env: cleanEnv({})}
+  }
+}
+
+/** How many zombies the tool found (every run is checked: a fast wrong answer is no result). */
+function zombiesFound(tool: Tool, sample: Sample): number {
+  if (sample.code !== 0) throw new Error(`${tool} exited ${sample.code}: ${sample.stderr.slice(-2000)}`)
+  switch (tool) {
+    case 'floor':
+      return (JSON.parse(sample.stdout) as {zombies: number}).zombies
+    case 'airflow-reap': {
+      const report = JSON.parse(sample.stdout) as {summary: {scanned: number}; items: {action: string; reason: string}[]}
+      return report.items.filter((i) => i.action === 'none').length
+    }
+    case 'peer':
+      return readFileSync(path.join(tmp, 'peer', 'zombies.txt'), 'utf8').split('\n').filter(Boolean).length
+  }
+}
+
+function primeKubectl(target: Target): void {
+  spawnSync('kubectl', ['--kubeconfig', target.kubeconfig, '--cache-dir', path.join(tmp, 'peer', 'kube-cache'), 'api-resources'], {stdio: 'ignore'})
+}
+
+async function runTool(tool: Tool, target: Target, server: BenchServer): Promise<Sample> {
+  await server.call({cmd: 'expire'}) // frees the previous list's snapshot; outside the timing
+  const {command, env} = commandFor(tool, target)
+  const sample = await measure(command, env)
+  const found = zombiesFound(tool, sample)
+  const expected = zombieCount(target.plan)
+  if (found !== expected) throw new Error(`${tool} found ${found} zombies, expected ${expected}\n${sample.stderr.slice(-2000)}`)
+  return sample
+}
+
+interface Stat {
+  median: number
+  min: number
+  max: number
+  values: number[]
+}
+
+function stat(values: number[]): Stat {
+  if (values.length === 0) return {median: NaN, min: NaN, max: NaN, values}
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = Math.floor(sorted.length / 2)
+  const median = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+  return {median, min: sorted[0], max: sorted[sorted.length - 1], values}
+}
+
+interface ToolResult {
+  wallS: Stat
+  rssMB: Stat
+  /** Why the tool failed at this size (then the stats are empty). */
+  error?: string
+}
+
+interface SizeResult {
+  n: number
+  pods: number
+  zombies: number
+  taskInstances: number
+  activeTaskInstances: number
+  dagRuns: number
+  setupS: {db: number; server: number; dbSteps: Record<string, number>}
+  tools: Record<Tool, ToolResult>
+}
+
+function toolResult(samples: Sample[], error?: string): ToolResult {
+  const result: ToolResult = {wallS: stat(samples.map((s) => s.wallMs / 1000)), rssMB: stat(samples.map((s) => s.rssKb / 1024))}
+  if (error) result.error = error
+  return result
+}
+
+// --- the benchmark --------------------------------------------------------------------------------------------
+
+async function setUp(n: number, latencyMs: number, label: string): Promise<{plan: Plan; server: BenchServer; db: BenchDb; target: Target; setup: SizeResult['setupS']}> {
+  const plan = planDataset(n, Math.floor(Date.now() / 1000) * 1000)
+  const server = new BenchServer()
+  const kubeconfig = path.join(tmp, `kubeconfig-${label}`)
+  const t0 = performance.now()
+  const serverReady = server.load(plan, latencyMs, kubeconfig).then((r) => ({...r, s: (performance.now() - t0) / 1000}))
+  const db = await buildBenchDb(plan, log)
+  const dbS = (performance.now() - t0) / 1000
+  const loaded = await serverReady
+  log(`N=${n}: ${loaded.pods} pods (${loaded.zombies} zombies) served in ${loaded.s.toFixed(1)} s; DB ${db.rows.taskInstances} TIs (${db.rows.active} active) in ${dbS.toFixed(1)} s`)
+  const target = {kubeconfig, db: db.url, cache: path.join(tmp, `runs-${label}.sqlite`), plan}
+  return {plan, server, db, target, setup: {db: dbS, server: loaded.s, dbSteps: db.timings}}
+}
+
+async function benchSize(n: number): Promise<{result: SizeResult; mGrowth?: MGrowth; deletes?: DeleteResult[]}> {
+  const {plan, server, db, target, setup} = await setUp(n, 0, `n${n}`)
+  try {
+    const samples: Record<Tool, Sample[]> = {floor: [], 'airflow-reap': [], peer: []}
+    // A tool that fails (crash, wrong answer) is recorded as failed at this size and not run again.
+    const errors: Partial<Record<Tool, string>> = {}
+    const attempt = async (tool: Tool): Promise<Sample | undefined> => {
+      if (errors[tool]) return undefined
+      try {
+        return await runTool(tool, target, server)
+      } catch (error) {
+        errors[tool] = error instanceof Error ? error.message : String(error)
+        log(`N=${n} ${tool} FAILED: ${errors[tool]}`)
+        return undefined
+      }
+    }
+    const peerRuns = n >= 50_000 ? Math.min(RUNS, PEER_RUNS_AT_50K) : RUNS
+    const runsOf = (tool: Tool) => (tool === 'peer' ? peerRuns : RUNS)
+    for (const tool of TOOLS) {
+      // Warm-up. The peer's (native binaries, nothing to warm but kubectl's discovery cache) is a cheap
+      // kubectl call when it runs fewer times than the others.
+      if (tool === 'peer' && peerRuns < RUNS) primeKubectl(target)
+      else await attempt(tool)
+    }
+    for (let round = 0; round < RUNS; round++) {
+      // Rotate the order so that no tool always runs right after the same one.
+      for (let i = 0; i < TOOLS.length; i++) {
+        const tool = TOOLS[(round + i) % TOOLS.length]
+        if (samples[tool].length >= runsOf(tool)) continue
+        const sample = await attempt(tool)
+        if (!sample) continue
+        samples[tool].push(sample)
+        log(`N=${n} ${tool.padEnd(12)} ${(sample.wallMs / 1000).toFixed(2)} s ${(sample.rssKb / 1024).toFixed(0)} MB`)
+      }
+    }
+    const result: SizeResult = {
+      n,
+      pods: plan.n,
+      zombies: zombieCount(plan),
+      taskInstances: db.rows.taskInstances,
+      activeTaskInstances: db.rows.active,
+      dagRuns: db.rows.dagRuns,
+      setupS: setup,
+      tools: {
+        floor: toolResult(samples.floor, errors.floor),
+        'airflow-reap': toolResult(samples['airflow-reap'], errors['airflow-reap']),
+        peer: toolResult(samples.peer, errors.peer),
+      },
+    }
+    let mGrowth: MGrowth | undefined
+    if (n === M_GROWTH_N && !flag('skip-m-growth') && !errors['airflow-reap']) {
+      mGrowth = await growM(plan, db, target, server, result).catch((error: unknown) => {
+        log(`M growth FAILED: ${error instanceof Error ? error.message : String(error)}`)
+        return undefined
+      })
+    }
+    let deletes: DeleteResult[] | undefined
+    if (n === DELETE_N && !flag('skip-delete')) {
+      await server.close()
+      deletes = await benchDelete(plan, target).catch((error: unknown) => {
+        const message = error instanceof Error ? error.message : String(error)
+        log(`delete bench FAILED: ${message}`)
+        return CONCURRENCIES.map((concurrency) => ({concurrency, error: message, deleted: 0, wallS: stat([]), deleteRate: stat([]), endToEndRate: stat([]), rssMB: stat([])}))
+      })
+    }
+    return {result, mGrowth, deletes}
+  } finally {
+    await server.close().catch(() => undefined)
+    await db.drop().catch(() => undefined)
+  }
+}
+
+interface MGrowth {
+  n: number
+  before: {taskInstances: number; wallS: Stat; rssMB: Stat}
+  after: {taskInstances: number; wallS: Stat; rssMB: Stat; addedS: number}
+}
+
+/** Same pods, 3× the finished history: airflow-reap must fetch the same rows and use the same memory. */
+async function growM(plan: Plan, db: BenchDb, target: Target, server: BenchServer, base: SizeResult): Promise<MGrowth> {
+  const total = base.taskInstances * M_GROWTH_FACTOR
+  log(`N=${plan.n}: growing task_instance from ${base.taskInstances} to ~${total} rows of old history`)
+  const grown = await db.growHistory(plan, total)
+  log(`  added ${grown.rows} rows in ${(grown.ms / 1000).toFixed(1)} s`)
+  const samples: Sample[] = []
+  await runTool('airflow-reap', target, server)
+  for (let i = 0; i < M_GROWTH_RUNS; i++) {
+    const sample = await runTool('airflow-reap', target, server)
+    samples.push(sample)
+    log(`N=${plan.n} M=${base.taskInstances + grown.rows} airflow-reap ${(sample.wallMs / 1000).toFixed(2)} s ${(sample.rssKb / 1024).toFixed(0)} MB`)
+  }
+  const after = toolResult(samples)
+  return {
+    n: plan.n,
+    before: {taskInstances: base.taskInstances, ...base.tools['airflow-reap']},
+    after: {taskInstances: base.taskInstances + grown.rows, ...after, addedS: grown.ms / 1000},
+  }
+}
+
+interface DeleteResult {
+  concurrency: number
+  error?: string
+  deleted: number
+  wallS: Stat
+  /** Pods per second over the DELETE requests alone (server side: first DELETE received → last answered). */
+  deleteRate: Stat
+  /** Pods per second over the whole command (list, DB, GETs, re-check, deletes). */
+  endToEndRate: Stat
+  rssMB: Stat
+}
+
+/** Same pods and DB as the N = 50k scans, served again by a fake that waits DELETE_LATENCY_MS before every answer. */
+async function benchDelete(plan: Plan, scanTarget: Target): Promise<DeleteResult[]> {
+  const server = new BenchServer()
+  const kubeconfig = path.join(tmp, 'kubeconfig-delete')
+  const loaded = await server.load(plan, DELETE_LATENCY_MS, kubeconfig)
+  log(`delete bench: ${loaded.pods} pods served with ${DELETE_LATENCY_MS} ms latency`)
+  const target = {...scanTarget, kubeconfig, cache: path.join(tmp, 'runs-delete.sqlite')}
+  const results: DeleteResult[] = []
+  try {
+    if (zombieCount(plan) !== DELETE_COUNT) throw new Error(`the delete bench needs ${DELETE_COUNT} zombies, the plan has ${zombieCount(plan)}`)
+    for (const concurrency of CONCURRENCIES) {
+      const samples: Sample[] = []
+      const deleteMs: number[] = []
+      let error: string | undefined
+      for (let run = 0; run < DELETE_RUNS && !error; run++) {
+        await server.call({cmd: 'restore'})
+        await server.call({cmd: 'expire'})
+        await server.call({cmd: 'reset-stats'})
+        const command = [
+          'kubectl', 'airflow-reap', 'zombies', '-A', '-o', 'json', '--kubeconfig', target.kubeconfig, '--db', target.db, '--cache', target.cache,
+          '--delete', '--yes', '--concurrency', String(concurrency), '--max-deletes', String(DELETE_COUNT),
+        ]
+        const sample = await measure(command, cleanEnv({PATH: `${path.join(tmp, 'plugins')}:${process.env.PATH}`}))
+        if (sample.code !== 0) {
+          error = `exited ${sample.code}: ${sample.stderr.trim().slice(-500)}`
+          log(`delete c=${concurrency} FAILED: ${error}`)
+          continue
+        }
+        const report = JSON.parse(sample.stdout) as {items: {action: string}[]}
+        const deleted = report.items.filter((i) => i.action === 'deleted').length
+        const stats = await server.call({cmd: 'stats'})
+        if (deleted !== DELETE_COUNT || stats.deletes !== DELETE_COUNT) {
+          throw new Error(`delete run at concurrency ${concurrency}: ${deleted} reported deleted, ${String(stats.deletes)} DELETEs served, expected ${DELETE_COUNT}`)
+        }
+        samples.push(sample)
+        deleteMs.push(Number(stats.deletePhaseMs))
+        log(`delete c=${concurrency}: ${(sample.wallMs / 1000).toFixed(2)} s in all, DELETE phase ${(Number(stats.deletePhaseMs) / 1000).toFixed(2)} s (${(DELETE_COUNT / (Number(stats.deletePhaseMs) / 1000)).toFixed(0)} pods/s)`)
+      }
+      results.push({
+        concurrency,
+        ...(error ? {error} : {}),
+        deleted: DELETE_COUNT,
+        wallS: stat(samples.map((s) => s.wallMs / 1000)),
+        deleteRate: stat(deleteMs.map((ms) => DELETE_COUNT / (ms / 1000))),
+        endToEndRate: stat(samples.map((s) => DELETE_COUNT / (s.wallMs / 1000))),
+        rssMB: stat(samples.map((s) => s.rssKb / 1024)),
+      })
+    }
+  } finally {
+    await server.close().catch(() => undefined)
+  }
+  return results
+}
+
+// --- targets and the report ---------------------------------------------------------------------------------
+
+interface Verdict {
+  target: string
+  measured: string
+  pass: boolean
+}
+
+function short(error: string): string {
+  const line = error.split('\n').find((l) => /error|exited|expected/i.test(l)) ?? error.split('\n')[0]
+  return line.replace(/\|/g, '/').slice(0, 160)
+}
+
+function verdicts(sizes: SizeResult[], mGrowth: MGrowth | undefined, deletes: DeleteResult[]): Verdict[] {
+  const out: Verdict[] = []
+  const at = (n: number) => sizes.find((s) => s.n === n)
+  const failed = (r: ToolResult | undefined) => !r || r.error !== undefined || r.wallS.values.length === 0
+  const why = (r: ToolResult | undefined) => (r?.error ? `failed: ${short(r.error)}` : 'not measured')
+  const big = at(50_000)
+  const mid = at(10_000)
+  if (big) {
+    const reap = big.tools['airflow-reap']
+    const floor = big.tools.floor
+    const peerR = big.tools.peer
+    if (failed(reap) || failed(floor)) {
+      out.push({target: 'N = 50k: airflow-reap ≤ 1.25 × floor wall time', measured: why(failed(reap) ? reap : floor), pass: false})
+    } else {
+      const ratio = reap.wallS.median / floor.wallS.median
+      out.push({target: 'N = 50k: airflow-reap ≤ 1.25 × floor wall time', measured: `${ratio.toFixed(2)} ×`, pass: ratio <= 1.25})
+    }
+    if (failed(reap) || failed(peerR)) {
+      out.push({target: 'N = 50k: peer / airflow-reap ≥ 5', measured: why(failed(reap) ? reap : peerR), pass: false})
+    } else {
+      const peer = peerR.wallS.median / reap.wallS.median
+      out.push({target: 'N = 50k: peer / airflow-reap ≥ 5', measured: `${peer.toFixed(1)} ×`, pass: peer >= 5})
+    }
+    if (failed(reap)) out.push({target: 'N = 50k: airflow-reap peak RSS ≤ 250 MB', measured: why(reap), pass: false})
+    else out.push({target: 'N = 50k: airflow-reap peak RSS ≤ 250 MB', measured: `${reap.rssMB.median.toFixed(0)} MB (max ${reap.rssMB.max.toFixed(0)})`, pass: reap.rssMB.max <= 250})
+  }
+  if (big && mid) {
+    const a = mid.tools['airflow-reap']
+    const b = big.tools['airflow-reap']
+    const factor = big.n / mid.n
+    if (failed(a) || failed(b)) {
+      out.push({target: `10k → 50k: wall time and peak RSS grow at most linearly (≤ ${factor}×)`, measured: why(failed(a) ? a : b), pass: false})
+    } else {
+      const time = b.wallS.median / a.wallS.median
+      const memory = b.rssMB.median / a.rssMB.median
+      out.push({target: `10k → 50k: wall time grows at most linearly (≤ ${factor}×)`, measured: `${time.toFixed(2)} ×`, pass: time <= factor})
+      out.push({target: `10k → 50k: peak RSS grows at most linearly (≤ ${factor}×)`, measured: `${memory.toFixed(2)} ×`, pass: memory <= factor})
+    }
+  }
+  if (mGrowth) {
+    const growth = mGrowth.after.rssMB.median / mGrowth.before.rssMB.median
+    out.push({
+      target: `memory does not grow with M (N = ${fmtCount(mGrowth.n)}, M ${fmtCount(mGrowth.before.taskInstances)} → ${fmtCount(mGrowth.after.taskInstances)}: peak RSS within +10 %)`,
+      measured: `${mGrowth.before.rssMB.median.toFixed(0)} → ${mGrowth.after.rssMB.median.toFixed(0)} MB (${growth >= 1 ? '+' : ''}${((growth - 1) * 100).toFixed(1)} %)`,
+      pass: growth <= 1.1,
+    })
+  }
+  const c50 = deletes.find((d) => d.concurrency === 50)
+  const deleteTarget = `deletion ≥ 150 pods/s at concurrency 50 (fake with ${DELETE_LATENCY_MS} ms latency)`
+  if (c50?.error || (c50 && c50.deleteRate.values.length === 0)) out.push({target: deleteTarget, measured: `failed: ${short(c50.error ?? '')}`, pass: false})
+  else if (c50) {
+    out.push({
+      target: deleteTarget,
+      measured: `${c50.deleteRate.median.toFixed(0)} pods/s (DELETE phase); ${c50.endToEndRate.median.toFixed(0)} pods/s end to end`,
+      pass: c50.deleteRate.median >= 150,
+    })
+  } else if (SIZES.includes(DELETE_N) && !flag('skip-delete')) {
+    out.push({target: deleteTarget, measured: 'not measured (the N = 50k set-up failed)', pass: false})
+  }
+  return out
+}
+
+function fmtCount(n: number): string {
+  return n >= 1e6 ? `${(n / 1e6).toFixed(n % 1e6 === 0 ? 0 : 2)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(n % 1e3 === 0 ? 0 : 1)}k` : String(n)
+}
+
+function fmtStat(s: Stat, digits: number): string {
+  if (s.values.length === 0) return '–'
+  return `${s.median.toFixed(digits)} (${s.min.toFixed(digits)}–${s.max.toFixed(digits)})`
+}
+
+function ratio(a: ToolResult, b: ToolResult, pick: (r: ToolResult) => Stat, digits: number): string {
+  if (a.error || b.error || pick(a).values.length === 0 || pick(b).values.length === 0) return 'n/a'
+  return (pick(a).median / pick(b).median).toFixed(digits)
+}
+
+function markdown(report: BenchReport): string {
+  const lines: string[] = []
+  const m = report.machine
+  lines.push(`Run of ${report.startedAt}: ${report.durationS.toFixed(0)} s from start to end of \`node dist/bench/run.js\` (set-up of every size included, the build before it not). CLI under test: \`${report.cli}\`.`)
+  lines.push('')
+  lines.push(`Machine: ${m.cpu}, ${m.memoryGiB} GiB, ${m.os}; Node ${m.node}, PostgreSQL ${m.postgres}, kubectl ${m.kubectl}, ${m.jq}. ` +
+    `Load average (1, 5, 15 min) before / after: ${report.loadBefore} / ${report.loadAfter}.`)
+  lines.push('')
+  lines.push(`Wall time in seconds and peak RSS in MB: median of ${report.runs} runs after a warm-up (min–max)` +
+    (report.peerRunsAt50k < report.runs ? `; the peer at 50k: ${report.peerRunsAt50k} runs, no warm-up (about two minutes each).` : '.'))
+  lines.push('')
+  lines.push('| N pods | task instances (active) | zombies | tool | wall s | peak RSS MB |')
+  lines.push('|---:|---:|---:|---|---:|---:|')
+  for (const size of report.sizes) {
+    for (const tool of TOOLS) {
+      const r = size.tools[tool]
+      const head = `| ${fmtCount(size.n)} | ${fmtCount(size.taskInstances)} (${fmtCount(size.activeTaskInstances)}) | ${size.zombies} | ${tool} |`
+      if (r.error) lines.push(`${head} **failed**: ${short(r.error)} | – |`)
+      else lines.push(`${head} ${fmtStat(r.wallS, 2)} | ${fmtStat(r.rssMB, 0)} |`)
+    }
+  }
+  lines.push('')
+  lines.push('| N pods | airflow-reap / floor (wall) | peer / airflow-reap (wall) | airflow-reap / floor (RSS) |')
+  lines.push('|---:|---:|---:|---:|')
+  for (const size of report.sizes) {
+    const t = size.tools
+    const wall = (r: ToolResult) => r.wallS
+    const rss = (r: ToolResult) => r.rssMB
+    lines.push(`| ${fmtCount(size.n)} | ${ratio(t['airflow-reap'], t.floor, wall, 2)} | ${ratio(t.peer, t['airflow-reap'], wall, 1)} | ${ratio(t['airflow-reap'], t.floor, rss, 2)} |`)
+  }
+  if (report.mGrowth) {
+    const g = report.mGrowth
+    lines.push('')
+    lines.push(`Growth with M (N = ${fmtCount(g.n)}, same pods, ${fmtCount(g.after.taskInstances - g.before.taskInstances)} more rows of old history appended in ${g.after.addedS.toFixed(0)} s; airflow-reap, median of ${M_GROWTH_RUNS} runs after a warm-up):`)
+    lines.push('')
+    lines.push('| task instances | wall s | peak RSS MB |')
+    lines.push('|---:|---:|---:|')
+    lines.push(`| ${fmtCount(g.before.taskInstances)} | ${fmtStat(g.before.wallS, 2)} | ${fmtStat(g.before.rssMB, 0)} |`)
+    lines.push(`| ${fmtCount(g.after.taskInstances)} | ${fmtStat(g.after.wallS, 2)} | ${fmtStat(g.after.rssMB, 0)} |`)
+  }
+  if (report.deletes.length > 0) {
+    lines.push('')
+    lines.push(`Deletion: \`zombies -A --delete --yes --max-deletes ${DELETE_COUNT} --concurrency C\` of ${DELETE_COUNT} zombies among ${fmtCount(DELETE_N)} pods, the fake answering every request after ${DELETE_LATENCY_MS} ms; median of ${DELETE_RUNS} runs (min–max), the zombies re-created between runs. ` +
+      'The DELETE phase is timed on the server, from the first DELETE received to the last one answered; end to end is the whole command (list, DB, a GET per candidate, re-check, deletes).')
+    lines.push('')
+    lines.push('| concurrency | DELETE phase pods/s | end to end pods/s | wall s | peak RSS MB |')
+    lines.push('|---:|---:|---:|---:|---:|')
+    for (const d of report.deletes) {
+      if (d.error) lines.push(`| ${d.concurrency} | **failed**: ${short(d.error)} | – | – | – |`)
+      else lines.push(`| ${d.concurrency} | ${fmtStat(d.deleteRate, 0)} | ${fmtStat(d.endToEndRate, 0)} | ${fmtStat(d.wallS, 2)} | ${fmtStat(d.rssMB, 0)} |`)
+    }
+  }
+  lines.push('')
+  lines.push('| target | measured | result |')
+  lines.push('|---|---|---|')
+  for (const v of report.verdicts) lines.push(`| ${v.target} | ${v.measured} | ${v.pass ? 'pass' : '**FAIL**'} |`)
+  lines.push('')
+  lines.push('Set-up (not timed above): ' + report.sizes.map((s) => `N = ${fmtCount(s.n)}: DB ${s.setupS.db.toFixed(0)} s (COPY task_instance ${((s.setupS.dbSteps['copy task_instance'] ?? 0) / 1000).toFixed(0)} s, indexes ${((s.setupS.dbSteps['indexes and constraints'] ?? 0) / 1000).toFixed(0)} s), fake server ${s.setupS.server.toFixed(0)} s`).join('; ') + '.')
+  return lines.join('\n')
+}
+
+interface BenchReport {
+  startedAt: string
+  durationS: number
+  machine: Record<string, string | number>
+  cli: string
+  loadBefore: string
+  loadAfter: string
+  runs: number
+  peerRunsAt50k: number
+  sizes: SizeResult[]
+  mGrowth?: MGrowth
+  deletes: DeleteResult[]
+  verdicts: Verdict[]
+}
+
+function writeReport(report: BenchReport): void {
+  writeFileSync(path.join(benchDir, 'results.json'), `${JSON.stringify(report, null, 2)}\n`)
+  const readmePath = path.join(benchDir, 'README.md')
+  const readme = readFileSync(readmePath, 'utf8')
+  const begin = '<!-- results:begin -->'
+  const end = '<!-- results:end -->'
+  const from = readme.indexOf(begin)
+  const to = readme.indexOf(end)
+  if (from < 0 || to < 0) throw new Error(`bench/README.md has no ${begin} … ${end} section`)
+  writeFileSync(readmePath, `${readme.slice(0, from + begin.length)}\n${markdown(report)}\n${readme.slice(to)}`)
+}
+
+/** `--serve N [--latency MS]`: sets up one size and keeps it up until Ctrl-C, for profiling by hand. */
+async function serve(n: number): Promise<void> {
+  const {server, db, target} = await setUp(n, Number(option('latency') ?? 0), `serve${n}`)
+  const floor = commandFor('floor', target)
+  const floorEnv = Object.entries(floor.env).filter(([k]) => k.startsWith('BENCH_')).map(([k, v]) => `${k}=${v}`).join(' ')
+  process.stdout.write(
+    [
+      `kubeconfig: ${target.kubeconfig}`,
+      `db:         ${target.db}`,
+      `airflow-reap: node --cpu-prof bin/run.js zombies -A -o json --kubeconfig ${target.kubeconfig} --db ${target.db} --no-cache`,
+      `floor:        ${floorEnv} node --cpu-prof dist/bench/floor.js`,
+      `peer:         bash bench/peer.sh ${target.kubeconfig} ${target.db} ${path.join(tmp, 'peer')}`,
+      'Ctrl-C (SIGINT/SIGTERM) drops the DB and stops the server.',
+      '',
+    ].join('\n'),
+  )
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve)
+    process.once('SIGTERM', resolve)
+  })
+  await server.close()
+  await db.drop()
+  rmSync(tmp, {recursive: true, force: true})
+}
+
+async function main(): Promise<void> {
+  ensureTools()
+  await ensurePostgres()
+  prepareDist()
+  tmp = mkdtempSync(path.join(os.tmpdir(), 'airflow-reap-bench-'))
+  mkdirSync(path.join(tmp, 'plugins'))
+  symlinkSync(CLI, path.join(tmp, 'plugins', 'kubectl-airflow_reap'))
+  if (option('serve')) return serve(Number(option('serve')))
+  const report: BenchReport = {
+    startedAt: new Date(started).toISOString(),
+    durationS: 0,
+    machine: machine(),
+    cli: path.relative(repo, CLI) || CLI,
+    loadBefore: loadAverage(),
+    loadAfter: '',
+    runs: RUNS,
+    peerRunsAt50k: Math.min(RUNS, PEER_RUNS_AT_50K),
+    sizes: [],
+    deletes: [],
+    verdicts: [],
+  }
+  log(`machine: ${JSON.stringify(report.machine)}; load ${report.loadBefore}; work dir ${tmp}`)
+  try {
+    for (const n of SIZES) {
+      const {result, mGrowth, deletes} = await benchSize(n)
+      report.sizes.push(result)
+      if (mGrowth) report.mGrowth = mGrowth
+      if (deletes) report.deletes = deletes
+    }
+  } finally {
+    rmSync(tmp, {recursive: true, force: true})
+  }
+  report.loadAfter = loadAverage()
+  report.durationS = (Date.now() - started) / 1000
+  report.verdicts = verdicts(report.sizes, report.mGrowth, report.deletes)
+  process.stdout.write(`${markdown(report)}\n`)
+  if (WRITE) {
+    writeReport(report)
+    log('wrote bench/results.json and the results section of bench/README.md')
+  }
+}
+
+await main()
