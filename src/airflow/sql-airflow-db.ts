@@ -4,7 +4,7 @@ import type {ExecutingTaskInstanceRow, SerializedDagRow} from '../core/overdue.j
 import type {DagRunRow, TaskInstanceRow, TaskKey} from '../core/types.js'
 import {taskKeyString} from '../core/types.js'
 import type {SqlDriver} from './drivers/types.js'
-import {uniqueRuns, uniqueTaskKeys} from './queries/dedupe.js'
+import {uniqueRuns, uniqueTaskKeys, uniqueTaskRefs} from './queries/dedupe.js'
 import {FAMILY_RULES, type FamilyRules} from './queries/families.js'
 import type {RawExecutingTaskInstance, RawSerializedDag} from './queries/overdue.js'
 import {prepareMysqlQueries} from './queries/mysql.js'
@@ -12,7 +12,7 @@ import {postgresQueries} from './queries/postgres.js'
 import {sqliteQueries} from './queries/sqlite.js'
 import type {DialectQueries, RawDagRun, RawNow, RawTaskInstance, RawXCom, Statement} from './queries/types.js'
 import {toUtcDate} from './timestamps.js'
-import type {AirflowDb, AirflowSchema, DagRunRef, SerializedDagRequest, SerializedDagRows} from './types.js'
+import type {AirflowDb, AirflowSchema, DagRunRef, SerializedDagRequest, SerializedDagRows, TaskRef} from './types.js'
 
 export const POD_NAME_XCOM_KEY = 'pod_name'
 
@@ -51,12 +51,18 @@ export class SqlAirflowDb implements AirflowDb {
     return rows.map((row) => ({dagId: row.dag_id, runId: row.run_id, state: row.state, endDate: toUtcDate(row.end_date)}))
   }
 
-  activeTaskInstances(runs: DagRunRef[]): Promise<TaskInstanceRow[]> {
-    return this.taskInstances(runs, true)
+  async activeTaskInstances(tasks: TaskRef[]): Promise<TaskInstanceRow[]> {
+    const unique = uniqueTaskRefs(tasks)
+    if (unique.length === 0) return []
+    const rows = await this.run<RawTaskInstance>(this.queries.activeTaskInstancesOfTasks(unique))
+    return rows.map((row) => this.toTaskInstance(row))
   }
 
-  taskInstancesOfRuns(runs: DagRunRef[]): Promise<TaskInstanceRow[]> {
-    return this.taskInstances(runs, false)
+  async taskInstancesOfRuns(runs: DagRunRef[]): Promise<TaskInstanceRow[]> {
+    const unique = uniqueRuns(runs)
+    if (unique.length === 0) return []
+    const rows = await this.run<RawTaskInstance>(this.queries.taskInstancesOfRuns(unique))
+    return rows.map((row) => this.toTaskInstance(row))
   }
 
   async podNameXComs(keys: TaskKey[]): Promise<Map<string, string | null>> {
@@ -101,13 +107,6 @@ export class SqlAirflowDb implements AirflowDb {
 
   close(): Promise<void> {
     return this.driver.close()
-  }
-
-  private async taskInstances(runs: DagRunRef[], activeOnly: boolean): Promise<TaskInstanceRow[]> {
-    const unique = uniqueRuns(runs)
-    if (unique.length === 0) return []
-    const rows = await this.run<RawTaskInstance>(this.queries.taskInstances(unique, activeOnly))
-    return rows.map((row) => this.toTaskInstance(row))
   }
 
   private toTaskInstance(row: RawTaskInstance): TaskInstanceRow {

@@ -27,6 +27,11 @@ export interface DagRunRef {
   runId: string
 }
 
+/** A task of a dag run, every map index of it. */
+export interface TaskRef extends DagRunRef {
+  taskId: string
+}
+
 /** Which serialized DAG rows to read (overdue): see AirflowDb.serializedDags. */
 export interface SerializedDagRequest {
   /** 3.x: dag_version ids (as the DB returned them). Ignored on 2.x, which has no versions. */
@@ -51,8 +56,11 @@ export interface AirflowDb {
    * after `since`. Bounds the rows read however long the DB's history is.
    */
   dagRunsSince(since: Date): Promise<DagRunRow[]>
-  /** Task instances in an unfinished state (NULL included) belonging to these dag runs. One round trip. */
-  activeTaskInstances(runs: DagRunRef[]): Promise<TaskInstanceRow[]>
+  /**
+   * Task instances in an unfinished state (NULL included) of these tasks, every map index. One round
+   * trip, through an index on the task's ids: only the rows asked for, however many other tasks the runs hold.
+   */
+  activeTaskInstances(tasks: TaskRef[]): Promise<TaskInstanceRow[]>
   /** Every task instance (any state) of these dag runs: used for details and the re-check before acting. */
   taskInstancesOfRuns(runs: DagRunRef[]): Promise<TaskInstanceRow[]>
   /**

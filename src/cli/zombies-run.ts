@@ -17,7 +17,9 @@ export async function executeZombies(options: ZombiesOptions, signal: AbortSigna
   }
   const progress = createProgress()
   if (options.force && acting) progress.warn('--force deletes with a grace period of 0: the kubelet may not have stopped the containers yet')
+  progress.update('reading the kubeconfig')
   const kube = openKube(options.kube)
+  progress.update('connecting to the Airflow DB')
   const db = await openDb(options.db)
   const recorder = new RunRecorder(options.store, progress)
   try {

@@ -16,15 +16,20 @@ export function buildAirflowIndex(runs: DagRunRow[], activeTis: TaskInstanceRow[
   const norm = labelNormaliser()
   const runIndex = new Map<string, DagRunRow>()
   for (const run of runs) runIndex.set(runLabelKey(norm(run.dagId), norm(run.runId)), run)
+  return withActiveTasks({runs: runIndex, activeTasks: new Map()}, activeTis, norm)
+}
+
+/** The same runs with these task instances as the active ones (those in an active state; others are ignored). */
+export function withActiveTasks(index: AirflowIndex, tis: TaskInstanceRow[], norm = labelNormaliser()): AirflowIndex {
   const tasks = new Map<string, TaskInstanceRow[]>()
-  for (const ti of activeTis) {
+  for (const ti of tis) {
     if (!isActiveState(ti.state)) continue
     const key = taskLabelKey(norm(ti.dagId), norm(ti.taskId), norm(ti.runId), ti.mapIndex)
     const list = tasks.get(key)
     if (list) list.push(ti)
     else tasks.set(key, [ti])
   }
-  return {runs: runIndex, activeTasks: tasks}
+  return {runs: index.runs, activeTasks: tasks}
 }
 
 /** A pod looked up in the index: what we know before any verdict. */
@@ -172,16 +177,33 @@ export function zombieItem(match: PodMatch, verdict: Extract<ZombieVerdict, {fin
   return item
 }
 
-/** For a no-active-task-instance zombie, the finished task instance it belonged to (if the DB still has it). */
-export function finishedTaskFor(labels: PodTaskLabels, tis: TaskInstanceRow[]): TaskInstanceRow | undefined {
+/**
+ * Task instances by the label form of their key, for describing zombies: the first row of each key
+ * (two raw ids may normalise alike). One pass, so describing many pods stays linear.
+ */
+export function taskInstancesByLabel(tis: TaskInstanceRow[]): Map<string, TaskInstanceRow> {
   const norm = labelNormaliser()
-  return tis.find(
-    (ti) =>
-      norm(ti.dagId) === labels.dagId &&
-      norm(ti.taskId) === labels.taskId &&
-      norm(ti.runId) === labels.runId &&
-      ti.mapIndex === labels.mapIndex,
-  )
+  const byLabel = new Map<string, TaskInstanceRow>()
+  for (const ti of tis) {
+    const key = taskLabelKey(norm(ti.dagId), norm(ti.taskId), norm(ti.runId), ti.mapIndex)
+    if (!byLabel.has(key)) byLabel.set(key, ti)
+  }
+  return byLabel
+}
+
+/** For a no-active-task-instance zombie, the task instance it belonged to (if the DB still has it). */
+export function taskInstanceOfPod(labels: PodTaskLabels, byLabel: Map<string, TaskInstanceRow>): TaskInstanceRow | undefined {
+  return byLabel.get(taskLabelKey(labels.dagId, labels.taskId, labels.runId, labels.mapIndex))
+}
+
+/**
+ * What to ask the DB for a pod, by primary key: its run's raw ids and the task_id label as the raw
+ * task_id. make_safe_label_value leaves a valid short id unchanged, so this finds the task instance of
+ * every pod whose task_id needed no rewriting; a rewritten one is found by reading its whole run.
+ */
+export function taskRefOfPod(match: PodMatch): {dagId: string; runId: string; taskId: string} | undefined {
+  if (!match.run || !match.labels) return undefined
+  return {dagId: match.run.dagId, runId: match.run.runId, taskId: match.labels.taskId}
 }
 
 /** Pods already Succeeded/Failed have stopped running; by default they are listed but not reaped. */

@@ -7,7 +7,12 @@ export interface Progress {
   stop(): void
 }
 
-export function createProgress(stream: NodeJS.WriteStream = process.stderr): Progress {
+/**
+ * A spinner on a terminal. With AIRFLOW_REAP_TRACE=1, each step is instead written as a line with the
+ * seconds since the process started (for finding where a slow run spends its time; bench/README.md).
+ */
+export function createProgress(stream: NodeJS.WriteStream = process.stderr, env: NodeJS.ProcessEnv = process.env): Progress {
+  if (env.AIRFLOW_REAP_TRACE === '1') return traceProgress(stream)
   const spinner: Ora | undefined = stream.isTTY ? ora({stream, text: ''}).start() : undefined
   const warned = new Set<string>()
   return {
@@ -28,3 +33,18 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr): Pro
 }
 
 export const silentProgress: Progress = {update() {}, warn() {}, stop() {}}
+
+function traceProgress(stream: NodeJS.WriteStream): Progress {
+  const stamp = () => `[${(performance.now() / 1000).toFixed(3).padStart(8)}s]`
+  return {
+    update(text) {
+      stream.write(`${stamp()} ${text}\n`)
+    },
+    warn(text) {
+      stream.write(`${stamp()} warning: ${text}\n`)
+    },
+    stop() {
+      stream.write(`${stamp()} done\n`)
+    },
+  }
+}

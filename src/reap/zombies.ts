@@ -5,17 +5,22 @@ import type {AirflowDb, DagRunRef} from '../airflow/types.js'
 import {KPO_LABEL_SELECTOR} from '../core/labels.js'
 import type {ReportItem} from '../core/report.js'
 import type {DagRunRow, ObjectMeta, TaskInstanceRow} from '../core/types.js'
-import {isActiveState, taskKeyString} from '../core/types.js'
+import {taskKeyString} from '../core/types.js'
 import {
+  type AirflowIndex,
   FINISHED_PHASES,
   type PodMatch,
+  type ZombieOptions,
   type ZombieVerdict,
   buildAirflowIndex,
-  finishedTaskFor,
   judgeZombie,
   matchPod,
   needsPodNameXCom,
+  taskInstanceOfPod,
+  taskInstancesByLabel,
+  taskRefOfPod,
   toRef,
+  withActiveTasks,
   zombieItem,
 } from '../core/zombies.js'
 import type {KubeClient} from '../kube/client.js'
@@ -75,55 +80,102 @@ export async function scanZombies(deps: ScanDeps, config: ZombieScanConfig): Pro
 
   progress.update(`reading the Airflow DB for ${pods.length} pods`)
   const runs = await db.dagRunsSince(oldestCreation(pods, CLOCK_SKEW_MARGIN_MS))
-  const judged = await judgePods(db, pods, runs, config, now())
-  const findings = judged.map(({match, verdict}) => ({match, verdict, item: zombieItem(match, verdict, now())}))
-  await describeFinishedTasks(db, findings)
+  progress.update(`reading the task instances of ${pods.length} pods (${runs.length} dag runs)`)
+  const judged = await judgePods(db, pods, runs, config, now(), {screen: true, progress})
+  const findings = judged.findings.map(({match, verdict}) => ({match, verdict, item: zombieItem(match, verdict, now())}))
+  describeFinishedTasks(findings, judged.runTaskInstances)
   progress.update(`reading ${findings.length} candidate pods`)
   await addPhases(kube, findings, config)
   return {scanned: pods.length, runs, findings}
 }
 
-/** Reads the DB for these pods and returns the pods that are findings. Used by the scan and the re-check. */
+export type JudgedPod = {match: PodMatch; verdict: Extract<ZombieVerdict, {finding: true}>}
+
+export interface Judgement {
+  findings: JudgedPod[]
+  /** Every task instance (any state) of the findings' dag runs: what their verdicts rest on. */
+  runTaskInstances: TaskInstanceRow[]
+}
+
+/**
+ * Judges pods against the DB. With `screen`, a first read asks only for each pod's own task instance
+ * (by primary key, 1 row per pod instead of every waiting task of its run): a pod found active in its
+ * try or a newer one is healthy, and no further row could change that, since more rows only add
+ * matches. Every other pod is judged on every row of its dag run, exactly as without the screen, so
+ * the screen saves rows and never changes a verdict. The re-check before deleting skips it.
+ */
 export async function judgePods(
   db: AirflowDb,
   pods: ObjectMeta[],
   runs: DagRunRow[],
   config: Pick<ZombieScanConfig, 'minAgeSeconds' | 'includeUnknown'>,
   now: Date,
-  readTis: (refs: DagRunRef[]) => Promise<TaskInstanceRow[]> = (refs) => db.activeTaskInstances(refs),
-): Promise<Array<{match: PodMatch; verdict: Extract<ZombieVerdict, {finding: true}>}>> {
+  {screen, progress}: {screen: boolean; progress?: Progress},
+): Promise<Judgement> {
+  const options = {now, minAgeSeconds: config.minAgeSeconds, includeUnknown: config.includeUnknown}
   const runIndex = buildAirflowIndex(runs, [])
+  const suspects = screen ? await screenOutHealthy(db, pods, runIndex, options) : pods
+  progress?.update(`reading the dag runs of ${suspects.length} suspect pods`)
+  return judgeOnWholeRuns(db, suspects, runIndex, options)
+}
+
+/** The pods that their own task instance does not show healthy. */
+async function screenOutHealthy(db: AirflowDb, pods: ObjectMeta[], runIndex: AirflowIndex, options: ZombieOptions): Promise<ObjectMeta[]> {
+  const refs = pods.map((pod) => taskRefOfPod(matchPod(pod, runIndex))).filter((ref) => ref !== undefined)
+  const index = withActiveTasks(runIndex, refs.length > 0 ? await db.activeTaskInstances(refs) : [])
+  const noXComs = new Map<string, string | null>() // XComs only refine a finding's reason
+  return pods.filter((pod) => judgeZombie(matchPod(pod, index), noXComs, options).finding)
+}
+
+async function judgeOnWholeRuns(db: AirflowDb, pods: ObjectMeta[], runIndex: AirflowIndex, options: ZombieOptions): Promise<Judgement> {
   const podRuns = uniqueRuns(pods.map((pod) => matchPod(pod, runIndex).run))
-  const tis = podRuns.length > 0 ? await readTis(podRuns) : []
-  const index = buildAirflowIndex(runs, tis.filter((ti) => isActiveState(ti.state)))
+  const tis = podRuns.length > 0 ? await db.taskInstancesOfRuns(podRuns) : []
+  const index = withActiveTasks(runIndex, tis)
   const matches = pods.map((pod) => matchPod(pod, index))
   const xcomKeys = uniqueTasks(matches.flatMap(needsPodNameXCom))
   const xcoms = xcomKeys.length > 0 ? await db.podNameXComs(xcomKeys) : new Map<string, string | null>()
-  const options = {now, minAgeSeconds: config.minAgeSeconds, includeUnknown: config.includeUnknown}
-  const results = []
+  const findings: JudgedPod[] = []
   for (const match of matches) {
     const verdict = judgeZombie(match, xcoms, options)
-    if (verdict.finding) results.push({match, verdict})
+    if (verdict.finding) findings.push({match, verdict})
   }
-  return results
+  return {findings, runTaskInstances: tis}
 }
 
 /** A zombie whose task instance finished still has a row: say which state and try it ended in. */
-async function describeFinishedTasks(db: AirflowDb, findings: ZombieFinding[]): Promise<void> {
+function describeFinishedTasks(findings: ZombieFinding[], runTaskInstances: TaskInstanceRow[]): void {
   const orphans = findings.filter((f) => f.verdict.reason === 'no-active-task-instance' && f.match.run && f.match.labels)
   if (orphans.length === 0) return
-  const tis = await db.taskInstancesOfRuns(uniqueRuns(orphans.map((f) => f.match.run)))
+  const byLabel = taskInstancesByLabel(runTaskInstances)
   for (const finding of orphans) {
-    const ti = finishedTaskFor(finding.match.labels!, tis)
+    const ti = taskInstanceOfPod(finding.match.labels!, byLabel)
     if (!ti) continue
     finding.item.taskInstance = toRef(ti)
     if (!finding.item.skipReason) finding.item.detail = `task instance is ${ti.state ?? 'none'} (try ${ti.tryNumber}); the pod is still here`
   }
 }
 
-/** Full objects only for the findings: phase decides whether a pod still runs. */
+/** Up to this many findings, each is read with a GET; above it, by-phase lists cost fewer requests. */
+export const PHASE_GETS_MAX = 100
+/** Phases other than Running, listed one by one: a finding in none of these lists is Running. */
+const NOT_RUNNING_PHASES = ['Pending', 'Succeeded', 'Failed', 'Unknown'] as const
+
+/** Phase decides whether a pod still runs; the metadata-only list does not carry it. */
 async function addPhases(kube: KubeClient, findings: ZombieFinding[], config: ZombieScanConfig): Promise<void> {
   const judged = findings.filter((f) => f.item.skipReason !== 'unknown-dag-run' && f.item.skipReason !== 'missing-labels')
+  if (judged.length === 0) return
+  if (judged.length <= PHASE_GETS_MAX) await phasesByGet(kube, judged, config)
+  else await phasesByList(kube, judged, config)
+  if (config.includeFinished) return
+  for (const {item} of judged) {
+    if (item.phase && FINISHED_PHASES.includes(item.phase) && item.action === 'none') {
+      markSkipped(item, 'finished', `${item.detail}; the pod already ${item.phase === 'Succeeded' ? 'succeeded' : 'failed'} (--include-finished reaps it)`)
+    }
+  }
+}
+
+/** One GET per finding: the exact phase, and a pod deleted (or replaced) since the list shows as gone. */
+async function phasesByGet(kube: KubeClient, judged: ZombieFinding[], config: ZombieScanConfig): Promise<void> {
   await forEachLimited(judged, config.concurrency, async ({item}) => {
     const pod = await getObject(kube, resolveResource('pods'), item.namespace, item.name)
     if (!pod || (pod.metadata as {uid?: string} | undefined)?.uid !== item.uid) {
@@ -131,10 +183,28 @@ async function addPhases(kube: KubeClient, findings: ZombieFinding[], config: Zo
       return
     }
     item.phase = (pod.status as {phase?: string} | undefined)?.phase ?? 'Unknown'
-    if (!config.includeFinished && FINISHED_PHASES.includes(item.phase) && item.action === 'none') {
-      markSkipped(item, 'finished', `${item.detail}; the pod already ${item.phase === 'Succeeded' ? 'succeeded' : 'failed'} (--include-finished reaps it)`)
-    }
   })
+}
+
+/**
+ * Thousands of findings (a wrong --db, a cluster-wide outage): one metadata-only list per phase other
+ * than Running, with the scan's selectors, instead of a GET each (1,500 GETs cost 1,500 round trips).
+ * A pod deleted since the scan then reads as Running; deleting it is still guarded by its UID.
+ */
+async function phasesByList(kube: KubeClient, judged: ZombieFinding[], config: ZombieScanConfig): Promise<void> {
+  const phaseOf = new Map<string, string>()
+  await Promise.all(
+    NOT_RUNNING_PHASES.map(async (phase) => {
+      const pods = await listMetadata(kube, {
+        resource: resolveResource('pods'),
+        namespace: config.namespace,
+        labelSelector: podSelector(config.selector),
+        fieldSelector: `status.phase=${phase}`,
+      })
+      for (const pod of pods) phaseOf.set(pod.uid, phase)
+    }),
+  )
+  for (const {item} of judged) item.phase = phaseOf.get(item.uid) ?? 'Running'
 }
 
 export function markSkipped(item: ReportItem, skipReason: NonNullable<ReportItem['skipReason']>, detail?: string): void {
@@ -199,10 +269,8 @@ export async function reapZombies(deps: ReapDeps, scan: ZombieScan, config: Reap
 async function recheck(deps: ReapDeps, scan: ZombieScan, chosen: ZombieFinding[], config: ReapConfig): Promise<ZombieFinding[]> {
   if (chosen.length === 0) return []
   const now = (deps.now ?? (() => new Date()))()
-  const fresh = await judgePods(deps.db, chosen.map((f) => f.match.pod), scan.runs, config, now, (refs) =>
-    deps.db.taskInstancesOfRuns(refs),
-  )
-  const stillZombies = new Map(fresh.map((f) => [f.match.pod.uid, f.verdict]))
+  const fresh = await judgePods(deps.db, chosen.map((f) => f.match.pod), scan.runs, config, now, {screen: false})
+  const stillZombies = new Map(fresh.findings.map((f) => [f.match.pod.uid, f.verdict]))
   const confirmed: ZombieFinding[] = []
   for (const finding of chosen) {
     const verdict = stillZombies.get(finding.match.pod.uid)

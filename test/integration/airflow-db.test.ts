@@ -128,12 +128,14 @@ describe.each(BACKENDS)('AirflowDb on $name', (backend) => {
     expect(runs.find((r) => r.runId === RUN_RUNNING)).toMatchObject({state: 'running', endDate: null})
   })
 
-  it('activeTaskInstances returns exactly the unfinished TIs of the given runs (NULL state included)', async () => {
+  it('activeTaskInstances returns exactly the unfinished TIs of the given tasks, every map index (NULL state included)', async () => {
     const tis = await airflow.activeTaskInstances([
-      {dagId: DAG, runId: RUN_RUNNING},
-      {dagId: DAG, runId: RUN_QUEUED},
-      {dagId: DAG, runId: RUN_RUNNING}, // a duplicate must not duplicate rows
-      {dagId: DAG, runId: 'no_such_run'},
+      ...Object.keys(TIS).map((taskId) => ({dagId: DAG, taskId, runId: RUN_RUNNING})),
+      {dagId: DAG, taskId: 'mapped', runId: RUN_RUNNING},
+      {dagId: DAG, taskId: 'q_task', runId: RUN_QUEUED},
+      {dagId: DAG, taskId: 't_running', runId: RUN_RUNNING}, // a duplicate must not duplicate rows
+      {dagId: DAG, taskId: 't_running', runId: 'no_such_run'},
+      {dagId: DAG, taskId: 'no_such_task', runId: RUN_RUNNING},
     ])
     const got = tis.map((ti) => `${ti.runId}/${ti.taskId}/${ti.mapIndex}:${ti.state}`).sort()
     const want = [
@@ -144,7 +146,12 @@ describe.each(BACKENDS)('AirflowDb on $name', (backend) => {
     expect(got).toEqual(want)
   })
 
-  it('activeTaskInstances of no runs is empty', async () => {
+  it('activeTaskInstances reads only the tasks asked for, not the rest of their runs', async () => {
+    const tis = await airflow.activeTaskInstances([{dagId: DAG, taskId: 't_queued', runId: RUN_RUNNING}])
+    expect(tis.map((ti) => ti.taskId)).toEqual(['t_queued'])
+  })
+
+  it('activeTaskInstances of no tasks is empty', async () => {
     expect(await airflow.activeTaskInstances([])).toEqual([])
   })
 
@@ -180,7 +187,7 @@ describe.each(BACKENDS)('AirflowDb on $name', (backend) => {
     const key = {dagId: DAG, taskId: 't_success', runId: RUN_RUNNING}
     await db.seed.setTaskInstance(key, {state: 'running', tryNumber: 4})
     try {
-      const tis = await airflow.activeTaskInstances([{dagId: DAG, runId: RUN_RUNNING}])
+      const tis = await airflow.activeTaskInstances([key])
       expect(tis.find((ti) => ti.taskId === 't_success')).toMatchObject({state: 'running', tryNumber: 4})
     } finally {
       await db.seed.setTaskInstance(key, {state: 'success', tryNumber: 1})
@@ -280,8 +287,15 @@ describe.each(BACKENDS)('AirflowDb on $name', (backend) => {
 
   it('answers for thousands of runs at once, in one statement', async () => {
     const runs = Array.from({length: 2500}, (_, i) => ({dagId: DAG, runId: `missing_${i}`}))
-    runs.splice(1234, 0, {dagId: DAG, runId: RUN_QUEUED})
-    const tis = await airflow.activeTaskInstances(runs)
+    runs.splice(1234, 0, {dagId: DAG, runId: 'recent_failed'})
+    const tis = await airflow.taskInstancesOfRuns(runs)
+    expect(tis.map((ti) => ti.taskId)).toEqual(['done'])
+  })
+
+  it('answers for thousands of tasks at once, in one statement', async () => {
+    const tasks = Array.from({length: 2500}, (_, i) => ({dagId: DAG, taskId: `missing_${i}`, runId: RUN_QUEUED}))
+    tasks.splice(1234, 0, {dagId: DAG, taskId: 'q_task', runId: RUN_QUEUED})
+    const tis = await airflow.activeTaskInstances(tasks)
     expect(tis.map((ti) => ti.taskId)).toEqual(['q_task'])
   })
 })

@@ -20,6 +20,7 @@ const DAG = 'kpo_zombie_dag'
 const RUN = 'manual__2026-01-01T00:00:00+00:00'
 const OTHER_RUN = 'scheduled__2026-01-01T00:00:00+00:00'
 const LONG_DAG = 'customer_ingestion_pipeline_with_a_name_much_longer_than_sixty_three_characters'
+const LONG_TASK = 'transform_group.normalise_customer_records_for_the_downstream_warehouse'
 
 type DbFactory = () => Promise<TestAirflowDb>
 const variants: Array<[string, DbFactory]> = [
@@ -63,6 +64,14 @@ async function seedScenario(db: TestAirflowDb, kube: FakeKube): Promise<void> {
   await seed.taskInstance({dagId: LONG_DAG, taskId: 'extract', runId: OTHER_RUN, state: 'failed', tryNumber: 3})
   addKpoPod(kube, {name: 'long-dag-load', dagId: LONG_DAG, taskId: 'load', runId: OTHER_RUN, tryNumber: 1})
   addKpoPod(kube, {name: 'long-dag-extract', dagId: LONG_DAG, taskId: 'extract', runId: OTHER_RUN, tryNumber: 3})
+  // 6b. Task ids make_safe_label_value rewrites (too long: cut and hashed; a letter outside [A-Za-z0-9_.-]:
+  // dropped). The pod's task_id label is not the task's id, so only the whole run can match it.
+  await seed.taskInstance({dagId: DAG, taskId: LONG_TASK, runId: RUN, state: 'running', tryNumber: 1})
+  addKpoPod(kube, {name: 'long-task-pod', dagId: DAG, taskId: LONG_TASK, runId: RUN, tryNumber: 1})
+  await seed.taskInstance({dagId: DAG, taskId: `${LONG_TASK}_done`, runId: RUN, state: 'success', tryNumber: 2})
+  addKpoPod(kube, {name: 'long-task-done-zombie', dagId: DAG, taskId: `${LONG_TASK}_done`, runId: RUN, tryNumber: 2})
+  await seed.taskInstance({dagId: DAG, taskId: 'export_étape', runId: RUN, state: 'running', tryNumber: 1})
+  addKpoPod(kube, {name: 'accented-task-pod', dagId: DAG, taskId: 'export_étape', runId: RUN, tryNumber: 1})
   // 7. A custom operator class, deferred and queued task instances: never zombies.
   await seed.taskInstance({dagId: DAG, taskId: 'custom_op_task', runId: RUN, state: 'running', tryNumber: 1, operator: 'AcmeSparkPodOperator'})
   addKpoPod(kube, {name: 'custom-op-pod', dagId: DAG, taskId: 'custom_op_task', runId: RUN, tryNumber: 1})
@@ -88,6 +97,7 @@ const EXPECTED_IN_AIRFLOW_NS: Record<string, {reason: string; action: string; sk
   'mapped-task-0': {reason: 'no-active-task-instance', action: 'none'},
   'retried-task-try1': {reason: 'stale-try', action: 'none'},
   'long-dag-extract': {reason: 'no-active-task-instance', action: 'none'},
+  'long-task-done-zombie': {reason: 'no-active-task-instance', action: 'none'},
   'reattached-task-try1': {reason: 'stale-try', action: 'skipped', skipReason: 'may-be-reattached'},
   'foreign-airflow-pod': {reason: 'no-active-task-instance', action: 'skipped', skipReason: 'unknown-dag-run'},
   'young-zombie': {reason: 'no-active-task-instance', action: 'skipped', skipReason: 'too-young'},
@@ -127,7 +137,7 @@ describe.each(variants)('zombies against %s', (_name, createDb) => {
     assertValidReport(report)
     expect(report).toMatchObject({kind: 'ZombieReport', context: 'test', dryRun: true})
     expect(byName(report.items)).toEqual(EXPECTED_IN_AIRFLOW_NS)
-    expect(report.summary).toEqual({scanned: 15, found: 8, acted: 0, failed: 0, skipped: 4})
+    expect(report.summary).toEqual({scanned: 18, found: 9, acted: 0, failed: 0, skipped: 4})
     expect(typeof report.runId).toBe('number')
   })
 
@@ -137,6 +147,7 @@ describe.each(variants)('zombies against %s', (_name, createDb) => {
     expect(item('sidecar-task-zombie').taskInstance).toEqual({dagId: DAG, taskId: 'sidecar_task', runId: RUN, mapIndex: -1, tryNumber: 1, state: 'success'})
     expect(item('sidecar-task-zombie').phase).toBe('Running')
     expect(item('long-dag-extract').taskInstance).toMatchObject({dagId: LONG_DAG, state: 'failed'})
+    expect(item('long-task-done-zombie').taskInstance).toMatchObject({taskId: `${LONG_TASK}_done`, state: 'success', tryNumber: 2})
     expect(item('retried-task-try1').taskInstance).toMatchObject({taskId: 'retried_task', tryNumber: 2, state: 'running'})
     expect(item('retried-task-try1').detail).toContain('retried-task-try2')
     expect(report.runId).toBeNull()
@@ -145,7 +156,7 @@ describe.each(variants)('zombies against %s', (_name, createDb) => {
   it('scans every namespace with -A', async () => {
     const report: Report = JSON.parse((await runCli(['zombies', '-A', '-o', 'json', '--no-cache'], {env})).stdout)
     expect(byName(report.items)).toEqual({...EXPECTED_IN_AIRFLOW_NS, 'other-ns-zombie': {reason: 'no-active-task-instance', action: 'none'}})
-    expect(report.summary.scanned).toBe(16)
+    expect(report.summary.scanned).toBe(19)
   })
 
   it('scans only the namespace given with -n', async () => {
@@ -155,6 +166,6 @@ describe.each(variants)('zombies against %s', (_name, createDb) => {
 
   it('changes nothing in the cluster (read-only without --delete)', async () => {
     expect(kube.requests.filter((r) => r.method !== 'GET')).toEqual([])
-    expect(kube.listObjects('pods')).toHaveLength(17)
+    expect(kube.listObjects('pods')).toHaveLength(20)
   })
 })

@@ -20,7 +20,7 @@ describe('SqlAirflowDb with very many rows', () => {
     }))
     const driver = {dialect: 'sqlite', query: async () => rows, close: async () => {}} as unknown as SqlDriver
     const db = new SqlAirflowDb(driver, {family: 'airflow-2.10', dialect: 'sqlite'}, await queriesFor(driver))
-    const tis = await db.activeTaskInstances([{dagId: 'd', runId: 'r'}])
+    const tis = await db.taskInstancesOfRuns([{dagId: 'd', runId: 'r'}])
     expect(tis).toHaveLength(ROWS)
   })
 })

@@ -13,7 +13,7 @@ import type {SqlDriver} from '../drivers/types.js'
 import {formatUtcTimestamp} from '../timestamps.js'
 import {mysqlOverdueQueries} from './overdue.js'
 import {activeStateCondition, unfinishedRunCondition} from './states.js'
-import type {DialectQueries} from './types.js'
+import {type DialectQueries, TI_COLUMNS} from './types.js'
 
 /** Character set and collation of an id column, e.g. {charset: 'utf8mb3', collation: 'utf8mb3_bin'}. */
 export interface ColumnCollation {
@@ -39,15 +39,28 @@ export function mysqlQueries(collations: IdCollations): DialectQueries {
       params: [formatUtcTimestamp(since)],
     }),
 
-    taskInstances: (runs, activeOnly) => [
+    taskInstancesOfRuns: (runs) => [
       {
-        sql: `SELECT ti.dag_id, ti.task_id, ti.run_id, ti.map_index, ti.state, ti.try_number, ti.start_date, ti.operator
+        sql: `SELECT ${TI_COLUMNS}
                 FROM JSON_TABLE(?, '$[*]' COLUMNS (dag_id VARCHAR(250) PATH '$[0]', run_id VARCHAR(250) PATH '$[1]')) AS r
                 STRAIGHT_JOIN task_instance ti
                   ON ti.dag_id = ${asColumn('task_instance', 'dag_id', 'r.dag_id')}
-                 AND ti.run_id = ${asColumn('task_instance', 'run_id', 'r.run_id')}
-               ${activeOnly ? `WHERE ${activeStateCondition('ti.state')}` : ''}`,
+                 AND ti.run_id = ${asColumn('task_instance', 'run_id', 'r.run_id')}`,
         params: [JSON.stringify(runs.map((r) => [r.dagId, r.runId]))],
+      },
+    ],
+
+    activeTaskInstancesOfTasks: (tasks) => [
+      {
+        sql: `SELECT ${TI_COLUMNS}
+                FROM JSON_TABLE(?, '$[*]' COLUMNS (dag_id VARCHAR(250) PATH '$[0]', task_id VARCHAR(250) PATH '$[1]',
+                                                   run_id VARCHAR(250) PATH '$[2]')) AS k
+                STRAIGHT_JOIN task_instance ti
+                  ON ti.dag_id = ${asColumn('task_instance', 'dag_id', 'k.dag_id')}
+                 AND ti.task_id = ${asColumn('task_instance', 'task_id', 'k.task_id')}
+                 AND ti.run_id = ${asColumn('task_instance', 'run_id', 'k.run_id')}
+               WHERE ${activeStateCondition('ti.state')}`,
+        params: [JSON.stringify(tasks.map((t) => [t.dagId, t.taskId, t.runId]))],
       },
     ],
 

@@ -3,7 +3,7 @@
 import type {SchemaFamily} from '../../core/types.js'
 import {postgresOverdueQueries} from './overdue.js'
 import {activeStateCondition, unfinishedRunCondition} from './states.js'
-import type {DialectQueries} from './types.js'
+import {type DialectQueries, TI_COLUMNS} from './types.js'
 
 export const postgresQueries: DialectQueries = {
   now: () => ({sql: 'SELECT now() AS now', params: []}),
@@ -14,13 +14,23 @@ export const postgresQueries: DialectQueries = {
     params: [since],
   }),
 
-  taskInstances: (runs, activeOnly) => [
+  taskInstancesOfRuns: (runs) => [
     {
-      sql: `SELECT ti.dag_id, ti.task_id, ti.run_id, ti.map_index, ti.state, ti.try_number, ti.start_date, ti.operator
+      sql: `SELECT ${TI_COLUMNS}
               FROM unnest($1::text[], $2::text[]) AS r(dag_id, run_id)
-              JOIN task_instance ti ON ti.dag_id = r.dag_id AND ti.run_id = r.run_id
-             ${activeOnly ? `WHERE ${activeStateCondition('ti.state')}` : ''}`,
+              JOIN task_instance ti ON ti.dag_id = r.dag_id AND ti.run_id = r.run_id`,
       params: [runs.map((r) => r.dagId), runs.map((r) => r.runId)],
+    },
+  ],
+
+  // Every map index of each task: the primary key's (dag_id, task_id, run_id) prefix, or ti_state_lkp.
+  activeTaskInstancesOfTasks: (tasks) => [
+    {
+      sql: `SELECT ${TI_COLUMNS}
+              FROM unnest($1::text[], $2::text[], $3::text[]) AS k(dag_id, task_id, run_id)
+              JOIN task_instance ti ON ti.dag_id = k.dag_id AND ti.task_id = k.task_id AND ti.run_id = k.run_id
+             WHERE ${activeStateCondition('ti.state')}`,
+      params: [tasks.map((t) => t.dagId), tasks.map((t) => t.taskId), tasks.map((t) => t.runId)],
     },
   ],
 

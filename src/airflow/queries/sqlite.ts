@@ -3,7 +3,7 @@
 import {formatUtcTimestamp} from '../timestamps.js'
 import {sqliteOverdueQueries} from './overdue.js'
 import {activeStateCondition, unfinishedRunCondition} from './states.js'
-import type {DialectQueries} from './types.js'
+import {type DialectQueries, TI_COLUMNS} from './types.js'
 
 export const sqliteQueries: DialectQueries = {
   // Same text format as Airflow's own timestamps (UTC, microseconds).
@@ -16,14 +16,24 @@ export const sqliteQueries: DialectQueries = {
     params: [formatUtcTimestamp(since)],
   }),
 
-  taskInstances: (runs, activeOnly) => [
+  taskInstancesOfRuns: (runs) => [
     {
-      sql: `SELECT ti.dag_id, ti.task_id, ti.run_id, ti.map_index, ti.state, ti.try_number, ti.start_date, ti.operator
+      sql: `SELECT ${TI_COLUMNS}
               FROM json_each(?) AS r
               CROSS JOIN task_instance ti
-             WHERE ti.dag_id = json_extract(r.value, '$[0]') AND ti.run_id = json_extract(r.value, '$[1]')
-             ${activeOnly ? `AND ${activeStateCondition('ti.state')}` : ''}`,
+             WHERE ti.dag_id = json_extract(r.value, '$[0]') AND ti.run_id = json_extract(r.value, '$[1]')`,
       params: [JSON.stringify(runs.map((r) => [r.dagId, r.runId]))],
+    },
+  ],
+
+  activeTaskInstancesOfTasks: (tasks) => [
+    {
+      sql: `SELECT ${TI_COLUMNS}
+              FROM json_each(?) AS k
+              CROSS JOIN task_instance ti
+             WHERE ti.dag_id = json_extract(k.value, '$[0]') AND ti.task_id = json_extract(k.value, '$[1]')
+               AND ti.run_id = json_extract(k.value, '$[2]') AND ${activeStateCondition('ti.state')}`,
+      params: [JSON.stringify(tasks.map((t) => [t.dagId, t.taskId, t.runId]))],
     },
   ],
 

@@ -2,7 +2,7 @@
 // statement (PostgreSQL arrays with unnest, SQLite json_each, MySQL JSON_TABLE) and how a JSON
 // column is read as text.
 import type {SchemaFamily, TaskKey} from '../../core/types.js'
-import type {DagRunRef} from '../types.js'
+import type {DagRunRef, TaskRef} from '../types.js'
 import type {OverdueQueries} from './overdue.js'
 
 export interface Statement {
@@ -13,8 +13,9 @@ export interface Statement {
 export interface DialectQueries {
   now(): Statement
   dagRunsSince(since: Date): Statement
-  /** One statement each today; a list leaves room for a dialect that must split very long key lists. */
-  taskInstances(runs: readonly DagRunRef[], activeOnly: boolean): Statement[]
+  // Statement lists: one statement each today; a list leaves room for a dialect that must split very long key lists.
+  taskInstancesOfRuns(runs: readonly DagRunRef[]): Statement[]
+  activeTaskInstancesOfTasks(tasks: readonly TaskRef[]): Statement[]
   xcoms(keys: readonly TaskKey[], xcomKey: string, family: SchemaFamily): Statement[]
   /** The overdue command's statements (queries/overdue.ts). */
   overdue: OverdueQueries
@@ -26,6 +27,9 @@ export interface RawDagRun {
   state: string | null
   end_date: unknown
 }
+
+/** The columns every task-instance statement selects (table alias `ti`), as RawTaskInstance. */
+export const TI_COLUMNS = 'ti.dag_id, ti.task_id, ti.run_id, ti.map_index, ti.state, ti.try_number, ti.start_date, ti.operator'
 
 export interface RawTaskInstance {
   dag_id: string
