@@ -1,5 +1,5 @@
-// The one HTTP client of the Kubernetes API: node:https with client-node applying the kubeconfig's TLS
-// settings and credentials (tokens, client certificates, exec plugins), a keep-alive agent, a
+// The one HTTP client of the Kubernetes API: node:https with the kubeconfig's TLS settings and
+// credentials (tokens, client certificates; exec plugins through client-node), a keep-alive agent, a
 // per-request timeout, bounded retries, and failures turned into typed errors.
 
 import type {IncomingHttpHeaders} from 'node:http'
@@ -7,6 +7,7 @@ import https from 'node:https'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {ConfigError, InterruptedError, ReapError} from '../errors.js'
 import type {KubeTarget} from './config.js'
+import {type Credentials, credentialsFor} from './credentials.js'
 import {errorForNetwork, errorForResponse, oneLine} from './status.js'
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
@@ -72,6 +73,7 @@ export class KubeClient {
   private readonly retry: RetryPolicy
   private readonly userAgent: string
   private readonly agent = new https.Agent({keepAlive: true, maxSockets: 32})
+  private readonly credentials: Credentials
 
   constructor(
     readonly target: KubeTarget,
@@ -80,6 +82,7 @@ export class KubeClient {
     this.server = target.server.replace(/\/+$/, '')
     this.retry = {...DEFAULT_RETRY, ...options.retry}
     this.userAgent = options.userAgent ?? 'airflow-reap'
+    this.credentials = credentialsFor(target)
   }
 
   /** Sends the request, retrying 429, 5xx and reset connections; non-2xx answers not in allowStatus throw. */
@@ -197,13 +200,13 @@ export class KubeClient {
     }
     const options: https.RequestOptions = {method: request.method, headers}
     try {
-      await this.target.kubeConfig.applyToHTTPSOptions(options)
+      await this.credentials.apply(options)
     } catch (error) {
       throw new ConfigError(`cannot get credentials for context "${this.target.contextName}": ${credentialFailure(error)}`)
     }
     // client-node builds a new agent per call; keep its proxy agents, otherwise reuse our keep-alive one.
     // The TLS options stay on the request, where the shared agent picks them up per connection.
-    if (!this.target.kubeConfig.getCurrentCluster()?.proxyUrl) options.agent = this.agent
+    if (!this.credentials.usesProxy) options.agent = this.agent
     return options
   }
 }

@@ -6,13 +6,14 @@ import {existsSync, readFileSync, statSync} from 'node:fs'
 import {isIPv6} from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
-import {type Cluster, type Context, KubeConfig, type User} from '@kubernetes/client-node'
+import type {Cluster, Context, User} from '@kubernetes/client-node'
+// client-node's kubeconfig entry parsers, without its index: that one loads the generated API (~0.5 s).
+import {newClusters, newContexts, newUsers} from '@kubernetes/client-node/dist/config_types.js'
 import yaml from 'js-yaml'
 import {ConfigError} from '../errors.js'
+import type {CredentialTarget} from './credentials.js'
 
-export interface KubeTarget {
-  /** client-node's config, reduced to what was resolved; its current context is the one to use. */
-  kubeConfig: KubeConfig
+export interface KubeTarget extends CredentialTarget {
   contextName: string
   server: string
   /** -n, else the context's namespace, else 'default'. */
@@ -38,8 +39,16 @@ export interface LoadKubeTargetOptions {
 export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount'
 const IN_CLUSTER = 'in-cluster'
 
+/** A kubeconfig's entries, as client-node parses them. */
+interface KubeConfigData {
+  clusters: Cluster[]
+  users: User[]
+  contexts: Context[]
+  currentContext?: string
+}
+
 interface Resolved {
-  kubeConfig: KubeConfig
+  kubeConfig: KubeConfigData
   sources: string[]
   inCluster: boolean
 }
@@ -49,13 +58,14 @@ export function loadKubeTarget(options: LoadKubeTargetOptions = {}): KubeTarget 
   const resolved = resolveConfig(options, env)
   const {kubeConfig} = resolved
   const contextName = chooseContext(kubeConfig, options.context, resolved)
-  kubeConfig.setCurrentContext(contextName)
-  const context = kubeConfig.getContextObject(contextName) as Context
-  const server = clusterServer(kubeConfig, context, resolved)
+  const context = kubeConfig.contexts.find((c) => c.name === contextName)!
+  const cluster = contextCluster(kubeConfig, context, resolved)
   return {
-    kubeConfig,
     contextName,
-    server,
+    context,
+    cluster,
+    user: kubeConfig.users.find((u) => u.name === context.user),
+    server: cluster.server,
     namespace: options.namespace || context.namespace || 'default',
     inCluster: resolved.inCluster,
     requestTimeoutMs: options.requestTimeoutMs,
@@ -96,8 +106,8 @@ function isFile(file: string): boolean {
   }
 }
 
-function isEmpty(config: KubeConfig): boolean {
-  return config.getContexts().length === 0 && config.getClusters().length === 0 && !config.getCurrentContext()
+function isEmpty(config: KubeConfigData): boolean {
+  return config.contexts.length === 0 && config.clusters.length === 0 && !config.currentContext
 }
 
 /**
@@ -112,40 +122,51 @@ function fromFiles(files: string[]): Resolved {
   let currentContext: string | undefined
   for (const file of files) {
     const config = loadFile(file)
-    for (const cluster of config.getClusters()) if (!clusters.has(cluster.name)) clusters.set(cluster.name, cluster)
-    for (const user of config.getUsers()) if (!users.has(user.name)) users.set(user.name, user)
-    for (const context of config.getContexts()) if (!contexts.has(context.name)) contexts.set(context.name, context)
-    currentContext ||= config.getCurrentContext() || undefined
+    for (const cluster of config.clusters) if (!clusters.has(cluster.name)) clusters.set(cluster.name, cluster)
+    for (const user of config.users) if (!users.has(user.name)) users.set(user.name, user)
+    for (const context of config.contexts) if (!contexts.has(context.name)) contexts.set(context.name, context)
+    currentContext ||= config.currentContext || undefined
   }
-  const kubeConfig = new KubeConfig()
-  kubeConfig.loadFromOptions({
-    clusters: [...clusters.values()],
-    users: [...users.values()],
-    contexts: [...contexts.values()],
-    currentContext,
-  })
+  const kubeConfig = {clusters: [...clusters.values()], users: [...users.values()], contexts: [...contexts.values()], currentContext}
   return {kubeConfig, sources: files, inCluster: false}
 }
 
 /**
- * client-node's loadFromFile, plus what it leaves out: an empty (or comment-only) file is an empty
- * config for kubectl (client-node crashes on it), and relative `token-file` and exec `command` paths
- * are relative to the kubeconfig's directory, as kubectl resolves them, not to the working directory.
+ * client-node's loadFromFile (its entry parsers, which reject invalid entries), plus what it leaves
+ * out: an empty (or comment-only) file is an empty config for kubectl (client-node crashes on it),
+ * and relative `token-file` and exec `command` paths are relative to the kubeconfig's directory, as
+ * kubectl resolves them, not to the working directory.
  */
-function loadFile(file: string): KubeConfig {
-  const config = new KubeConfig()
+function loadFile(file: string): KubeConfigData {
   try {
-    const document = yaml.load(readFileSync(file, 'utf8'))
-    if (document === null || typeof document !== 'object') return config
+    const document = yaml.load(readFileSync(file, 'utf8')) as Record<string, unknown> | null
+    if (document === null || typeof document !== 'object') return {clusters: [], users: [], contexts: []}
     const directory = path.dirname(file)
     resolveUserPaths(document as {users?: unknown}, directory)
-    config.loadFromString(JSON.stringify(document))
-    config.makePathsAbsolute(directory) // certificate-authority, client-certificate, client-key
+    const current = document['current-context']
+    return makePathsAbsolute(
+      {
+        clusters: newClusters(document.clusters),
+        users: newUsers(document.users),
+        contexts: newContexts(document.contexts),
+        currentContext: typeof current === 'string' ? current : undefined,
+      },
+      directory,
+    )
   } catch (error) {
     if (error instanceof ConfigError) throw error
     throw new ConfigError(`cannot read kubeconfig ${file}: ${describeLoadError(error)}`)
   }
-  return config
+}
+
+/** certificate-authority, client-certificate and client-key are relative to the kubeconfig's directory. */
+function makePathsAbsolute(config: KubeConfigData, directory: string): KubeConfigData {
+  const absolute = (file: string | undefined) => (file ? path.resolve(directory, file) : file)
+  return {
+    ...config,
+    clusters: config.clusters.map((cluster) => ({...cluster, caFile: absolute(cluster.caFile)})),
+    users: config.users.map((user) => ({...user, certFile: absolute(user.certFile), keyFile: absolute(user.keyFile)})),
+  }
 }
 
 interface RawUserEntry {
@@ -196,14 +217,13 @@ function fromServiceAccount(env: NodeJS.ProcessEnv, prefix: string): Resolved | 
   if (!host || !port || !isFile(tokenFile)) return undefined
   const caFile = path.join(dir, 'ca.crt')
   const server = `https://${isIPv6(host) ? `[${host}]` : host}:${port}`
-  const kubeConfig = new KubeConfig()
-  kubeConfig.loadFromOptions({
+  const kubeConfig = {
     clusters: [{name: IN_CLUSTER, server, caFile: existsSync(caFile) ? caFile : undefined, skipTLSVerify: false}],
-    // client-node's tokenFile provider re-reads the (rotating, projected) token every minute.
+    // The (rotating, projected) token is re-read every minute, as client-go does (credentials.ts).
     users: [{name: IN_CLUSTER, authProvider: {name: 'tokenFile', config: {tokenFile}}}],
     contexts: [{name: IN_CLUSTER, cluster: IN_CLUSTER, user: IN_CLUSTER, namespace: inClusterNamespace(env, dir)}],
     currentContext: IN_CLUSTER,
-  })
+  }
   return {kubeConfig, sources: [dir], inCluster: true}
 }
 
@@ -216,11 +236,11 @@ function inClusterNamespace(env: NodeJS.ProcessEnv, dir: string): string | undef
   }
 }
 
-function chooseContext(config: KubeConfig, wanted: string | undefined, resolved: Resolved): string {
-  const available = config.getContexts().map((c) => c.name)
+function chooseContext(config: KubeConfigData, wanted: string | undefined, resolved: Resolved): string {
+  const available = config.contexts.map((c) => c.name)
   const where = resolved.inCluster ? 'the in-cluster configuration' : resolved.sources.join(':')
   const listing = available.length > 0 ? `available: ${available.join(', ')}` : 'it defines no context'
-  const name = wanted || config.getCurrentContext()
+  const name = wanted || config.currentContext
   if (!name) throw new ConfigError(`no current context in ${where}; pass --context (${listing})`)
   if (!available.includes(name)) {
     const which = wanted ? `context "${name}"` : `current context "${name}"`
@@ -229,13 +249,13 @@ function chooseContext(config: KubeConfig, wanted: string | undefined, resolved:
   return name
 }
 
-function clusterServer(config: KubeConfig, context: Context, resolved: Resolved): string {
-  const cluster = config.getCluster(context.cluster)
+function contextCluster(config: KubeConfigData, context: Context, resolved: Resolved): Cluster {
+  const cluster = config.clusters.find((c) => c.name === context.cluster)
   const where = resolved.sources.join(':')
   if (!cluster) throw new ConfigError(`context "${context.name}" refers to cluster "${context.cluster}", which is not in ${where}`)
   if (!/^https:\/\//i.test(cluster.server)) {
     // client-node refuses to send credentials over plain http; say so now rather than at the first request.
     throw new ConfigError(`cluster "${cluster.name}" has server ${cluster.server}: only https API servers are supported`)
   }
-  return cluster.server
+  return cluster
 }

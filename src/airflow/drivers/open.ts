@@ -1,17 +1,15 @@
-// One entry point from a parsed URL to a connected driver.
+// One entry point from a parsed URL to a connected driver. Each driver module is imported only for
+// its own dialect: a PostgreSQL run need not load mysql2 or the SQLite addon.
 import type {DbUrl} from '../types.js'
-import {openMysql} from './mysql.js'
-import {openPostgres} from './postgres.js'
-import {openSqlite} from './sqlite.js'
 import type {DriverOptions, SqlDriver} from './types.js'
 
-export function openDriver(url: DbUrl, options: DriverOptions = {}): Promise<SqlDriver> {
+export async function openDriver(url: DbUrl, options: DriverOptions = {}): Promise<SqlDriver> {
   switch (url.dialect) {
     case 'postgresql':
-      return openPostgres(url, options)
+      return (await import('./postgres.js')).openPostgres(url, options)
     case 'mysql':
-      return openMysql(url, options)
+      return (await import('./mysql.js')).openMysql(url, options)
     case 'sqlite':
-      return openSqlite(url)
+      return (await import('./sqlite.js')).openSqlite(url)
   }
 }

@@ -156,7 +156,7 @@ export class FakeApi {
     if (token && !snapshot) throw expired()
     const matching =
       snapshot?.items ??
-      this.store.list(resource, query.namespace).filter((o) => matchesLabels(o.metadata.labels, labels) && matchesFields(o, fields))
+      this.store.list(resource, query.namespace).filter((o) => matchesFields(o, fields) && matchesLabels(o.metadata.labels, labels))
     const offset = token?.offset ?? 0
     const end = query.limit ? Math.min(offset + query.limit, matching.length) : matching.length
     // No copy: stored objects are never changed in place, and the page is only serialised.

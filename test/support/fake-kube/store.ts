@@ -56,6 +56,8 @@ export class ObjectStore {
   private revision = 1000
   private readonly objects = new Map<string, Map<string, FakeObject>>()
   private readonly snapshots = new Map<string, Snapshot>()
+  /** Each resource's objects in key order, kept until the next write to it (a 50k-object sort per list is slow). */
+  private readonly ordered = new Map<string, FakeObject[]>()
 
   get resourceVersion(): string {
     return String(this.revision)
@@ -67,8 +69,12 @@ export class ObjectStore {
 
   /** Every object of the resource (in one namespace or all), ordered by namespace then name. */
   list(resource: FakeResource, namespace?: string): FakeObject[] {
-    const all = [...this.bucket(resource).values()]
-    return all.filter((o) => namespace === undefined || o.metadata.namespace === namespace).sort(compareObjects)
+    let all = this.ordered.get(resource.plural)
+    if (!all) {
+      all = [...this.bucket(resource).values()].sort(compareObjects)
+      this.ordered.set(resource.plural, all)
+    }
+    return namespace === undefined ? [...all] : all.filter((o) => o.metadata.namespace === namespace)
   }
 
   /** Stores a copy with a new resourceVersion and returns that copy. */
@@ -79,12 +85,16 @@ export class ObjectStore {
     stored.kind = resource.kind
     stored.metadata.resourceVersion = String(this.revision)
     this.bucket(resource).set(objectKey(stored.metadata.namespace, stored.metadata.name), stored)
+    this.ordered.delete(resource.plural)
     return stored
   }
 
   remove(resource: FakeResource, namespace: string, name: string): boolean {
     const removed = this.bucket(resource).delete(objectKey(namespace, name))
-    if (removed) this.revision++
+    if (removed) {
+      this.revision++
+      this.ordered.delete(resource.plural)
+    }
     return removed
   }
 
