@@ -2,8 +2,9 @@
 import {Flags} from '@oclif/core'
 import {parseDuration} from '../core/duration.js'
 import {UsageError} from '../errors.js'
+import type {PodDeletion} from '../reap/guarded-delete.js'
 import type {KubeOptions} from '../reap/session.js'
-import {OUTPUT_FORMATS} from '../render/output.js'
+import {OUTPUT_FORMATS, type OutputFormat} from '../render/output.js'
 
 /** A kubectl-style duration flag, parsed into seconds (a bad value is a usage error, exit 2). */
 export function durationFlag(options: {description: string; default?: string}) {
@@ -65,4 +66,63 @@ export const actFlags = {
     options: ['client', 'server'],
   }),
   'exit-code': Flags.boolean({description: 'Exit 3 when something was found and left in place (for monitoring).', default: false}),
+}
+
+/** --delete and the flags that shape a pod deletion, for the commands that delete pods (zombies, overdue). */
+export function podDeleteFlags(noun: string) {
+  return {
+    delete: Flags.boolean({description: `Delete the ${noun} pods (needs --yes, or a confirmation on a terminal).`, default: false}),
+    'grace-period': Flags.integer({description: "Seconds the pod gets to stop (default: the pod's own).", min: 0}),
+    force: Flags.boolean({description: 'Delete with a grace period of 0 (the kubelet may not have stopped the containers yet).', default: false}),
+    concurrency: Flags.integer({description: 'Deletes (and pod reads) in flight at once.', default: 10, min: 1, max: 200}),
+    'max-deletes': Flags.integer({description: 'Delete at most this many pods in one run.', default: 100, min: 0}),
+    'allow-mass-delete': Flags.boolean({description: 'Allow deleting more than half of the scanned pods.', default: false}),
+  }
+}
+
+/** What every pod-deleting command is given, whatever it judges pods by. */
+export interface PodReapOptions {
+  kube: KubeOptions
+  db?: string
+  output: OutputFormat
+  store: {flag?: string; noCache: boolean}
+  delete: boolean
+  yes: boolean
+  dryRunMode?: 'client' | 'server'
+  exitCode: boolean
+  force: boolean
+  gracePeriod?: number
+  deletion: PodDeletion
+}
+
+export function podReapOptionsFrom(flags: Record<string, unknown>): PodReapOptions {
+  return {
+    kube: kubeOptionsFrom(flags),
+    db: flags.db as string | undefined,
+    output: flags.output as OutputFormat,
+    store: {flag: flags.cache as string | undefined, noCache: flags['no-cache'] as boolean},
+    delete: flags.delete as boolean,
+    yes: flags.yes as boolean,
+    dryRunMode: flags['dry-run'] as PodReapOptions['dryRunMode'],
+    exitCode: flags['exit-code'] as boolean,
+    force: flags.force as boolean,
+    gracePeriod: flags['grace-period'] as number | undefined,
+    deletion: {
+      serverDryRun: flags['dry-run'] === 'server',
+      gracePeriodSeconds: flags.force ? 0 : (flags['grace-period'] as number | undefined),
+      maxDeletes: flags['max-deletes'] as number,
+      allowMassDelete: flags['allow-mass-delete'] as boolean,
+      concurrency: flags.concurrency as number,
+    },
+  }
+}
+
+/** Flag conflicts, checked before anything is opened (pure). */
+export function validatePodReap(options: PodReapOptions, noun: string): void {
+  if (options.force && options.gracePeriod !== undefined && options.gracePeriod > 0) {
+    throw new UsageError('--force and --grace-period greater than 0 cannot be used together')
+  }
+  if (options.kube.allNamespaces && options.kube.namespace) throw new UsageError('--all-namespaces and --namespace cannot be used together')
+  if (options.yes && !options.delete) throw new UsageError(`--yes confirms --delete: add --delete to delete ${noun} pods`)
+  if (options.dryRunMode === 'server' && !options.delete) throw new UsageError('--dry-run=server goes with --delete')
 }

@@ -1,66 +1,17 @@
-// The overdue command's run, loaded only when the command runs (its imports are the heavy part of
-// the program: the Kubernetes client, the DB drivers, the store, the spinner).
+// The overdue command's run: the shared pod-reaping frame with the overdue scan and re-check.
 import type {OverdueOptions} from '../commands/overdue.js'
-import {InterruptedError, ReapError, SafetyStopError, UsageError} from '../errors.js'
-import {renderReport} from '../render/report.js'
-import {confirm} from '../reap/confirm.js'
 import {reapOverdue, scanOverdue} from '../reap/overdue.js'
-import {createProgress} from '../reap/progress.js'
-import {RunRecorder} from '../reap/recorder.js'
-import {exitCodeFor, failureOf, runReport} from '../reap/run.js'
-import {openDb, openKube, scopeName} from '../reap/session.js'
+import {executePodReap} from './pod-reap-run.js'
 
-export async function executeOverdue(options: OverdueOptions, signal: AbortSignal): Promise<void> {
-  const acting = options.delete && (options.yes || options.dryRunMode === 'server')
-  if (options.delete && !acting && options.dryRunMode !== 'client' && !process.stdin.isTTY) {
-    throw new UsageError('refusing to delete without --yes: no terminal to confirm on (pass --yes, or drop --delete for a report)')
-  }
-  const progress = createProgress()
-  if (options.force && acting) progress.warn('--force deletes with a grace period of 0: the kubelet may not have stopped the containers yet')
-  const kube = openKube(options.kube)
-  const db = await openDb(options.db)
-  const recorder = new RunRecorder(options.store, progress)
-  try {
-    const report = await runReport({
+export function executeOverdue(options: OverdueOptions, signal: AbortSignal): Promise<void> {
+  return executePodReap(
+    options,
+    {
+      command: 'overdue',
       kind: 'OverdueReport',
-      recorder,
-      progress,
-      meta: {
-        command: 'overdue',
-        argv: process.argv.slice(2),
-        context: kube.target.contextName,
-        server: kube.target.server,
-        namespace: scopeName(kube),
-        dryRun: !(options.delete && options.yes && options.dryRunMode === undefined),
-        dryRunMode: options.dryRunMode,
-      },
-      signal,
-      work: async (report) => {
-        const deps = {kube: kube.client, db, progress, signal}
-        const scan = await scanOverdue(deps, {...options.scan, namespace: kube.namespace})
-        report.scanned = scan.scanned
-        report.items = scan.findings.map((f) => f.item)
-        report.warnings.push(...scan.warnings)
-        let go = options.delete && options.dryRunMode !== 'client' && (options.yes || options.dryRunMode === 'server')
-        if (options.delete && !go && options.dryRunMode !== 'client') {
-          go = await confirm(report.items.filter((i) => i.action === 'none'), 'Delete')
-          report.dryRun = !go
-        }
-        if (!go) return
-        const stop = await reapOverdue(deps, scan, options.reap)
-        if (stop) report.stopped = stop
-      },
-    })
-    process.stdout.write(renderReport(report, options.output))
-    if (report.stopped) throw new SafetyStopError(report.stopped)
-    if (report.interrupted) throw new InterruptedError('interrupted: deletes not yet started were abandoned; the run is recorded as interrupted')
-    const failure = failureOf(report)
-    if (failure) throw new ReapError(failure)
-    process.exitCode = exitCodeFor(report, options.exitCode)
-  } finally {
-    progress.stop()
-    recorder.close()
-    kube.client.close()
-    await db.close()
-  }
+      scan: (deps, namespace) => scanOverdue(deps, {...options.scan, namespace}),
+      reap: (deps, scan) => reapOverdue(deps, scan, options.deletion),
+    },
+    signal,
+  )
 }

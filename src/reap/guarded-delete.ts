@@ -5,7 +5,7 @@ import type {ReportItem} from '../core/report.js'
 import {checkSanity} from '../core/sanity.js'
 import type {KubeClient} from '../kube/client.js'
 import {type PropagationPolicy, deleteGuarded} from '../kube/objects.js'
-import type {ResourceType} from '../kube/resources.js'
+import {type ResourceType, resolveResource} from '../kube/resources.js'
 import {forEachLimited} from './pool.js'
 import type {Progress} from './progress.js'
 
@@ -19,6 +19,44 @@ export interface DeleteOptions {
   concurrency: number
   signal?: AbortSignal
   progress: Progress
+}
+
+/** How pods are deleted: the flags shared by every pod-deleting command (zombies, overdue). */
+export interface PodDeletion {
+  serverDryRun: boolean
+  gracePeriodSeconds?: number
+  maxDeletes: number
+  allowMassDelete: boolean
+  concurrency: number
+}
+
+export interface PodReapDeps {
+  kube: KubeClient
+  progress: Progress
+  signal?: AbortSignal
+}
+
+/** reapCandidates for pods, from the shared deletion flags. */
+export function reapPods<T extends {item: ReportItem}>(
+  deps: PodReapDeps,
+  scan: {scanned: number; findings: readonly T[]},
+  deletion: PodDeletion,
+  recheck: (chosen: T[]) => Promise<T[]>,
+): Promise<string | undefined> {
+  return reapCandidates(deps.kube, scan.findings, {
+    scanned: scan.scanned,
+    maxDeletes: deletion.maxDeletes,
+    allowMassDelete: deletion.allowMassDelete,
+    recheck,
+    delete: {
+      resource: resolveResource('pods'),
+      serverDryRun: deletion.serverDryRun,
+      gracePeriodSeconds: deletion.gracePeriodSeconds,
+      concurrency: deletion.concurrency,
+      signal: deps.signal,
+      progress: deps.progress,
+    },
+  })
 }
 
 export interface ReapCandidatesOptions<T extends {item: ReportItem}> {

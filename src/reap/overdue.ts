@@ -25,7 +25,7 @@ import type {KubeClient} from '../kube/client.js'
 import {listMetadata} from '../kube/list.js'
 import {getObject} from '../kube/objects.js'
 import {resolveResource} from '../kube/resources.js'
-import {reapCandidates} from './guarded-delete.js'
+import {type PodDeletion, reapPods} from './guarded-delete.js'
 import {forEachLimited} from './pool.js'
 import type {Progress} from './progress.js'
 import {markSkipped, podSelector} from './zombies.js'
@@ -202,33 +202,12 @@ async function addPhases(kube: KubeClient, findings: OverdueFinding[], concurren
   })
 }
 
-export interface OverdueReapConfig {
-  serverDryRun: boolean
-  gracePeriodSeconds?: number
-  maxDeletes: number
-  allowMassDelete: boolean
-  concurrency: number
-}
-
 /**
  * Deletes the overdue pods through the shared sequence (sanity stop → cap → re-check → guarded delete).
  * Returns the sanity-stop message when it refused (nothing deleted), else undefined.
  */
-export async function reapOverdue(deps: OverdueDeps, scan: OverdueScan, config: OverdueReapConfig): Promise<string | undefined> {
-  const stop = await reapCandidates(deps.kube, scan.findings, {
-    scanned: scan.scanned,
-    maxDeletes: config.maxDeletes,
-    allowMassDelete: config.allowMassDelete,
-    recheck: (chosen) => recheck(deps.db, chosen),
-    delete: {
-      resource: resolveResource('pods'),
-      serverDryRun: config.serverDryRun,
-      gracePeriodSeconds: config.gracePeriodSeconds,
-      concurrency: config.concurrency,
-      signal: deps.signal,
-      progress: deps.progress,
-    },
-  })
+export async function reapOverdue(deps: OverdueDeps, scan: OverdueScan, deletion: PodDeletion): Promise<string | undefined> {
+  const stop = await reapPods(deps, scan, deletion, (chosen) => recheck(deps.db, chosen))
   for (const {item} of scan.findings) {
     if (item.action === 'deleted') item.detail = `${item.detail}; ${afterDeleteNote(item.taskInstance)}`
   }

@@ -27,7 +27,7 @@ import type {KubeClient} from '../kube/client.js'
 import {listMetadata} from '../kube/list.js'
 import {getObject} from '../kube/objects.js'
 import {resolveResource} from '../kube/resources.js'
-import {reapCandidates} from './guarded-delete.js'
+import {type PodDeletion, reapPods} from './guarded-delete.js'
 import {forEachLimited} from './pool.js'
 import type {Progress} from './progress.js'
 
@@ -229,13 +229,6 @@ function uniqueTasks(tis: TaskInstanceRow[]): TaskInstanceRow[] {
   return [...new Map(tis.map((ti) => [taskKeyString(ti), ti])).values()]
 }
 
-export interface ReapConfig extends ZombieScanConfig {
-  serverDryRun: boolean
-  gracePeriodSeconds?: number
-  maxDeletes: number
-  allowMassDelete: boolean
-}
-
 export interface ReapDeps extends ScanDeps {
   signal?: AbortSignal
 }
@@ -244,21 +237,8 @@ export interface ReapDeps extends ScanDeps {
  * Deletes the scan's candidates: sanity stop → cap → re-check against the DB → guarded delete.
  * Returns the sanity-stop message when it refused (nothing deleted), else undefined.
  */
-export async function reapZombies(deps: ReapDeps, scan: ZombieScan, config: ReapConfig): Promise<string | undefined> {
-  return reapCandidates(deps.kube, scan.findings, {
-    scanned: scan.scanned,
-    maxDeletes: config.maxDeletes,
-    allowMassDelete: config.allowMassDelete,
-    recheck: (chosen) => recheck(deps, scan, chosen, config),
-    delete: {
-      resource: resolveResource('pods'),
-      serverDryRun: config.serverDryRun,
-      gracePeriodSeconds: config.gracePeriodSeconds,
-      concurrency: config.concurrency,
-      signal: deps.signal,
-      progress: deps.progress,
-    },
-  })
+export async function reapZombies(deps: ReapDeps, scan: ZombieScan, config: ZombieScanConfig, deletion: PodDeletion): Promise<string | undefined> {
+  return reapPods(deps, scan, deletion, (chosen) => recheck(deps, scan, chosen, config))
 }
 
 /**
@@ -266,7 +246,7 @@ export async function reapZombies(deps: ReapDeps, scan: ZombieScan, config: Reap
  * instance that became active in the meantime is seen). Candidates that are no longer zombies are
  * skipped; if the DB cannot be read, this throws and nothing is deleted.
  */
-async function recheck(deps: ReapDeps, scan: ZombieScan, chosen: ZombieFinding[], config: ReapConfig): Promise<ZombieFinding[]> {
+async function recheck(deps: ReapDeps, scan: ZombieScan, chosen: ZombieFinding[], config: ZombieScanConfig): Promise<ZombieFinding[]> {
   if (chosen.length === 0) return []
   const now = (deps.now ?? (() => new Date()))()
   const fresh = await judgePods(deps.db, chosen.map((f) => f.match.pod), scan.runs, config, now, {screen: false})

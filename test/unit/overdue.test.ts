@@ -1,7 +1,8 @@
 // The overdue verdicts (pure): which serialized DAG a try runs, which pod is the try's own, the
 // verdict on the DB's clock, the report line, and the command's flag conflicts.
 import {afterEach, describe, expect, it, vi} from 'vitest'
-import {validate, type OverdueOptions} from '../../src/commands/overdue.js'
+import {validatePodReap} from '../../src/cli/flags.js'
+import type {OverdueOptions} from '../../src/commands/overdue.js'
 import {
   type ExecutingTaskInstanceRow,
   dagSourcesFor,
@@ -193,7 +194,7 @@ describe('validate (flag conflicts, before anything is opened)', () => {
     output: 'table',
     store: {noCache: true},
     scan: {graceSeconds: 60, concurrency: 10},
-    reap: {serverDryRun: false, maxDeletes: 100, allowMassDelete: false, concurrency: 10},
+    deletion: {serverDryRun: false, maxDeletes: 100, allowMassDelete: false, concurrency: 10},
     delete: false,
     yes: false,
     exitCode: false,
@@ -205,10 +206,10 @@ describe('validate (flag conflicts, before anything is opened)', () => {
     [{yes: true}, /--yes confirms --delete/],
     [{dryRunMode: 'server' as const}, /--dry-run=server goes with --delete/],
   ])('%o', (patch, message) => {
-    expect(() => validate({...base, ...patch})).toThrow(message)
+    expect(() => validatePodReap({...base, ...patch}, 'overdue')).toThrow(message)
   })
   it('accepts --delete --yes and a report', () => {
-    expect(() => validate({...base, delete: true, yes: true})).not.toThrow()
-    expect(() => validate(base)).not.toThrow()
+    expect(() => validatePodReap({...base, delete: true, yes: true}, 'overdue')).not.toThrow()
+    expect(() => validatePodReap(base, 'overdue')).not.toThrow()
   })
 })
