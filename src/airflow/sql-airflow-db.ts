@@ -51,18 +51,16 @@ export class SqlAirflowDb implements AirflowDb {
     return rows.map((row) => ({dagId: row.dag_id, runId: row.run_id, state: row.state, endDate: toUtcDate(row.end_date)}))
   }
 
-  async activeTaskInstances(tasks: TaskRef[]): Promise<TaskInstanceRow[]> {
+  async taskInstancesOfTasks(tasks: TaskRef[]): Promise<TaskInstanceRow[]> {
     const unique = uniqueTaskRefs(tasks)
     if (unique.length === 0) return []
-    const rows = await this.run<RawTaskInstance>(this.queries.activeTaskInstancesOfTasks(unique))
-    return rows.map((row) => this.toTaskInstance(row))
+    return this.runMapped<RawTaskInstance, TaskInstanceRow>(this.queries.taskInstancesOfTasks(unique), (row) => this.toTaskInstance(row))
   }
 
   async taskInstancesOfRuns(runs: DagRunRef[]): Promise<TaskInstanceRow[]> {
     const unique = uniqueRuns(runs)
     if (unique.length === 0) return []
-    const rows = await this.run<RawTaskInstance>(this.queries.taskInstancesOfRuns(unique))
-    return rows.map((row) => this.toTaskInstance(row))
+    return this.runMapped<RawTaskInstance, TaskInstanceRow>(this.queries.taskInstancesOfRuns(unique), (row) => this.toTaskInstance(row))
   }
 
   async podNameXComs(keys: TaskKey[]): Promise<Map<string, string | null>> {
@@ -121,6 +119,15 @@ export class SqlAirflowDb implements AirflowDb {
       startDate: toUtcDate(row.start_date),
       operator: row.operator,
     }
+  }
+
+  /** Task-instance reads can be tens of thousands of rows: converted as they arrive. */
+  private async runMapped<T extends object, U>(statements: Statement[], map: (row: T) => U): Promise<U[]> {
+    const rows: U[] = []
+    for (const {sql, params} of statements) {
+      for (const row of await this.driver.queryMapped<T, U>(sql, params, map)) rows.push(row)
+    }
+    return rows
   }
 
   private async run<T extends object>(statements: Statement[]): Promise<T[]> {

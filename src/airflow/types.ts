@@ -57,11 +57,11 @@ export interface AirflowDb {
    */
   dagRunsSince(since: Date): Promise<DagRunRow[]>
   /**
-   * Task instances in an unfinished state (NULL included) of these tasks, every map index. One round
-   * trip, through an index on the task's ids: only the rows asked for, however many other tasks the runs hold.
+   * Every task instance (any state) of these tasks, every map index. One round trip, through an index
+   * on the task's ids: only the rows asked for, however many other tasks their runs hold.
    */
-  activeTaskInstances(tasks: TaskRef[]): Promise<TaskInstanceRow[]>
-  /** Every task instance (any state) of these dag runs: used for details and the re-check before acting. */
+  taskInstancesOfTasks(tasks: TaskRef[]): Promise<TaskInstanceRow[]>
+  /** Every task instance (any state) of these dag runs. */
   taskInstancesOfRuns(runs: DagRunRef[]): Promise<TaskInstanceRow[]>
   /**
    * The `pod_name` XCom of each task instance, keyed by taskKeyString(key). A missing key means no

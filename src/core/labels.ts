@@ -17,6 +17,17 @@ export function makeSafeLabelValue(value: string): string {
   return `${cleaned.slice(0, PREFIX_KEPT_WHEN_HASHED)}-${hash}`
 }
 
+const REWRITE_SUFFIX = new RegExp(`-[0-9a-f]{${HASH_CHARS}}$`)
+
+/**
+ * Whether a label value may differ from the value it was made from. makeSafeLabelValue returns its
+ * input unchanged, or rewrites it and then always ends it in `-` and 9 hex digits: a label without that
+ * ending IS the original value. (One with it may still be original: a task named `load-0123abcde`.)
+ */
+export function mayBeRewritten(label: string): boolean {
+  return REWRITE_SUFFIX.test(label)
+}
+
 function cleanLabelValue(value: string): string {
   // Code points, not UTF-16 units: Python iterates code points.
   const chars = [...value]

@@ -3,7 +3,7 @@
 import type {ReportItem, Reason, SkipReason, TaskInstanceRef} from './report.js'
 import type {DagRunRow, ObjectMeta, TaskInstanceRow} from './types.js'
 import {POD_CHOSEN_STATES, isActiveState, taskKeyString} from './types.js'
-import {KEEP_ANNOTATION, type PodTaskLabels, labelNormaliser, readPodTaskLabels, runLabelKey, taskLabelKey} from './labels.js'
+import {KEEP_ANNOTATION, type PodTaskLabels, labelNormaliser, mayBeRewritten, readPodTaskLabels, runLabelKey, taskLabelKey} from './labels.js'
 
 /** Dag runs and task instances indexed by their label form, so pods can be looked up directly. */
 export interface AirflowIndex {
@@ -39,6 +39,13 @@ export interface PodMatch {
   labelProblem?: string
   run?: DagRunRow
   activeTis: TaskInstanceRow[]
+}
+
+/** The same pod looked up again in an index with more task instances (its labels are read once). */
+export function rematch(match: PodMatch, index: AirflowIndex): PodMatch {
+  if (!match.labels) return match
+  const {dagId, taskId, runId, mapIndex} = match.labels
+  return {...match, activeTis: index.activeTasks.get(taskLabelKey(dagId, taskId, runId, mapIndex)) ?? []}
 }
 
 export function matchPod(pod: ObjectMeta, index: AirflowIndex): PodMatch {
@@ -197,13 +204,17 @@ export function taskInstanceOfPod(labels: PodTaskLabels, byLabel: Map<string, Ta
 }
 
 /**
- * What to ask the DB for a pod, by primary key: its run's raw ids and the task_id label as the raw
- * task_id. make_safe_label_value leaves a valid short id unchanged, so this finds the task instance of
- * every pod whose task_id needed no rewriting; a rewritten one is found by reading its whole run.
+ * Where the task instances that can match a pod are found. A task_id label that was not rewritten is
+ * the task's own id, so its rows are read by key; a label that may have been rewritten (a task id over
+ * 63 characters, or with characters labels cannot hold) can come from any task of the run, so the
+ * whole run is read. dag_id and run_id come from the dag run the pod matched. Nothing to read without one.
  */
-export function taskRefOfPod(match: PodMatch): {dagId: string; runId: string; taskId: string} | undefined {
+export type TaskInstanceSource = {task: {dagId: string; runId: string; taskId: string}} | {run: {dagId: string; runId: string}}
+
+export function taskInstanceSource(match: PodMatch): TaskInstanceSource | undefined {
   if (!match.run || !match.labels) return undefined
-  return {dagId: match.run.dagId, runId: match.run.runId, taskId: match.labels.taskId}
+  const run = {dagId: match.run.dagId, runId: match.run.runId}
+  return mayBeRewritten(match.labels.taskId) ? {run} : {task: {...run, taskId: match.labels.taskId}}
 }
 
 /** Pods already Succeeded/Failed have stopped running; by default they are listed but not reaped. */

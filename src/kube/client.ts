@@ -158,11 +158,15 @@ export class KubeClient {
     const options = await this.requestOptions(request, payload)
     return new Promise<RawResponse>((resolve, reject) => {
       const outgoing = https.request(url, options, (incoming) => {
-        const chunks: Buffer[] = []
-        incoming.on('data', (chunk: Buffer) => chunks.push(chunk))
+        // Decoded as it arrives (a decoder keeps split UTF-8 sequences whole): a page of a large list is
+        // about a megabyte, and copying it into one Buffer first left that much malloc'd memory per page.
+        let text = ''
+        incoming.setEncoding('utf8')
+        incoming.on('data', (chunk: string) => {
+          text += chunk
+        })
         incoming.on('error', reject)
         incoming.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8')
           resolve({status: incoming.statusCode ?? 0, headers: incoming.headers, body: parseBody(text, incoming.headers['content-type'])})
         })
       })

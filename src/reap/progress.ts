@@ -9,7 +9,8 @@ export interface Progress {
 
 /**
  * A spinner on a terminal. With AIRFLOW_REAP_TRACE=1, each step is instead written as a line with the
- * seconds since the process started (for finding where a slow run spends its time; bench/README.md).
+ * seconds since the process started and the memory in use (for finding where a slow or large run spends
+ * its time and memory; bench/README.md).
  */
 export function createProgress(stream: NodeJS.WriteStream = process.stderr, env: NodeJS.ProcessEnv = process.env): Progress {
   if (env.AIRFLOW_REAP_TRACE === '1') return traceProgress(stream)
@@ -35,7 +36,11 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr, env:
 export const silentProgress: Progress = {update() {}, warn() {}, stop() {}}
 
 function traceProgress(stream: NodeJS.WriteStream): Progress {
-  const stamp = () => `[${(performance.now() / 1000).toFixed(3).padStart(8)}s]`
+  const mb = (bytes: number) => `${Math.round(bytes / 2 ** 20)}`.padStart(4)
+  const stamp = () => {
+    const memory = process.memoryUsage()
+    return `[${(performance.now() / 1000).toFixed(3).padStart(8)}s rss ${mb(memory.rss)} MB heap ${mb(memory.heapUsed)} MB]`
+  }
   return {
     update(text) {
       stream.write(`${stamp()} ${text}\n`)

@@ -1,24 +1,23 @@
 // The zombies use case: list pods → read the Airflow DB → classify → (re-check → guarded delete).
 // The order is the safety argument: pods are listed BEFORE the DB is read, so no pod can be newer
 // than the snapshot it is judged by, and every candidate is judged again just before it is deleted.
-import type {AirflowDb, DagRunRef} from '../airflow/types.js'
+import type {AirflowDb, DagRunRef, TaskRef} from '../airflow/types.js'
 import {KPO_LABEL_SELECTOR} from '../core/labels.js'
 import type {ReportItem} from '../core/report.js'
 import type {DagRunRow, ObjectMeta, TaskInstanceRow} from '../core/types.js'
 import {taskKeyString} from '../core/types.js'
 import {
-  type AirflowIndex,
   FINISHED_PHASES,
   type PodMatch,
-  type ZombieOptions,
   type ZombieVerdict,
   buildAirflowIndex,
   judgeZombie,
   matchPod,
+  rematch,
   needsPodNameXCom,
   taskInstanceOfPod,
   taskInstancesByLabel,
-  taskRefOfPod,
+  taskInstanceSource,
   toRef,
   withActiveTasks,
   zombieItem,
@@ -81,9 +80,9 @@ export async function scanZombies(deps: ScanDeps, config: ZombieScanConfig): Pro
   progress.update(`reading the Airflow DB for ${pods.length} pods`)
   const runs = await db.dagRunsSince(oldestCreation(pods, CLOCK_SKEW_MARGIN_MS))
   progress.update(`reading the task instances of ${pods.length} pods (${runs.length} dag runs)`)
-  const judged = await judgePods(db, pods, runs, config, now(), {screen: true, progress})
+  const judged = await judgePods(db, pods, runs, config, now())
   const findings = judged.findings.map(({match, verdict}) => ({match, verdict, item: zombieItem(match, verdict, now())}))
-  describeFinishedTasks(findings, judged.runTaskInstances)
+  describeFinishedTasks(findings, judged.taskInstances)
   progress.update(`reading ${findings.length} candidate pods`)
   await addPhases(kube, findings, config)
   return {scanned: pods.length, runs, findings}
@@ -93,60 +92,57 @@ export type JudgedPod = {match: PodMatch; verdict: Extract<ZombieVerdict, {findi
 
 export interface Judgement {
   findings: JudgedPod[]
-  /** Every task instance (any state) of the findings' dag runs: what their verdicts rest on. */
-  runTaskInstances: TaskInstanceRow[]
+  /** Every task instance (any state) read for the pods: what their verdicts rest on. */
+  taskInstances: TaskInstanceRow[]
 }
 
-/**
- * Judges pods against the DB. With `screen`, a first read asks only for each pod's own task instance
- * (by primary key, 1 row per pod instead of every waiting task of its run): a pod found active in its
- * try or a newer one is healthy, and no further row could change that, since more rows only add
- * matches. Every other pod is judged on every row of its dag run, exactly as without the screen, so
- * the screen saves rows and never changes a verdict. The re-check before deleting skips it.
- */
+/** Reads the DB for these pods and judges each. Used by the scan and by the re-check before deleting. */
 export async function judgePods(
   db: AirflowDb,
   pods: ObjectMeta[],
   runs: DagRunRow[],
   config: Pick<ZombieScanConfig, 'minAgeSeconds' | 'includeUnknown'>,
   now: Date,
-  {screen, progress}: {screen: boolean; progress?: Progress},
 ): Promise<Judgement> {
-  const options = {now, minAgeSeconds: config.minAgeSeconds, includeUnknown: config.includeUnknown}
   const runIndex = buildAirflowIndex(runs, [])
-  const suspects = screen ? await screenOutHealthy(db, pods, runIndex, options) : pods
-  progress?.update(`reading the dag runs of ${suspects.length} suspect pods`)
-  return judgeOnWholeRuns(db, suspects, runIndex, options)
-}
-
-/** The pods that their own task instance does not show healthy. */
-async function screenOutHealthy(db: AirflowDb, pods: ObjectMeta[], runIndex: AirflowIndex, options: ZombieOptions): Promise<ObjectMeta[]> {
-  const refs = pods.map((pod) => taskRefOfPod(matchPod(pod, runIndex))).filter((ref) => ref !== undefined)
-  const index = withActiveTasks(runIndex, refs.length > 0 ? await db.activeTaskInstances(refs) : [])
-  const noXComs = new Map<string, string | null>() // XComs only refine a finding's reason
-  return pods.filter((pod) => judgeZombie(matchPod(pod, index), noXComs, options).finding)
-}
-
-async function judgeOnWholeRuns(db: AirflowDb, pods: ObjectMeta[], runIndex: AirflowIndex, options: ZombieOptions): Promise<Judgement> {
-  const podRuns = uniqueRuns(pods.map((pod) => matchPod(pod, runIndex).run))
-  const tis = podRuns.length > 0 ? await db.taskInstancesOfRuns(podRuns) : []
+  const byRun = pods.map((pod) => matchPod(pod, runIndex))
+  const tis = await taskInstancesOfPods(db, byRun)
   const index = withActiveTasks(runIndex, tis)
-  const matches = pods.map((pod) => matchPod(pod, index))
+  const matches = byRun.map((match) => rematch(match, index))
   const xcomKeys = uniqueTasks(matches.flatMap(needsPodNameXCom))
   const xcoms = xcomKeys.length > 0 ? await db.podNameXComs(xcomKeys) : new Map<string, string | null>()
+  const options = {now, minAgeSeconds: config.minAgeSeconds, includeUnknown: config.includeUnknown}
   const findings: JudgedPod[] = []
   for (const match of matches) {
     const verdict = judgeZombie(match, xcoms, options)
     if (verdict.finding) findings.push({match, verdict})
   }
-  return {findings, runTaskInstances: tis}
+  return {findings, taskInstances: tis}
+}
+
+/**
+ * The task instances that can match these pods: each pod's own task by key (a row or a few per pod,
+ * not every waiting task of its run), and the whole run only for a task_id label that may have been
+ * rewritten. Two statements at most.
+ */
+async function taskInstancesOfPods(db: AirflowDb, matches: PodMatch[]): Promise<TaskInstanceRow[]> {
+  const tasks: TaskRef[] = []
+  const runs: DagRunRef[] = []
+  for (const match of matches) {
+    const source = taskInstanceSource(match)
+    if (source && 'task' in source) tasks.push(source.task)
+    else if (source) runs.push(source.run)
+  }
+  const byTask = tasks.length > 0 ? await db.taskInstancesOfTasks(tasks) : []
+  const byRun = runs.length > 0 ? await db.taskInstancesOfRuns(runs) : []
+  return byRun.length === 0 ? byTask : uniqueTasks([...byTask, ...byRun])
 }
 
 /** A zombie whose task instance finished still has a row: say which state and try it ended in. */
-function describeFinishedTasks(findings: ZombieFinding[], runTaskInstances: TaskInstanceRow[]): void {
+function describeFinishedTasks(findings: ZombieFinding[], taskInstances: TaskInstanceRow[]): void {
   const orphans = findings.filter((f) => f.verdict.reason === 'no-active-task-instance' && f.match.run && f.match.labels)
   if (orphans.length === 0) return
-  const byLabel = taskInstancesByLabel(runTaskInstances)
+  const byLabel = taskInstancesByLabel(taskInstances)
   for (const finding of orphans) {
     const ti = taskInstanceOfPod(finding.match.labels!, byLabel)
     if (!ti) continue
@@ -249,7 +245,7 @@ export async function reapZombies(deps: ReapDeps, scan: ZombieScan, config: Zomb
 async function recheck(deps: ReapDeps, scan: ZombieScan, chosen: ZombieFinding[], config: ZombieScanConfig): Promise<ZombieFinding[]> {
   if (chosen.length === 0) return []
   const now = (deps.now ?? (() => new Date()))()
-  const fresh = await judgePods(deps.db, chosen.map((f) => f.match.pod), scan.runs, config, now, {screen: false})
+  const fresh = await judgePods(deps.db, chosen.map((f) => f.match.pod), scan.runs, config, now)
   const stillZombies = new Map(fresh.findings.map((f) => [f.match.pod.uid, f.verdict]))
   const confirmed: ZombieFinding[] = []
   for (const finding of chosen) {

@@ -18,7 +18,12 @@ describe('SqlAirflowDb with very many rows', () => {
       start_date: null,
       operator: 'KubernetesPodOperator',
     }))
-    const driver = {dialect: 'sqlite', query: async () => rows, close: async () => {}} as unknown as SqlDriver
+    const driver = {
+      dialect: 'sqlite',
+      query: async () => rows,
+      queryMapped: async (_sql: string, _params: unknown[], map: (row: unknown) => unknown) => rows.map(map),
+      close: async () => {},
+    } as unknown as SqlDriver
     const db = new SqlAirflowDb(driver, {family: 'airflow-2.10', dialect: 'sqlite'}, await queriesFor(driver))
     const tis = await db.taskInstancesOfRuns([{dagId: 'd', runId: 'r'}])
     expect(tis).toHaveLength(ROWS)

@@ -1,6 +1,6 @@
 import {readFileSync} from 'node:fs'
 import {describe, expect, it} from 'vitest'
-import {makeSafeLabelValue, readPodTaskLabels} from '../../src/core/labels.js'
+import {makeSafeLabelValue, mayBeRewritten, readPodTaskLabels} from '../../src/core/labels.js'
 import {sharedPath} from '../support/paths.js'
 
 interface Vector {
@@ -30,5 +30,24 @@ describe('readPodTaskLabels', () => {
     ['bad map index', {...base, map_index: '-1'}, {ok: false, problem: 'label map_index="-1" is not a number'}],
   ])('%s', (_name, labels, expected) => {
     expect(readPodTaskLabels(labels as Record<string, string>)).toEqual(expected)
+  })
+})
+
+describe('mayBeRewritten', () => {
+  it('is true for every rewritten vector and false for every value returned unchanged', () => {
+    // The property the zombie scan relies on: a label that is not the original value is always flagged.
+    for (const {input, output} of vectors) {
+      if (input !== output) expect(mayBeRewritten(output), input).toBe(true)
+      else if (!/-[0-9a-f]{9}$/.test(input)) expect(mayBeRewritten(output), input).toBe(false)
+    }
+  })
+  it.each([
+    ['extract', false],
+    ['load.publish', false],
+    ['transform_group.normalise_customer_records_for_the_downstr-0123abcde', true],
+    ['load-0123abcde', true], // may be an original id too: then the whole run is read, which is only slower
+    ['load-0123ABCDE', false],
+  ])('%s → %s', (label, expected) => {
+    expect(mayBeRewritten(label)).toBe(expected)
   })
 })

@@ -30,6 +30,12 @@ class MysqlDriver implements SqlDriver {
     }
   }
 
+  async queryMapped<T extends object, U>(sql: string, params: readonly unknown[], map: (row: T) => U): Promise<U[]> {
+    const rows = (await this.query<T>(sql, params)) as unknown as U[]
+    for (let i = 0; i < rows.length; i++) rows[i] = map(rows[i] as unknown as T)
+    return rows
+  }
+
   async close(): Promise<void> {
     await this.connection.end().catch(() => undefined)
   }

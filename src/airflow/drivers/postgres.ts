@@ -40,11 +40,30 @@ class PostgresDriver implements SqlDriver {
   // Read-only per transaction, not per session: behind PgBouncer in transaction pooling (the Helm
   // chart's default) a session-level SET would stay on a server connection Airflow itself reuses.
   async query<T extends object>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
+    return this.inReadOnlyTransaction(async () => (await this.client.query(sql, params as unknown[])).rows as T[])
+  }
+
+  async queryMapped<T extends object, U>(sql: string, params: readonly unknown[], map: (row: T) => U): Promise<U[]> {
+    return this.inReadOnlyTransaction(
+      () =>
+        new Promise<U[]>((resolve, reject) => {
+          const rows: U[] = []
+          // With a 'row' listener and no callback, pg hands each row over and keeps none itself.
+          const query = new pg.Query(sql, params as unknown[])
+          query.on('row', (row: T) => rows.push(map(row)))
+          query.on('end', () => resolve(rows))
+          query.on('error', reject)
+          void this.client.query(query)
+        }),
+    )
+  }
+
+  private async inReadOnlyTransaction<R>(work: () => Promise<R>): Promise<R> {
     try {
       await this.client.query(`BEGIN TRANSACTION READ ONLY; SET LOCAL statement_timeout = ${this.statementTimeoutMs}`)
-      const result = await this.client.query(sql, params as unknown[])
+      const result = await work()
       await this.client.query('COMMIT')
-      return result.rows as T[]
+      return result
     } catch (error) {
       await this.client.query('ROLLBACK').catch(() => undefined)
       throw queryError(this.url, error)

@@ -6,6 +6,11 @@ export interface SqlDriver {
   readonly dialect: Dialect
   /** Run one statement inside a read-only transaction and return its rows. */
   query<T extends object = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<T[]>
+  /**
+   * The same, each row converted as it arrives: with tens of thousands of rows the raw ones then die
+   * young instead of all living (and being promoted by the GC) until the last one is read.
+   */
+  queryMapped<T extends object, U>(sql: string, params: readonly unknown[], map: (row: T) => U): Promise<U[]>
   close(): Promise<void>
 }
 

@@ -12,7 +12,7 @@ import {SchemaError} from '../../errors.js'
 import type {SqlDriver} from '../drivers/types.js'
 import {formatUtcTimestamp} from '../timestamps.js'
 import {mysqlOverdueQueries} from './overdue.js'
-import {activeStateCondition, unfinishedRunCondition} from './states.js'
+import {unfinishedRunCondition} from './states.js'
 import {type DialectQueries, TI_COLUMNS} from './types.js'
 
 /** Character set and collation of an id column, e.g. {charset: 'utf8mb3', collation: 'utf8mb3_bin'}. */
@@ -50,7 +50,7 @@ export function mysqlQueries(collations: IdCollations): DialectQueries {
       },
     ],
 
-    activeTaskInstancesOfTasks: (tasks) => [
+    taskInstancesOfTasks: (tasks) => [
       {
         sql: `SELECT ${TI_COLUMNS}
                 FROM JSON_TABLE(?, '$[*]' COLUMNS (dag_id VARCHAR(250) PATH '$[0]', task_id VARCHAR(250) PATH '$[1]',
@@ -58,8 +58,7 @@ export function mysqlQueries(collations: IdCollations): DialectQueries {
                 STRAIGHT_JOIN task_instance ti
                   ON ti.dag_id = ${asColumn('task_instance', 'dag_id', 'k.dag_id')}
                  AND ti.task_id = ${asColumn('task_instance', 'task_id', 'k.task_id')}
-                 AND ti.run_id = ${asColumn('task_instance', 'run_id', 'k.run_id')}
-               WHERE ${activeStateCondition('ti.state')}`,
+                 AND ti.run_id = ${asColumn('task_instance', 'run_id', 'k.run_id')}`,
         params: [JSON.stringify(tasks.map((t) => [t.dagId, t.taskId, t.runId]))],
       },
     ],

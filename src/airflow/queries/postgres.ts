@@ -2,7 +2,7 @@
 // serves any number of runs and the task_instance side is reached through its (dag_id, run_id) index.
 import type {SchemaFamily} from '../../core/types.js'
 import {postgresOverdueQueries} from './overdue.js'
-import {activeStateCondition, unfinishedRunCondition} from './states.js'
+import {unfinishedRunCondition} from './states.js'
 import {type DialectQueries, TI_COLUMNS} from './types.js'
 
 export const postgresQueries: DialectQueries = {
@@ -24,12 +24,11 @@ export const postgresQueries: DialectQueries = {
   ],
 
   // Every map index of each task: the primary key's (dag_id, task_id, run_id) prefix, or ti_state_lkp.
-  activeTaskInstancesOfTasks: (tasks) => [
+  taskInstancesOfTasks: (tasks) => [
     {
       sql: `SELECT ${TI_COLUMNS}
               FROM unnest($1::text[], $2::text[], $3::text[]) AS k(dag_id, task_id, run_id)
-              JOIN task_instance ti ON ti.dag_id = k.dag_id AND ti.task_id = k.task_id AND ti.run_id = k.run_id
-             WHERE ${activeStateCondition('ti.state')}`,
+              JOIN task_instance ti ON ti.dag_id = k.dag_id AND ti.task_id = k.task_id AND ti.run_id = k.run_id`,
       params: [tasks.map((t) => t.dagId), tasks.map((t) => t.taskId), tasks.map((t) => t.runId)],
     },
   ],

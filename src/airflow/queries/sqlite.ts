@@ -2,7 +2,7 @@
 // JOIN pins the join order (SQLite never reorders it), so every key is an index lookup.
 import {formatUtcTimestamp} from '../timestamps.js'
 import {sqliteOverdueQueries} from './overdue.js'
-import {activeStateCondition, unfinishedRunCondition} from './states.js'
+import {unfinishedRunCondition} from './states.js'
 import {type DialectQueries, TI_COLUMNS} from './types.js'
 
 export const sqliteQueries: DialectQueries = {
@@ -26,13 +26,13 @@ export const sqliteQueries: DialectQueries = {
     },
   ],
 
-  activeTaskInstancesOfTasks: (tasks) => [
+  taskInstancesOfTasks: (tasks) => [
     {
       sql: `SELECT ${TI_COLUMNS}
               FROM json_each(?) AS k
               CROSS JOIN task_instance ti
              WHERE ti.dag_id = json_extract(k.value, '$[0]') AND ti.task_id = json_extract(k.value, '$[1]')
-               AND ti.run_id = json_extract(k.value, '$[2]') AND ${activeStateCondition('ti.state')}`,
+               AND ti.run_id = json_extract(k.value, '$[2]')`,
       params: [JSON.stringify(tasks.map((t) => [t.dagId, t.taskId, t.runId]))],
     },
   ],

@@ -1,11 +1,5 @@
-// The "unfinished" filter of FACTS §4.1 as SQL. State names are our own constants, never user input,
-// so they are written into the statement (which also lets the planner use the ti_state index).
-import {UNFINISHED_STATES} from '../../core/types.js'
-
-export function activeStateCondition(column: string): string {
-  const list = UNFINISHED_STATES.map((state) => `'${state}'`).join(', ')
-  return `(${column} IS NULL OR ${column} IN (${list}))`
-}
+// The "unfinished" dag run filter as SQL. State names are our own constants, never user input, so they
+// are written into the statement. (Task-instance states are filtered in code: core/types isActiveState.)
 
 /** dag_run states that are not final (dag runs have no NULL in practice, but 2.x allows it). */
 export const UNFINISHED_RUN_STATES = ['queued', 'running'] as const

@@ -15,7 +15,7 @@ export interface DialectQueries {
   dagRunsSince(since: Date): Statement
   // Statement lists: one statement each today; a list leaves room for a dialect that must split very long key lists.
   taskInstancesOfRuns(runs: readonly DagRunRef[]): Statement[]
-  activeTaskInstancesOfTasks(tasks: readonly TaskRef[]): Statement[]
+  taskInstancesOfTasks(tasks: readonly TaskRef[]): Statement[]
   xcoms(keys: readonly TaskKey[], xcomKey: string, family: SchemaFamily): Statement[]
   /** The overdue command's statements (queries/overdue.ts). */
   overdue: OverdueQueries
