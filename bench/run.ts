@@ -572,7 +572,7 @@ function markdown(report: BenchReport): string {
     `Load average (1, 5, 15 min) before / after: ${report.loadBefore} / ${report.loadAfter}.`)
   lines.push('')
   lines.push(`Wall time in seconds and peak RSS in MB: median of ${report.runs} runs after a warm-up (min–max)` +
-    (report.peerRunsAt50k < report.runs ? `; the peer at 50k: ${report.peerRunsAt50k} runs, no warm-up (about two minutes each).` : '.'))
+    (report.peerRunsAt50k < report.runs ? `; the peer at 50k: ${report.peerRunsAt50k} runs, no warm-up (a minute and a half or more each).` : '.'))
   lines.push('')
   lines.push('| N pods | task instances (active) | zombies | tool | wall s | peak RSS MB |')
   lines.push('|---:|---:|---:|---|---:|---:|')
@@ -606,7 +606,7 @@ function markdown(report: BenchReport): string {
   if (report.deletes.length > 0) {
     lines.push('')
     lines.push(`Deletion: \`zombies -A --delete --yes --max-deletes ${DELETE_COUNT} --concurrency C\` of ${DELETE_COUNT} zombies among ${fmtCount(DELETE_N)} pods, the fake answering every request after ${DELETE_LATENCY_MS} ms; median of ${DELETE_RUNS} runs (min–max), the zombies re-created between runs. ` +
-      'The DELETE phase is timed on the server, from the first DELETE received to the last one answered; end to end is the whole command (list, DB, a GET per candidate, re-check, deletes).')
+      'The DELETE phase is timed on the server, from the first DELETE received to the last one answered; end to end is the whole command (list, DB, phases, re-check, deletes).')
     lines.push('')
     lines.push('| concurrency | DELETE phase pods/s | end to end pods/s | wall s | peak RSS MB |')
     lines.push('|---:|---:|---:|---:|---:|')
