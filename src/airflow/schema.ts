@@ -10,6 +10,8 @@ export const REQUIRED_COLUMNS: Readonly<Record<string, readonly string[]>> = {
   dag_run: ['dag_id', 'run_id', 'state', 'end_date'],
   task_instance: ['dag_id', 'task_id', 'run_id', 'map_index', 'state', 'try_number', 'start_date', 'operator'],
   xcom: ['dag_id', 'task_id', 'run_id', 'map_index', 'key', 'value'],
+  // overdue reads execution_timeout from here; every 2.x and 3.x DB has it (serialization is mandatory).
+  serialized_dag: ['dag_id', 'data', 'data_compressed'],
 }
 
 const TABLES = [...Object.keys(REQUIRED_COLUMNS), 'alembic_version']
@@ -45,7 +47,7 @@ function notAirflow(url: DbUrl, problem: string): SchemaError {
 
 async function readColumns(driver: SqlDriver): Promise<Map<string, Set<string>>> {
   // SQLite names each table twice per branch of its UNION; the others once.
-  const params = driver.dialect === 'sqlite' ? TABLES.flatMap((table) => [table, table]) : TABLES
+  const params = driver.dialect === 'sqlite' ? TABLES.flatMap((table) => [table, table]) : driver.dialect === 'postgresql' ? [TABLES] : TABLES
   const rows = await driver.query<ColumnRow>(columnsSql(driver.dialect), params)
   const columns = new Map<string, Set<string>>()
   for (const {table_name: table, column_name: column} of rows) {
@@ -62,7 +64,7 @@ function columnsSql(dialect: Dialect): string {
     case 'postgresql':
       // to_regclass resolves through the search_path exactly as our unqualified queries will.
       return `SELECT c.relname AS table_name, a.attname AS column_name
-                FROM unnest(ARRAY[$1, $2, $3, $4]::text[]) AS t(name)
+                FROM unnest($1::text[]) AS t(name)
                 JOIN pg_catalog.pg_class c ON c.oid = to_regclass(quote_ident(t.name))
                 JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped`
     case 'sqlite':
@@ -70,7 +72,7 @@ function columnsSql(dialect: Dialect): string {
     case 'mysql':
       return `SELECT table_name AS table_name, column_name AS column_name
                 FROM information_schema.columns
-               WHERE table_schema = DATABASE() AND table_name IN (?, ?, ?, ?)`
+               WHERE table_schema = DATABASE() AND table_name IN (${TABLES.map(() => '?').join(', ')})`
   }
 }
 

@@ -148,6 +148,13 @@ describe('when the database is not an Airflow metadata DB', () => {
     expectSafeOneLiner(error, PASSWORD)
   })
 
+  it('a missing serialized_dag column is named (SQLite): overdue needs it', async () => {
+    await sqlite.seed.sql('ALTER TABLE serialized_dag DROP COLUMN data_compressed')
+    const error = await openError(sqlite.url)
+    expect(error).toBeInstanceOf(SchemaError)
+    expect(error.message).toMatch(/: table serialized_dag has no column data_compressed$/)
+  })
+
   it('a missing task_instance table is named (PostgreSQL)', async () => {
     await pg.seed.sql('DROP TABLE task_instance CASCADE')
     const error = await openError(pg.url)
