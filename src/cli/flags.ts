@@ -80,6 +80,11 @@ export function podDeleteFlags(noun: string) {
   }
 }
 
+/** Every flag of a pod-deleting command but its own judging flags. */
+export function podReapFlags(noun: string) {
+  return {...kubeFlags, ...dbFlags, ...outputFlags, ...storeFlags, ...actFlags, ...podDeleteFlags(noun)}
+}
+
 /** What every pod-deleting command is given, whatever it judges pods by. */
 export interface PodReapOptions {
   kube: KubeOptions

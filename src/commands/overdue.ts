@@ -1,17 +1,6 @@
 import type {OverdueScanConfig} from '../reap/overdue.js'
 import {ReapCommand} from '../cli/base.js'
-import {
-  type PodReapOptions,
-  actFlags,
-  dbFlags,
-  durationFlag,
-  kubeFlags,
-  outputFlags,
-  podDeleteFlags,
-  podReapOptionsFrom,
-  storeFlags,
-  validatePodReap,
-} from '../cli/flags.js'
+import {type PodReapOptions, durationFlag, podReapFlags, podReapOptionsFrom, validatePodReap} from '../cli/flags.js'
 
 export interface OverdueOptions extends PodReapOptions {
   scan: OverdueScanConfig
@@ -36,12 +25,7 @@ are never deleted. Without --yes nothing is changed.`
   ]
 
   static override flags = {
-    ...kubeFlags,
-    ...dbFlags,
-    ...outputFlags,
-    ...storeFlags,
-    ...actFlags,
-    ...podDeleteFlags('overdue'),
+    ...podReapFlags('overdue'),
     grace: durationFlag({description: 'Extra time past execution_timeout before a task counts as overdue.', default: '1m'}),
   }
 

@@ -1,18 +1,7 @@
 import {Flags} from '@oclif/core'
 import type {ZombieScanConfig} from '../reap/zombies.js'
 import {ReapCommand} from '../cli/base.js'
-import {
-  type PodReapOptions,
-  actFlags,
-  dbFlags,
-  durationFlag,
-  kubeFlags,
-  outputFlags,
-  podDeleteFlags,
-  podReapOptionsFrom,
-  storeFlags,
-  validatePodReap,
-} from '../cli/flags.js'
+import {type PodReapOptions, durationFlag, podReapFlags, podReapOptionsFrom, validatePodReap} from '../cli/flags.js'
 
 export interface ZombiesOptions extends PodReapOptions {
   config: ZombieScanConfig
@@ -34,12 +23,7 @@ are never reaped. Without --yes nothing is changed.`
   ]
 
   static override flags = {
-    ...kubeFlags,
-    ...dbFlags,
-    ...outputFlags,
-    ...storeFlags,
-    ...actFlags,
-    ...podDeleteFlags('zombie'),
+    ...podReapFlags('zombie'),
     'min-age': durationFlag({description: 'Younger pods are never reaped.', default: '5m'}),
     'include-finished': Flags.boolean({description: 'Also reap pods that already Succeeded or Failed.', default: false}),
     'include-unknown': Flags.boolean({description: 'Also judge pods whose dag run is unknown to the DB (another Airflow may own them).', default: false}),
