@@ -2,7 +2,7 @@
 // deferred task instances, the serialized DAGs of those tries) → judge → (re-check → guarded delete).
 // As in zombies, pods are listed BEFORE the DB is read, and each candidate is checked again against a
 // fresh read just before it is deleted. Matching and deletion are the zombies command's own code.
-import type {AirflowDb, DagRunRef} from '../airflow/types.js'
+import type {AirflowDb} from '../airflow/types.js'
 import {
   type DagSource,
   type ExecutingTaskInstanceRow,
@@ -22,16 +22,9 @@ import type {DagRunRow, ObjectMeta, TaskInstanceRow} from '../core/types.js'
 import {POD_CHOSEN_STATES, taskKeyString} from '../core/types.js'
 import {FINISHED_PHASES, type PodMatch, buildAirflowIndex, matchPod} from '../core/zombies.js'
 import type {KubeClient} from '../kube/client.js'
-import {listMetadata} from '../kube/list.js'
-import {getObject} from '../kube/objects.js'
-import {resolveResource} from '../kube/resources.js'
 import {type PodDeletion, reapPods} from './guarded-delete.js'
-import {forEachLimited} from './pool.js'
+import {dagRunsOwning, listKpoPods, markSkipped, readPhases} from './kpo-pods.js'
 import type {Progress} from './progress.js'
-import {markSkipped, podSelector} from './zombies.js'
-
-/** Dag runs are looked up from a little before the oldest pod, to absorb clock skew between API server and DB. */
-const CLOCK_SKEW_MARGIN_MS = 60 * 60 * 1000
 
 export interface OverdueScanConfig {
   namespace?: string // undefined: all namespaces
@@ -65,18 +58,13 @@ export interface OverdueScan {
 export async function scanOverdue(deps: OverdueDeps, config: OverdueScanConfig): Promise<OverdueScan> {
   const {kube, db, progress} = deps
   progress.update('listing KubernetesPodOperator pods')
-  const pods = await listMetadata(kube, {
-    resource: resolveResource('pods'),
-    namespace: config.namespace,
-    labelSelector: podSelector(config.selector),
-    signal: deps.signal,
-  })
+  const pods = await listKpoPods(kube, config, deps.signal)
   if (pods.length === 0) return {scanned: 0, findings: [], warnings: []}
 
   progress.update(`reading the Airflow DB for ${pods.length} pods`)
   // Every verdict is measured on the DB's clock, which also wrote start_date: the laptop's clock never counts.
   const dbNow = await db.now()
-  const runs = await db.dagRunsSince(oldestCreation(pods, CLOCK_SKEW_MARGIN_MS))
+  const runs = await dagRunsOwning(db, pods)
   const tasks = await tasksOfPods(db, pods, runs)
   progress.update(`reading the serialized DAGs of ${tasks.length} running or deferred tasks`)
   const {timeouts, warnings} = await readExecutionTimeouts(
@@ -95,7 +83,7 @@ export async function scanOverdue(deps: OverdueDeps, config: OverdueScanConfig):
     findings.push({pod: task.match.pod, ti: task.ti, item: overdueItem(task.match, task, verdict, options)})
   }
   progress.update(`reading ${findings.length} overdue pods`)
-  await addPhases(kube, findings, config.concurrency)
+  await addPhases(kube, findings, config, deps.signal)
   return {scanned: pods.length, findings, warnings}
 }
 
@@ -112,13 +100,13 @@ interface PodTask {
  */
 async function tasksOfPods(db: AirflowDb, pods: ObjectMeta[], runs: DagRunRow[]): Promise<PodTask[]> {
   const runIndex = buildAirflowIndex(runs, [])
-  const podRuns = uniqueRuns(pods.map((pod) => matchPod(pod, runIndex).run))
+  const podRuns = pods.flatMap((pod) => matchPod(pod, runIndex).run ?? []) // the DB reads each run once
   if (podRuns.length === 0) return []
   const tis = await db.executingTaskInstances(podRuns)
   const byKey = new Map(tis.map((ti) => [taskKeyString(ti), ti]))
   const index = buildAirflowIndex(runs, tis)
   const matches = pods.map((pod) => matchPod(pod, index))
-  const xcomKeys = uniqueTasks(matches.filter((m) => currentTryTasks(m, byKey).length === 0).flatMap((m) => reattachCandidates(m, byKey)))
+  const xcomKeys = matches.filter((m) => currentTryTasks(m, byKey).length === 0).flatMap((m) => reattachCandidates(m, byKey))
   const xcoms = xcomKeys.length > 0 ? await db.podNameXComs(xcomKeys) : new Map<string, string | null>()
   const tasks: PodTask[] = []
   for (const match of matches) {
@@ -186,20 +174,16 @@ export async function readExecutionTimeouts(
   return {timeouts, warnings: [...warnings]}
 }
 
-/** Full objects only for the findings: the phase, and a pod already finished is left to Airflow. */
-async function addPhases(kube: KubeClient, findings: OverdueFinding[], concurrency: number): Promise<void> {
-  await forEachLimited(findings, concurrency, async ({item}) => {
-    const pod = await getObject(kube, resolveResource('pods'), item.namespace, item.name)
-    if (!pod || (pod.metadata as {uid?: string} | undefined)?.uid !== item.uid) {
-      markSkipped(item, 'already-gone', `${item.detail}; the pod is gone (or was replaced) since it was listed`)
-      return
-    }
-    item.phase = (pod.status as {phase?: string} | undefined)?.phase ?? 'Unknown'
-    if (FINISHED_PHASES.includes(item.phase) && item.action === 'none') {
+/** The phase of each finding: a pod that already finished is left to Airflow. */
+async function addPhases(kube: KubeClient, findings: OverdueFinding[], config: OverdueScanConfig, signal?: AbortSignal): Promise<void> {
+  const items = findings.map((f) => f.item)
+  await readPhases(kube, items, config, signal)
+  for (const item of items) {
+    if (item.phase && FINISHED_PHASES.includes(item.phase) && item.action === 'none') {
       const how = item.phase === 'Succeeded' ? 'succeeded' : 'failed'
       markSkipped(item, 'finished', `${item.detail}; the pod already ${how}, Airflow will pick up its result`)
     }
-  })
+  }
 }
 
 /**
@@ -220,7 +204,7 @@ export async function reapOverdue(deps: OverdueDeps, scan: OverdueScan, deletion
  * task finished, failed or was retried), and the pod is left alone. A failed read throws: nothing is deleted.
  */
 async function recheck(db: AirflowDb, chosen: OverdueFinding[]): Promise<OverdueFinding[]> {
-  const fresh = await db.taskInstancesOfRuns(uniqueRuns(chosen.map((f) => f.ti)))
+  const fresh = await db.taskInstancesOfRuns(chosen.map((f) => f.ti))
   const now = new Map(fresh.map((ti) => [taskKeyString(ti), ti]))
   const confirmed: OverdueFinding[] = []
   for (const finding of chosen) {
@@ -241,22 +225,6 @@ function sameTry(before: TaskInstanceRow, after: TaskInstanceRow): boolean {
     after.tryNumber === before.tryNumber &&
     (after.startDate?.getTime() ?? null) === (before.startDate?.getTime() ?? null)
   )
-}
-
-function oldestCreation(pods: ObjectMeta[], marginMs: number): Date {
-  let oldest = Number.POSITIVE_INFINITY
-  for (const pod of pods) oldest = Math.min(oldest, pod.creationTimestamp.getTime())
-  return new Date(oldest - marginMs)
-}
-
-function uniqueRuns(runs: Array<DagRunRef | undefined>): DagRunRef[] {
-  const seen = new Map<string, DagRunRef>()
-  for (const run of runs) if (run) seen.set(JSON.stringify([run.dagId, run.runId]), {dagId: run.dagId, runId: run.runId})
-  return [...seen.values()]
-}
-
-function uniqueTasks<T extends TaskInstanceRow>(tis: T[]): T[] {
-  return [...new Map(tis.map((ti) => [taskKeyString(ti), ti])).values()]
 }
 
 function errorText(error: unknown): string {

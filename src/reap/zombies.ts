@@ -2,7 +2,6 @@
 // The order is the safety argument: pods are listed BEFORE the DB is read, so no pod can be newer
 // than the snapshot it is judged by, and every candidate is judged again just before it is deleted.
 import type {AirflowDb, DagRunRef, TaskRef} from '../airflow/types.js'
-import {KPO_LABEL_SELECTOR} from '../core/labels.js'
 import type {ReportItem} from '../core/report.js'
 import type {DagRunRow, ObjectMeta, TaskInstanceRow} from '../core/types.js'
 import {taskKeyString} from '../core/types.js'
@@ -23,15 +22,9 @@ import {
   zombieItem,
 } from '../core/zombies.js'
 import type {KubeClient} from '../kube/client.js'
-import {listMetadata} from '../kube/list.js'
-import {getObject} from '../kube/objects.js'
-import {resolveResource} from '../kube/resources.js'
 import {type PodDeletion, reapPods} from './guarded-delete.js'
-import {forEachLimited} from './pool.js'
+import {dagRunsOwning, listKpoPods, markSkipped, readPhases} from './kpo-pods.js'
 import type {Progress} from './progress.js'
-
-/** Dag runs are looked up from a little before the oldest pod, to absorb clock skew between API server and DB. */
-const CLOCK_SKEW_MARGIN_MS = 60 * 60 * 1000
 
 export interface ZombieScanConfig {
   namespace?: string // undefined: all namespaces
@@ -46,6 +39,7 @@ export interface ScanDeps {
   kube: KubeClient
   db: AirflowDb
   progress: Progress
+  signal?: AbortSignal
   now?: () => Date
 }
 
@@ -62,29 +56,21 @@ export interface ZombieScan {
   findings: ZombieFinding[]
 }
 
-export function podSelector(extra?: string): string {
-  return extra ? `${KPO_LABEL_SELECTOR},${extra}` : KPO_LABEL_SELECTOR
-}
-
 export async function scanZombies(deps: ScanDeps, config: ZombieScanConfig): Promise<ZombieScan> {
   const {kube, db, progress} = deps
   const now = deps.now ?? (() => new Date())
   progress.update('listing KubernetesPodOperator pods')
-  const pods = await listMetadata(kube, {
-    resource: resolveResource('pods'),
-    namespace: config.namespace,
-    labelSelector: podSelector(config.selector),
-  })
+  const pods = await listKpoPods(kube, config, deps.signal)
   if (pods.length === 0) return {scanned: 0, runs: [], findings: []}
 
   progress.update(`reading the Airflow DB for ${pods.length} pods`)
-  const runs = await db.dagRunsSince(oldestCreation(pods, CLOCK_SKEW_MARGIN_MS))
+  const runs = await dagRunsOwning(db, pods)
   progress.update(`reading the task instances of ${pods.length} pods (${runs.length} dag runs)`)
   const judged = await judgePods(db, pods, runs, config, now())
   const findings = judged.findings.map(({match, verdict}) => ({match, verdict, item: zombieItem(match, verdict, now())}))
   describeFinishedTasks(findings, judged.taskInstances)
   progress.update(`reading ${findings.length} candidate pods`)
-  await addPhases(kube, findings, config)
+  await addPhases(kube, findings, config, deps.signal)
   return {scanned: pods.length, runs, findings}
 }
 
@@ -109,7 +95,7 @@ export async function judgePods(
   const tis = await taskInstancesOfPods(db, byRun)
   const index = withActiveTasks(runIndex, tis)
   const matches = byRun.map((match) => rematch(match, index))
-  const xcomKeys = uniqueTasks(matches.flatMap(needsPodNameXCom))
+  const xcomKeys = matches.flatMap(needsPodNameXCom) // podNameXComs reads each key once
   const xcoms = xcomKeys.length > 0 ? await db.podNameXComs(xcomKeys) : new Map<string, string | null>()
   const options = {now, minAgeSeconds: config.minAgeSeconds, includeUnknown: config.includeUnknown}
   const findings: JudgedPod[] = []
@@ -135,7 +121,9 @@ async function taskInstancesOfPods(db: AirflowDb, matches: PodMatch[]): Promise<
   }
   const byTask = tasks.length > 0 ? await db.taskInstancesOfTasks(tasks) : []
   const byRun = runs.length > 0 ? await db.taskInstancesOfRuns(runs) : []
-  return byRun.length === 0 ? byTask : uniqueTasks([...byTask, ...byRun])
+  if (byRun.length === 0) return byTask
+  // A task read by key may be in a run read whole too: each row once.
+  return [...new Map([...byTask, ...byRun].map((ti) => [taskKeyString(ti), ti])).values()]
 }
 
 /** A zombie whose task instance finished still has a row: say which state and try it ended in. */
@@ -151,89 +139,23 @@ function describeFinishedTasks(findings: ZombieFinding[], taskInstances: TaskIns
   }
 }
 
-/** Up to this many findings, each is read with a GET; above it, by-phase lists cost fewer requests. */
-export const PHASE_GETS_MAX = 100
-/** Phases other than Running, listed one by one: a finding in none of these lists is Running. */
-const NOT_RUNNING_PHASES = ['Pending', 'Succeeded', 'Failed', 'Unknown'] as const
-
-/** Phase decides whether a pod still runs; the metadata-only list does not carry it. */
-async function addPhases(kube: KubeClient, findings: ZombieFinding[], config: ZombieScanConfig): Promise<void> {
-  const judged = findings.filter((f) => f.item.skipReason !== 'unknown-dag-run' && f.item.skipReason !== 'missing-labels')
-  if (judged.length === 0) return
-  if (judged.length <= PHASE_GETS_MAX) await phasesByGet(kube, judged, config)
-  else await phasesByList(kube, judged, config)
+/** Phase decides whether a pod still runs: finished pods are left alone unless --include-finished. */
+async function addPhases(kube: KubeClient, findings: ZombieFinding[], config: ZombieScanConfig, signal?: AbortSignal): Promise<void> {
+  const judged = findings.map((f) => f.item).filter((item) => item.skipReason !== 'unknown-dag-run' && item.skipReason !== 'missing-labels')
+  await readPhases(kube, judged, config, signal)
   if (config.includeFinished) return
-  for (const {item} of judged) {
+  for (const item of judged) {
     if (item.phase && FINISHED_PHASES.includes(item.phase) && item.action === 'none') {
       markSkipped(item, 'finished', `${item.detail}; the pod already ${item.phase === 'Succeeded' ? 'succeeded' : 'failed'} (--include-finished reaps it)`)
     }
   }
 }
 
-/** One GET per finding: the exact phase, and a pod deleted (or replaced) since the list shows as gone. */
-async function phasesByGet(kube: KubeClient, judged: ZombieFinding[], config: ZombieScanConfig): Promise<void> {
-  await forEachLimited(judged, config.concurrency, async ({item}) => {
-    const pod = await getObject(kube, resolveResource('pods'), item.namespace, item.name)
-    if (!pod || (pod.metadata as {uid?: string} | undefined)?.uid !== item.uid) {
-      markSkipped(item, 'already-gone', 'the pod is gone (or was replaced) since it was listed')
-      return
-    }
-    item.phase = (pod.status as {phase?: string} | undefined)?.phase ?? 'Unknown'
-  })
-}
-
-/**
- * Thousands of findings (a wrong --db, a cluster-wide outage): one metadata-only list per phase other
- * than Running, with the scan's selectors, instead of a GET each (1,500 GETs cost 1,500 round trips).
- * A pod deleted since the scan then reads as Running; deleting it is still guarded by its UID.
- */
-async function phasesByList(kube: KubeClient, judged: ZombieFinding[], config: ZombieScanConfig): Promise<void> {
-  const phaseOf = new Map<string, string>()
-  await Promise.all(
-    NOT_RUNNING_PHASES.map(async (phase) => {
-      const pods = await listMetadata(kube, {
-        resource: resolveResource('pods'),
-        namespace: config.namespace,
-        labelSelector: podSelector(config.selector),
-        fieldSelector: `status.phase=${phase}`,
-      })
-      for (const pod of pods) phaseOf.set(pod.uid, phase)
-    }),
-  )
-  for (const {item} of judged) item.phase = phaseOf.get(item.uid) ?? 'Running'
-}
-
-export function markSkipped(item: ReportItem, skipReason: NonNullable<ReportItem['skipReason']>, detail?: string): void {
-  item.action = 'skipped'
-  item.skipReason = skipReason
-  if (detail) item.detail = detail
-}
-
-function oldestCreation(pods: ObjectMeta[], marginMs: number): Date {
-  let oldest = Number.POSITIVE_INFINITY
-  for (const pod of pods) oldest = Math.min(oldest, pod.creationTimestamp.getTime())
-  return new Date(oldest - marginMs)
-}
-
-function uniqueRuns(runs: Array<DagRunRow | undefined>): DagRunRef[] {
-  const seen = new Map<string, DagRunRef>()
-  for (const run of runs) if (run) seen.set(JSON.stringify([run.dagId, run.runId]), {dagId: run.dagId, runId: run.runId})
-  return [...seen.values()]
-}
-
-function uniqueTasks(tis: TaskInstanceRow[]): TaskInstanceRow[] {
-  return [...new Map(tis.map((ti) => [taskKeyString(ti), ti])).values()]
-}
-
-export interface ReapDeps extends ScanDeps {
-  signal?: AbortSignal
-}
-
 /**
  * Deletes the scan's candidates: sanity stop → cap → re-check against the DB → guarded delete.
  * Returns the sanity-stop message when it refused (nothing deleted), else undefined.
  */
-export async function reapZombies(deps: ReapDeps, scan: ZombieScan, config: ZombieScanConfig, deletion: PodDeletion): Promise<string | undefined> {
+export async function reapZombies(deps: ScanDeps, scan: ZombieScan, config: ZombieScanConfig, deletion: PodDeletion): Promise<string | undefined> {
   return reapPods(deps, scan, deletion, (chosen) => recheck(deps, scan, chosen, config))
 }
 
@@ -242,7 +164,7 @@ export async function reapZombies(deps: ReapDeps, scan: ZombieScan, config: Zomb
  * instance that became active in the meantime is seen). Candidates that are no longer zombies are
  * skipped; if the DB cannot be read, this throws and nothing is deleted.
  */
-async function recheck(deps: ReapDeps, scan: ZombieScan, chosen: ZombieFinding[], config: ZombieScanConfig): Promise<ZombieFinding[]> {
+async function recheck(deps: ScanDeps, scan: ZombieScan, chosen: ZombieFinding[], config: ZombieScanConfig): Promise<ZombieFinding[]> {
   if (chosen.length === 0) return []
   const now = (deps.now ?? (() => new Date()))()
   const fresh = await judgePods(deps.db, chosen.map((f) => f.match.pod), scan.runs, config, now)
