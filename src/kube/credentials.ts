@@ -51,17 +51,24 @@ function direct({cluster, user}: CredentialTarget): Credentials {
     }
     return cached.token
   }
+  // Read once per run, as kubectl does (not once per request: a reap sends thousands); a failed read
+  // is tried again by the next request.
+  let material: {ca?: Buffer; cert?: Buffer; key?: Buffer} | undefined
+  const tlsMaterial = () =>
+    (material ??= {
+      ca: fileOrBase64(cluster.caFile, cluster.caData),
+      cert: user ? fileOrBase64(user.certFile, user.certData) : undefined,
+      key: user ? fileOrBase64(user.keyFile, user.keyData) : undefined,
+    })
   return {
     usesProxy: false,
     async apply(options) {
       if (cluster.skipTLSVerify) options.rejectUnauthorized = false
       if (cluster.tlsServerName) options.servername = cluster.tlsServerName
-      const ca = fileOrBase64(cluster.caFile, cluster.caData)
+      const {ca, cert, key} = tlsMaterial()
       if (ca) options.ca = ca
       if (!user) return
-      const cert = fileOrBase64(user.certFile, user.certData)
       if (cert) options.cert = cert
-      const key = fileOrBase64(user.keyFile, user.keyData)
       if (key) options.key = key
       const headers = (options.headers ??= {}) as Record<string, string>
       if (user.impersonateUser) headers['Impersonate-User'] = user.impersonateUser

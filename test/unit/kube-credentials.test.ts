@@ -131,3 +131,16 @@ describe('credentials through client-node', () => {
     expect(options.agent).toBeDefined() // client-node's own agent: proof the request went through it
   })
 })
+
+describe('credential files', () => {
+  it('are read once per run, not once per request', async () => {
+    const caFile = file('ca-once.pem', 'CA-ONE')
+    const credentials = credentialsFor(target({caFile}, {token: 't'}))
+    const first: https.RequestOptions = {}
+    await credentials.apply(first)
+    writeFileSync(caFile, 'CA-TWO')
+    const second: https.RequestOptions = {}
+    await credentials.apply(second)
+    expect([text(first.ca), text(second.ca)]).toEqual(['CA-ONE', 'CA-ONE'])
+  })
+})
