@@ -30,10 +30,14 @@ class MysqlDriver implements SqlDriver {
     }
   }
 
+  // mysql2 returns the rows all at once: they are converted after.
   async queryMapped<T extends object, U>(sql: string, params: readonly unknown[], map: (row: T) => U): Promise<U[]> {
-    const rows = (await this.query<T>(sql, params)) as unknown as U[]
-    for (let i = 0; i < rows.length; i++) rows[i] = map(rows[i] as unknown as T)
-    return rows
+    const rows = await this.query<T>(sql, params)
+    try {
+      return rows.map(map)
+    } catch (error) {
+      throw queryError(this.url, error)
+    }
   }
 
   async close(): Promise<void> {

@@ -5,7 +5,7 @@ import type {ConnectionOptions} from 'node:tls'
 
 import pg from 'pg'
 
-import {ConfigError, UsageError} from '../../errors.js'
+import {ConfigError} from '../../errors.js'
 import {parseUtcTimestamp} from '../timestamps.js'
 import type {DbUrl} from '../types.js'
 import {connectError, queryError} from './errors.js'
@@ -48,10 +48,19 @@ class PostgresDriver implements SqlDriver {
       () =>
         new Promise<U[]>((resolve, reject) => {
           const rows: U[] = []
-          // With a 'row' listener and no callback, pg hands each row over and keeps none itself.
+          let failed: {error: unknown} | undefined
+          // With a 'row' listener and no callback, pg hands each row over and keeps none itself. A
+          // conversion that throws must not throw inside pg's event handler: it fails the query instead.
           const query = new pg.Query(sql, params as unknown[])
-          query.on('row', (row: T) => rows.push(map(row)))
-          query.on('end', () => resolve(rows))
+          query.on('row', (row: T) => {
+            if (failed) return
+            try {
+              rows.push(map(row))
+            } catch (error) {
+              failed = {error}
+            }
+          })
+          query.on('end', () => (failed ? reject(failed.error) : resolve(rows)))
           query.on('error', reject)
           void this.client.query(query)
         }),

@@ -16,19 +16,19 @@ class SqliteDriver implements SqlDriver {
   ) {}
 
   async query<T extends object>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
-    try {
-      const statement = this.db.prepare(sql)
-      if (!statement.reader) throw new Error('only statements that return rows are run on the Airflow DB')
-      return statement.all(...params) as T[]
-    } catch (error) {
-      throw queryError(this.url, error)
-    }
+    return this.queryMapped<T, T>(sql, params, (row) => row)
   }
 
   async queryMapped<T extends object, U>(sql: string, params: readonly unknown[], map: (row: T) => U): Promise<U[]> {
-    const rows = (await this.query<T>(sql, params)) as unknown as U[]
-    for (let i = 0; i < rows.length; i++) rows[i] = map(rows[i] as unknown as T)
-    return rows
+    try {
+      const statement = this.db.prepare(sql)
+      if (!statement.reader) throw new Error('only statements that return rows are run on the Airflow DB')
+      const rows: U[] = []
+      for (const row of statement.iterate(...params)) rows.push(map(row as T))
+      return rows
+    } catch (error) {
+      throw queryError(this.url, error)
+    }
   }
 
   async close(): Promise<void> {
