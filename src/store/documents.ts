@@ -5,19 +5,8 @@ import type {DryRunMode, RunCommand, RunOutcome, RunSummary, StoredItem, StoredR
 
 export const API_VERSION = 'airflow-reap/v1'
 
-export interface RunListEntry {
-  runId: number
-  startedAt: string
-  finishedAt: string | null
-  command: RunCommand
-  context: string
-  server: string
-  namespace: string
-  dryRun: boolean
-  outcome: RunOutcome
-  summary: Summary | null
-  error?: string
-}
+/** A run as `history` lists it: its summary fields, nothing more (not argv, not its items). */
+export type RunListEntry = RunSummary
 
 export interface RunListDocument {
   apiVersion: typeof API_VERSION

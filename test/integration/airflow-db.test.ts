@@ -5,7 +5,7 @@ import {openAirflowDb} from '../../src/airflow/open.js'
 import type {AirflowDb} from '../../src/airflow/types.js'
 import {parseDbUrl} from '../../src/airflow/url.js'
 import type {SchemaFamily, TaskInstanceRow} from '../../src/core/types.js'
-import {taskKeyString} from '../../src/core/types.js'
+import {isActiveState, taskKeyString} from '../../src/core/types.js'
 import {
   ALEMBIC_REVISION,
   type AirflowVersion,
@@ -156,6 +156,12 @@ describe.each(BACKENDS)('AirflowDb on $name', (backend) => {
 
   it('taskInstancesOfTasks of no tasks is empty', async () => {
     expect(await airflow.taskInstancesOfTasks([])).toEqual([])
+  })
+
+  it('the task instances read back as active are exactly the unfinished ones (NULL state included)', async () => {
+    const tis = await airflow.taskInstancesOfRuns([{dagId: DAG, runId: RUN_RUNNING}])
+    const active = tis.filter((ti) => ti.mapIndex === -1 && isActiveState(ti.state)).map((ti) => ti.taskId)
+    expect(active.sort()).toEqual([...ACTIVE].sort())
   })
 
   it('taskInstancesOfRuns returns every state, with typed fields', async () => {

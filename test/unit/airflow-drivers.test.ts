@@ -6,7 +6,7 @@ import {mysqlSsl} from '../../src/airflow/drivers/mysql.js'
 import {sslSettings} from '../../src/airflow/drivers/postgres.js'
 import {requireJsonTable} from '../../src/airflow/queries/mysql.js'
 import {parseDbUrl} from '../../src/airflow/url.js'
-import {ConfigError, ReapError, SchemaError, UnreachableError, UsageError} from '../../src/errors.js'
+import {ConfigError, ReapError, SchemaError, UnreachableError} from '../../src/errors.js'
 
 describe('sslSettings (libpq sslmode)', () => {
   it.each([
