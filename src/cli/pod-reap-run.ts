@@ -40,7 +40,7 @@ export async function executePodReap<S extends PodScan>(options: PodReapOptions,
   if (options.delete && !acting && options.dryRunMode !== 'client' && !process.stdin.isTTY) {
     throw new UsageError('refusing to delete without --yes: no terminal to confirm on (pass --yes, or drop --delete for a report)')
   }
-  const progress = createProgress()
+  const progress = await createProgress()
   if (options.force && acting) progress.warn('--force deletes with a grace period of 0: the kubelet may not have stopped the containers yet')
   progress.update('reading the kubeconfig')
   const kube = openKube(options.kube)

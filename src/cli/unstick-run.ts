@@ -15,7 +15,7 @@ import {type UnstickConfig, type UnstickScan, type WaitResult, reportItems, scan
 const CONCURRENCY = 10
 
 export async function executeUnstick(options: UnstickOptions, signal: AbortSignal): Promise<void> {
-  const progress = createProgress()
+  const progress = await createProgress()
   const kube = openKube(options.kube)
   const recorder = new RunRecorder(options.store, progress)
   const acting = (options.yes && options.dryRunMode !== 'client') || options.dryRunMode === 'server'

@@ -1,5 +1,5 @@
 // Progress on stderr, only when stderr is a terminal (stdout carries only the result).
-import ora, {type Ora} from 'ora'
+import type {Ora} from 'ora'
 
 export interface Progress {
   update(text: string): void
@@ -12,9 +12,10 @@ export interface Progress {
  * seconds since the process started and the memory in use (for finding where a slow or large run spends
  * its time and memory; bench/README.md).
  */
-export function createProgress(stream: NodeJS.WriteStream = process.stderr, env: NodeJS.ProcessEnv = process.env): Progress {
+export async function createProgress(stream: NodeJS.WriteStream = process.stderr, env: NodeJS.ProcessEnv = process.env): Promise<Progress> {
   if (env.AIRFLOW_REAP_TRACE === '1') return traceProgress(stream)
-  const spinner: Ora | undefined = stream.isTTY ? ora({stream, text: ''}).start() : undefined
+  // The spinner library is loaded only for a terminal: a CronJob run need not pay for it.
+  const spinner: Ora | undefined = stream.isTTY ? (await import('ora')).default({stream, text: ''}).start() : undefined
   const warned = new Set<string>()
   return {
     update(text) {

@@ -9,9 +9,9 @@ function stream(isTTY: boolean) {
 }
 
 describe('createProgress', () => {
-  it('writes nothing but warnings when stderr is not a terminal', () => {
+  it('writes nothing but warnings when stderr is not a terminal', async () => {
     const {fake, written} = stream(false)
-    const progress = createProgress(fake, {})
+    const progress = await createProgress(fake, {})
     progress.update('listing pods')
     progress.warn('the store is read-only')
     progress.warn('the store is read-only') // once
@@ -19,9 +19,9 @@ describe('createProgress', () => {
     expect(written).toEqual(['warning: the store is read-only\n'])
   })
 
-  it('with AIRFLOW_REAP_TRACE=1 writes each step with its time and memory', () => {
+  it('with AIRFLOW_REAP_TRACE=1 writes each step with its time and memory', async () => {
     const {fake, written} = stream(false)
-    const progress = createProgress(fake, {AIRFLOW_REAP_TRACE: '1'})
+    const progress = await createProgress(fake, {AIRFLOW_REAP_TRACE: '1'})
     progress.update('listing pods')
     progress.warn('slow')
     progress.stop()
