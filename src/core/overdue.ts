@@ -1,12 +1,11 @@
 // Overdue classification, pure: which serialized DAG a try runs (FACTS §5.2), which pod is the
 // try's own, and the verdict "this try has run longer than execution_timeout + grace" measured on
 // the database's clock. The pipeline around it lives in src/reap/overdue.ts.
-import {KEEP_ANNOTATION} from './labels.js'
-import type {ReportItem, SkipReason, TaskInstanceRef} from './report.js'
+import type {ReportItem, TaskInstanceRef} from './report.js'
 import {judgeOverdue} from './serialized-dag.js'
 import type {TaskInstanceRow} from './types.js'
 import {POD_CHOSEN_STATES, taskKeyString} from './types.js'
-import {type PodMatch, ageSeconds, toRef} from './zombies.js'
+import {type PodMatch, ageSeconds, podGuard, toRef} from './zombies.js'
 
 /** A running or deferred task instance, with what locates the serialized DAG its try was built from. */
 export interface ExecutingTaskInstanceRow extends TaskInstanceRow {
@@ -137,18 +136,12 @@ export function overdueItem(
     taskInstance: toRef(ti),
     action: 'none',
   }
-  const guard = protectingGuard(match)
+  const guard = podGuard(match.pod)
   if (guard) {
     item.action = 'skipped'
     item.skipReason = guard
   }
   return item
-}
-
-function protectingGuard(match: PodMatch): SkipReason | undefined {
-  if (match.pod.annotations[KEEP_ANNOTATION] === 'true') return 'keep-annotation'
-  if (match.pod.deletionTimestamp) return 'terminating'
-  return undefined
 }
 
 export function overdueDetail(

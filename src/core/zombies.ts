@@ -143,9 +143,16 @@ function judgeAgainstAirflow(
   return finding('stale-try', `try ${podTry} is older than try ${ti.tryNumber} (${stateName(ti)}), whose pod is ${xcom}`, ref)
 }
 
+/** Guards every pod-deleting command applies, whatever its verdict: the keep annotation, a deletion already under way. */
+export function podGuard(pod: ObjectMeta): SkipReason | undefined {
+  if (pod.annotations[KEEP_ANNOTATION] === 'true') return 'keep-annotation'
+  if (pod.deletionTimestamp) return 'terminating'
+  return undefined
+}
+
 function protectingGuard(pod: ObjectMeta, options: ZombieOptions): {skipReason: SkipReason; detail?: string} | undefined {
-  if (pod.annotations[KEEP_ANNOTATION] === 'true') return {skipReason: 'keep-annotation'}
-  if (pod.deletionTimestamp) return {skipReason: 'terminating'}
+  const guard = podGuard(pod)
+  if (guard) return {skipReason: guard}
   if (ageSeconds(pod, options.now) < options.minAgeSeconds) return {skipReason: 'too-young'}
   return undefined
 }
@@ -166,7 +173,7 @@ export function ageSeconds(pod: ObjectMeta, now: Date): number {
   return Math.max(0, Math.floor((now.getTime() - pod.creationTimestamp.getTime()) / 1000))
 }
 
-/** The report line for a pod that is a finding. `phase` is known only after the full GET. */
+/** The report line for a pod that is a finding. `phase` is added later (reap/kpo-pods readPhases). */
 export function zombieItem(match: PodMatch, verdict: Extract<ZombieVerdict, {finding: true}>, now: Date): ReportItem {
   const {pod} = match
   const item: ReportItem = {
