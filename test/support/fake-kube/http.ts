@@ -2,11 +2,13 @@
 // answers, RBAC denials, routing of `/api/v1/...` and `/apis/{group}/{version}/...` paths to the
 // verbs of FakeApi, and content negotiation (full objects or PartialObjectMetadata).
 
-import type {IncomingMessage, ServerResponse} from 'node:http'
+import {type IncomingMessage, STATUS_CODES, type ServerResponse} from 'node:http'
+import type {Duplex} from 'node:stream'
 import {setTimeout as sleep} from 'node:timers/promises'
 import type {DeleteOptions, FakeApi, ListQuery, ListResult} from './operations.js'
 import {isObject} from './patch.js'
-import {type FakeResource, apiVersionOf, findFakeResource} from './resources.js'
+import {FakePortForwarder} from './portforward.js'
+import {type FakeResource, apiVersionOf, fakeResourceByPlural, findFakeResource} from './resources.js'
 import {ApiStatusError, badRequest, failure, forbidden, unauthorized} from './status.js'
 import type {FakeObject} from './store.js'
 
@@ -39,7 +41,7 @@ export interface Injection {
 
 export interface DenyRule {
   verb: string // 'delete', 'patch', 'list', ... or '*'
-  resource: string // plural: 'pods', 'jobs'
+  resource: string // plural: 'pods', 'jobs', or with a subresource: 'pods/portforward'
   group?: string
   /** Only in this namespace (requests across all namespaces are denied too, as RBAC would). */
   namespace?: string
@@ -172,6 +174,18 @@ function send(response: ServerResponse, answer: Answer): void {
   response.end(text)
 }
 
+/** An answer to an upgrade request, written on the raw connection (no upgrade happens). */
+function writeRaw(socket: Duplex, recorded: RecordedRequest | undefined, answer: Answer): void {
+  if (recorded) recorded.status = answer.status
+  const text = typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body)
+  const type = typeof answer.body === 'string' ? 'text/plain; charset=utf-8' : 'application/json'
+  const extra = Object.entries(answer.headers ?? {}).map(([name, value]) => `${name}: ${value}\r\n`).join('')
+  socket.end(
+    `HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status] ?? ''}\r\nContent-Type: ${type}\r\n${extra}` +
+      `Content-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
+  )
+}
+
 async function readBody(request: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = []
   for await (const chunk of request) chunks.push(chunk as Buffer)
@@ -242,6 +256,59 @@ export class FakeKubeHandler {
     if (!verb) throw failure(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource', {})
     this.checkAllowed(verb, route)
     return this.serve(verb, route, request)
+  }
+
+  /**
+   * A WebSocket upgrade: only `pods/NAME/portforward` is served (see portforward.ts). Everything the
+   * API server checks before proxying to the kubelet is answered here, as plain HTTP.
+   */
+  async handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, forwarder: FakePortForwarder): Promise<void> {
+    socket.on('error', () => undefined)
+    let recorded: RecordedRequest | undefined
+    try {
+      recorded = await this.record(request)
+      if (!recorded.authenticated) throw unauthorized()
+      for (const hook of [...this.hooks]) await hook(recorded)
+      const injected = this.takeInjection(recorded)
+      if (injected) return writeRaw(socket, recorded, {status: injected.status, body: injected.body ?? '', headers: injected.headers})
+      const match = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/portforward$/.exec(recorded.path)
+      if (!match) throw notServed()
+      const [namespace, pod] = [decodeURIComponent(match[1]!), decodeURIComponent(match[2]!)]
+      // A WebSocket port-forward is a GET (`get`); Kubernetes 1.35 checks `create` as well.
+      for (const verb of ['get', 'create']) this.checkSubresource(verb, 'pods', 'portforward', namespace, pod)
+      const stored = this.api.get(fakeResourceByPlural('pods'), namespace, pod)
+      if (!(stored.spec as {nodeName?: string} | undefined)?.nodeName) throw badRequest(`pod ${pod} does not have a host assigned`)
+      const target = {
+        namespace,
+        pod,
+        query: new URL(request.url ?? '/', 'https://fake-kube').searchParams,
+        protocols: (request.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim()).filter(Boolean),
+      }
+      // From here on the kubelet answers, in plain text.
+      const bad = FakePortForwarder.badRequest(target)
+      if (bad) return writeRaw(socket, recorded, {status: 400, body: bad})
+      if ((stored.status as {phase?: string} | undefined)?.phase !== 'Running') {
+        return writeRaw(socket, recorded, {status: 500, body: `pod not found ("${pod}_${namespace}")`})
+      }
+      if (!FakePortForwarder.negotiable(target.protocols)) return writeRaw(socket, recorded, {status: 403, body: ''})
+      recorded.status = 101
+      forwarder.upgrade(request, socket, head, target, stored.metadata.uid)
+    } catch (error) {
+      writeRaw(socket, recorded, this.errorAnswer(error))
+    }
+  }
+
+  /** RBAC for a subresource: `pods "NAME" is forbidden: User "U" cannot get resource "pods/portforward" ...`. */
+  private checkSubresource(verb: string, plural: string, subresource: string, namespace: string, name: string): void {
+    const denied = this.denials.some(
+      (rule) =>
+        (rule.verb === '*' || rule.verb === verb) &&
+        rule.resource === `${plural}/${subresource}` &&
+        (rule.namespace === undefined || rule.namespace === namespace),
+    )
+    if (!denied) return
+    const why = `User "${this.user}" cannot ${verb} resource "${plural}/${subresource}" in API group "" in the namespace "${namespace}"`
+    throw failure(403, 'Forbidden', `${plural} "${name}" is forbidden: ${why}`, {name, kind: plural})
   }
 
   private takeInjection(request: RecordedRequest): Injection | undefined {
