@@ -55,7 +55,6 @@ export async function executePodReap<S extends PodScan>(options: PodReapOptions,
     throw error
   }
   const {db, origin} = cluster
-  if (options.output === 'table' || options.output === 'wide') progress.note(originLine(origin))
   // A dropped port-forward stops the work like Ctrl-C would (nothing more is deleted), but the run
   // then fails with the tunnel's error instead of reading as interrupted.
   const work = AbortSignal.any([signal, cluster.lost])
@@ -99,6 +98,8 @@ export async function executePodReap<S extends PodScan>(options: PodReapOptions,
         else if (stop) report.stopped = stop
       },
     })
+    // The table's header line: which DB the verdicts come from (stderr, so stdout stays the table).
+    if (options.output === 'table' || options.output === 'wide') progress.note(originLine(origin))
     process.stdout.write(renderReport(report, options.output))
     if (report.stopped) throw new SafetyStopError(report.stopped)
     if (report.interrupted) throw new InterruptedError('interrupted: deletes not yet started were abandoned; the run is recorded as interrupted')
