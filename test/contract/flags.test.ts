@@ -20,6 +20,7 @@ const KUBE: Record<string, FlagSpec> = {
 }
 const OUTPUT: Record<string, FlagSpec> = {output: {char: 'o', default: 'table', options: ['table', 'wide', 'json', 'yaml', 'name']}}
 const STORE: Record<string, FlagSpec> = {cache: {}, 'no-cache': {}}
+const DB: Record<string, FlagSpec> = {db: {}, 'airflow-namespace': {}, 'db-secret': {}, 'port-forward': {default: 'auto', options: ['auto', 'always', 'never']}}
 const ACT: Record<string, FlagSpec> = {yes: {}, 'dry-run': {options: ['client', 'server']}, 'exit-code': {}}
 
 const CONTRACT: Record<string, Record<string, FlagSpec>> = {
@@ -28,7 +29,7 @@ const CONTRACT: Record<string, Record<string, FlagSpec>> = {
     ...OUTPUT,
     ...STORE,
     ...ACT,
-    db: {},
+    ...DB,
     'min-age': {default: 300},
     delete: {},
     'grace-period': {},
@@ -39,7 +40,7 @@ const CONTRACT: Record<string, Record<string, FlagSpec>> = {
     'allow-mass-delete': {},
     'include-unknown': {},
   },
-  overdue: {...KUBE, ...OUTPUT, ...STORE, ...ACT, db: {}, grace: {default: 60}, delete: {}},
+  overdue: {...KUBE, ...OUTPUT, ...STORE, ...ACT, ...DB, grace: {default: 60}, delete: {}},
   unstick: {...KUBE, ...OUTPUT, ...STORE, ...ACT, 'older-than': {default: 300}, finalizer: {}},
   history: {...OUTPUT, cache: {}, limit: {}},
   'history:show': {...OUTPUT, cache: {}},
