@@ -66,6 +66,7 @@ export const actFlags = {
     options: ['client', 'server'],
   }),
   'exit-code': Flags.boolean({description: 'Exit 3 when something was found and left in place (for monitoring).', default: false}),
+  'no-events': Flags.boolean({description: 'Post no Kubernetes Event for the objects deleted or patched.', default: false}),
 }
 
 /** --delete and the flags that shape a pod deletion, for the commands that delete pods (zombies, overdue). */
@@ -95,6 +96,8 @@ export interface PodReapOptions {
   yes: boolean
   dryRunMode?: 'client' | 'server'
   exitCode: boolean
+  /** Post a Kubernetes Event for every delete (--no-events: false). */
+  events: boolean
   force: boolean
   gracePeriod?: number
   deletion: PodDeletion
@@ -110,6 +113,7 @@ export function podReapOptionsFrom(flags: Record<string, unknown>): PodReapOptio
     yes: flags.yes as boolean,
     dryRunMode: flags['dry-run'] as PodReapOptions['dryRunMode'],
     exitCode: flags['exit-code'] as boolean,
+    events: !flags['no-events'],
     force: flags.force as boolean,
     gracePeriod: flags['grace-period'] as number | undefined,
     deletion: {

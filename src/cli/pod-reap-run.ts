@@ -8,6 +8,7 @@ import {InterruptedError, ReapError, SafetyStopError, UsageError} from '../error
 import type {KubeClient} from '../kube/client.js'
 import {renderReport} from '../render/report.js'
 import {confirm} from '../reap/confirm.js'
+import {announceActions} from '../reap/events.js'
 import {type Progress, createProgress} from '../reap/progress.js'
 import {RunRecorder} from '../reap/recorder.js'
 import {exitCodeFor, failureOf, runReport} from '../reap/run.js'
@@ -77,6 +78,7 @@ export async function executePodReap<S extends PodScan>(options: PodReapOptions,
         const stop = await command.reap(deps, scan, kube.namespace)
         if (stop) report.stopped = stop
       },
+      announce: options.events ? (items) => announceActions(kube.client, items, progress) : undefined,
     })
     process.stdout.write(renderReport(report, options.output))
     if (report.stopped) throw new SafetyStopError(report.stopped)
@@ -91,3 +93,4 @@ export async function executePodReap<S extends PodScan>(options: PodReapOptions,
     await db.close()
   }
 }
+

@@ -9,7 +9,8 @@
 // - namespaces need not exist; no watch, no server-side apply (415), JSON only (no YAML/protobuf);
 // - strategic merge knows the merge strategy of a few lists only (finalizers, ownerReferences,
 //   containers, volumes, env, volumeMounts, conditions); other lists are replaced;
-// - field selectors: metadata.name/namespace and a few pod fields; names are not validated.
+// - field selectors: metadata.name/namespace and a few pod fields; names are not validated, except
+//   events.k8s.io/v1 Events, which are validated on create as kube-apiserver does (validation.ts).
 
 import {randomBytes} from 'node:crypto'
 import {readFileSync} from 'node:fs'

@@ -29,6 +29,7 @@ import {
   success,
 } from './status.js'
 import {type FakeMetadata, type FakeObject, type ObjectStore, timestamp} from './store.js'
+import {validateCreate} from './validation.js'
 
 export interface ListQuery {
   namespace?: string
@@ -185,6 +186,9 @@ export class FakeApi {
     }
     const name = metadata.name || (metadata.generateName ? metadata.generateName + randomBytes(3).toString('hex').slice(0, 5) : '')
     if (!name) throw invalid(resource, '', 'metadata.name: Required value: name or generateName is required')
+    const errors = validateCreate(resource, {...body, metadata: {...metadata, name, namespace}})
+    // kube-apiserver lists several field errors in brackets (errors.NewInvalid of an aggregate).
+    if (errors.length > 0) throw invalid(resource, name, errors.length === 1 ? errors[0] : `[${errors.join(', ')}]`)
     const existing = this.store.get(resource, namespace, name)
     if (existing) throw alreadyExists(resource, name, existing.metadata.deletionTimestamp !== undefined)
     const object = clone(body) as unknown as FakeObject

@@ -18,6 +18,7 @@ export const FAKE_RESOURCES: readonly FakeResource[] = [
   {plural: 'deployments', kind: 'Deployment', group: 'apps', version: 'v1', defaultDeletePolicy: 'Background'},
   {plural: 'replicasets', kind: 'ReplicaSet', group: 'apps', version: 'v1', defaultDeletePolicy: 'Background'},
   {plural: 'statefulsets', kind: 'StatefulSet', group: 'apps', version: 'v1', defaultDeletePolicy: 'Background'},
+  {plural: 'events', kind: 'Event', group: 'events.k8s.io', version: 'v1', defaultDeletePolicy: 'Background'},
 ]
 
 export function findFakeResource(group: string, version: string, plural: string): FakeResource | undefined {
