@@ -16,14 +16,17 @@ import {randomBytes} from 'node:crypto'
 import {readFileSync} from 'node:fs'
 import https from 'node:https'
 import type {AddressInfo} from 'node:net'
-import {FakeKubeHandler, type DenyRule, type Injection, type RecordedRequest, type RequestHook} from './http.js'
+import {FakeKubeHandler, type DenyRule, type Injection, type RecordedRequest, type RequestHook, type VersionInfo} from './http.js'
 import {writeKubeconfig, type KubeconfigOptions} from './kubeconfig.js'
 import {FakeApi} from './operations.js'
 import {clone} from './patch.js'
+import type {FakeRole, RequestAttributes} from './rbac.js'
 import {fakeResourceByPlural} from './resources.js'
 import {type FakeObject, ObjectStore, timestamp} from './store.js'
 
-export type {DenyRule, Injection, RecordedRequest, RequestHook} from './http.js'
+export type {DenyRule, Injection, RecordedRequest, RequestHook, VersionInfo} from './http.js'
+export {DEFAULT_VERSION} from './http.js'
+export type {FakePolicyRule, FakeRole, RequestAttributes} from './rbac.js'
 export type {KubeconfigOptions} from './kubeconfig.js'
 export type {FakeMetadata, FakeObject} from './store.js'
 
@@ -34,6 +37,8 @@ export interface FakeKubeOptions {
   latencyMs?: number
   /** The user named in RBAC messages. */
   user?: string
+  /** RBAC mode from the start: only what these roles grant is allowed (see enforceRbac). */
+  rbac?: FakeRole[]
 }
 
 /** What addObject takes: any object with metadata (name, namespace default 'default'). */
@@ -77,6 +82,7 @@ export class FakeKube {
   constructor(options: FakeKubeOptions = {}) {
     const user = options.user ?? 'system:serviceaccount:airflow:airflow-reap'
     this.handler = new FakeKubeHandler(this.api, this.token, user, options.latencyMs ?? 0)
+    if (options.rbac) this.enforceRbac(options.rbac)
     const tls = {cert: readFileSync(new URL('server.pem', CERTS)), key: readFileSync(new URL('server-key.pem', CERTS))}
     this.server = https.createServer(tls, (request, response) => {
       this.handler.handle(request, response).catch((error: unknown) => response.destroy(error as Error))
@@ -160,6 +166,44 @@ export class FakeKube {
   /** Answers 403 Forbidden, with kube-apiserver's RBAC message, to matching requests. */
   deny(rule: DenyRule): void {
     this.handler.denials.push(rule)
+  }
+
+  /**
+   * RBAC mode: from now on only what these Roles (with a namespace: bound there by a RoleBinding) and
+   * ClusterRoles (no namespace: bound cluster-wide) grant is allowed, and everything else gets
+   * kube-apiserver's 403. `/version` and SelfSubjectAccessReviews stay open, as for any
+   * authenticated user of a real cluster. Deny rules still apply on top.
+   */
+  enforceRbac(roles: FakeRole[]): void {
+    this.handler.roles = roles.map((role) => ({...role, rules: role.rules.map((rule) => ({...rule}))}))
+  }
+
+  /** Adds a Role or ClusterRole to RBAC mode (turning it on with this one grant if it was off). */
+  grant(role: FakeRole): void {
+    this.handler.roles = [...(this.handler.roles ?? []), role]
+  }
+
+  /** Back to allowing everything not denied. */
+  stopRbac(): void {
+    this.handler.roles = undefined
+  }
+
+  /**
+   * Throws the 403 ApiStatusError kube-apiserver would answer for these request attributes (deny rules
+   * and RBAC mode); for handlers outside the request router, such as the port-forward upgrade.
+   */
+  authorize(attributes: RequestAttributes): void {
+    this.handler.authorize(attributes)
+  }
+
+  /** The `Date` header of every answer is this far from this machine's clock (negative: behind). */
+  setClockSkew(milliseconds: number): void {
+    this.handler.clockSkewMs = milliseconds
+  }
+
+  /** What GET /version answers. */
+  setVersion(version: VersionInfo): void {
+    this.handler.version = version
   }
 
   /** Answers matching requests with a canned response, `times` times (default once). */
