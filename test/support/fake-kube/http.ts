@@ -6,7 +6,7 @@ import type {IncomingMessage, ServerResponse} from 'node:http'
 import {setTimeout as sleep} from 'node:timers/promises'
 import type {DeleteOptions, FakeApi, ListQuery, ListResult} from './operations.js'
 import {isObject} from './patch.js'
-import {type FakeResource, apiVersionOf, findFakeResource} from './resources.js'
+import {type FakeResource, NAMESPACES, apiVersionOf, findFakeResource} from './resources.js'
 import {ApiStatusError, badRequest, failure, forbidden, unauthorized} from './status.js'
 import type {FakeObject} from './store.js'
 
@@ -82,6 +82,13 @@ function parseRoute(path: string): Route | undefined {
   if (rest[0] !== 'namespaces' || rest.length < 3 || rest.length > 4) return undefined
   const resource = findFakeResource(group, version, rest[2])
   return resource && {resource, namespace: rest[1], name: rest[3]}
+}
+
+/** `/api/v1/namespaces/NAME` → NAME. */
+function namedNamespace(path: string): string | undefined {
+  const segments = path.split('/').filter(Boolean)
+  if (segments.length !== 4 || segments[0] !== 'api' || segments[1] !== 'v1' || segments[2] !== 'namespaces') return undefined
+  return decodeURIComponent(segments[3])
 }
 
 function verbOf(method: string, route: Route, query: Record<string, string>): string | undefined {
@@ -193,6 +200,8 @@ export class FakeKubeHandler {
   readonly injections: Injection[] = []
   readonly denials: DenyRule[] = []
   readonly hooks: RequestHook[] = []
+  /** Namespaces a test created (others exist when built in or when an object lives in them). */
+  readonly namespaces = new Set<string>()
 
   constructor(
     private readonly api: FakeApi,
@@ -236,12 +245,22 @@ export class FakeKubeHandler {
     for (const hook of [...this.hooks]) await hook(request)
     const injected = this.takeInjection(request)
     if (injected) return {status: injected.status, body: injected.body ?? '', headers: injected.headers}
+    const namespaceName = namedNamespace(request.path)
+    if (namespaceName !== undefined) return this.serveNamespace(request, namespaceName)
     const route = parseRoute(request.path)
     if (!route) throw notServed()
     const verb = verbOf(request.method, route, request.query)
     if (!verb) throw failure(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource', {})
     this.checkAllowed(verb, route)
     return this.serve(verb, route, request)
+  }
+
+  /** Namespaces are served for GET by name only (what clients use to check that one exists). */
+  private serveNamespace(request: RecordedRequest, name: string): Answer {
+    if (request.method !== 'GET') throw failure(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource', {})
+    // kube-apiserver's request info takes /namespaces/NAME as namespace NAME (RBAC and its message say so).
+    this.checkAllowed('get', {resource: NAMESPACES, namespace: name, name})
+    return {status: 200, body: this.api.getNamespace(name, this.namespaces)}
   }
 
   private takeInjection(request: RecordedRequest): Injection | undefined {
