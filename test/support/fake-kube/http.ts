@@ -131,6 +131,13 @@ function attributesOf(verb: string, route: Route, query: Record<string, string>)
   }
 }
 
+/** `/api/v1/namespaces/NAME` → NAME. */
+function namedNamespace(path: string): string | undefined {
+  const segments = path.split('/').filter(Boolean)
+  if (segments.length !== 4 || segments[0] !== 'api' || segments[1] !== 'v1' || segments[2] !== 'namespaces') return undefined
+  return decodeURIComponent(segments[3])
+}
+
 function verbOf(method: string, route: Route, query: Record<string, string>): string | undefined {
   const named = route.name !== undefined
   const verbs: Record<string, string | undefined> = {
@@ -245,6 +252,8 @@ export class FakeKubeHandler {
   /** Added to this machine's clock in the `Date` header (a server whose clock is off). */
   clockSkewMs = 0
   version: VersionInfo = DEFAULT_VERSION
+  /** Namespaces a test created (others exist when built in or when an object lives in them). */
+  readonly namespaces = new Set<string>()
 
   constructor(
     private readonly api: FakeApi,
@@ -293,6 +302,8 @@ export class FakeKubeHandler {
     // Open to every authenticated user in a real cluster (system:public-info-viewer, system:basic-user).
     if (request.method === 'GET' && request.path === '/version') return {status: 200, body: this.version}
     if (request.path === SELF_SUBJECT_ACCESS_REVIEWS) return this.review(request)
+    const namespaceName = namedNamespace(request.path)
+    if (namespaceName !== undefined) return this.serveNamespace(request, namespaceName)
     const route = parseRoute(request.path)
     if (!route) throw notServed()
     const verb = verbOf(request.method, route, request.query)
@@ -342,6 +353,14 @@ export class FakeKubeHandler {
       status: 201,
       body: {kind: 'SelfSubjectAccessReview', apiVersion: 'authorization.k8s.io/v1', metadata: {creationTimestamp: null}, spec: body.spec, status},
     }
+  }
+
+  /** Namespaces are served for GET by name only (what clients use to check that one exists). */
+  private serveNamespace(request: RecordedRequest, name: string): Answer {
+    if (request.method !== 'GET') throw failure(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource', {})
+    // kube-apiserver's request info takes /namespaces/NAME as namespace NAME (RBAC and its message say so).
+    this.authorize({verb: 'get', group: '', resource: 'namespaces', namespace: name, name})
+    return {status: 200, body: this.api.getNamespace(name, this.namespaces)}
   }
 
   private takeInjection(request: RecordedRequest): Injection | undefined {

@@ -6,7 +6,8 @@
 // - no kubelet and no garbage collector: a pod without finalizers is removed at once even when its
 //   deletion is graceful (the answer still shows the deletionTimestamp a real one would carry), and
 //   orphan/foregroundDeletion finalizers stay until a test or a client removes them;
-// - namespaces need not exist; no watch, no server-side apply (415), JSON only (no YAML/protobuf);
+// - namespaces need not exist: objects may be seeded into any namespace, and GET of a namespace finds
+//   it when a test added it (addNamespace), when it is built in, or when an object lives in it; no watch, no server-side apply (415), JSON only (no YAML/protobuf);
 // - strategic merge knows the merge strategy of a few lists only (finalizers, ownerReferences,
 //   containers, volumes, env, volumeMounts, conditions); other lists are replaced;
 // - field selectors: metadata.name/namespace and a few pod fields; names are not validated, except
@@ -161,6 +162,11 @@ export class FakeKube {
   /** Removes an object at once, finalizers or not (as if a controller had finished with it). */
   removeObject(resource: string, namespace: string, name: string): boolean {
     return this.store.remove(fakeResourceByPlural(resource), namespace, name)
+  }
+
+  /** Creates a namespace (one with no objects in it, which GET /api/v1/namespaces/NAME then finds). */
+  addNamespace(name: string): void {
+    this.handler.namespaces.add(name)
   }
 
   /** Answers 403 Forbidden, with kube-apiserver's RBAC message, to matching requests. */

@@ -21,6 +21,14 @@ export const FAKE_RESOURCES: readonly FakeResource[] = [
   {plural: 'events', kind: 'Event', group: 'events.k8s.io', version: 'v1', defaultDeletePolicy: 'Background'},
 ]
 
+/**
+ * Namespaces, served for GET by name only (`/api/v1/namespaces/NAME`): a namespace exists when a test
+ * added it, when it is one every cluster has, or when an object lives in it (tests seed objects without
+ * creating their namespace first; a real apiserver would have refused them).
+ */
+export const NAMESPACES: FakeResource = {plural: 'namespaces', kind: 'Namespace', group: '', version: 'v1', defaultDeletePolicy: 'Background'}
+export const BUILT_IN_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'] as const
+
 export function findFakeResource(group: string, version: string, plural: string): FakeResource | undefined {
   return FAKE_RESOURCES.find((r) => r.group === group && r.version === version && r.plural === plural)
 }
