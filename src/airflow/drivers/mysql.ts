@@ -18,7 +18,16 @@ class MysqlDriver implements SqlDriver {
     private readonly statementTimeoutMs: number,
   ) {}
 
-  async query<T extends object>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
+  // One transaction at a time on the connection (see the PostgreSQL driver).
+  private turn: Promise<unknown> = Promise.resolve()
+
+  query<T extends object>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
+    const result = this.turn.then(() => this.transaction<T>(sql, params))
+    this.turn = result.catch(() => undefined)
+    return result
+  }
+
+  private async transaction<T extends object>(sql: string, params: readonly unknown[]): Promise<T[]> {
     try {
       await this.connection.query('START TRANSACTION READ ONLY')
       const [rows] = await this.connection.query({sql, values: params as unknown[], timeout: this.statementTimeoutMs})

@@ -67,7 +67,17 @@ class PostgresDriver implements SqlDriver {
     )
   }
 
-  private async inReadOnlyTransaction<R>(work: () => Promise<R>): Promise<R> {
+  // One transaction at a time on the connection: two callers' BEGINs must not interleave (the second
+  // would join the first's transaction, and its COMMIT end the other's).
+  private turn: Promise<unknown> = Promise.resolve()
+
+  private inReadOnlyTransaction<R>(work: () => Promise<R>): Promise<R> {
+    const result = this.turn.then(() => this.transaction(work))
+    this.turn = result.catch(() => undefined)
+    return result
+  }
+
+  private async transaction<R>(work: () => Promise<R>): Promise<R> {
     try {
       await this.client.query(`BEGIN TRANSACTION READ ONLY; SET LOCAL statement_timeout = ${this.statementTimeoutMs}`)
       const result = await work()

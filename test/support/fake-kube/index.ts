@@ -22,6 +22,7 @@ import {writeKubeconfig, type KubeconfigOptions} from './kubeconfig.js'
 import {FakeApi} from './operations.js'
 import {clone} from './patch.js'
 import type {FakeRole, RequestAttributes} from './rbac.js'
+import {FakePortForwarder} from './portforward.js'
 import {fakeResourceByPlural} from './resources.js'
 import {type FakeObject, ObjectStore, timestamp} from './store.js'
 
@@ -78,6 +79,8 @@ export class FakeKube {
   private readonly api = new FakeApi(this.store)
   private readonly handler: FakeKubeHandler
   private readonly server: https.Server
+  /** The pods/portforward WebSocket endpoint: map pod ports to local ports, count or drop connections. */
+  readonly portForward = new FakePortForwarder()
   private port = 0
 
   constructor(options: FakeKubeOptions = {}) {
@@ -87,6 +90,9 @@ export class FakeKube {
     const tls = {cert: readFileSync(new URL('server.pem', CERTS)), key: readFileSync(new URL('server-key.pem', CERTS))}
     this.server = https.createServer(tls, (request, response) => {
       this.handler.handle(request, response).catch((error: unknown) => response.destroy(error as Error))
+    })
+    this.server.on('upgrade', (request, socket, head) => {
+      this.handler.handleUpgrade(request, socket, head, this.portForward).catch(() => socket.destroy())
     })
   }
 
@@ -231,7 +237,14 @@ export class FakeKube {
     this.store.expireSnapshots()
   }
 
+  /** A Secret with its values base64-encoded in `data`, as the API stores them. */
+  addSecret(namespace: string, name: string, values: Record<string, string>, labels: Record<string, string> = {}): FakeObject {
+    const data = Object.fromEntries(Object.entries(values).map(([key, value]) => [key, Buffer.from(value).toString('base64')]))
+    return this.addObject('secrets', {apiVersion: 'v1', kind: 'Secret', metadata: {namespace, name, labels}, type: 'Opaque', data})
+  }
+
   async close(): Promise<void> {
+    this.portForward.close()
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()))
     this.server.closeAllConnections()
     await closed

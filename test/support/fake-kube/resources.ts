@@ -19,6 +19,9 @@ export const FAKE_RESOURCES: readonly FakeResource[] = [
   {plural: 'replicasets', kind: 'ReplicaSet', group: 'apps', version: 'v1', defaultDeletePolicy: 'Background'},
   {plural: 'statefulsets', kind: 'StatefulSet', group: 'apps', version: 'v1', defaultDeletePolicy: 'Background'},
   {plural: 'events', kind: 'Event', group: 'events.k8s.io', version: 'v1', defaultDeletePolicy: 'Background'},
+  {plural: 'secrets', kind: 'Secret', group: '', version: 'v1', defaultDeletePolicy: 'Background'},
+  {plural: 'services', kind: 'Service', group: '', version: 'v1', defaultDeletePolicy: 'Background'},
+  {plural: 'endpointslices', kind: 'EndpointSlice', group: 'discovery.k8s.io', version: 'v1', defaultDeletePolicy: 'Background'},
 ]
 
 /**
