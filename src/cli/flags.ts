@@ -45,9 +45,39 @@ export const dbFlags = {
   db: Flags.string({
     description:
       'Airflow metadata DB URL (SQLAlchemy form). Else AIRFLOW_REAP_DB, AIRFLOW__DATABASE__SQL_ALCHEMY_CONN, ' +
-      'AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_CMD, AIRFLOW__CORE__SQL_ALCHEMY_CONN.',
+      'AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_CMD, AIRFLOW__CORE__SQL_ALCHEMY_CONN, else found in the cluster.',
     helpValue: 'URL',
   }),
+  'airflow-namespace': Flags.string({
+    description: "Namespace where Airflow runs, to find its DB in (default: the -n namespace, else the context's).",
+    helpValue: 'NS',
+  }),
+  'db-secret': Flags.string({
+    description: 'Secret in the Airflow namespace whose KEY (default connection) holds the DB URL.',
+    helpValue: 'NAME[:KEY]',
+  }),
+  'port-forward': Flags.string({
+    description: 'Reach a DB host that is a Service of the cluster through a port-forward: auto (when it does not resolve here), always, never.',
+    options: ['auto', 'always', 'never'],
+    default: 'auto',
+  }),
+}
+
+/** Where the DB is and how to reach it, from the dbFlags group (what src/cluster-db takes). */
+export interface DbOptions {
+  db?: string
+  airflowNamespace?: string
+  dbSecret?: string
+  portForward: 'auto' | 'always' | 'never'
+}
+
+export function dbOptionsFrom(flags: Record<string, unknown>): DbOptions {
+  return {
+    db: flags.db as string | undefined,
+    airflowNamespace: flags['airflow-namespace'] as string | undefined,
+    dbSecret: flags['db-secret'] as string | undefined,
+    portForward: (flags['port-forward'] as DbOptions['portForward'] | undefined) ?? 'auto',
+  }
 }
 
 export const outputFlags = {
@@ -88,7 +118,7 @@ export function podReapFlags(noun: string) {
 /** What every pod-deleting command is given, whatever it judges pods by. */
 export interface PodReapOptions {
   kube: KubeOptions
-  db?: string
+  db: DbOptions
   output: OutputFormat
   store: {flag?: string; noCache: boolean}
   delete: boolean
@@ -103,7 +133,7 @@ export interface PodReapOptions {
 export function podReapOptionsFrom(flags: Record<string, unknown>): PodReapOptions {
   return {
     kube: kubeOptionsFrom(flags),
-    db: flags.db as string | undefined,
+    db: dbOptionsFrom(flags),
     output: flags.output as OutputFormat,
     store: {flag: flags.cache as string | undefined, noCache: flags['no-cache'] as boolean},
     delete: flags.delete as boolean,

@@ -11,7 +11,8 @@ import {confirm} from '../reap/confirm.js'
 import {type Progress, createProgress} from '../reap/progress.js'
 import {RunRecorder} from '../reap/recorder.js'
 import {exitCodeFor, failureOf, runReport} from '../reap/run.js'
-import {openDb, openKube, scopeName} from '../reap/session.js'
+import {openKube, scopeName} from '../reap/session.js'
+import {type ClusterDb, openClusterDb, originLine} from '../cluster-db/index.js'
 import type {PodReapOptions} from './flags.js'
 
 export interface PodReapDeps {
@@ -45,7 +46,19 @@ export async function executePodReap<S extends PodScan>(options: PodReapOptions,
   progress.update('reading the kubeconfig')
   const kube = openKube(options.kube)
   progress.update('connecting to the Airflow DB')
-  const db = await openDb(options.db)
+  let cluster: ClusterDb
+  try {
+    cluster = await openClusterDb(options.db, kube, signal)
+  } catch (error) {
+    progress.stop()
+    kube.client.close()
+    throw error
+  }
+  const {db, origin} = cluster
+  if (options.output === 'table' || options.output === 'wide') progress.note(originLine(origin))
+  // A dropped port-forward stops the work like Ctrl-C would (nothing more is deleted), but the run
+  // then fails with the tunnel's error instead of reading as interrupted.
+  const work = AbortSignal.any([signal, cluster.lost])
   const recorder = new RunRecorder(options.store, progress)
   try {
     const report = await runReport({
@@ -60,11 +73,12 @@ export async function executePodReap<S extends PodScan>(options: PodReapOptions,
         namespace: scopeName(kube),
         dryRun: !(options.delete && options.yes && options.dryRunMode === undefined),
         dryRunMode: options.dryRunMode,
+        db: origin,
       },
       signal,
       work: async (report) => {
-        const deps = {kube: kube.client, db, progress, signal}
-        const scan = await command.scan(deps, kube.namespace)
+        const deps = {kube: kube.client, db, progress, signal: work}
+        const scan = await failOnLostTunnel(cluster.lost, () => command.scan(deps, kube.namespace))
         report.scanned = scan.scanned
         report.items = scan.findings.map((f) => f.item)
         report.warnings.push(...(scan.warnings ?? []))
@@ -74,7 +88,7 @@ export async function executePodReap<S extends PodScan>(options: PodReapOptions,
           report.dryRun = !go
         }
         if (!go) return
-        const stop = await command.reap(deps, scan, kube.namespace)
+        const stop = await failOnLostTunnel(cluster.lost, () => command.reap(deps, scan, kube.namespace))
         if (stop) report.stopped = stop
       },
     })
@@ -88,6 +102,17 @@ export async function executePodReap<S extends PodScan>(options: PodReapOptions,
     progress.stop()
     recorder.close()
     kube.client.close()
-    await db.close()
+    await cluster.close()
+  }
+}
+
+/** Whatever the work threw or returned, a tunnel that dropped meanwhile is the run's failure. */
+async function failOnLostTunnel<T>(lost: AbortSignal, work: () => Promise<T>): Promise<T> {
+  try {
+    const result = await work()
+    if (lost.aborted) throw lost.reason
+    return result
+  } catch (error) {
+    throw lost.aborted ? lost.reason : error
   }
 }

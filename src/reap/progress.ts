@@ -4,6 +4,8 @@ import type {Ora} from 'ora'
 export interface Progress {
   update(text: string): void
   warn(text: string): void
+  /** A line for the user on stderr, terminal or not (the table output's `DB: ...` header). */
+  note(text: string): void
   stop(): void
 }
 
@@ -28,13 +30,18 @@ export async function createProgress(stream: NodeJS.WriteStream = process.stderr
       stream.write(`warning: ${text}\n`)
       if (spinner) spinner.render()
     },
+    note(text) {
+      if (spinner) spinner.clear()
+      stream.write(`${text}\n`)
+      if (spinner) spinner.render()
+    },
     stop() {
       spinner?.stop()
     },
   }
 }
 
-export const silentProgress: Progress = {update() {}, warn() {}, stop() {}}
+export const silentProgress: Progress = {update() {}, warn() {}, note() {}, stop() {}}
 
 function traceProgress(stream: NodeJS.WriteStream): Progress {
   const mb = (bytes: number) => `${Math.round(bytes / 2 ** 20)}`.padStart(4)
@@ -48,6 +55,9 @@ function traceProgress(stream: NodeJS.WriteStream): Progress {
     },
     warn(text) {
       stream.write(`${stamp()} warning: ${text}\n`)
+    },
+    note(text) {
+      stream.write(`${text}\n`)
     },
     stop() {
       stream.write(`${stamp()} done\n`)

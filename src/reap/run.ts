@@ -56,6 +56,7 @@ function toReport(frame: RunFrame, draft: ReportDraft): Report {
     context: frame.meta.context,
     generatedAt: new Date().toISOString(),
     dryRun: draft.dryRun,
+    ...(frame.meta.db && {db: frame.meta.db}),
     summary: summarize(draft.scanned, draft.items),
     items: draft.items,
     warnings: [...draft.warnings, ...frame.recorder.warnings],
