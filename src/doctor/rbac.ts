@@ -94,7 +94,7 @@ export function rbacChecks(all: readonly Profile[], allowed: (rule: ApiRule) => 
     const missing = rules.filter((r) => !allowed(r))
     const subject = profile.label
     if (missing.length === 0) {
-      return {check: 'rbac', subject, status: 'ok', message: `all ${rules.length} permissions granted`}
+      return {check: 'rbac', subject, status: 'ok', message: rules.length === 1 ? 'its 1 permission is granted' : `all ${rules.length} permissions granted`}
     }
     const needed = missing.filter((r) => !r.bestEffort)
     const status = needed.length === 0 ? 'warn' : profile.essential ? 'fail' : 'warn'

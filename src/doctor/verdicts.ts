@@ -20,9 +20,12 @@ export interface ClockOffsets {
   uncertaintyMs: number
 }
 
+/** `+1.5s`, `-600s`, `0.0s`. */
 function seconds(ms: number): string {
   const s = ms / 1000
-  return `${s >= 0 ? '+' : ''}${Math.abs(s) < 10 ? s.toFixed(1) : Math.round(s)}s`
+  const text = Math.abs(s) < 10 ? s.toFixed(1) : String(Math.round(s))
+  if (Number(text) === 0) return '0.0s'
+  return `${s > 0 ? '+' : ''}${text}s`
 }
 
 function grade(offsetMs: number, uncertaintyMs: number): CheckStatus {

@@ -40,3 +40,11 @@ describe('schemaCheck', () => {
     if (status !== 'ok') expect(check.fix).toBeTruthy()
   })
 })
+
+describe('clock message', () => {
+  it('never prints a negative zero', () => {
+    expect(clockCheck({apiServerMs: -20, dbMs: 20, uncertaintyMs: 0}).message).toBe(
+      'API server 0.0s from this machine; DB 0.0s from this machine; DB 0.0s from the API server',
+    )
+  })
+})
