@@ -123,6 +123,11 @@ export class RunStore {
     return this.guard(() => (this.statements.listRuns.all(limit) as RunRow[]).map(toRunSummary))
   }
 
+  /** How many runs the store holds. */
+  countRuns(): number {
+    return this.guard(() => (this.statements.countRuns.get() as {n: number}).n)
+  }
+
   /** One run with every finding, in the order they were first recorded; undefined if there is no such run. */
   getRun(runId: number): StoredRun | undefined {
     return this.guard(() =>
@@ -182,6 +187,7 @@ function prepareStatements(db: Database.Database) {
                       scanned = @scanned, found = @found, acted = @acted, failed = @failed, skipped = @skipped
       WHERE id = @id AND outcome = 'running'`),
     listRuns: db.prepare('SELECT * FROM runs ORDER BY id DESC LIMIT ?'),
+    countRuns: db.prepare('SELECT COUNT(*) AS n FROM runs'),
     getRun: db.prepare('SELECT * FROM runs WHERE id = ?'),
     getItems: db.prepare('SELECT * FROM run_items WHERE run_id = ? ORDER BY id'),
   }
