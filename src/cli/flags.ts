@@ -1,6 +1,7 @@
 // The contract's global flags, grouped so each command takes only the groups it needs.
 import {Flags} from '@oclif/core'
 import {parseDuration} from '../core/duration.js'
+import {DEFAULT_DB_TIMEOUT_SECONDS, DEFAULT_REQUEST_TIMEOUT_SECONDS} from '../core/timeouts.js'
 import {UsageError} from '../errors.js'
 import type {PodDeletion} from '../reap/guarded-delete.js'
 import type {KubeOptions} from '../reap/session.js'
@@ -27,7 +28,10 @@ export const kubeFlags = {
   namespace: Flags.string({char: 'n', description: "Namespace to scan (default: the context's namespace, else default).", helpValue: 'NS'}),
   'all-namespaces': Flags.boolean({char: 'A', description: 'Scan every namespace.', default: false}),
   selector: Flags.string({char: 'l', description: "Extra label selector, ANDed with the command's own.", helpValue: 'SEL'}),
-  'request-timeout': durationFlag({description: 'Timeout of each API request, like kubectl (0: none).'}),
+  'request-timeout': durationFlag({
+    description: 'Timeout of each API request, like kubectl (0: none). The default is kube-apiserver\'s own limit for a request.',
+    default: `${DEFAULT_REQUEST_TIMEOUT_SECONDS}s`,
+  }),
 }
 
 /** The kube flag group as typed options (shared by every command that talks to a cluster). */
@@ -47,6 +51,10 @@ export const dbFlags = {
       'Airflow metadata DB URL (SQLAlchemy form). Else AIRFLOW_REAP_DB, AIRFLOW__DATABASE__SQL_ALCHEMY_CONN, ' +
       'AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_CMD, AIRFLOW__CORE__SQL_ALCHEMY_CONN.',
     helpValue: 'URL',
+  }),
+  'db-timeout': durationFlag({
+    description: 'Bound on connecting to the Airflow DB and on each query (0: none); also its server-side statement timeout.',
+    default: `${DEFAULT_DB_TIMEOUT_SECONDS}s`,
   }),
 }
 
@@ -89,6 +97,8 @@ export function podReapFlags(noun: string) {
 export interface PodReapOptions {
   kube: KubeOptions
   db?: string
+  /** --db-timeout in seconds (0: none). */
+  dbTimeoutSeconds?: number
   output: OutputFormat
   store: {flag?: string; noCache: boolean}
   delete: boolean
@@ -104,6 +114,7 @@ export function podReapOptionsFrom(flags: Record<string, unknown>): PodReapOptio
   return {
     kube: kubeOptionsFrom(flags),
     db: flags.db as string | undefined,
+    dbTimeoutSeconds: flags['db-timeout'] as number | undefined,
     output: flags.output as OutputFormat,
     store: {flag: flags.cache as string | undefined, noCache: flags['no-cache'] as boolean},
     delete: flags.delete as boolean,

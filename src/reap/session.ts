@@ -4,6 +4,7 @@ import {openAirflowDb} from '../airflow/open.js'
 import {resolveDbUrl} from '../airflow/resolve.js'
 import type {AirflowDb} from '../airflow/types.js'
 import {KubeClient} from '../kube/client.js'
+import {DEFAULT_DB_TIMEOUT_SECONDS, DEFAULT_REQUEST_TIMEOUT_SECONDS} from '../core/timeouts.js'
 import {type KubeTarget, loadKubeTarget} from '../kube/config.js'
 
 export interface KubeOptions {
@@ -11,6 +12,7 @@ export interface KubeOptions {
   context?: string
   namespace?: string
   allNamespaces: boolean
+  /** --request-timeout; default DEFAULT_REQUEST_TIMEOUT_SECONDS, 0: no limit. */
   requestTimeoutSeconds?: number
 }
 
@@ -26,15 +28,23 @@ export function openKube(options: KubeOptions): KubeSession {
     kubeconfig: options.kubeconfig,
     context: options.context,
     namespace: options.namespace,
-    requestTimeoutMs: options.requestTimeoutSeconds === undefined ? undefined : options.requestTimeoutSeconds * 1000,
+    requestTimeoutMs: (options.requestTimeoutSeconds ?? DEFAULT_REQUEST_TIMEOUT_SECONDS) * 1000,
   })
   const client = new KubeClient(target)
   return {target, client, namespace: options.allNamespaces ? undefined : target.namespace}
 }
 
-export async function openDb(flag: string | undefined): Promise<AirflowDb> {
+export interface DbOptions {
+  /** --db-timeout: bounds the connect and each query; 0: no limit. Default DEFAULT_DB_TIMEOUT_SECONDS. */
+  timeoutSeconds?: number
+  /** Aborting it (a signal) ends a connect or query in flight and closes the connection. */
+  signal?: AbortSignal
+}
+
+export async function openDb(flag: string | undefined, options: DbOptions = {}): Promise<AirflowDb> {
   const {url} = await resolveDbUrl({flag})
-  return openAirflowDb(url)
+  const timeoutMs = (options.timeoutSeconds ?? DEFAULT_DB_TIMEOUT_SECONDS) * 1000
+  return openAirflowDb(url, {timeoutMs, signal: options.signal})
 }
 
 /** The namespace scope as recorded and shown: a name, or * for all namespaces. */
