@@ -90,7 +90,7 @@ export default class Unstick extends ReapCommand {
 
 type ParsedFlags = Awaited<ReturnType<Unstick['parse']>>['flags'] & Record<string, unknown>
 
-function toOptions(flags: ParsedFlags, args: string[]): UnstickOptions {
+export function toOptions(flags: ParsedFlags, args: string[]): UnstickOptions {
   return {
     kube: kubeOptionsFrom(flags),
     output: flags.output as OutputFormat,
