@@ -4,10 +4,11 @@
 // confirm or refuse, open the adapters, record the run, print the report, choose the exit code.
 import type {AirflowDb} from '../airflow/types.js'
 import type {ReportItem} from '../core/report.js'
-import {InterruptedError, ReapError, SafetyStopError, UsageError} from '../errors.js'
+import {ReapError, SafetyStopError, UsageError, interruption} from '../errors.js'
 import type {KubeClient} from '../kube/client.js'
 import {renderReport} from '../render/report.js'
 import {confirm} from '../reap/confirm.js'
+import {announceActions} from '../reap/events.js'
 import {type Progress, createProgress} from '../reap/progress.js'
 import {RunRecorder} from '../reap/recorder.js'
 import {exitCodeFor, failureOf, runReport} from '../reap/run.js'
@@ -84,17 +85,20 @@ export async function executePodReap<S extends PodScan>(options: PodReapOptions,
         report.warnings.push(...(scan.warnings ?? []))
         let go = options.delete && options.dryRunMode !== 'client' && (options.yes || options.dryRunMode === 'server')
         if (options.delete && !go && options.dryRunMode !== 'client') {
-          go = await confirm(report.items.filter((i) => i.action === 'none'), 'Delete')
+          progress.stop() // the spinner would redraw over the question and the typed answer
+          go = await confirm(report.items.filter((i) => i.action === 'none'), 'Delete', signal)
           report.dryRun = !go
         }
         if (!go) return
         const stop = await failOnLostTunnel(cluster.lost, () => command.reap(deps, scan, kube.namespace))
         if (stop) report.stopped = stop
       },
+      announce: options.events ? (items) => announceActions(kube.client, items, progress) : undefined,
     })
+    progress.stop() // the spinner's line must not prefix the table
     process.stdout.write(renderReport(report, options.output))
     if (report.stopped) throw new SafetyStopError(report.stopped)
-    if (report.interrupted) throw new InterruptedError('interrupted: deletes not yet started were abandoned; the run is recorded as interrupted')
+    if (report.interrupted) throw interruption(signal, 'deletes not yet started were abandoned; the run is recorded as interrupted')
     const failure = failureOf(report)
     if (failure) throw new ReapError(failure)
     process.exitCode = exitCodeFor(report, options.exitCode)
@@ -116,3 +120,4 @@ async function failOnLostTunnel<T>(lost: AbortSignal, work: () => Promise<T>): P
     throw lost.aborted ? lost.reason : error
   }
 }
+

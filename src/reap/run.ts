@@ -1,7 +1,7 @@
 // The frame every command run goes through: record the start, do the work, build the contract's
 // report, record the end (ok / failed / interrupted). A run that fails part-way still records what
 // it did before failing.
-import {EXIT_FOUND, EXIT_OK, InterruptedError, ReapError} from '../errors.js'
+import {EXIT_FOUND, EXIT_OK, ReapError, interruption} from '../errors.js'
 import type {Report, ReportItem, ReportKind} from '../core/report.js'
 import {summarize} from '../core/report.js'
 import type {Progress} from './progress.js'
@@ -26,6 +26,11 @@ export interface RunFrame {
   meta: RunMeta
   signal: AbortSignal
   work: (draft: ReportDraft) => Promise<void>
+  /**
+   * Tells the cluster what was done (Kubernetes Events), once the outcome of every action is known:
+   * after the work, also when it failed or was interrupted. Returns warnings; never throws.
+   */
+  announce?: (items: readonly ReportItem[]) => Promise<string[]>
 }
 
 export type FinishedReport = Report & {stopped?: string; failure?: string; interrupted?: boolean}
@@ -38,14 +43,21 @@ export async function runReport(frame: RunFrame): Promise<FinishedReport> {
     await frame.work(draft)
   } catch (error) {
     const interrupted = frame.signal.aborted
+    await announce(frame, draft)
     recorder.finish(toReport(frame, draft), interrupted ? 'interrupted' : 'failed', errorText(error))
-    throw interrupted ? new InterruptedError('interrupted: the run was stopped; what was done so far is recorded') : error
+    throw interrupted ? interruption(frame.signal, 'the run was stopped; what was done so far is recorded') : error
   }
+  await announce(frame, draft)
   const interrupted = frame.signal.aborted
   const failed = draft.stopped ?? draft.failure
   recorder.finish(toReport(frame, draft), interrupted ? 'interrupted' : failed ? 'failed' : 'ok', interrupted ? 'interrupted' : failed)
   // Built after recording, so a store failure while recording shows up among the warnings.
   return {...toReport(frame, draft), stopped: draft.stopped, failure: draft.failure, interrupted}
+}
+
+async function announce(frame: RunFrame, draft: ReportDraft): Promise<void> {
+  if (!frame.announce || draft.dryRun) return
+  draft.warnings.push(...(await frame.announce(draft.items)))
 }
 
 function toReport(frame: RunFrame, draft: ReportDraft): Report {
