@@ -41,55 +41,58 @@ export async function executePodReap<S extends PodScan>(options: PodReapOptions,
     throw new UsageError('refusing to delete without --yes: no terminal to confirm on (pass --yes, or drop --delete for a report)')
   }
   const progress = await createProgress()
-  if (options.force && acting) progress.warn('--force deletes with a grace period of 0: the kubelet may not have stopped the containers yet')
-  progress.update('reading the kubeconfig')
-  const kube = openKube(options.kube)
-  progress.update('connecting to the Airflow DB')
-  const db = await openDb(options.db, {timeoutSeconds: options.dbTimeoutSeconds, signal})
-  const recorder = new RunRecorder(options.store, progress)
   try {
-    const report = await runReport({
-      kind: command.kind,
-      recorder,
-      progress,
-      meta: {
-        command: command.command,
-        argv: process.argv.slice(2),
-        context: kube.target.contextName,
-        server: kube.target.server,
-        namespace: scopeName(kube),
-        dryRun: !(options.delete && options.yes && options.dryRunMode === undefined),
-        dryRunMode: options.dryRunMode,
-      },
-      signal,
-      work: async (report) => {
-        const deps = {kube: kube.client, db, progress, signal}
-        const scan = await command.scan(deps, kube.namespace)
-        report.scanned = scan.scanned
-        report.items = scan.findings.map((f) => f.item)
-        report.warnings.push(...(scan.warnings ?? []))
-        let go = options.delete && options.dryRunMode !== 'client' && (options.yes || options.dryRunMode === 'server')
-        if (options.delete && !go && options.dryRunMode !== 'client') {
-          progress.stop() // the spinner would redraw over the question and the typed answer
-          go = await confirm(report.items.filter((i) => i.action === 'none'), 'Delete', signal)
-          report.dryRun = !go
-        }
-        if (!go) return
-        const stop = await command.reap(deps, scan, kube.namespace)
-        if (stop) report.stopped = stop
-      },
-    })
-    progress.stop() // the spinner's line must not prefix the table
-    process.stdout.write(renderReport(report, options.output))
-    if (report.stopped) throw new SafetyStopError(report.stopped)
-    if (report.interrupted) throw interruption(signal, 'deletes not yet started were abandoned; the run is recorded as interrupted')
-    const failure = failureOf(report)
-    if (failure) throw new ReapError(failure)
-    process.exitCode = exitCodeFor(report, options.exitCode)
+    if (options.force && acting) progress.warn('--force deletes with a grace period of 0: the kubelet may not have stopped the containers yet')
+    progress.update('reading the kubeconfig')
+    const kube = openKube(options.kube)
+    progress.update('connecting to the Airflow DB')
+    const db = await openDb(options.db, {timeoutSeconds: options.dbTimeoutSeconds, signal})
+    const recorder = new RunRecorder(options.store, progress)
+    try {
+      const report = await runReport({
+        kind: command.kind,
+        recorder,
+        progress,
+        meta: {
+          command: command.command,
+          argv: process.argv.slice(2),
+          context: kube.target.contextName,
+          server: kube.target.server,
+          namespace: scopeName(kube),
+          dryRun: !(options.delete && options.yes && options.dryRunMode === undefined),
+          dryRunMode: options.dryRunMode,
+        },
+        signal,
+        work: async (report) => {
+          const deps = {kube: kube.client, db, progress, signal}
+          const scan = await command.scan(deps, kube.namespace)
+          report.scanned = scan.scanned
+          report.items = scan.findings.map((f) => f.item)
+          report.warnings.push(...(scan.warnings ?? []))
+          let go = options.delete && options.dryRunMode !== 'client' && (options.yes || options.dryRunMode === 'server')
+          if (options.delete && !go && options.dryRunMode !== 'client') {
+            progress.stop() // the spinner would redraw over the question and the typed answer
+            go = await confirm(report.items.filter((i) => i.action === 'none'), 'Delete', signal)
+            report.dryRun = !go
+          }
+          if (!go) return
+          const stop = await command.reap(deps, scan, kube.namespace)
+          if (stop) report.stopped = stop
+        },
+      })
+      progress.stop() // the spinner's line must not prefix the table
+      process.stdout.write(renderReport(report, options.output))
+      if (report.stopped) throw new SafetyStopError(report.stopped)
+      if (report.interrupted) throw interruption(signal, 'deletes not yet started were abandoned; the run is recorded as interrupted')
+      const failure = failureOf(report)
+      if (failure) throw new ReapError(failure)
+      process.exitCode = exitCodeFor(report, options.exitCode)
+    } finally {
+      recorder.close()
+      kube.client.close()
+      await db.close()
+    }
   } finally {
-    progress.stop()
-    recorder.close()
-    kube.client.close()
-    await db.close()
+    progress.stop() // whatever failed, the spinner must not outlive the run (nor keep the process alive)
   }
 }
