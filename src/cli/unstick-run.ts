@@ -7,6 +7,7 @@ import {objectRef} from '../core/unstick.js'
 import {ReapError, interruption} from '../errors.js'
 import {renderReport} from '../render/report.js'
 import {createProgress} from '../reap/progress.js'
+import {announceActions} from '../reap/events.js'
 import {RunRecorder} from '../reap/recorder.js'
 import {type ReportDraft, exitCodeFor, runReport} from '../reap/run.js'
 import {openKube, scopeName} from '../reap/session.js'
@@ -66,6 +67,7 @@ export async function executeUnstick(options: UnstickOptions, signal: AbortSigna
         }
         draft.failure = failureOf(draft, waited, options.waitTimeoutSeconds ?? DEFAULT_WAIT_TIMEOUT_SECONDS)
       },
+      announce: options.events ? (items) => announceActions(kube.client, items, progress) : undefined,
     })
     progress.stop()
     process.stdout.write(renderReport(report, options.output))

@@ -7,6 +7,8 @@ export interface Progress {
   update(text: string): void
   /** A line that stays on stderr, once per text. */
   warn(text: string): void
+  /** A line for the user on stderr, terminal or not (the table output's `DB: ...` header). */
+  note(text: string): void
   /** Clears the spinner line: call before anything goes to stdout or a question is asked. */
   stop(): void
 }
@@ -26,6 +28,12 @@ export async function createProgress(stream: NodeJS.WriteStream = process.stderr
   // The spinner library is loaded only for a terminal: a CronJob run need not pay for it.
   const spinner = stream.isTTY ? await createSpinner(stream) : undefined
   const warned = new Set<string>()
+  // A line that stays: the spinner's line is cleared first and drawn again after it.
+  const writeLine = (line: string) => {
+    spinner?.ora.clear()
+    stream.write(`${line}\n`)
+    if (spinner?.ora.isSpinning) spinner.ora.render()
+  }
   return {
     update(text) {
       spinner?.update(text)
@@ -33,9 +41,10 @@ export async function createProgress(stream: NodeJS.WriteStream = process.stderr
     warn(text) {
       if (warned.has(text)) return
       warned.add(text)
-      spinner?.ora.clear()
-      stream.write(`warning: ${text}\n`)
-      if (spinner?.ora.isSpinning) spinner.ora.render()
+      writeLine(`warning: ${text}`)
+    },
+    note(text) {
+      writeLine(text)
     },
     stop() {
       spinner?.stop()
@@ -98,7 +107,7 @@ function widthSafe(stream: NodeJS.WriteStream): NodeJS.WriteStream {
   return safe as unknown as NodeJS.WriteStream
 }
 
-export const silentProgress: Progress = {update() {}, warn() {}, stop() {}}
+export const silentProgress: Progress = {update() {}, warn() {}, note() {}, stop() {}}
 
 function traceProgress(stream: NodeJS.WriteStream): Progress {
   const mb = (bytes: number) => `${Math.round(bytes / 2 ** 20)}`.padStart(4)
@@ -114,6 +123,9 @@ function traceProgress(stream: NodeJS.WriteStream): Progress {
     },
     warn(text) {
       stream.write(`${stamp()} warning: ${text}\n`)
+    },
+    note(text) {
+      stream.write(`${text}\n`)
     },
     stop() {
       if (!stopped) stream.write(`${stamp()} done\n`)

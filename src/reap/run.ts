@@ -26,6 +26,11 @@ export interface RunFrame {
   meta: RunMeta
   signal: AbortSignal
   work: (draft: ReportDraft) => Promise<void>
+  /**
+   * Tells the cluster what was done (Kubernetes Events), once the outcome of every action is known:
+   * after the work, also when it failed or was interrupted. Returns warnings; never throws.
+   */
+  announce?: (items: readonly ReportItem[]) => Promise<string[]>
 }
 
 export type FinishedReport = Report & {stopped?: string; failure?: string; interrupted?: boolean}
@@ -38,14 +43,21 @@ export async function runReport(frame: RunFrame): Promise<FinishedReport> {
     await frame.work(draft)
   } catch (error) {
     const interrupted = frame.signal.aborted
+    await announce(frame, draft)
     recorder.finish(toReport(frame, draft), interrupted ? 'interrupted' : 'failed', errorText(error))
     throw interrupted ? interruption(frame.signal, 'the run was stopped; what was done so far is recorded') : error
   }
+  await announce(frame, draft)
   const interrupted = frame.signal.aborted
   const failed = draft.stopped ?? draft.failure
   recorder.finish(toReport(frame, draft), interrupted ? 'interrupted' : failed ? 'failed' : 'ok', interrupted ? 'interrupted' : failed)
   // Built after recording, so a store failure while recording shows up among the warnings.
   return {...toReport(frame, draft), stopped: draft.stopped, failure: draft.failure, interrupted}
+}
+
+async function announce(frame: RunFrame, draft: ReportDraft): Promise<void> {
+  if (!frame.announce || draft.dryRun) return
+  draft.warnings.push(...(await frame.announce(draft.items)))
 }
 
 function toReport(frame: RunFrame, draft: ReportDraft): Report {
@@ -56,6 +68,7 @@ function toReport(frame: RunFrame, draft: ReportDraft): Report {
     context: frame.meta.context,
     generatedAt: new Date().toISOString(),
     dryRun: draft.dryRun,
+    ...(frame.meta.db && {db: frame.meta.db}),
     summary: summarize(draft.scanned, draft.items),
     items: draft.items,
     warnings: [...draft.warnings, ...frame.recorder.warnings],

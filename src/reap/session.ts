@@ -1,10 +1,7 @@
 // Opening the adapters a command needs, from its typed options. Each opener fails with a typed error
 // that says what is wrong in one line; nothing is opened that the command does not use.
-import {openAirflowDb} from '../airflow/open.js'
-import {resolveDbUrl} from '../airflow/resolve.js'
-import type {AirflowDb} from '../airflow/types.js'
 import {KubeClient} from '../kube/client.js'
-import {DEFAULT_DB_TIMEOUT_SECONDS, DEFAULT_REQUEST_TIMEOUT_SECONDS} from '../core/timeouts.js'
+import {DEFAULT_REQUEST_TIMEOUT_SECONDS} from '../core/timeouts.js'
 import {type KubeTarget, loadKubeTarget} from '../kube/config.js'
 
 export interface KubeOptions {
@@ -32,19 +29,6 @@ export function openKube(options: KubeOptions): KubeSession {
   })
   const client = new KubeClient(target)
   return {target, client, namespace: options.allNamespaces ? undefined : target.namespace}
-}
-
-export interface DbOptions {
-  /** --db-timeout: bounds the connect and each query; 0: no limit. Default DEFAULT_DB_TIMEOUT_SECONDS. */
-  timeoutSeconds?: number
-  /** Aborting it (a signal) ends a connect or query in flight and closes the connection. */
-  signal?: AbortSignal
-}
-
-export async function openDb(flag: string | undefined, options: DbOptions = {}): Promise<AirflowDb> {
-  const {url} = await resolveDbUrl({flag})
-  const timeoutMs = (options.timeoutSeconds ?? DEFAULT_DB_TIMEOUT_SECONDS) * 1000
-  return openAirflowDb(url, {timeoutMs, signal: options.signal})
 }
 
 /** The namespace scope as recorded and shown: a name, or * for all namespaces. */

@@ -20,7 +20,7 @@ const KUBE: Record<string, FlagSpec> = {
 }
 const OUTPUT: Record<string, FlagSpec> = {output: {char: 'o', default: 'table', options: ['table', 'wide', 'json', 'yaml', 'name']}}
 const STORE: Record<string, FlagSpec> = {cache: {}, 'no-cache': {}}
-const ACT: Record<string, FlagSpec> = {yes: {}, 'dry-run': {options: ['client', 'server']}, 'exit-code': {}}
+const ACT: Record<string, FlagSpec> = {yes: {}, 'dry-run': {options: ['client', 'server']}, 'exit-code': {}, 'no-events': {}}
 
 const CONTRACT: Record<string, Record<string, FlagSpec>> = {
   zombies: {

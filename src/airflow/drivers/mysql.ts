@@ -23,15 +23,20 @@ class MysqlDriver implements SqlDriver {
     private readonly bound: Bound,
   ) {}
 
+  // One transaction at a time on the connection (see the PostgreSQL driver).
+  private turn: Promise<unknown> = Promise.resolve()
+
+  query<T extends object>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
+    const result = this.turn.then(() => this.bounded(() => this.transaction<T>(sql, params)))
+    this.turn = result.catch(() => undefined)
+    return result
+  }
+
   /**
    * mysql2's own per-query timer (statementTimeoutMs) fails the query but leaves the connection open,
    * and the ROLLBACK after it would wait on a silent server for ever: the whole transaction is bounded
    * here, and past the bound the connection is destroyed.
    */
-  query<T extends object>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
-    return this.bounded(() => this.transaction<T>(sql, params))
-  }
-
   private bounded<R>(work: () => Promise<R>): Promise<R> {
     const limitMs = this.bound.timeoutMs && this.bound.timeoutMs + STATEMENT_GRACE_MS
     return bounded(

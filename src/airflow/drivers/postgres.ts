@@ -66,8 +66,18 @@ class PostgresDriver implements SqlDriver {
     )
   }
 
-  /** The transaction, bounded client-side: past the server's own statement timeout and a grace, the connection is closed. */
+  // One transaction at a time on the connection: two callers' BEGINs must not interleave (the second
+  // would join the first's transaction, and its COMMIT end the other's).
+  private turn: Promise<unknown> = Promise.resolve()
+
   private inReadOnlyTransaction<R>(work: () => Promise<R>): Promise<R> {
+    const result = this.turn.then(() => this.boundedTransaction(work))
+    this.turn = result.catch(() => undefined)
+    return result
+  }
+
+  /** The transaction, bounded client-side: past the server's own statement timeout and a grace, the connection is closed. */
+  private boundedTransaction<R>(work: () => Promise<R>): Promise<R> {
     const limitMs = this.bound.timeoutMs && this.bound.timeoutMs + STATEMENT_GRACE_MS
     return bounded(
       () => this.transaction(work),
