@@ -45,7 +45,13 @@ export async function executePodReap<S extends PodScan>(options: PodReapOptions,
   const progress = await createProgress()
   if (options.force && acting) progress.warn('--force deletes with a grace period of 0: the kubelet may not have stopped the containers yet')
   progress.update('reading the kubeconfig')
-  const kube = openKube(options.kube)
+  let kube: ReturnType<typeof openKube>
+  try {
+    kube = openKube(options.kube)
+  } catch (error) {
+    progress.stop() // a spinner left running would keep the process alive after the error
+    throw error
+  }
   progress.update('connecting to the Airflow DB')
   let cluster: ClusterDb
   try {
