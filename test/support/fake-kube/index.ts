@@ -6,7 +6,9 @@
 // - no kubelet and no garbage collector: a pod without finalizers is removed at once even when its
 //   deletion is graceful (the answer still shows the deletionTimestamp a real one would carry), and
 //   orphan/foregroundDeletion finalizers stay until a test or a client removes them;
-// - namespaces need not exist; no watch, no server-side apply (415), JSON only (no YAML/protobuf);
+// - namespaces need not exist; no watch, JSON only (no YAML/protobuf) but for server-side apply's
+//   YAML body; server-side apply treats lists as atomic and tracks the fields of Apply managers only
+//   (apply.ts);
 // - strategic merge knows the merge strategy of a few lists only (finalizers, ownerReferences,
 //   containers, volumes, env, volumeMounts, conditions); other lists are replaced;
 // - field selectors: metadata.name/namespace and a few pod fields; names are not validated, except
