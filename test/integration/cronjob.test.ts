@@ -3,7 +3,7 @@
 // both ways against the fake's RBAC authorizer: the command succeeds with the generated Role, and
 // fails naming the verb and resource with any single permission removed), and apply by server-side
 // apply (created, unchanged, configured).
-import {mkdtempSync, rmSync} from 'node:fs'
+import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import yaml from 'js-yaml'
@@ -308,6 +308,40 @@ describe.each(SCENARIOS)('RBAC minimality: $name', (scenario) => {
       else expect(code, `without ${variant.verb} ${variant.resource}`).toBe(1)
     }
   }, 120_000)
+})
+
+describe('cronjob: the pod\'s view', () => {
+  it('the container runs with the in-cluster service account and the DB URL from its environment', async () => {
+    const items = await generate(['zombies', '--delete', '--yes', '-n', 'airflow', '--db-secret', 'airflow-metadata'])
+    const container = containerOf(ofKind(items, 'CronJob')[0])
+    const kube = await startFakeKube({user: 'system:serviceaccount:airflow:airflow-reap'})
+    const root = mkdtempSync(path.join(dir, 'pod-'))
+    try {
+      SCENARIOS[0].seed(kube)
+      kube.enforceRbac([{name: 'airflow-reap', namespace: 'airflow', rules: ofKind(items, 'Role')[0].rules as FakePolicyRule[]}])
+      const sa = path.join(root, 'var/run/secrets/kubernetes.io/serviceaccount')
+      mkdirSync(sa, {recursive: true})
+      writeFileSync(path.join(sa, 'token'), kube.token)
+      writeFileSync(path.join(sa, 'ca.crt'), kube.caPem)
+      writeFileSync(path.join(sa, 'namespace'), 'airflow')
+      const result = await runCli(container.args, {
+        env: {
+          HOME: path.join(root, 'home'),
+          KUBERNETES_SERVICE_HOST: '127.0.0.1',
+          KUBERNETES_SERVICE_PORT: new URL(kube.url).port,
+          AIRFLOW_REAP_IN_CLUSTER_ROOT: root,
+          AIRFLOW_REAP_DB: db.url,
+        },
+      })
+      expect(result.stderr).toBe('')
+      expect(result.code).toBe(0)
+      const report = JSON.parse(result.stdout) as Report
+      expect(report).toMatchObject({context: 'in-cluster', runId: null, summary: {acted: 1, failed: 0}})
+      expect(kube.getObject('pods', 'airflow', 'zombie')).toBeUndefined()
+    } finally {
+      await kube.close()
+    }
+  })
 })
 
 // --- --apply: server-side apply ------------------------------------------------------------------
