@@ -4,7 +4,7 @@
 // confirm or refuse, open the adapters, record the run, print the report, choose the exit code.
 import type {AirflowDb} from '../airflow/types.js'
 import type {ReportItem} from '../core/report.js'
-import {InterruptedError, ReapError, SafetyStopError, UsageError} from '../errors.js'
+import {ReapError, SafetyStopError, UsageError, interruption} from '../errors.js'
 import type {KubeClient} from '../kube/client.js'
 import {renderReport} from '../render/report.js'
 import {confirm} from '../reap/confirm.js'
@@ -12,7 +12,8 @@ import {announceActions} from '../reap/events.js'
 import {type Progress, createProgress} from '../reap/progress.js'
 import {RunRecorder} from '../reap/recorder.js'
 import {exitCodeFor, failureOf, runReport} from '../reap/run.js'
-import {openDb, openKube, scopeName} from '../reap/session.js'
+import {openKube, scopeName} from '../reap/session.js'
+import {type ClusterDb, openClusterDb, originLine} from '../cluster-db/index.js'
 import type {PodReapOptions} from './flags.js'
 
 export interface PodReapDeps {
@@ -46,7 +47,19 @@ export async function executePodReap<S extends PodScan>(options: PodReapOptions,
   progress.update('reading the kubeconfig')
   const kube = openKube(options.kube)
   progress.update('connecting to the Airflow DB')
-  const db = await openDb(options.db)
+  let cluster: ClusterDb
+  try {
+    cluster = await openClusterDb(options.db, kube, signal)
+  } catch (error) {
+    progress.stop()
+    kube.client.close()
+    throw error
+  }
+  const {db, origin} = cluster
+  if (options.output === 'table' || options.output === 'wide') progress.note(originLine(origin))
+  // A dropped port-forward stops the work like Ctrl-C would (nothing more is deleted), but the run
+  // then fails with the tunnel's error instead of reading as interrupted.
+  const work = AbortSignal.any([signal, cluster.lost])
   const recorder = new RunRecorder(options.store, progress)
   try {
     const report = await runReport({
@@ -61,28 +74,31 @@ export async function executePodReap<S extends PodScan>(options: PodReapOptions,
         namespace: scopeName(kube),
         dryRun: !(options.delete && options.yes && options.dryRunMode === undefined),
         dryRunMode: options.dryRunMode,
+        db: origin,
       },
       signal,
       work: async (report) => {
-        const deps = {kube: kube.client, db, progress, signal}
-        const scan = await command.scan(deps, kube.namespace)
+        const deps = {kube: kube.client, db, progress, signal: work}
+        const scan = await failOnLostTunnel(cluster.lost, () => command.scan(deps, kube.namespace))
         report.scanned = scan.scanned
         report.items = scan.findings.map((f) => f.item)
         report.warnings.push(...(scan.warnings ?? []))
         let go = options.delete && options.dryRunMode !== 'client' && (options.yes || options.dryRunMode === 'server')
         if (options.delete && !go && options.dryRunMode !== 'client') {
-          go = await confirm(report.items.filter((i) => i.action === 'none'), 'Delete')
+          progress.stop() // the spinner would redraw over the question and the typed answer
+          go = await confirm(report.items.filter((i) => i.action === 'none'), 'Delete', signal)
           report.dryRun = !go
         }
         if (!go) return
-        const stop = await command.reap(deps, scan, kube.namespace)
+        const stop = await failOnLostTunnel(cluster.lost, () => command.reap(deps, scan, kube.namespace))
         if (stop) report.stopped = stop
       },
       announce: options.events ? (items) => announceActions(kube.client, items, progress) : undefined,
     })
+    progress.stop() // the spinner's line must not prefix the table
     process.stdout.write(renderReport(report, options.output))
     if (report.stopped) throw new SafetyStopError(report.stopped)
-    if (report.interrupted) throw new InterruptedError('interrupted: deletes not yet started were abandoned; the run is recorded as interrupted')
+    if (report.interrupted) throw interruption(signal, 'deletes not yet started were abandoned; the run is recorded as interrupted')
     const failure = failureOf(report)
     if (failure) throw new ReapError(failure)
     process.exitCode = exitCodeFor(report, options.exitCode)
@@ -90,7 +106,18 @@ export async function executePodReap<S extends PodScan>(options: PodReapOptions,
     progress.stop()
     recorder.close()
     kube.client.close()
-    await db.close()
+    await cluster.close()
+  }
+}
+
+/** Whatever the work threw or returned, a tunnel that dropped meanwhile is the run's failure. */
+async function failOnLostTunnel<T>(lost: AbortSignal, work: () => Promise<T>): Promise<T> {
+  try {
+    const result = await work()
+    if (lost.aborted) throw lost.reason
+    return result
+  } catch (error) {
+    throw lost.aborted ? lost.reason : error
   }
 }
 

@@ -4,7 +4,7 @@ import type {UnstickOptions} from '../commands/unstick.js'
 import {DEFAULT_WAIT_TIMEOUT_SECONDS} from '../commands/unstick.js'
 import {formatAge} from '../core/duration.js'
 import {objectRef} from '../core/unstick.js'
-import {InterruptedError, ReapError} from '../errors.js'
+import {ReapError, interruption} from '../errors.js'
 import {renderReport} from '../render/report.js'
 import {createProgress} from '../reap/progress.js'
 import {announceActions} from '../reap/events.js'
@@ -66,7 +66,7 @@ export async function executeUnstick(options: UnstickOptions, signal: AbortSigna
     progress.stop()
     process.stdout.write(renderReport(report, options.output))
     if (options.output === 'table' || options.output === 'wide') process.stderr.write(adviceLines(scan, waited))
-    if (report.interrupted) throw new InterruptedError('interrupted: patches not yet started were abandoned; the run is recorded as interrupted')
+    if (report.interrupted) throw interruption(signal, 'patches not yet started were abandoned; the run is recorded as interrupted')
     if (report.failure) throw new ReapError(report.failure)
     process.exitCode = exitCodeFor(report, options.exitCode)
   } finally {

@@ -12,7 +12,8 @@
 // - DB discovery: get the Secret (by name when it is known), list deployments and statefulsets (the
 //   scheduler's pod template), list secrets (the `<release>-airflow-metadata` fallback); the
 //   port-forward: get services, list endpointslices, get and create pods/portforward (a WebSocket
-//   port-forward is a GET; Kubernetes 1.35 checks `create` too).
+//   port-forward is a GET; Kubernetes 1.35 checks `create` too), get pods (only for a named
+//   targetPort the EndpointSlice does not resolve).
 // `/version` and SelfSubjectAccessReviews are open to every authenticated user (the default
 // ClusterRoles system:public-info-viewer and system:basic-user): they are not listed.
 import {DEPENDENT_TYPES} from './unstick.js'
@@ -185,7 +186,7 @@ function dbRules(db: DbAccess | undefined): ApiRule[] {
       rule({kind: 'Deployment', group: 'apps', plural: 'deployments'}, 'list', ns, "find the scheduler's DB connection setting"),
       rule({kind: 'StatefulSet', group: 'apps', plural: 'statefulsets'}, 'list', ns, "find the scheduler's DB connection setting"),
       rule(secrets, 'get', ns, 'read the DB URL from the Secret the scheduler uses'),
-      rule(secrets, 'list', ns, 'find the <release>-airflow-metadata Secret when no scheduler names one', {bestEffort: true}),
+      rule(secrets, 'list', ns, 'find the <release>-airflow-metadata Secret when no scheduler workload exists', {bestEffort: true}),
     )
   }
   if (db?.portForward) {
@@ -194,6 +195,7 @@ function dbRules(db: DbAccess | undefined): ApiRule[] {
     rules.push(
       rule({kind: 'Service', group: '', plural: 'services'}, 'get', ns, "read the DB Service's ports", names),
       rule({kind: 'EndpointSlice', group: 'discovery.k8s.io', plural: 'endpointslices'}, 'list', ns, 'find a ready pod behind the DB Service'),
+      rule(POD, 'get', ns, "read the DB pod's named container port when its EndpointSlice gives none", {bestEffort: true}),
       rule(POD, 'get', ns, 'port-forward to the DB pod', {subresource: 'portforward'}),
       rule(POD, 'create', ns, 'port-forward to the DB pod (checked since Kubernetes 1.35)', {subresource: 'portforward'}),
     )

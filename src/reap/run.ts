@@ -1,7 +1,7 @@
 // The frame every command run goes through: record the start, do the work, build the contract's
 // report, record the end (ok / failed / interrupted). A run that fails part-way still records what
 // it did before failing.
-import {EXIT_FOUND, EXIT_OK, InterruptedError, ReapError} from '../errors.js'
+import {EXIT_FOUND, EXIT_OK, ReapError, interruption} from '../errors.js'
 import type {Report, ReportItem, ReportKind} from '../core/report.js'
 import {summarize} from '../core/report.js'
 import type {Progress} from './progress.js'
@@ -45,7 +45,7 @@ export async function runReport(frame: RunFrame): Promise<FinishedReport> {
     const interrupted = frame.signal.aborted
     await announce(frame, draft)
     recorder.finish(toReport(frame, draft), interrupted ? 'interrupted' : 'failed', errorText(error))
-    throw interrupted ? new InterruptedError('interrupted: the run was stopped; what was done so far is recorded') : error
+    throw interrupted ? interruption(frame.signal, 'the run was stopped; what was done so far is recorded') : error
   }
   await announce(frame, draft)
   const interrupted = frame.signal.aborted
@@ -68,6 +68,7 @@ function toReport(frame: RunFrame, draft: ReportDraft): Report {
     context: frame.meta.context,
     generatedAt: new Date().toISOString(),
     dryRun: draft.dryRun,
+    ...(frame.meta.db && {db: frame.meta.db}),
     summary: summarize(draft.scanned, draft.items),
     items: draft.items,
     warnings: [...draft.warnings, ...frame.recorder.warnings],

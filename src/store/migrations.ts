@@ -60,6 +60,14 @@ export const migrations: readonly Migration[] = [
         CREATE UNIQUE INDEX run_items_object ON run_items (run_id, kind, namespace, name, uid);
       `),
   },
+  {
+    description: 'where the Airflow DB came from and how it was reached (db.source, db.via)',
+    up: (db) =>
+      db.exec(`
+        ALTER TABLE runs ADD COLUMN db_source TEXT;   -- 'flag', 'env VAR', 'secret NS/NAME:KEY'; NULL: no DB read
+        ALTER TABLE runs ADD COLUMN db_via    TEXT;   -- 'direct', 'port-forward pod/NAME:PORT'
+      `),
+  },
 ]
 
 export const SCHEMA_VERSION = migrations.length

@@ -66,6 +66,9 @@ export class RunStore {
         namespace: input.namespace,
         dry_run: input.dryRun ? 1 : 0,
         dry_run_mode: input.dryRun ? (input.dryRunMode ?? 'client') : null,
+        // Names only (a flag, a variable, a Secret, a pod); redacted all the same, like every free text.
+        db_source: input.db ? redactText(input.db.source) : null,
+        db_via: input.db ? redactText(input.db.via) : null,
       })
       return Number(result.lastInsertRowid)
     })
@@ -120,6 +123,11 @@ export class RunStore {
     return this.guard(() => (this.statements.listRuns.all(limit) as RunRow[]).map(toRunSummary))
   }
 
+  /** How many runs the store holds. */
+  countRuns(): number {
+    return this.guard(() => (this.statements.countRuns.get() as {n: number}).n)
+  }
+
   /** One run with every finding, in the order they were first recorded; undefined if there is no such run. */
   getRun(runId: number): StoredRun | undefined {
     return this.guard(() =>
@@ -154,8 +162,8 @@ export class RunStore {
 function prepareStatements(db: Database.Database) {
   return {
     insertRun: db.prepare(`
-      INSERT INTO runs (started_at, command, argv, context, server, namespace, dry_run, dry_run_mode, outcome)
-      VALUES (@started_at, @command, @argv, @context, @server, @namespace, @dry_run, @dry_run_mode, 'running')`),
+      INSERT INTO runs (started_at, command, argv, context, server, namespace, dry_run, dry_run_mode, db_source, db_via, outcome)
+      VALUES (@started_at, @command, @argv, @context, @server, @namespace, @dry_run, @dry_run_mode, @db_source, @db_via, 'running')`),
     runExists: db.prepare('SELECT 1 FROM runs WHERE id = ?'),
     // Re-recording the same action keeps its first time: the moment it happened, not the moment a
     // final full report was written.
@@ -179,6 +187,7 @@ function prepareStatements(db: Database.Database) {
                       scanned = @scanned, found = @found, acted = @acted, failed = @failed, skipped = @skipped
       WHERE id = @id AND outcome = 'running'`),
     listRuns: db.prepare('SELECT * FROM runs ORDER BY id DESC LIMIT ?'),
+    countRuns: db.prepare('SELECT COUNT(*) AS n FROM runs'),
     getRun: db.prepare('SELECT * FROM runs WHERE id = ?'),
     getItems: db.prepare('SELECT * FROM run_items WHERE run_id = ? ORDER BY id'),
   }
@@ -195,6 +204,8 @@ interface RunRow {
   namespace: string
   dry_run: number
   dry_run_mode: string | null
+  db_source: string | null
+  db_via: string | null
   outcome: string
   error: string | null
   scanned: number | null
@@ -275,7 +286,12 @@ function toRunSummary(row: RunRow): RunSummary {
 }
 
 function toRunRecord(row: RunRow): RunRecord {
-  return {...toRunSummary(row), argv: JSON.parse(row.argv) as string[], dryRunMode: row.dry_run_mode as DryRunMode | null}
+  return {
+    ...toRunSummary(row),
+    argv: JSON.parse(row.argv) as string[],
+    dryRunMode: row.dry_run_mode as DryRunMode | null,
+    db: row.db_source !== null && row.db_via !== null ? {source: row.db_source, via: row.db_via} : null,
+  }
 }
 
 function summaryOf(row: RunRow): Summary | null {

@@ -1,5 +1,5 @@
 // What a run leaves in the store, as the rest of the program sees it.
-import type {ReportItem, Summary} from '../core/report.js'
+import type {DbOrigin, ReportItem, Summary} from '../core/report.js'
 
 export type RunCommand = 'zombies' | 'overdue' | 'unstick'
 export type DryRunMode = 'client' | 'server'
@@ -22,6 +22,8 @@ export interface StartRunInput {
   dryRun: boolean
   /** How the dry run was made; ignored when dryRun is false, `client` when omitted. */
   dryRunMode?: DryRunMode
+  /** Where the Airflow DB came from and how it was reached (commands that read it). */
+  db?: DbOrigin
   startedAt?: Date
 }
 
@@ -65,6 +67,8 @@ export interface RunSummary {
 export interface RunRecord extends RunSummary {
   argv: string[]
   dryRunMode: DryRunMode | null
+  /** null for runs that read no DB (unstick) and runs recorded before 0.3. */
+  db: DbOrigin | null
 }
 
 export interface StoredRun {

@@ -16,7 +16,7 @@ const KUBE: Record<string, FlagSpec> = {
   namespace: {char: 'n'},
   'all-namespaces': {char: 'A'},
   selector: {char: 'l'},
-  'request-timeout': {},
+  'request-timeout': {default: 60},
 }
 const OUTPUT: Record<string, FlagSpec> = {output: {char: 'o', default: 'table', options: ['table', 'wide', 'json', 'yaml', 'name']}}
 const STORE: Record<string, FlagSpec> = {cache: {}, 'no-cache': {}}
@@ -29,6 +29,7 @@ const CONTRACT: Record<string, Record<string, FlagSpec>> = {
     ...STORE,
     ...ACT,
     db: {},
+    'db-timeout': {default: 30},
     'min-age': {default: 300},
     delete: {},
     'grace-period': {},
@@ -39,7 +40,7 @@ const CONTRACT: Record<string, Record<string, FlagSpec>> = {
     'allow-mass-delete': {},
     'include-unknown': {},
   },
-  overdue: {...KUBE, ...OUTPUT, ...STORE, ...ACT, db: {}, grace: {default: 60}, delete: {}},
+  overdue: {...KUBE, ...OUTPUT, ...STORE, ...ACT, db: {}, 'db-timeout': {default: 30}, grace: {default: 60}, delete: {}},
   unstick: {...KUBE, ...OUTPUT, ...STORE, ...ACT, 'older-than': {default: 300}, finalizer: {}},
   history: {...OUTPUT, cache: {}, limit: {}},
   'history:show': {...OUTPUT, cache: {}},

@@ -4,12 +4,14 @@
 // verbs of FakeApi, content negotiation (full objects or PartialObjectMetadata), and a `Date` header
 // that a test can skew.
 
-import type {IncomingMessage, ServerResponse} from 'node:http'
+import {type IncomingMessage, STATUS_CODES, type ServerResponse} from 'node:http'
+import type {Duplex} from 'node:stream'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {checkApplyOptions} from './apply.js'
 import type {DeleteOptions, FakeApi, ListQuery, ListResult} from './operations.js'
 import {isObject} from './patch.js'
-import {type FakeResource, apiVersionOf, findFakeResource} from './resources.js'
+import {FakePortForwarder} from './portforward.js'
+import {type FakeResource, apiVersionOf, fakeResourceByPlural, findFakeResource} from './resources.js'
 import {type Decision, type FakeRole, type RequestAttributes, attributesOfReview, decide, forbiddenFor} from './rbac.js'
 import {ApiStatusError, badRequest, failure, unauthorized} from './status.js'
 import type {FakeObject} from './store.js'
@@ -43,7 +45,7 @@ export interface Injection {
 
 export interface DenyRule {
   verb: string // 'delete', 'patch', 'list', ... or '*'
-  resource: string // plural: 'pods', 'jobs'
+  resource: string // plural: 'pods', 'jobs', or with a subresource: 'pods/portforward'
   group?: string
   /** `portforward`: only requests for this subresource; undefined: only requests for the resource itself. */
   subresource?: string
@@ -136,6 +138,18 @@ function attributesOf(verb: string, route: Route, query: Record<string, string>)
   }
 }
 
+/** `/api/v1/namespaces/NAME` → NAME. */
+function namedNamespace(path: string): string | undefined {
+  const segments = path.split('/').filter(Boolean)
+  if (segments.length !== 4 || segments[0] !== 'api' || segments[1] !== 'v1' || segments[2] !== 'namespaces') return undefined
+  return decodeURIComponent(segments[3])
+}
+
+/** A deny rule names `pods/portforward` either whole or as resource + subresource. */
+function denyRuleResource(rule: DenyRule): string {
+  return rule.subresource ? `${rule.resource}/${rule.subresource}` : rule.resource
+}
+
 function verbOf(method: string, route: Route, query: Record<string, string>): string | undefined {
   const named = route.name !== undefined
   const verbs: Record<string, string | undefined> = {
@@ -224,6 +238,18 @@ function send(response: ServerResponse, answer: Answer): void {
   response.end(text)
 }
 
+/** An answer to an upgrade request, written on the raw connection (no upgrade happens). */
+function writeRaw(socket: Duplex, recorded: RecordedRequest | undefined, answer: Answer): void {
+  if (recorded) recorded.status = answer.status
+  const text = typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body)
+  const type = typeof answer.body === 'string' ? 'text/plain; charset=utf-8' : 'application/json'
+  const extra = Object.entries(answer.headers ?? {}).map(([name, value]) => `${name}: ${value}\r\n`).join('')
+  socket.end(
+    `HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status] ?? ''}\r\nContent-Type: ${type}\r\n${extra}` +
+      `Content-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
+  )
+}
+
 async function readBody(request: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = []
   for await (const chunk of request) chunks.push(chunk as Buffer)
@@ -250,6 +276,8 @@ export class FakeKubeHandler {
   /** Added to this machine's clock in the `Date` header (a server whose clock is off). */
   clockSkewMs = 0
   version: VersionInfo = DEFAULT_VERSION
+  /** Namespaces a test created (others exist when built in or when an object lives in them). */
+  readonly namespaces = new Set<string>()
 
   constructor(
     private readonly api: FakeApi,
@@ -298,6 +326,8 @@ export class FakeKubeHandler {
     // Open to every authenticated user in a real cluster (system:public-info-viewer, system:basic-user).
     if (request.method === 'GET' && request.path === '/version') return {status: 200, body: this.version}
     if (request.path === SELF_SUBJECT_ACCESS_REVIEWS) return this.review(request)
+    const namespaceName = namedNamespace(request.path)
+    if (namespaceName !== undefined) return this.serveNamespace(request, namespaceName)
     const route = parseRoute(request.path)
     if (!route) throw notServed()
     const verb = verbOf(request.method, route, request.query)
@@ -313,8 +343,7 @@ export class FakeKubeHandler {
     const denied = this.denials.some(
       (rule) =>
         (rule.verb === '*' || rule.verb === attributes.verb) &&
-        rule.resource === attributes.resource &&
-        rule.subresource === attributes.subresource &&
+        denyRuleResource(rule) === [attributes.resource, attributes.subresource].filter(Boolean).join('/') &&
         (rule.group === undefined || rule.group === attributes.group) &&
         (rule.namespace === undefined || !attributes.namespace || rule.namespace === attributes.namespace),
     )
@@ -346,6 +375,54 @@ export class FakeKubeHandler {
     return {
       status: 201,
       body: {kind: 'SelfSubjectAccessReview', apiVersion: 'authorization.k8s.io/v1', metadata: {creationTimestamp: null}, spec: body.spec, status},
+    }
+  }
+
+  /** Namespaces are served for GET by name only (what clients use to check that one exists). */
+  private serveNamespace(request: RecordedRequest, name: string): Answer {
+    if (request.method !== 'GET') throw failure(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource', {})
+    // kube-apiserver's request info takes /namespaces/NAME as namespace NAME (RBAC and its message say so).
+    this.authorize({verb: 'get', group: '', resource: 'namespaces', namespace: name, name})
+    return {status: 200, body: this.api.getNamespace(name, this.namespaces)}
+  }
+
+  /**
+   * A WebSocket upgrade: only `pods/NAME/portforward` is served (see portforward.ts). Everything the
+   * API server checks before proxying to the kubelet is answered here, as plain HTTP.
+   */
+  async handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, forwarder: FakePortForwarder): Promise<void> {
+    socket.on('error', () => undefined)
+    let recorded: RecordedRequest | undefined
+    try {
+      recorded = await this.record(request)
+      if (!recorded.authenticated) throw unauthorized()
+      for (const hook of [...this.hooks]) await hook(recorded)
+      const injected = this.takeInjection(recorded)
+      if (injected) return writeRaw(socket, recorded, {status: injected.status, body: injected.body ?? '', headers: injected.headers})
+      const match = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/portforward$/.exec(recorded.path)
+      if (!match) throw notServed()
+      const [namespace, pod] = [decodeURIComponent(match[1]!), decodeURIComponent(match[2]!)]
+      // A WebSocket port-forward is a GET (`get`); Kubernetes 1.35 checks `create` as well.
+      for (const verb of ['get', 'create']) this.authorize({verb, group: '', resource: 'pods', subresource: 'portforward', namespace, name: pod})
+      const stored = this.api.get(fakeResourceByPlural('pods'), namespace, pod)
+      if (!(stored.spec as {nodeName?: string} | undefined)?.nodeName) throw badRequest(`pod ${pod} does not have a host assigned`)
+      const target = {
+        namespace,
+        pod,
+        query: new URL(request.url ?? '/', 'https://fake-kube').searchParams,
+        protocols: (request.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim()).filter(Boolean),
+      }
+      // From here on the kubelet answers, in plain text.
+      const bad = FakePortForwarder.badRequest(target)
+      if (bad) return writeRaw(socket, recorded, {status: 400, body: bad})
+      if ((stored.status as {phase?: string} | undefined)?.phase !== 'Running') {
+        return writeRaw(socket, recorded, {status: 500, body: `pod not found ("${pod}_${namespace}")`})
+      }
+      if (!FakePortForwarder.negotiable(target.protocols)) return writeRaw(socket, recorded, {status: 403, body: ''})
+      recorded.status = 101
+      forwarder.upgrade(request, socket, head, target, stored.metadata.uid)
+    } catch (error) {
+      writeRaw(socket, recorded, this.errorAnswer(error))
     }
   }
 

@@ -6,9 +6,10 @@
 // - no kubelet and no garbage collector: a pod without finalizers is removed at once even when its
 //   deletion is graceful (the answer still shows the deletionTimestamp a real one would carry), and
 //   orphan/foregroundDeletion finalizers stay until a test or a client removes them;
-// - namespaces need not exist; no watch, JSON only (no YAML/protobuf) but for server-side apply's
-//   YAML body; server-side apply treats lists as atomic and tracks the fields of Apply managers only
-//   (apply.ts);
+// - namespaces need not exist: objects may be seeded into any namespace, and GET of a namespace finds
+//   it when a test added it (addNamespace), when it is built in, or when an object lives in it; no
+//   watch; JSON only (no YAML/protobuf) but for server-side apply's YAML body; server-side apply
+//   treats lists as atomic and tracks the fields of Apply managers only (apply.ts);
 // - strategic merge knows the merge strategy of a few lists only (finalizers, ownerReferences,
 //   containers, volumes, env, volumeMounts, conditions); other lists are replaced;
 // - field selectors: metadata.name/namespace and a few pod fields; names are not validated, except
@@ -23,6 +24,7 @@ import {writeKubeconfig, type KubeconfigOptions} from './kubeconfig.js'
 import {FakeApi} from './operations.js'
 import {clone} from './patch.js'
 import type {FakeRole, RequestAttributes} from './rbac.js'
+import {FakePortForwarder} from './portforward.js'
 import {fakeResourceByPlural} from './resources.js'
 import {type FakeObject, ObjectStore, timestamp} from './store.js'
 
@@ -79,6 +81,8 @@ export class FakeKube {
   private readonly api = new FakeApi(this.store)
   private readonly handler: FakeKubeHandler
   private readonly server: https.Server
+  /** The pods/portforward WebSocket endpoint: map pod ports to local ports, count or drop connections. */
+  readonly portForward = new FakePortForwarder()
   private port = 0
 
   constructor(options: FakeKubeOptions = {}) {
@@ -88,6 +92,9 @@ export class FakeKube {
     const tls = {cert: readFileSync(new URL('server.pem', CERTS)), key: readFileSync(new URL('server-key.pem', CERTS))}
     this.server = https.createServer(tls, (request, response) => {
       this.handler.handle(request, response).catch((error: unknown) => response.destroy(error as Error))
+    })
+    this.server.on('upgrade', (request, socket, head) => {
+      this.handler.handleUpgrade(request, socket, head, this.portForward).catch(() => socket.destroy())
     })
   }
 
@@ -165,6 +172,11 @@ export class FakeKube {
     return this.store.remove(fakeResourceByPlural(resource), namespace, name)
   }
 
+  /** Creates a namespace (one with no objects in it, which GET /api/v1/namespaces/NAME then finds). */
+  addNamespace(name: string): void {
+    this.handler.namespaces.add(name)
+  }
+
   /** Answers 403 Forbidden, with kube-apiserver's RBAC message, to matching requests. */
   deny(rule: DenyRule): void {
     this.handler.denials.push(rule)
@@ -227,7 +239,14 @@ export class FakeKube {
     this.store.expireSnapshots()
   }
 
+  /** A Secret with its values base64-encoded in `data`, as the API stores them. */
+  addSecret(namespace: string, name: string, values: Record<string, string>, labels: Record<string, string> = {}): FakeObject {
+    const data = Object.fromEntries(Object.entries(values).map(([key, value]) => [key, Buffer.from(value).toString('base64')]))
+    return this.addObject('secrets', {apiVersion: 'v1', kind: 'Secret', metadata: {namespace, name, labels}, type: 'Opaque', data})
+  }
+
   async close(): Promise<void> {
+    this.portForward.close()
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()))
     this.server.closeAllConnections()
     await closed

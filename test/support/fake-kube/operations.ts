@@ -15,7 +15,7 @@ import {
   deepEqual,
   isObject,
 } from './patch.js'
-import {type FakeResource, apiVersionOf} from './resources.js'
+import {BUILT_IN_NAMESPACES, FAKE_RESOURCES, type FakeResource, NAMESPACES, apiVersionOf} from './resources.js'
 import {matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector} from './selectors.js'
 import {
   type StatusBody,
@@ -174,6 +174,22 @@ export class FakeApi {
 
   get(resource: FakeResource, namespace: string, name: string): FakeObject {
     return clone(this.require(resource, namespace, name))
+  }
+
+  /** GET /api/v1/namespaces/NAME: the Namespace object, or 404 as kube-apiserver answers. */
+  getNamespace(name: string, added: ReadonlySet<string>): object {
+    const exists =
+      added.has(name) ||
+      (BUILT_IN_NAMESPACES as readonly string[]).includes(name) ||
+      FAKE_RESOURCES.some((resource) => this.store.list(resource, name).length > 0)
+    if (!exists) throw notFound(NAMESPACES, name)
+    return {
+      kind: 'Namespace',
+      apiVersion: 'v1',
+      metadata: {name, labels: {'kubernetes.io/metadata.name': name}},
+      spec: {finalizers: ['kubernetes']},
+      status: {phase: 'Active'},
+    }
   }
 
   create(resource: FakeResource, namespace: string, body: unknown, dryRun: boolean): FakeObject {
