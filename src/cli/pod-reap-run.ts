@@ -9,9 +9,9 @@ import type {KubeClient} from '../kube/client.js'
 import {renderReport} from '../render/report.js'
 import {confirm} from '../reap/confirm.js'
 import {type Progress, createProgress} from '../reap/progress.js'
-import {RunRecorder} from '../reap/recorder.js'
-import {exitCodeFor, failureOf, runReport} from '../reap/run.js'
-import {openDb, openKube, scopeName} from '../reap/session.js'
+import {type ActionJournal, RunRecorder} from '../reap/recorder.js'
+import {exitCodeFor, runReport} from '../reap/run.js'
+import {type KubeSession, openDb, openKube, scopeName} from '../reap/session.js'
 import type {PodReapOptions} from './flags.js'
 
 export interface PodReapDeps {
@@ -19,6 +19,8 @@ export interface PodReapDeps {
   db: AirflowDb
   progress: Progress
   signal: AbortSignal
+  /** Where each delete is journaled as it happens. */
+  journal: ActionJournal
 }
 
 export interface PodScan {
@@ -41,37 +43,44 @@ export async function executePodReap<S extends PodScan>(options: PodReapOptions,
     throw new UsageError('refusing to delete without --yes: no terminal to confirm on (pass --yes, or drop --delete for a report)')
   }
   const progress = await createProgress()
-  if (options.force && acting) progress.warn('--force deletes with a grace period of 0: the kubelet may not have stopped the containers yet')
-  progress.update('reading the kubeconfig')
-  const kube = openKube(options.kube)
-  progress.update('connecting to the Airflow DB')
-  const db = await openDb(options.db)
   const recorder = new RunRecorder(options.store, progress)
+  let kube: KubeSession | undefined
+  let db: AirflowDb | undefined
   try {
     const report = await runReport({
       kind: command.kind,
       recorder,
       progress,
+      // Recorded before the kubeconfig is read or the DB reached, so that their failures are in history too.
       meta: {
         command: command.command,
         argv: process.argv.slice(2),
-        context: kube.target.contextName,
-        server: kube.target.server,
-        namespace: scopeName(kube),
+        context: options.kube.context ?? '',
+        server: '',
+        namespace: options.kube.allNamespaces ? '*' : (options.kube.namespace ?? ''),
         dryRun: !(options.delete && options.yes && options.dryRunMode === undefined),
         dryRunMode: options.dryRunMode,
       },
       signal,
       work: async (report) => {
-        const deps = {kube: kube.client, db, progress, signal}
+        if (options.force && acting) progress.warn('--force deletes with a grace period of 0: the kubelet may not have stopped the containers yet')
+        progress.update('reading the kubeconfig')
+        kube = openKube(options.kube)
+        recorder.update({context: kube.target.contextName, server: kube.target.server, namespace: scopeName(kube)})
+        progress.update('connecting to the Airflow DB')
+        db = await openDb(options.db)
+        const deps = {kube: kube.client, db, progress, signal, journal: recorder}
         const scan = await command.scan(deps, kube.namespace)
         report.scanned = scan.scanned
         report.items = scan.findings.map((f) => f.item)
         report.warnings.push(...(scan.warnings ?? []))
+        recorder.findings(report.scanned, report.items)
         let go = options.delete && options.dryRunMode !== 'client' && (options.yes || options.dryRunMode === 'server')
         if (options.delete && !go && options.dryRunMode !== 'client') {
           go = await confirm(report.items.filter((i) => i.action === 'none'), 'Delete')
           report.dryRun = !go
+          // Confirmed at the prompt: a real run from here on, recorded as one before the first delete.
+          if (go) recorder.update({dryRun: false})
         }
         if (!go) return
         const stop = await command.reap(deps, scan, kube.namespace)
@@ -81,13 +90,12 @@ export async function executePodReap<S extends PodScan>(options: PodReapOptions,
     process.stdout.write(renderReport(report, options.output))
     if (report.stopped) throw new SafetyStopError(report.stopped)
     if (report.interrupted) throw new InterruptedError('interrupted: deletes not yet started were abandoned; the run is recorded as interrupted')
-    const failure = failureOf(report)
-    if (failure) throw new ReapError(failure)
+    if (report.failure) throw new ReapError(report.failure)
     process.exitCode = exitCodeFor(report, options.exitCode)
   } finally {
     progress.stop()
     recorder.close()
-    kube.client.close()
-    await db.close()
+    kube?.client.close()
+    await db?.close()
   }
 }

@@ -15,7 +15,7 @@ const finished: RunRecord = {
   dryRunMode: 'server',
   outcome: 'failed',
   error: 'RBAC: cannot delete pods',
-  summary: {scanned: 40, found: 2, acted: 0, failed: 1, skipped: 1},
+  summary: {scanned: 40, found: 2, acted: 0, failed: 1, skipped: 1, unknown: 0},
 }
 
 const {error: _error, ...unfinished} = finished
@@ -80,7 +80,7 @@ describe('runListDocument', () => {
           namespace: '*',
           dryRun: true,
           outcome: 'failed',
-          summary: {scanned: 40, found: 2, acted: 0, failed: 1, skipped: 1},
+          summary: {scanned: 40, found: 2, acted: 0, failed: 1, skipped: 1, unknown: 0},
           error: 'RBAC: cannot delete pods',
         },
       ],
