@@ -4,7 +4,7 @@
 // back, with a short deadline of its own (not the run's signal, which may already be aborted).
 import {ApiError, ConfigError, ForbiddenError, ReapError, UnreachableError} from '../errors.js'
 import type {ReportItem} from '../core/report.js'
-import type {KubeClient} from '../kube/client.js'
+import {type KubeClient, earlierAttemptMayHaveApplied} from '../kube/client.js'
 import {type KubeObject, getObject} from '../kube/objects.js'
 import type {ResourceType} from '../kube/resources.js'
 
@@ -34,6 +34,7 @@ const NOT_SENT_CODES = new Set([
  * were obtained; yes after a 5xx, a timeout, a reset, an interrupt, or anything unforeseen.
  */
 export function mayHaveApplied(error: unknown): boolean {
+  if (earlierAttemptMayHaveApplied(error)) return true
   if (error instanceof ForbiddenError || error instanceof ConfigError) return false
   if (error instanceof ApiError) return error.status >= 500
   if (error instanceof UnreachableError) {

@@ -35,6 +35,15 @@ export interface Injection {
   body?: string | object
   /** How many matching requests get this answer (default 1; Infinity for all). */
   times?: number
+  /**
+   * Serve the request for real first (the write is applied), then answer with this injection instead:
+   * a write whose answer is lost, as when a proxy or the connection fails after the API server acted.
+   */
+  apply?: boolean
+  /** Hold the answer this long (after applying, with `apply`): a server that acts, then answers late. */
+  delayMs?: number
+  /** Instead of answering, reset the connection (status is then ignored). */
+  reset?: boolean
 }
 
 export interface DenyRule {
@@ -57,6 +66,8 @@ interface Answer {
   status: number
   body: unknown
   headers?: Record<string, string>
+  delayMs?: number
+  reset?: boolean
 }
 
 const PARTIAL_LIST = 'PartialObjectMetadataList'
@@ -210,8 +221,13 @@ export class FakeKubeHandler {
     } catch (error) {
       answer = this.errorAnswer(error)
     }
-    if (recorded) recorded.status = answer.status
+    if (recorded) recorded.status = answer.reset ? 0 : answer.status
     if (this.latencyMs > 0) await sleep(this.latencyMs)
+    if (answer.delayMs) await sleep(answer.delayMs)
+    if (answer.reset) {
+      response.socket?.destroy() // the client sees "socket hang up" (ECONNRESET)
+      return
+    }
     send(response, answer)
   }
 
@@ -235,7 +251,18 @@ export class FakeKubeHandler {
     if (!request.authenticated) throw unauthorized()
     for (const hook of [...this.hooks]) await hook(request)
     const injected = this.takeInjection(request)
-    if (injected) return {status: injected.status, body: injected.body ?? '', headers: injected.headers}
+    if (injected?.apply) {
+      try {
+        this.serveRoute(request)
+      } catch {
+        // what the real answer would have been no longer matters: the injected one replaces it
+      }
+    }
+    if (injected) return {status: injected.status, body: injected.body ?? '', headers: injected.headers, delayMs: injected.delayMs, reset: injected.reset}
+    return this.serveRoute(request)
+  }
+
+  private serveRoute(request: RecordedRequest): Answer {
     const route = parseRoute(request.path)
     if (!route) throw notServed()
     const verb = verbOf(request.method, route, request.query)
