@@ -33,6 +33,11 @@ export interface OverdueScanConfig {
   /** Extra time past execution_timeout before a try counts as overdue. */
   graceSeconds: number
   concurrency: number
+  /**
+   * Airflow 2.x's `[core] default_task_execution_timeout` (seconds), for tasks serialized without the
+   * field. Not applied to Airflow 3, whose task SDK does not apply that option.
+   */
+  defaultTimeoutSeconds?: number
 }
 
 export interface OverdueDeps {
@@ -70,9 +75,11 @@ export async function scanOverdue(deps: OverdueDeps, config: OverdueScanConfig):
   const runs = await dagRunsOwning(db, pods)
   const tasks = await tasksOfPods(db, pods, runs)
   progress.update(`reading the serialized DAGs of ${tasks.length} running or deferred tasks`)
+  const defaultSeconds = db.schema.family === 'airflow-3' ? undefined : config.defaultTimeoutSeconds
   const {timeouts, warnings} = await readExecutionTimeouts(
     db,
     tasks.map((t) => t.ti),
+    defaultSeconds,
   )
   for (const warning of warnings) progress.warn(warning)
 
@@ -128,6 +135,7 @@ async function tasksOfPods(db: AirflowDb, pods: ObjectMeta[], runs: DagRunRow[])
 export async function readExecutionTimeouts(
   db: AirflowDb,
   tis: ExecutingTaskInstanceRow[],
+  defaultSeconds?: number,
 ): Promise<{timeouts: Map<string, number | undefined>; warnings: string[]}> {
   const rows = new Map<string, SerializedDagRow | null>() // dagSourceKey → row, null: no such row
   const sourcesOf = new Map(tis.map((ti) => [taskKeyString(ti), dagSourcesFor(ti)]))
@@ -164,7 +172,7 @@ export async function readExecutionTimeouts(
     const rowKey = row.versionId ? `version:${row.versionId}` : `dag:${row.dagId}`
     if (!parsed.has(rowKey)) {
       try {
-        parsed.set(rowKey, executionTimeouts(decodeSerializedDag(row.data, row.dataCompressed)))
+        parsed.set(rowKey, executionTimeouts(decodeSerializedDag(row.data, row.dataCompressed), defaultSeconds))
       } catch (error) {
         parsed.set(rowKey, null)
         const version = row.versionNumber === null ? '' : ` (version ${row.versionNumber})`

@@ -39,7 +39,7 @@ const CONTRACT: Record<string, Record<string, FlagSpec>> = {
     'allow-mass-delete': {},
     'include-unknown': {},
   },
-  overdue: {...KUBE, ...OUTPUT, ...STORE, ...ACT, db: {}, grace: {default: 60}, delete: {}},
+  overdue: {...KUBE, ...OUTPUT, ...STORE, ...ACT, db: {}, grace: {default: 60}, delete: {}, 'default-execution-timeout': {}},
   unstick: {...KUBE, ...OUTPUT, ...STORE, ...ACT, 'older-than': {default: 300}, finalizer: {}},
   history: {...OUTPUT, cache: {}, limit: {}},
   'history:show': {...OUTPUT, cache: {}},
