@@ -6,11 +6,12 @@ import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import net from 'node:net'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
+import pty from 'node-pty'
 import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest'
 import type {Report, ReportItem} from '../../src/core/report.js'
 import type {RunDocument, RunListDocument} from '../../src/store/documents.js'
 import {type TestAirflowDb, createSqliteAirflowDb} from '../support/airflow-db/index.js'
-import {runCli} from '../support/cli.js'
+import {BIN, cleanEnv, runCli} from '../support/cli.js'
 import {assertValidReport, assertValidRun, assertValidRunList} from '../support/contract.js'
 import {type FakeKube, startFakeKube} from '../support/fake-kube/index.js'
 import {addKpoPod} from '../support/kpo.js'
@@ -34,11 +35,11 @@ afterAll(async () => {
   await db?.drop()
 })
 
-async function startCluster(latencyMs = 0): Promise<void> {
+async function startCluster(latencyMs = 0, zombies = true): Promise<void> {
   kube = await startFakeKube({latencyMs})
   const kubeconfig = kube.writeKubeconfig(path.join(dir, 'kubeconfig'), {contexts: [{name: 'prod', namespace: 'airflow'}]})
   env = {KUBECONFIG: kubeconfig, AIRFLOW_REAP_DB: db.url, AIRFLOW_REAP_CACHE: path.join(dir, 'runs.sqlite')}
-  for (let i = 0; i < ZOMBIES; i++) addKpoPod(kube, {name: `zombie-${i}`, dagId: DAG, taskId: `zombie_${i}`, runId: RUN, tryNumber: 1})
+  if (zombies) for (let i = 0; i < ZOMBIES; i++) addKpoPod(kube, {name: `zombie-${i}`, dagId: DAG, taskId: `zombie_${i}`, runId: RUN, tryNumber: 1})
 }
 
 beforeEach(() => {
@@ -276,4 +277,67 @@ describe('SIGINT during deletes', () => {
     for (const entry of stored.items) if (entry.action === 'deleted') expect(applied).toContain(entry.name)
     expect(stored.items.filter((i) => i.action === 'skipped' && i.skipReason === 'interrupted').length).toBe(ZOMBIES - applied.length)
   })
+})
+
+describe('unstick: a finalizer patch whose answer is lost is settled by reading the Job back', () => {
+  beforeEach(() => startCluster(0, false))
+
+  function stuckJob(name: string): void {
+    const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000).toISOString().replace(/\.\d+Z$/, 'Z')
+    kube.addObject('jobs', {
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: {name, namespace: 'airflow', finalizers: ['orphan'], creationTimestamp: minutesAgo(90), deletionTimestamp: minutesAgo(60), deletionGracePeriodSeconds: 0},
+      spec: {template: {spec: {restartPolicy: 'Never', containers: [{name: 'main', image: 'busybox'}]}}},
+    })
+  }
+
+  it('applied, then answered after the request timeout: patched (the Job is gone), run ok', async () => {
+    stuckJob('late-job')
+    kube.inject({method: 'PATCH', pathIncludes: '/jobs/late-job', status: 200, apply: true, delayMs: 4000})
+    const result = await runCli(['unstick', 'jobs', '--yes', '--request-timeout', '1s', '-o', 'json'], {env})
+    expect(result.code).toBe(0)
+    expect(kube.getObject('jobs', 'airflow', 'late-job')).toBeUndefined()
+    const report = reportOf(result.stdout)
+    expect(item(report, 'late-job')).toMatchObject({action: 'patched'})
+    expect(item(report, 'late-job').detail).toMatch(/no clear answer.*timed out/)
+    expect((await history()).items[0]).toMatchObject({command: 'unstick', outcome: 'ok', summary: {acted: 1, failed: 0, unknown: 0}})
+  })
+
+  it('500 on every attempt and not applied: failed, it still holds the finalizer; exit 1, run failed', async () => {
+    stuckJob('sick-job')
+    kube.inject({method: 'PATCH', pathIncludes: '/jobs/sick-job', status: 500, times: Infinity, body: {kind: 'Status', apiVersion: 'v1', status: 'Failure', message: 'etcdserver: leader changed', reason: 'InternalError', code: 500}})
+    const result = await runCli(['unstick', 'jobs', '--yes', '-o', 'json'], {env, timeoutMs: 120_000})
+    expect(result.code).toBe(1)
+    expect(item(reportOf(result.stdout), 'sick-job')).toMatchObject({action: 'failed', error: expect.stringMatching(/still holds orphan/)})
+    expect((await history()).items[0]).toMatchObject({outcome: 'failed', summary: {acted: 0, failed: 1}})
+  }, 120_000)
+})
+
+describe('a deletion confirmed at the prompt', () => {
+  beforeEach(() => startCluster())
+
+  it('typing yes makes a real run, recorded as one (dryRun false)', async () => {
+    const child = pty.spawn(process.execPath, [BIN, 'zombies', '--delete', '--allow-mass-delete'], {
+      cols: 120,
+      rows: 40,
+      env: cleanEnv({...env, NO_COLOR: '1'}) as Record<string, string>,
+    })
+    let screen = ''
+    let answered = false
+    child.onData((data) => {
+      screen += data
+      if (!answered && screen.includes('Type "yes" to proceed')) {
+        answered = true
+        child.write('yes\r')
+      }
+    })
+    const exitCode = await new Promise<number>((resolve) => child.onExit(({exitCode: code}) => resolve(code)))
+    expect(answered).toBe(true)
+    expect(exitCode).toBe(0)
+    expect(deletedByFake()).toHaveLength(ZOMBIES)
+    const [run] = (await history()).items
+    expect(run).toMatchObject({command: 'zombies', dryRun: false, outcome: 'ok', summary: {acted: ZOMBIES}})
+    expect((await show(run.runId)).dryRunMode).toBeNull()
+  }, 60_000)
 })
