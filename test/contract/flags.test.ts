@@ -40,7 +40,7 @@ const CONTRACT: Record<string, Record<string, FlagSpec>> = {
     'allow-mass-delete': {},
     'include-unknown': {},
   },
-  overdue: {...KUBE, ...OUTPUT, ...STORE, ...ACT, db: {}, 'db-timeout': {default: 30}, grace: {default: 60}, delete: {}},
+  overdue: {...KUBE, ...OUTPUT, ...STORE, ...ACT, db: {}, 'db-timeout': {default: 30}, grace: {default: 60}, delete: {}, 'default-execution-timeout': {}},
   unstick: {...KUBE, ...OUTPUT, ...STORE, ...ACT, 'older-than': {default: 300}, finalizer: {}},
   doctor: {
     kubeconfig: {},
