@@ -1,6 +1,7 @@
 // The contract's global flags, grouped so each command takes only the groups it needs.
 import {Flags} from '@oclif/core'
 import {parseDuration} from '../core/duration.js'
+import {DEFAULT_DB_TIMEOUT_SECONDS, DEFAULT_REQUEST_TIMEOUT_SECONDS} from '../core/timeouts.js'
 import {UsageError} from '../errors.js'
 import type {PodDeletion} from '../reap/guarded-delete.js'
 import type {KubeOptions} from '../reap/session.js'
@@ -27,7 +28,10 @@ export const kubeFlags = {
   namespace: Flags.string({char: 'n', description: "Namespace to scan (default: the context's namespace, else default).", helpValue: 'NS'}),
   'all-namespaces': Flags.boolean({char: 'A', description: 'Scan every namespace.', default: false}),
   selector: Flags.string({char: 'l', description: "Extra label selector, ANDed with the command's own.", helpValue: 'SEL'}),
-  'request-timeout': durationFlag({description: 'Timeout of each API request, like kubectl (0: none).'}),
+  'request-timeout': durationFlag({
+    description: 'Timeout of each API request, like kubectl (0: none). The default is kube-apiserver\'s own limit for a request.',
+    default: `${DEFAULT_REQUEST_TIMEOUT_SECONDS}s`,
+  }),
 }
 
 /** The kube flag group as typed options (shared by every command that talks to a cluster). */
@@ -61,6 +65,10 @@ export const dbFlags = {
     options: ['auto', 'always', 'never'],
     default: 'auto',
   }),
+  'db-timeout': durationFlag({
+    description: 'Bound on connecting to the Airflow DB and on each query (0: none); also its server-side statement timeout.',
+    default: `${DEFAULT_DB_TIMEOUT_SECONDS}s`,
+  }),
 }
 
 /** Where the DB is and how to reach it, from the dbFlags group (what src/cluster-db takes). */
@@ -69,6 +77,8 @@ export interface DbOptions {
   airflowNamespace?: string
   dbSecret?: string
   portForward: 'auto' | 'always' | 'never'
+  /** --db-timeout in seconds (0: none). */
+  timeoutSeconds?: number
 }
 
 export function dbOptionsFrom(flags: Record<string, unknown>): DbOptions {
@@ -77,6 +87,7 @@ export function dbOptionsFrom(flags: Record<string, unknown>): DbOptions {
     airflowNamespace: flags['airflow-namespace'] as string | undefined,
     dbSecret: flags['db-secret'] as string | undefined,
     portForward: (flags['port-forward'] as DbOptions['portForward'] | undefined) ?? 'auto',
+    timeoutSeconds: flags['db-timeout'] as number | undefined,
   }
 }
 
@@ -96,6 +107,7 @@ export const actFlags = {
     options: ['client', 'server'],
   }),
   'exit-code': Flags.boolean({description: 'Exit 3 when something was found and left in place (for monitoring).', default: false}),
+  'no-events': Flags.boolean({description: 'Post no Kubernetes Event for the objects deleted or patched.', default: false}),
 }
 
 /** --delete and the flags that shape a pod deletion, for the commands that delete pods (zombies, overdue). */
@@ -125,6 +137,8 @@ export interface PodReapOptions {
   yes: boolean
   dryRunMode?: 'client' | 'server'
   exitCode: boolean
+  /** Post a Kubernetes Event for every delete (--no-events: false). */
+  events: boolean
   force: boolean
   gracePeriod?: number
   deletion: PodDeletion
@@ -140,6 +154,7 @@ export function podReapOptionsFrom(flags: Record<string, unknown>): PodReapOptio
     yes: flags.yes as boolean,
     dryRunMode: flags['dry-run'] as PodReapOptions['dryRunMode'],
     exitCode: flags['exit-code'] as boolean,
+    events: !flags['no-events'],
     force: flags.force as boolean,
     gracePeriod: flags['grace-period'] as number | undefined,
     deletion: {

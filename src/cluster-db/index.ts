@@ -4,6 +4,7 @@
 // does both and opens the DB, for the commands that read it.
 import {openAirflowDb} from '../airflow/open.js'
 import type {AirflowDb} from '../airflow/types.js'
+import {DEFAULT_DB_TIMEOUT_SECONDS} from '../core/timeouts.js'
 import {type ClusterAccess, type LocateDbOptions, locateDb} from './locate.js'
 import {type ClusterConnection, type PortForwardMode, reachDb} from './reach.js'
 import {type DbOrigin, dbOrigin} from './source.js'
@@ -15,6 +16,8 @@ export {TunnelLostError} from './tunnel.js'
 
 export interface ClusterDbOptions extends LocateDbOptions {
   portForward: PortForwardMode
+  /** --db-timeout: bounds the connect and each query; 0: no limit. Default DEFAULT_DB_TIMEOUT_SECONDS. */
+  timeoutSeconds?: number
 }
 
 export interface ClusterDb {
@@ -31,7 +34,8 @@ export async function openClusterDb(options: ClusterDbOptions, kube: ClusterAcce
   const reached = await reachDb(located, kube, {portForward: options.portForward}, signal)
   let db: AirflowDb
   try {
-    db = await openAirflowDb(reached.url)
+    // The signal ends a connect or query in flight and closes the connection.
+    db = await openAirflowDb(reached.url, {timeoutMs: (options.timeoutSeconds ?? DEFAULT_DB_TIMEOUT_SECONDS) * 1000, signal})
   } catch (error) {
     await reached.close()
     // A connection that failed because the tunnel did is the tunnel's failure (the kubelet says why).

@@ -199,6 +199,7 @@ describe('validate (flag conflicts, before anything is opened)', () => {
     delete: false,
     yes: false,
     exitCode: false,
+    events: true,
     force: false,
   }
   it.each([
