@@ -34,7 +34,14 @@ describe('a run round-trips', () => {
   it('through getRun and listRuns with every field', () => {
     store = openRunStore(path.join(dir, 'runs.sqlite'), {now: clock('2026-11-23T10:00:09.000Z')})
     const runId = store.startRun(
-      zombiesRun({argv: ['zombies', '-A', '--dry-run=server', '--delete'], namespace: ALL_NAMESPACES, dryRun: true, dryRunMode: 'server', startedAt: new Date('2026-11-23T10:00:00Z')}),
+      zombiesRun({
+        argv: ['zombies', '-A', '--dry-run=server', '--delete'],
+        namespace: ALL_NAMESPACES,
+        dryRun: true,
+        dryRunMode: 'server',
+        db: {source: 'secret airflow/airflow-airflow-metadata:connection', via: 'port-forward pod/airflow-pgbouncer-0:6543'},
+        startedAt: new Date('2026-11-23T10:00:00Z'),
+      }),
     )
     const failedDelete = deletedZombie({name: 'etl-transform-x', uid: 'uid-3', action: 'failed', error: 'pods "etl-transform-x" is forbidden', actedAt: undefined})
     store.recordItems(runId, [deletedZombie(), skippedStaleTry(), failedDelete])
@@ -60,7 +67,12 @@ describe('a run round-trips', () => {
     const {actedAt: _given, ...deleted} = deletedZombie()
     const {actedAt: _none, ...failed} = failedDelete
     expect(store.getRun(runId)).toEqual({
-      run: {...listed[0], argv: ['zombies', '-A', '--dry-run=server', '--delete'], dryRunMode: 'server', db: null},
+      run: {
+        ...listed[0],
+        argv: ['zombies', '-A', '--dry-run=server', '--delete'],
+        dryRunMode: 'server',
+        db: {source: 'secret airflow/airflow-airflow-metadata:connection', via: 'port-forward pod/airflow-pgbouncer-0:6543'},
+      },
       items: [
         {...deleted, actedAt: '2026-11-23T10:00:05.000Z'},
         {...skippedStaleTry(), actedAt: null}, // nothing was done: no action time
