@@ -94,6 +94,23 @@ describe('doctor, no DB flag', () => {
     }
   })
 
+  it('--db-secret NAME: a Role with get on that one Secret (resourceNames) and no discovery is enough', async () => {
+    const named = {secret: {namespace: NS, name: helm.secretName}, portForward: DISCOVERED.portForward}
+    kube.enforceRbac(rolesFor({command: 'doctor', namespace: NS, db: named}, {command: 'zombies', namespace: NS, db: named}))
+    try {
+      const {code, report} = await doctor(['--db-secret', helm.secretName])
+      expect(report.checks.filter((c) => c.check !== 'rbac' && c.status !== 'ok')).toEqual([])
+      expect(code).toBe(0)
+      expect(report.permissions.find((p) => p.resource === 'secrets')).toMatchObject({verb: 'get', resourceNames: [helm.secretName], allowed: true})
+      expect(report.permissions.some((p) => p.resource === 'deployments')).toBe(false)
+      // Without the flag the same Role lacks what discovery lists: doctor says so.
+      const {report: discovered} = await doctor()
+      expect(check(discovered, 'db-source').message).toMatch(/needs "list deployments.apps"/)
+    } finally {
+      kube.stopRbac()
+    }
+  })
+
   it('without create on pods/portforward: the connection fails naming it, and so does the RBAC line', async () => {
     const roles = rolesFor({command: 'doctor', namespace: NS, db: DISCOVERED}).map((role) => ({
       ...role,
