@@ -45,7 +45,13 @@ export async function executePodReap<S extends PodScan>(options: PodReapOptions,
   const progress = await createProgress()
   if (options.force && acting) progress.warn('--force deletes with a grace period of 0: the kubelet may not have stopped the containers yet')
   progress.update('reading the kubeconfig')
-  const kube = openKube(options.kube)
+  let kube: ReturnType<typeof openKube>
+  try {
+    kube = openKube(options.kube)
+  } catch (error) {
+    progress.stop() // a spinner left running would keep the process alive after the error
+    throw error
+  }
   progress.update('connecting to the Airflow DB')
   let cluster: ClusterDb
   try {
@@ -90,8 +96,15 @@ export async function executePodReap<S extends PodScan>(options: PodReapOptions,
           report.dryRun = !go
         }
         if (!go) return
-        const stop = await failOnLostTunnel(cluster.lost, () => command.reap(deps, scan, kube.namespace))
-        if (stop) report.stopped = stop
+        let stop: string | undefined
+        try {
+          stop = await command.reap(deps, scan, kube.namespace)
+        } catch (error) {
+          if (!cluster.lost.aborted) throw error
+        }
+        // What was deleted before the tunnel dropped is reported and recorded; nothing was after it.
+        if (cluster.lost.aborted) report.failure = (cluster.lost.reason as Error).message
+        else if (stop) report.stopped = stop
       },
       announce: options.events ? (items) => announceActions(kube.client, items, progress) : undefined,
     })
@@ -99,6 +112,7 @@ export async function executePodReap<S extends PodScan>(options: PodReapOptions,
     process.stdout.write(renderReport(report, options.output))
     if (report.stopped) throw new SafetyStopError(report.stopped)
     if (report.interrupted) throw interruption(signal, 'deletes not yet started were abandoned; the run is recorded as interrupted')
+    if (report.failure) throw new ReapError(report.failure)
     const failure = failureOf(report)
     if (failure) throw new ReapError(failure)
     process.exitCode = exitCodeFor(report, options.exitCode)
@@ -110,7 +124,7 @@ export async function executePodReap<S extends PodScan>(options: PodReapOptions,
   }
 }
 
-/** Whatever the work threw or returned, a tunnel that dropped meanwhile is the run's failure. */
+/** Whatever the scan threw or returned, a tunnel that dropped meanwhile is the run's failure. */
 async function failOnLostTunnel<T>(lost: AbortSignal, work: () => Promise<T>): Promise<T> {
   try {
     const result = await work()

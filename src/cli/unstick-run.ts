@@ -17,7 +17,13 @@ const CONCURRENCY = 10
 
 export async function executeUnstick(options: UnstickOptions, signal: AbortSignal): Promise<void> {
   const progress = await createProgress()
-  const kube = openKube(options.kube)
+  let kube: ReturnType<typeof openKube>
+  try {
+    kube = openKube(options.kube)
+  } catch (error) {
+    progress.stop() // the spinner must not outlive the run (nor keep the process alive)
+    throw error
+  }
   const recorder = new RunRecorder(options.store, progress)
   const acting = (options.yes && options.dryRunMode !== 'client') || options.dryRunMode === 'server'
   const config: UnstickConfig = {
