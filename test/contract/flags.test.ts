@@ -44,6 +44,15 @@ const CONTRACT: Record<string, Record<string, FlagSpec>> = {
   unstick: {...KUBE, ...OUTPUT, ...STORE, ...ACT, 'older-than': {default: 300}, finalizer: {}},
   history: {...OUTPUT, cache: {}, limit: {}},
   'history:show': {...OUTPUT, cache: {}},
+  cronjob: {
+    output: {char: 'o', default: 'yaml', options: ['yaml', 'json']},
+    schedule: {default: '*/15 * * * *'},
+    image: {},
+    'name-prefix': {},
+    suspend: {},
+    'history-pvc': {},
+    apply: {},
+  },
 }
 
 let config: Config
