@@ -2,6 +2,7 @@ import {Flags, Parser} from '@oclif/core'
 import {cronScheduleError} from '../core/cron.js'
 import {UsageError} from '../errors.js'
 import {ReapCommand} from '../cli/base.js'
+import {validatePodReap} from '../cli/flags.js'
 import {type FlagShapes, splitCronjobArgv} from '../manifests/argv.js'
 import type {CronJobCommandName} from '../manifests/cronjob.js'
 import {IMAGE_REPOSITORY, defaultImage} from '../manifests/image.js'
@@ -9,7 +10,6 @@ import type {ParsedCommand} from '../manifests/plan.js'
 import Overdue, {toOptions as overdueOptions} from './overdue.js'
 import Unstick, {expandWaitValue, parseTargets, toOptions as unstickOptions, validate as validateUnstick} from './unstick.js'
 import Zombies, {toOptions as zombiesOptions} from './zombies.js'
-import {validatePodReap} from '../cli/flags.js'
 
 export interface CronjobOptions {
   commands: ParsedCommand[]
