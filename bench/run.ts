@@ -6,7 +6,7 @@
 //   node dist/bench/run.js --serve N [--latency MS]     (one size kept up for profiling by hand)
 import {type ChildProcess, execFileSync, fork, spawn, spawnSync} from 'node:child_process'
 import {once} from 'node:events'
-import {copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
+import {copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -77,13 +77,13 @@ async function ensurePostgres(): Promise<void> {
   if (!ready()) throw new Error('PostgreSQL did not come up within 60 s')
 }
 
-/** The compiled fake reads its TLS material next to itself; the DB builder reads shared/airflow/ddl. */
+/** The compiled fake reads its TLS material next to itself; the DB builder reads test/fixtures/shared/airflow/ddl. */
 function prepareDist(): void {
   const from = path.join(repo, 'test', 'support', 'certs')
   const to = path.join(repo, 'dist', 'test', 'support', 'certs')
   mkdirSync(to, {recursive: true})
   for (const file of readdirSync(from).filter((f) => f.endsWith('.pem'))) copyFileSync(path.join(from, file), path.join(to, file))
-  process.env.AIRFLOW_REAP_SHARED ??= path.resolve(repo, '..', 'shared')
+  cpSync(path.join(repo, 'test', 'fixtures'), path.join(repo, 'dist', 'test', 'fixtures'), {recursive: true})
 }
 
 function commandOutput(command: string, args: string[]): string {

@@ -4,14 +4,16 @@
 // confirm or refuse, open the adapters, record the run, print the report, choose the exit code.
 import type {AirflowDb} from '../airflow/types.js'
 import type {ReportItem} from '../core/report.js'
-import {InterruptedError, ReapError, SafetyStopError, UsageError} from '../errors.js'
+import {ReapError, SafetyStopError, UsageError, interruption} from '../errors.js'
 import type {KubeClient} from '../kube/client.js'
 import {renderReport} from '../render/report.js'
 import {confirm} from '../reap/confirm.js'
+import {announceActions} from '../reap/events.js'
 import {type Progress, createProgress} from '../reap/progress.js'
 import {type ActionJournal, RunRecorder} from '../reap/recorder.js'
 import {exitCodeFor, runReport} from '../reap/run.js'
-import {type KubeSession, openDb, openKube, scopeName} from '../reap/session.js'
+import {type KubeSession, openKube, scopeName} from '../reap/session.js'
+import {type ClusterDb, openClusterDb, originLine} from '../cluster-db/index.js'
 import type {PodReapOptions} from './flags.js'
 
 export interface PodReapDeps {
@@ -45,13 +47,13 @@ export async function executePodReap<S extends PodScan>(options: PodReapOptions,
   const progress = await createProgress()
   const recorder = new RunRecorder(options.store, progress)
   let kube: KubeSession | undefined
-  let db: AirflowDb | undefined
+  let cluster: ClusterDb | undefined
   try {
     const report = await runReport({
       kind: command.kind,
       recorder,
       progress,
-      // Recorded before the kubeconfig is read or the DB reached, so that their failures are in history too.
+      // Recorded before the kubeconfig is read or the DB found and reached, so that their failures are in history too.
       meta: {
         command: command.command,
         argv: process.argv.slice(2),
@@ -65,37 +67,57 @@ export async function executePodReap<S extends PodScan>(options: PodReapOptions,
       work: async (report) => {
         if (options.force && acting) progress.warn('--force deletes with a grace period of 0: the kubelet may not have stopped the containers yet')
         progress.update('reading the kubeconfig')
-        kube = openKube(options.kube)
-        recorder.update({context: kube.target.contextName, server: kube.target.server, namespace: scopeName(kube)})
+        const session = (kube = openKube(options.kube))
+        recorder.update({context: session.target.contextName, server: session.target.server, namespace: scopeName(session)})
         progress.update('connecting to the Airflow DB')
-        db = await openDb(options.db)
-        const deps = {kube: kube.client, db, progress, signal, journal: recorder}
-        const scan = await command.scan(deps, kube.namespace)
+        const airflow = (cluster = await openClusterDb(options.db, session, signal))
+        recorder.update({db: airflow.origin})
+        if (options.output === 'table' || options.output === 'wide') progress.note(originLine(airflow.origin))
+        // A dropped port-forward stops the work like Ctrl-C would (nothing more is deleted), but the run
+        // then fails with the tunnel's error instead of reading as interrupted.
+        const work = AbortSignal.any([signal, airflow.lost])
+        const deps = {kube: session.client, db: airflow.db, progress, signal: work, journal: recorder}
+        const scan = await failOnLostTunnel(airflow.lost, () => command.scan(deps, session.namespace))
         report.scanned = scan.scanned
         report.items = scan.findings.map((f) => f.item)
         report.warnings.push(...(scan.warnings ?? []))
         recorder.findings(report.scanned, report.items)
         let go = options.delete && options.dryRunMode !== 'client' && (options.yes || options.dryRunMode === 'server')
         if (options.delete && !go && options.dryRunMode !== 'client') {
-          go = await confirm(report.items.filter((i) => i.action === 'none'), 'Delete')
+          progress.stop() // the spinner would redraw over the question and the typed answer
+          go = await confirm(report.items.filter((i) => i.action === 'none'), 'Delete', signal)
           report.dryRun = !go
           // Confirmed at the prompt: a real run from here on, recorded as one before the first delete.
           if (go) recorder.update({dryRun: false})
         }
         if (!go) return
-        const stop = await command.reap(deps, scan, kube.namespace)
+        const stop = await failOnLostTunnel(airflow.lost, () => command.reap(deps, scan, session.namespace))
         if (stop) report.stopped = stop
       },
+      announce: options.events ? (items) => (kube ? announceActions(kube.client, items, progress) : Promise.resolve([])) : undefined,
     })
+    progress.stop() // the spinner's line must not prefix the table
     process.stdout.write(renderReport(report, options.output))
     if (report.stopped) throw new SafetyStopError(report.stopped)
-    if (report.interrupted) throw new InterruptedError('interrupted: deletes not yet started were abandoned; the run is recorded as interrupted')
+    if (report.interrupted) throw interruption(signal, 'deletes not yet started were abandoned; the run is recorded as interrupted')
     if (report.failure) throw new ReapError(report.failure)
     process.exitCode = exitCodeFor(report, options.exitCode)
   } finally {
     progress.stop()
     recorder.close()
     kube?.client.close()
-    await db?.close()
+    await cluster?.close()
   }
 }
+
+/** Whatever the work threw or returned, a tunnel that dropped meanwhile is the run's failure. */
+async function failOnLostTunnel<T>(lost: AbortSignal, work: () => Promise<T>): Promise<T> {
+  try {
+    const result = await work()
+    if (lost.aborted) throw lost.reason
+    return result
+  } catch (error) {
+    throw lost.aborted ? lost.reason : error
+  }
+}
+

@@ -4,9 +4,10 @@ import type {UnstickOptions} from '../commands/unstick.js'
 import {DEFAULT_WAIT_TIMEOUT_SECONDS} from '../commands/unstick.js'
 import {formatAge} from '../core/duration.js'
 import {objectRef} from '../core/unstick.js'
-import {InterruptedError, ReapError} from '../errors.js'
+import {ReapError, interruption} from '../errors.js'
 import {renderReport} from '../render/report.js'
 import {createProgress} from '../reap/progress.js'
+import {announceActions} from '../reap/events.js'
 import {RunRecorder} from '../reap/recorder.js'
 import {type ReportDraft, exitCodeFor, runReport} from '../reap/run.js'
 import {type KubeSession, openKube, scopeName} from '../reap/session.js'
@@ -64,11 +65,12 @@ export async function executeUnstick(options: UnstickOptions, signal: AbortSigna
         }
         draft.failure = failureOf(draft, waited, options.waitTimeoutSeconds ?? DEFAULT_WAIT_TIMEOUT_SECONDS)
       },
+      announce: options.events ? (items) => (kube ? announceActions(kube.client, items, progress) : Promise.resolve([])) : undefined,
     })
     progress.stop()
     process.stdout.write(renderReport(report, options.output))
     if (options.output === 'table' || options.output === 'wide') process.stderr.write(adviceLines(scan, waited))
-    if (report.interrupted) throw new InterruptedError('interrupted: patches not yet started were abandoned; the run is recorded as interrupted')
+    if (report.interrupted) throw interruption(signal, 'patches not yet started were abandoned; the run is recorded as interrupted')
     if (report.failure) throw new ReapError(report.failure)
     process.exitCode = exitCodeFor(report, options.exitCode)
   } finally {

@@ -65,6 +65,12 @@ export interface Summary {
   unknown: number
 }
 
+/** Where the Airflow DB URL came from and how it was reached (`flag`, `secret NS/NAME:KEY`; `direct`, `port-forward pod/NAME:PORT`). */
+export interface DbOrigin {
+  source: string
+  via: string
+}
+
 export interface Report {
   apiVersion: 'airflow-reap/v1'
   kind: ReportKind
@@ -72,6 +78,8 @@ export interface Report {
   context: string
   generatedAt: string
   dryRun: boolean
+  /** The commands that read the Airflow DB (zombies, overdue). */
+  db?: DbOrigin
   summary: Summary
   items: ReportItem[]
   /** Non-fatal notes for the user (store unavailable, unparsable DAG, ...). Not part of the contract's required fields. */

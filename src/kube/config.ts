@@ -19,7 +19,7 @@ export interface KubeTarget extends CredentialTarget {
   /** -n, else the context's namespace, else 'default'. */
   namespace: string
   inCluster: boolean
-  /** Per API request (--request-timeout); undefined: no limit, as kubectl's default `0`. */
+  /** Per API request (--request-timeout); 0 or undefined: no limit. */
   requestTimeoutMs?: number
   /** The kubeconfig files read, or the service account directory. */
   sources: string[]

@@ -2,7 +2,7 @@
 // anything else can fail), do the work, build the contract's report, record the end (ok / failed /
 // interrupted). A run that fails part-way still records what it did before failing, and a run with
 // any failed or unknown action is failed, never ok.
-import {EXIT_FOUND, EXIT_OK, InterruptedError, ReapError} from '../errors.js'
+import {EXIT_FOUND, EXIT_OK, ReapError, interruption} from '../errors.js'
 import type {Report, ReportItem, ReportKind} from '../core/report.js'
 import {summarize} from '../core/report.js'
 import type {Progress} from './progress.js'
@@ -27,6 +27,11 @@ export interface RunFrame {
   meta: RunMeta
   signal: AbortSignal
   work: (draft: ReportDraft) => Promise<void>
+  /**
+   * Tells the cluster what was done (Kubernetes Events), once the outcome of every action is known:
+   * after the work, also when it failed or was interrupted. Returns warnings; never throws.
+   */
+  announce?: (items: readonly ReportItem[]) => Promise<string[]>
 }
 
 export type FinishedReport = Report & {stopped?: string; failure?: string; interrupted?: boolean}
@@ -39,15 +44,22 @@ export async function runReport(frame: RunFrame): Promise<FinishedReport> {
     await frame.work(draft)
   } catch (error) {
     const interrupted = frame.signal.aborted
+    await announce(frame, draft)
     recorder.finish(toReport(frame, draft), interrupted ? 'interrupted' : 'failed', errorText(error))
-    throw interrupted ? new InterruptedError('interrupted: the run was stopped; what was done so far is recorded') : error
+    throw interrupted ? interruption(frame.signal, 'the run was stopped; what was done so far is recorded') : error
   }
+  await announce(frame, draft)
   const interrupted = frame.signal.aborted
   const failure = draft.failure ?? failureOf(draft.items)
   const failed = draft.stopped ?? failure
   recorder.finish(toReport(frame, draft), interrupted ? 'interrupted' : failed ? 'failed' : 'ok', interrupted ? 'interrupted' : failed)
   // Built after recording, so a store failure while recording shows up among the warnings.
   return {...toReport(frame, draft), stopped: draft.stopped, failure, interrupted}
+}
+
+async function announce(frame: RunFrame, draft: ReportDraft): Promise<void> {
+  if (!frame.announce || draft.dryRun) return
+  draft.warnings.push(...(await frame.announce(draft.items)))
 }
 
 function toReport(frame: RunFrame, draft: ReportDraft): Report {
@@ -58,6 +70,7 @@ function toReport(frame: RunFrame, draft: ReportDraft): Report {
     context: frame.recorder.meta.context,
     generatedAt: new Date().toISOString(),
     dryRun: draft.dryRun,
+    ...(frame.recorder.meta.db && {db: frame.recorder.meta.db}),
     summary: summarize(draft.scanned, draft.items),
     items: draft.items,
     warnings: [...draft.warnings, ...frame.recorder.warnings],

@@ -38,6 +38,7 @@ export function renderRun(document: RunDocument, format: OutputFormat): string {
     `Finished:  ${document.finishedAt ?? '(not finished)'}`,
     `Context:   ${document.context} (${document.server}), namespace ${document.namespace}`,
     `Command:   airflow-reap ${document.argv.join(' ')}`,
+    ...(document.db ? [`DB:        ${document.db.source} via ${document.db.via}`] : []),
     ...(s ? [`Summary:   scanned ${s.scanned}, found ${s.found}, acted ${s.acted}, failed ${s.failed}, skipped ${s.skipped}, unknown ${s.unknown}`] : []),
     ...(document.error ? [`Error:     ${document.error}`] : []),
   ].join('\n')

@@ -20,8 +20,8 @@ export function renderReport(report: Report, format: OutputFormat): string {
 
 /** The JSON document exactly as the contract lists its fields, in its order (warnings only when there are any). */
 function contractDocument(report: Report): Report {
-  const {apiVersion, kind, runId, context, generatedAt, dryRun, summary, items, warnings} = report
-  const document: Report = {apiVersion, kind, runId, context, generatedAt, dryRun, summary, items}
+  const {apiVersion, kind, runId, context, generatedAt, dryRun, db, summary, items, warnings} = report
+  const document: Report = {apiVersion, kind, runId, context, generatedAt, dryRun, ...(db && {db: {source: db.source, via: db.via}}), summary, items}
   return warnings && warnings.length > 0 ? {...document, warnings} : document
 }
 

@@ -61,6 +61,14 @@ export const migrations: readonly Migration[] = [
       `),
   },
   {
+    description: 'where the Airflow DB came from and how it was reached (db.source, db.via)',
+    up: (db) =>
+      db.exec(`
+        ALTER TABLE runs ADD COLUMN db_source TEXT;   -- 'flag', 'env VAR', 'secret NS/NAME:KEY'; NULL: no DB read
+        ALTER TABLE runs ADD COLUMN db_via    TEXT;   -- 'direct', 'port-forward pod/NAME:PORT'
+      `),
+  },
+  {
     description: 'journal: who runs a run, actions in flight, unknown outcomes',
     up: (db) =>
       db.exec(`

@@ -78,6 +78,9 @@ export class RunStore {
         namespace: input.namespace,
         dry_run: input.dryRun ? 1 : 0,
         dry_run_mode: input.dryRun ? (input.dryRunMode ?? 'client') : null,
+        // Names only (a flag, a variable, a Secret, a pod); redacted all the same, like every free text.
+        db_source: input.db ? redactText(input.db.source) : null,
+        db_via: input.db ? redactText(input.db.via) : null,
       })
       return Number(result.lastInsertRowid)
     })
@@ -98,6 +101,8 @@ export class RunStore {
             dry_run: dryRun,
             dry_run_mode: update.dryRun === false ? null : (update.dryRunMode ?? (update.dryRun ? 'client' : null)),
             scanned: update.scanned ?? null,
+            db_source: update.db === undefined ? null : redactText(update.db.source),
+            db_via: update.db === undefined ? null : redactText(update.db.via),
           })
         })
         .immediate(),
@@ -173,6 +178,11 @@ export class RunStore {
     return this.guard(() => (this.statements.listRuns.all(limit) as RunRow[]).map(toRunSummary))
   }
 
+  /** How many runs the store holds. */
+  countRuns(): number {
+    return this.guard(() => (this.statements.countRuns.get() as {n: number}).n)
+  }
+
   /**
    * Marks `crashed` every running run whose process, on this host, is gone (or its pid now belongs
    * to another process): its in-flight actions become `unknown` and its summary is counted from its
@@ -240,13 +250,16 @@ export class RunStore {
 function prepareStatements(db: Database.Database) {
   return {
     insertRun: db.prepare(`
-      INSERT INTO runs (started_at, command, argv, context, server, namespace, dry_run, dry_run_mode, outcome, pid, host, process_start)
-      VALUES (@started_at, @command, @argv, @context, @server, @namespace, @dry_run, @dry_run_mode, 'running', @pid, @host, @process_start)`),
+      INSERT INTO runs (started_at, command, argv, context, server, namespace, dry_run, dry_run_mode, db_source, db_via, outcome,
+                        pid, host, process_start)
+      VALUES (@started_at, @command, @argv, @context, @server, @namespace, @dry_run, @dry_run_mode, @db_source, @db_via, 'running',
+              @pid, @host, @process_start)`),
     updateRun: db.prepare(`
       UPDATE runs SET context = coalesce(@context, context), server = coalesce(@server, server),
                       namespace = coalesce(@namespace, namespace), dry_run = coalesce(@dry_run, dry_run),
                       dry_run_mode = CASE WHEN @dry_run IS NULL THEN dry_run_mode ELSE @dry_run_mode END,
-                      scanned = coalesce(@scanned, scanned)
+                      scanned = coalesce(@scanned, scanned),
+                      db_source = coalesce(@db_source, db_source), db_via = coalesce(@db_via, db_via)
       WHERE id = @id AND outcome = 'running'`),
     runExists: db.prepare('SELECT 1 FROM runs WHERE id = ?'),
     // Re-recording the same action keeps its first time: the moment it happened, not the moment a
@@ -287,6 +300,7 @@ function prepareStatements(db: Database.Database) {
                       unknown = @unknown
       WHERE id = @id AND outcome = 'running'`),
     listRuns: db.prepare('SELECT * FROM runs ORDER BY id DESC LIMIT ?'),
+    countRuns: db.prepare('SELECT COUNT(*) AS n FROM runs'),
     getRun: db.prepare('SELECT * FROM runs WHERE id = ?'),
     getItems: db.prepare('SELECT * FROM run_items WHERE run_id = ? ORDER BY id'),
   }
@@ -303,6 +317,8 @@ interface RunRow {
   namespace: string
   dry_run: number
   dry_run_mode: string | null
+  db_source: string | null
+  db_via: string | null
   outcome: string
   error: string | null
   scanned: number | null
@@ -389,7 +405,12 @@ function toRunSummary(row: RunRow): RunSummary {
 }
 
 function toRunRecord(row: RunRow): RunRecord {
-  return {...toRunSummary(row), argv: JSON.parse(row.argv) as string[], dryRunMode: row.dry_run_mode as DryRunMode | null}
+  return {
+    ...toRunSummary(row),
+    argv: JSON.parse(row.argv) as string[],
+    dryRunMode: row.dry_run_mode as DryRunMode | null,
+    db: row.db_source !== null && row.db_via !== null ? {source: row.db_source, via: row.db_via} : null,
+  }
 }
 
 function summaryOf(row: RunRow): Summary | null {

@@ -1,5 +1,5 @@
 // What a run leaves in the store, as the rest of the program sees it.
-import type {ReportItem, Summary} from '../core/report.js'
+import type {DbOrigin, ReportItem, Summary} from '../core/report.js'
 import type {ProcessIdentity} from './process-identity.js'
 
 export type RunCommand = 'zombies' | 'overdue' | 'unstick'
@@ -26,6 +26,8 @@ export interface StartRunInput {
   dryRun: boolean
   /** How the dry run was made; ignored when dryRun is false, `client` when omitted. */
   dryRunMode?: DryRunMode
+  /** Where the Airflow DB came from and how it was reached (commands that read it). */
+  db?: DbOrigin
   startedAt?: Date
   /** The process running the run (default: this one), to tell later whether it is still alive. */
   process?: ProcessIdentity
@@ -40,6 +42,8 @@ export interface RunUpdate {
   dryRunMode?: DryRunMode
   /** Objects scanned so far. */
   scanned?: number
+  /** Where the Airflow DB came from, once it is found. */
+  db?: DbOrigin
 }
 
 /** The verb of an action about to be sent: recorded before the request, so a crash leaves it `unknown`. */
@@ -85,6 +89,8 @@ export interface RunSummary {
 export interface RunRecord extends RunSummary {
   argv: string[]
   dryRunMode: DryRunMode | null
+  /** null for runs that read no DB (unstick) and runs recorded before 0.3. */
+  db: DbOrigin | null
 }
 
 export interface StoredRun {

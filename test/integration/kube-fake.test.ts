@@ -454,3 +454,37 @@ describe('test hooks', () => {
     expect(kube.requests[0]).toMatchObject({method: 'GET', path: podsPath('log'), query: {limit: '5'}, accept: METADATA_ONLY, status: 200})
   })
 })
+
+describe('namespaces', () => {
+  it('GET finds a built-in namespace, an added one and one that holds objects', async () => {
+    kube.addNamespace('empty-but-created')
+    kube.addPod({namespace: 'has-a-pod', name: 'p'})
+    for (const name of ['default', 'kube-system', 'empty-but-created', 'has-a-pod']) {
+      const reply = await call('GET', `/api/v1/namespaces/${name}`)
+      expect(reply.status, name).toBe(200)
+      expect(reply.body).toMatchObject({kind: 'Namespace', apiVersion: 'v1', metadata: {name}, status: {phase: 'Active'}})
+    }
+  })
+
+  it('GET of a namespace that does not exist is 404 NotFound, as kube-apiserver words it', async () => {
+    const reply = await call('GET', '/api/v1/namespaces/no-such-ns')
+    expect(reply.status).toBe(404)
+    expect(reply.body).toMatchObject({kind: 'Status', reason: 'NotFound', message: 'namespaces "no-such-ns" not found', details: {name: 'no-such-ns', kind: 'namespaces'}})
+  })
+
+  it('a denied GET is 403, the namespace named as the scope (as kube-apiserver words it)', async () => {
+    const denied = await startFakeKube()
+    try {
+      denied.deny({verb: 'get', resource: 'namespaces'})
+      const saved = kube
+      kube = denied
+      const reply = await call('GET', '/api/v1/namespaces/default').finally(() => (kube = saved))
+      expect(reply.status).toBe(403)
+      expect(reply.body.message).toBe(
+        'namespaces "default" is forbidden: User "system:serviceaccount:airflow:airflow-reap" cannot get resource "namespaces" in API group "" in the namespace "default"',
+      )
+    } finally {
+      await denied.close()
+    }
+  })
+})

@@ -19,6 +19,17 @@ afterEach(() => {
 const clock = (iso: string) => () => new Date(iso)
 const modeOf = (p: string) => statSync(p).mode & 0o777
 
+describe('countRuns', () => {
+  it('counts every run, finished or not', () => {
+    store = openRunStore(path.join(dir, 'runs.sqlite'))
+    expect(store.countRuns()).toBe(0)
+    store.startRun(zombiesRun())
+    const second = store.startRun(zombiesRun())
+    store.finishRun(second, {outcome: 'ok', summary: {scanned: 1, found: 0, acted: 0, failed: 0, skipped: 0, unknown: 0}})
+    expect(store.countRuns()).toBe(2)
+  })
+})
+
 describe('a run round-trips', () => {
   it('through getRun and listRuns with every field', () => {
     store = openRunStore(path.join(dir, 'runs.sqlite'), {now: clock('2026-11-23T10:00:09.000Z')})

@@ -1,14 +1,14 @@
 import {readFileSync} from 'node:fs'
 import {describe, expect, it} from 'vitest'
 import {makeSafeLabelValue, mayBeRewritten, readPodTaskLabels} from '../../src/core/labels.js'
-import {sharedPath} from '../support/paths.js'
+import {sharedFixture} from '../support/paths.js'
 
 interface Vector {
   input: string
   output: string
   category: string
 }
-const vectors: Vector[] = JSON.parse(readFileSync(sharedPath('airflow/label-vectors.json'), 'utf8')).vectors
+const vectors: Vector[] = JSON.parse(readFileSync(sharedFixture('airflow/label-vectors.json'), 'utf8')).vectors
 
 describe('makeSafeLabelValue', () => {
   it('has the shared vectors to check against', () => {

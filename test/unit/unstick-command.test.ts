@@ -54,6 +54,7 @@ describe('validate', () => {
     deleteDependents: false,
     yes: false,
     exitCode: false,
+    events: true,
     wait: false,
   }
 

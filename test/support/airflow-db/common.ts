@@ -6,7 +6,7 @@ import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 import type {Dialect} from '../../../src/core/types.js'
-import {sharedPath} from '../paths.js'
+import {sharedFixture} from '../paths.js'
 import type {AirflowVersion, Seeder} from './seeder.js'
 
 export interface TestAirflowDb {
@@ -39,7 +39,7 @@ export function ddlFor(dialect: Dialect, version: AirflowVersion): string {
     return readFileSync(path.join(here, 'mysql-2.10.sql'), 'utf8')
   }
   const prefix = dialect === 'postgresql' ? 'postgres' : 'sqlite'
-  return readFileSync(sharedPath(`airflow/ddl/${prefix}-${fileVersion}.sql`), 'utf8')
+  return readFileSync(sharedFixture(`airflow/ddl/${prefix}-${fileVersion}.sql`), 'utf8')
 }
 
 export function alembicDdl(version: AirflowVersion): string {

@@ -1,5 +1,5 @@
 -- Airflow 2.10.x metadata DB (MySQL 8 / MariaDB 10.6+) -- tables relevant to airflow-reap, for tests.
--- Derived by hand from ../../../../shared/airflow/ddl/postgres-2.10.sql with the MySQL type mapping of
+-- Derived by hand from ../../fixtures/shared/airflow/ddl/postgres-2.10.sql (a copy of shared/airflow/ddl) with the MySQL type mapping of
 -- FACTS §3.6 (not taken from a live Airflow MySQL schema):
 --   ids (dag_id, task_id, run_id, xcom key) -> VARCHAR(n) COLLATE utf8mb3_bin  ([database]
 --     sql_engine_collation_for_ids default; keeps the composite indexes under InnoDB's 3072-byte limit);

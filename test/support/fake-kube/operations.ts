@@ -15,7 +15,7 @@ import {
   deepEqual,
   isObject,
 } from './patch.js'
-import {type FakeResource, apiVersionOf} from './resources.js'
+import {BUILT_IN_NAMESPACES, FAKE_RESOURCES, type FakeResource, NAMESPACES, apiVersionOf} from './resources.js'
 import {matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector} from './selectors.js'
 import {
   type StatusBody,
@@ -29,6 +29,7 @@ import {
   success,
 } from './status.js'
 import {type FakeMetadata, type FakeObject, type ObjectStore, timestamp} from './store.js'
+import {validateCreate} from './validation.js'
 
 export interface ListQuery {
   namespace?: string
@@ -174,6 +175,22 @@ export class FakeApi {
     return clone(this.require(resource, namespace, name))
   }
 
+  /** GET /api/v1/namespaces/NAME: the Namespace object, or 404 as kube-apiserver answers. */
+  getNamespace(name: string, added: ReadonlySet<string>): object {
+    const exists =
+      added.has(name) ||
+      (BUILT_IN_NAMESPACES as readonly string[]).includes(name) ||
+      FAKE_RESOURCES.some((resource) => this.store.list(resource, name).length > 0)
+    if (!exists) throw notFound(NAMESPACES, name)
+    return {
+      kind: 'Namespace',
+      apiVersion: 'v1',
+      metadata: {name, labels: {'kubernetes.io/metadata.name': name}},
+      spec: {finalizers: ['kubernetes']},
+      status: {phase: 'Active'},
+    }
+  }
+
   create(resource: FakeResource, namespace: string, body: unknown, dryRun: boolean): FakeObject {
     if (!isObject(body)) throw badRequest('the body of the request was in an unknown format - accepted media types include: application/json')
     if (body.kind !== undefined && body.kind !== resource.kind) {
@@ -185,6 +202,9 @@ export class FakeApi {
     }
     const name = metadata.name || (metadata.generateName ? metadata.generateName + randomBytes(3).toString('hex').slice(0, 5) : '')
     if (!name) throw invalid(resource, '', 'metadata.name: Required value: name or generateName is required')
+    const errors = validateCreate(resource, {...body, metadata: {...metadata, name, namespace}})
+    // kube-apiserver lists several field errors in brackets (errors.NewInvalid of an aggregate).
+    if (errors.length > 0) throw invalid(resource, name, errors.length === 1 ? errors[0] : `[${errors.join(', ')}]`)
     const existing = this.store.get(resource, namespace, name)
     if (existing) throw alreadyExists(resource, name, existing.metadata.deletionTimestamp !== undefined)
     const object = clone(body) as unknown as FakeObject

@@ -18,7 +18,19 @@ export const FAKE_RESOURCES: readonly FakeResource[] = [
   {plural: 'deployments', kind: 'Deployment', group: 'apps', version: 'v1', defaultDeletePolicy: 'Background'},
   {plural: 'replicasets', kind: 'ReplicaSet', group: 'apps', version: 'v1', defaultDeletePolicy: 'Background'},
   {plural: 'statefulsets', kind: 'StatefulSet', group: 'apps', version: 'v1', defaultDeletePolicy: 'Background'},
+  {plural: 'events', kind: 'Event', group: 'events.k8s.io', version: 'v1', defaultDeletePolicy: 'Background'},
+  {plural: 'secrets', kind: 'Secret', group: '', version: 'v1', defaultDeletePolicy: 'Background'},
+  {plural: 'services', kind: 'Service', group: '', version: 'v1', defaultDeletePolicy: 'Background'},
+  {plural: 'endpointslices', kind: 'EndpointSlice', group: 'discovery.k8s.io', version: 'v1', defaultDeletePolicy: 'Background'},
 ]
+
+/**
+ * Namespaces, served for GET by name only (`/api/v1/namespaces/NAME`): a namespace exists when a test
+ * added it, when it is one every cluster has, or when an object lives in it (tests seed objects without
+ * creating their namespace first; a real apiserver would have refused them).
+ */
+export const NAMESPACES: FakeResource = {plural: 'namespaces', kind: 'Namespace', group: '', version: 'v1', defaultDeletePolicy: 'Background'}
+export const BUILT_IN_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'] as const
 
 export function findFakeResource(group: string, version: string, plural: string): FakeResource | undefined {
   return FAKE_RESOURCES.find((r) => r.group === group && r.version === version && r.plural === plural)
