@@ -12,6 +12,7 @@ import {openKube} from '../reap/session.js'
 
 export async function executeCronjob(options: CronjobOptions, signal: AbortSignal): Promise<void> {
   const {home, scope} = resolveNamespaces(options)
+  const commands = options.commands.map((parsed) => scheduledCommand(parsed, scope))
   const manifests = buildManifests({
     prefix: options.prefix,
     namespace: home,
@@ -21,7 +22,7 @@ export async function executeCronjob(options: CronjobOptions, signal: AbortSigna
     suspend: options.suspend,
     db: dbSecret(options),
     historyPvc: options.historyPvc,
-    commands: options.commands.map((parsed) => scheduledCommand(parsed, scope)),
+    commands,
   })
   if (!options.apply) {
     process.stdout.write(renderManifests(manifests, options.output))

@@ -91,8 +91,15 @@ export async function executePodReap<S extends PodScan>(options: PodReapOptions,
           if (go) recorder.update({dryRun: false})
         }
         if (!go) return
-        const stop = await failOnLostTunnel(airflow.lost, () => command.reap(deps, scan, session.namespace))
-        if (stop) report.stopped = stop
+        let stop: string | undefined
+        try {
+          stop = await command.reap(deps, scan, session.namespace)
+        } catch (error) {
+          if (!airflow.lost.aborted) throw error
+        }
+        // What was deleted before the tunnel dropped is reported and recorded; nothing was after it.
+        if (airflow.lost.aborted) report.failure = (airflow.lost.reason as Error).message
+        else if (stop) report.stopped = stop
       },
       announce: options.events ? (items) => (kube ? announceActions(kube.client, items, progress) : Promise.resolve([])) : undefined,
     })
@@ -110,7 +117,7 @@ export async function executePodReap<S extends PodScan>(options: PodReapOptions,
   }
 }
 
-/** Whatever the work threw or returned, a tunnel that dropped meanwhile is the run's failure. */
+/** Whatever the scan threw or returned, a tunnel that dropped meanwhile is the run's failure. */
 async function failOnLostTunnel<T>(lost: AbortSignal, work: () => Promise<T>): Promise<T> {
   try {
     const result = await work()

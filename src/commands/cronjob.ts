@@ -2,7 +2,6 @@ import {Flags, Parser} from '@oclif/core'
 import {cronScheduleError} from '../core/cron.js'
 import {UsageError} from '../errors.js'
 import {ReapCommand} from '../cli/base.js'
-import {durationFlag} from '../cli/flags.js'
 import {type FlagShapes, splitCronjobArgv} from '../manifests/argv.js'
 import type {CronJobCommandName} from '../manifests/cronjob.js'
 import {IMAGE_REPOSITORY, defaultImage} from '../manifests/image.js'
@@ -24,7 +23,7 @@ export interface CronjobOptions {
   apply: boolean
   dbSecret?: {name: string; key: string}
   airflowNamespace?: string
-  kube: {kubeconfig?: string; context?: string; requestTimeoutSeconds?: number}
+  kube: {kubeconfig?: string; context?: string}
 }
 
 /** Each schedulable command: its class (whose own parser reads its flags) and its own validation. */
@@ -72,11 +71,12 @@ export default class Cronjob extends ReapCommand {
     'airflow-namespace': Flags.string({description: 'Where Airflow and its DB Secret are, and so the CronJob (default: -n, else the context\'s namespace).', helpValue: 'NS'}),
     kubeconfig: Flags.string({description: 'Kubeconfig for --apply.', helpValue: 'PATH'}),
     context: Flags.string({description: 'Kubeconfig context for --apply.', helpValue: 'NAME'}),
-    'request-timeout': durationFlag({description: 'Timeout of each API request of --apply.'}),
   }
 
   async run(): Promise<void> {
     const commandShapes = Object.fromEntries(Object.entries(SCHEDULABLE).map(([name, s]) => [name, s.command.flags as unknown as FlagShapes]))
+    // Parsed here in parts (the split, then each part by its own parser), not by one this.parse call.
+    this.parsed = true
     const split = splitCronjobArgv(this.argv, Cronjob.flags as unknown as FlagShapes, commandShapes)
     const {flags} = await this.parse(Cronjob, split.own)
     const commands: ParsedCommand[] = []
@@ -93,7 +93,7 @@ export default class Cronjob extends ReapCommand {
       apply: flags.apply,
       dbSecret: flags['db-secret'] === undefined ? undefined : parseSecretRef(flags['db-secret']),
       airflowNamespace: flags['airflow-namespace'],
-      kube: {kubeconfig: flags.kubeconfig, context: flags.context, requestTimeoutSeconds: flags['request-timeout']},
+      kube: {kubeconfig: flags.kubeconfig, context: flags.context},
     }
     // Loaded on demand, as every command's run.
     const {executeCronjob} = await import('../cli/cronjob-run.js')

@@ -9,7 +9,7 @@ import {type KubeObject, getObject} from '../kube/objects.js'
 import type {ResourceType} from '../kube/resources.js'
 
 /** How long in-flight writes may still be answered after an interrupt, before they are aborted and settled. */
-export const IN_FLIGHT_GRACE_MS = 750
+export const IN_FLIGHT_GRACE_MS = 500
 /** The deadline of the GET that settles an ambiguous write. */
 export const READ_BACK_TIMEOUT_MS = 1000
 

@@ -93,8 +93,11 @@ function ownedPod(name: string, owner: FakeObject): FakeObject {
   })
 }
 
+/** Writes to the objects (the Events posted about them are tested in events.test.ts). */
 function writes(kind?: string): RecordedRequest[] {
-  return kube.requests.filter((r) => ['PATCH', 'DELETE', 'POST', 'PUT'].includes(r.method) && (kind === undefined || r.path.includes(`/${kind}/`)))
+  return kube.requests.filter(
+    (r) => ['PATCH', 'DELETE', 'POST', 'PUT'].includes(r.method) && !r.path.endsWith('/events') && (kind === undefined || r.path.includes(`/${kind}/`)),
+  )
 }
 
 async function history(): Promise<Array<{command: string; dryRun: boolean; outcome: string; summary: Report['summary']; namespace: string; error?: string}>> {

@@ -8,17 +8,29 @@ export interface SilentListener {
   port: number
   /** Resolves at the next connection (the client is then waiting on it). */
   nextAccept(): Promise<void>
+  /** Resolves when the client next closes (or destroys) a connection. */
+  nextClose(): Promise<void>
   close(): Promise<void>
 }
 
 export async function startSilentListener(): Promise<SilentListener> {
-  let waiters: Array<() => void> = []
+  let accepts: Array<() => void> = []
+  let closes: Array<() => void> = []
   const {port, close} = await listen((socket) => {
     socket.on('data', () => undefined) // read and ignore: the kernel never pushes back either
-    for (const resolve of waiters) resolve()
-    waiters = []
+    socket.on('close', () => {
+      for (const resolve of closes) resolve()
+      closes = []
+    })
+    for (const resolve of accepts) resolve()
+    accepts = []
   })
-  return {port, close, nextAccept: () => new Promise<void>((resolve) => waiters.push(resolve))}
+  return {
+    port,
+    close,
+    nextAccept: () => new Promise<void>((resolve) => accepts.push(resolve)),
+    nextClose: () => new Promise<void>((resolve) => closes.push(resolve)),
+  }
 }
 
 export interface SilencingProxy {

@@ -56,10 +56,10 @@ export function connectTimeoutError(url: DbUrl, timeoutMs: number): TimeoutError
 }
 
 /** A query went past its client-side bound: the connection went silent, or the server ignored its statement timeout. */
-export function queryTimeoutError(url: DbUrl, limitMs: number, statementTimeoutMs: number): TimeoutError {
+export function queryTimeoutError(url: DbUrl, limitMs: number, statementTimeoutMs: number, outcome = 'the connection was closed'): TimeoutError {
   const grace = limitMs - statementTimeoutMs
   const why = grace > 0 ? `--db-timeout ${seconds(statementTimeoutMs)}, plus ${seconds(grace)} for the server to cancel it` : '--db-timeout'
-  return new TimeoutError(`the Airflow DB at ${url.redacted} did not answer a query within ${seconds(limitMs)} (${why}); the connection was closed`)
+  return new TimeoutError(`the Airflow DB at ${url.redacted} did not answer a query within ${seconds(limitMs)} (${why}); ${outcome}`)
 }
 
 function errorCode(error: unknown): string | undefined {

@@ -40,7 +40,7 @@ class SqliteDriver implements SqlDriver {
         rows.push(map(row as T))
         if (rows.length % ROWS_PER_CHECK === 0 && Date.now() > deadline) {
           iterator.return?.()
-          throw queryTimeoutError(this.url, timeoutMs, timeoutMs)
+          throw queryTimeoutError(this.url, timeoutMs, timeoutMs, 'the statement was stopped')
         }
       }
       return rows

@@ -7,6 +7,7 @@
 import {type IncomingMessage, STATUS_CODES, type ServerResponse} from 'node:http'
 import type {Duplex} from 'node:stream'
 import {setTimeout as sleep} from 'node:timers/promises'
+import {checkApplyOptions} from './apply.js'
 import type {DeleteOptions, FakeApi, ListQuery, ListResult} from './operations.js'
 import {isObject} from './patch.js'
 import {FakePortForwarder} from './portforward.js'
@@ -99,6 +100,10 @@ function parseRoute(path: string): Route | undefined {
     const resource = findFakeResource(group, version, rest[0]) // cluster-wide list
     return resource && {resource}
   }
+  if (rest[0] !== 'namespaces' && rest.length === 2) {
+    const resource = findFakeResource(group, version, rest[0]) // a cluster-scoped object
+    return resource && resource.namespaced === false ? {resource, name: rest[1]} : undefined
+  }
   if (rest[0] !== 'namespaces' || rest.length < 3 || rest.length > 5) return undefined
   const resource = findFakeResource(group, version, rest[2])
   return resource && {resource, namespace: rest[1], name: rest[3], subresource: rest[4]}
@@ -160,7 +165,7 @@ function verbOf(method: string, route: Route, query: Record<string, string>): st
   const named = route.name !== undefined
   const verbs: Record<string, string | undefined> = {
     GET: named ? 'get' : query.watch === 'true' || query.watch === '1' ? 'watch' : 'list',
-    POST: named || !route.namespace ? undefined : 'create',
+    POST: named || (!route.namespace && route.resource.namespaced !== false) ? undefined : 'create',
     PUT: named ? 'update' : undefined,
     PATCH: named ? 'patch' : undefined,
     DELETE: named ? 'delete' : route.namespace ? 'deletecollection' : undefined,
@@ -480,6 +485,11 @@ export class FakeKubeHandler {
       case 'update':
         return {status: 200, body: this.api.update(resource, namespace, name, requireJson(request), isDryRun(query))}
       case 'patch': {
+        const mediaType = (request.contentType ?? '').split(';')[0].trim().toLowerCase()
+        if (checkApplyOptions(mediaType, {fieldManager: query.fieldManager, force: query.force})) {
+          const applied = this.api.apply(resource, namespace, name, request.body, {fieldManager: query.fieldManager, force: query.force}, isDryRun(query))
+          return {status: applied.created ? 201 : 200, body: applied.object}
+        }
         const body = this.api.patch(resource, namespace, name, request.contentType, requireJson(request), isDryRun(query))
         return {status: 200, body}
       }
