@@ -60,7 +60,7 @@ describe('a run round-trips', () => {
     const {actedAt: _given, ...deleted} = deletedZombie()
     const {actedAt: _none, ...failed} = failedDelete
     expect(store.getRun(runId)).toEqual({
-      run: {...listed[0], argv: ['zombies', '-A', '--dry-run=server', '--delete'], dryRunMode: 'server'},
+      run: {...listed[0], argv: ['zombies', '-A', '--dry-run=server', '--delete'], dryRunMode: 'server', db: null},
       items: [
         {...deleted, actedAt: '2026-11-23T10:00:05.000Z'},
         {...skippedStaleTry(), actedAt: null}, // nothing was done: no action time
