@@ -53,7 +53,7 @@ export async function executePodReap<S extends PodScan>(options: PodReapOptions,
       kind: command.kind,
       recorder,
       progress,
-      // Recorded before the kubeconfig is read or the DB found and reached, so that their failures are in history too.
+      // Recorded before the kubeconfig is read or the DB reached, so that their failures are in history too.
       meta: {
         command: command.command,
         argv: process.argv.slice(2),
@@ -67,17 +67,18 @@ export async function executePodReap<S extends PodScan>(options: PodReapOptions,
       work: async (report) => {
         if (options.force && acting) progress.warn('--force deletes with a grace period of 0: the kubelet may not have stopped the containers yet')
         progress.update('reading the kubeconfig')
-        const session = (kube = openKube(options.kube))
+        const session = openKube(options.kube)
+        kube = session
         recorder.update({context: session.target.contextName, server: session.target.server, namespace: scopeName(session)})
         progress.update('connecting to the Airflow DB')
-        const airflow = (cluster = await openClusterDb(options.db, session, signal))
-        recorder.update({db: airflow.origin})
-        if (options.output === 'table' || options.output === 'wide') progress.note(originLine(airflow.origin))
+        const reached = await openClusterDb(options.db, session, signal)
+        cluster = reached
+        recorder.update({db: reached.origin})
+        if (options.output === 'table' || options.output === 'wide') progress.note(originLine(reached.origin))
         // A dropped port-forward stops the work like Ctrl-C would (nothing more is deleted), but the run
         // then fails with the tunnel's error instead of reading as interrupted.
-        const work = AbortSignal.any([signal, airflow.lost])
-        const deps = {kube: session.client, db: airflow.db, progress, signal: work, journal: recorder}
-        const scan = await failOnLostTunnel(airflow.lost, () => command.scan(deps, session.namespace))
+        const deps = {kube: session.client, db: reached.db, progress, signal: AbortSignal.any([signal, reached.lost]), journal: recorder}
+        const scan = await failOnLostTunnel(reached.lost, () => command.scan(deps, session.namespace))
         report.scanned = scan.scanned
         report.items = scan.findings.map((f) => f.item)
         report.warnings.push(...(scan.warnings ?? []))
@@ -95,13 +96,14 @@ export async function executePodReap<S extends PodScan>(options: PodReapOptions,
         try {
           stop = await command.reap(deps, scan, session.namespace)
         } catch (error) {
-          if (!airflow.lost.aborted) throw error
+          if (!reached.lost.aborted) throw error
         }
         // What was deleted before the tunnel dropped is reported and recorded; nothing was after it.
-        if (airflow.lost.aborted) report.failure = (airflow.lost.reason as Error).message
+        if (reached.lost.aborted) report.failure = (reached.lost.reason as Error).message
         else if (stop) report.stopped = stop
       },
-      announce: options.events ? (items) => (kube ? announceActions(kube.client, items, progress) : Promise.resolve([])) : undefined,
+      // No Events when the kubeconfig could not even be read (nothing was acted on then).
+      announce: options.events ? async (items) => (kube ? announceActions(kube.client, items, progress) : []) : undefined,
     })
     progress.stop() // the spinner's line must not prefix the table
     process.stdout.write(renderReport(report, options.output))

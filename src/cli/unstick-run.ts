@@ -65,7 +65,8 @@ export async function executeUnstick(options: UnstickOptions, signal: AbortSigna
         }
         draft.failure = failureOf(draft, waited, options.waitTimeoutSeconds ?? DEFAULT_WAIT_TIMEOUT_SECONDS)
       },
-      announce: options.events ? (items) => (kube ? announceActions(kube.client, items, progress) : Promise.resolve([])) : undefined,
+      // No Events when the kubeconfig could not even be read (nothing was acted on then).
+      announce: options.events ? async (items) => (kube ? announceActions(kube.client, items, progress) : []) : undefined,
     })
     progress.stop()
     process.stdout.write(renderReport(report, options.output))

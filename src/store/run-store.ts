@@ -101,8 +101,8 @@ export class RunStore {
             dry_run: dryRun,
             dry_run_mode: update.dryRun === false ? null : (update.dryRunMode ?? (update.dryRun ? 'client' : null)),
             scanned: update.scanned ?? null,
-            db_source: update.db === undefined ? null : redactText(update.db.source),
-            db_via: update.db === undefined ? null : redactText(update.db.via),
+            db_source: update.db ? redactText(update.db.source) : null,
+            db_via: update.db ? redactText(update.db.via) : null,
           })
         })
         .immediate(),
@@ -250,10 +250,8 @@ export class RunStore {
 function prepareStatements(db: Database.Database) {
   return {
     insertRun: db.prepare(`
-      INSERT INTO runs (started_at, command, argv, context, server, namespace, dry_run, dry_run_mode, db_source, db_via, outcome,
-                        pid, host, process_start)
-      VALUES (@started_at, @command, @argv, @context, @server, @namespace, @dry_run, @dry_run_mode, @db_source, @db_via, 'running',
-              @pid, @host, @process_start)`),
+      INSERT INTO runs (started_at, command, argv, context, server, namespace, dry_run, dry_run_mode, db_source, db_via, outcome, pid, host, process_start)
+      VALUES (@started_at, @command, @argv, @context, @server, @namespace, @dry_run, @dry_run_mode, @db_source, @db_via, 'running', @pid, @host, @process_start)`),
     updateRun: db.prepare(`
       UPDATE runs SET context = coalesce(@context, context), server = coalesce(@server, server),
                       namespace = coalesce(@namespace, namespace), dry_run = coalesce(@dry_run, dry_run),

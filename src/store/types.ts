@@ -42,7 +42,7 @@ export interface RunUpdate {
   dryRunMode?: DryRunMode
   /** Objects scanned so far. */
   scanned?: number
-  /** Where the Airflow DB came from, once it is found. */
+  /** Where the Airflow DB came from and how it was reached, once it is open. */
   db?: DbOrigin
 }
 

@@ -308,13 +308,13 @@ export class FakeKubeHandler {
     }
     if (recorded) recorded.status = answer.reset ? 0 : answer.status
     if (this.latencyMs > 0) await sleep(this.latencyMs)
+    // Go's net/http sends Date on every answer; Node does too, unless we set it for a skewed clock.
+    if (this.clockSkewMs !== 0) answer.headers = {...answer.headers, date: new Date(Date.now() + this.clockSkewMs).toUTCString()}
     if (answer.delayMs) await sleep(answer.delayMs)
     if (answer.reset) {
       response.socket?.destroy() // the client sees "socket hang up" (ECONNRESET)
       return
     }
-    // Go's net/http sends Date on every answer; Node does too, unless we set it for a skewed clock.
-    if (this.clockSkewMs !== 0) answer.headers = {...answer.headers, date: new Date(Date.now() + this.clockSkewMs).toUTCString()}
     send(response, answer)
   }
 
