@@ -7,6 +7,7 @@ import type {ReportItem} from '../core/report.js'
 import {InterruptedError, ReapError, SafetyStopError, UsageError} from '../errors.js'
 import type {KubeClient} from '../kube/client.js'
 import {renderReport} from '../render/report.js'
+import {nothingFound} from './nothing-found.js'
 import {confirm} from '../reap/confirm.js'
 import {type Progress, createProgress} from '../reap/progress.js'
 import {RunRecorder} from '../reap/recorder.js'
@@ -78,7 +79,8 @@ export async function executePodReap<S extends PodScan>(options: PodReapOptions,
         if (stop) report.stopped = stop
       },
     })
-    process.stdout.write(renderReport(report, options.output))
+    process.stdout.write(renderReport(report, options.output, {allNamespaces: kube.namespace === undefined}))
+    process.stderr.write(await nothingFound(report, options.output, kube.client, kube.namespace, signal))
     if (report.stopped) throw new SafetyStopError(report.stopped)
     if (report.interrupted) throw new InterruptedError('interrupted: deletes not yet started were abandoned; the run is recorded as interrupted')
     const failure = failureOf(report)

@@ -3,7 +3,7 @@
 // it did before failing.
 import {EXIT_FOUND, EXIT_OK, InterruptedError, ReapError} from '../errors.js'
 import type {Report, ReportItem, ReportKind} from '../core/report.js'
-import {summarize} from '../core/report.js'
+import {isLeftInPlace, summarize} from '../core/report.js'
 import type {Progress} from './progress.js'
 import type {RunMeta, RunRecorder} from './recorder.js'
 
@@ -75,14 +75,8 @@ export function failureOf(report: Report): string | undefined {
   return `${failed.length} of ${report.items.length} actions failed (first: ${first.kind.toLowerCase()}/${first.namespace}/${first.name}: ${first.error})`
 }
 
-/** Skips that are not verdicts about this Airflow's pods do not make a monitoring check fail. */
-const NOT_OURS = new Set(['unknown-dag-run', 'missing-labels'])
-
-/** Exit code of a finished run: 3 with --exit-code when something was found and left in place. */
+/** Exit code of a finished run: 3 with --exit-code when something it would act on was left in place. */
 export function exitCodeFor(report: Report, exitCodeFlag: boolean): number {
   if (!exitCodeFlag) return EXIT_OK
-  const leftInPlace = report.items.some(
-    (item) => item.action !== 'deleted' && item.action !== 'patched' && !NOT_OURS.has(item.skipReason ?? ''),
-  )
-  return leftInPlace ? EXIT_FOUND : EXIT_OK
+  return report.items.some(isLeftInPlace) ? EXIT_FOUND : EXIT_OK
 }
