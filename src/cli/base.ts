@@ -1,7 +1,9 @@
-// Base of every command: one place that maps typed errors to exit codes and one line on stderr
-// (never a stack trace), and turns Ctrl-C into an AbortSignal the use cases honour.
+// Base of every command: one place that maps errors to exit codes and prints them in one style
+// (src/cli/usage.ts: one `error: ...` line, kubectl's usage hint for usage errors, never a stack
+// trace), and turns Ctrl-C into an AbortSignal the use cases honour.
 import {Command} from '@oclif/core'
-import {EXIT_RUNTIME, InterruptedError, ReapError} from '../errors.js'
+import {InterruptedError} from '../errors.js'
+import {describeError, usageHint} from './usage.js'
 
 export abstract class ReapCommand extends Command {
   protected readonly abort = new AbortController()
@@ -20,24 +22,17 @@ export abstract class ReapCommand extends Command {
   }
 
   override async catch(error: Error & {oclif?: {exit?: number}}): Promise<void> {
-    if (error instanceof ReapError) {
-      process.stderr.write(`error: ${oneLine(error.message)}\n`)
-      process.exitCode = error.exitCode
-      return
-    }
-    // oclif's own errors (bad flags: exit 2, and its exit requests) keep oclif's handling.
-    if (error.oclif?.exit !== undefined) throw error
-    process.stderr.write(`error: ${oneLine(error.message || String(error))}\n`)
-    if (process.env.AIRFLOW_REAP_DEBUG) process.stderr.write(`${error.stack}\n`)
-    process.exitCode = EXIT_RUNTIME
+    const report = describeError(error)
+    // oclif's own exit requests (this.exit) keep oclif's handling.
+    if (!report) throw error
+    process.stderr.write(`error: ${report.line}\n`)
+    if (report.usage) process.stderr.write(`${usageHint(this.id)}\n`)
+    if (process.env.AIRFLOW_REAP_DEBUG && error.stack) process.stderr.write(`${error.stack}\n`)
+    process.exitCode = report.exitCode
   }
 
   /** Writes the result to stdout (the only thing that goes there). */
   protected writeOut(text: string): void {
     if (text) process.stdout.write(text)
   }
-}
-
-function oneLine(message: string): string {
-  return message.replace(/\s*\n\s*/g, ' ').trim()
 }

@@ -1,7 +1,10 @@
 // The contract's global flags, grouped so each command takes only the groups it needs.
 import {Flags} from '@oclif/core'
+import {EMPTY_DB_FLAG} from '../airflow/resolve.js'
+import {InvalidDbUrlError, parseDbUrl} from '../airflow/url.js'
 import {parseDuration} from '../core/duration.js'
 import {UsageError} from '../errors.js'
+import {FlagValueError} from './usage.js'
 import type {PodDeletion} from '../reap/guarded-delete.js'
 import type {KubeOptions} from '../reap/session.js'
 import {OUTPUT_FORMATS, type OutputFormat} from '../render/output.js'
@@ -13,9 +16,9 @@ export function durationFlag(options: {description: string; default?: string}) {
     helpValue: 'DURATION',
     default: options.default === undefined ? undefined : async () => parseDuration(options.default!)!,
     defaultHelp: options.default === undefined ? undefined : async () => options.default!,
-    parse: async (input) => {
+    parse: async (input, _context, flag) => {
       const seconds = parseDuration(input)
-      if (seconds === undefined) throw new UsageError(`"${input}" is not a duration (examples: 90s, 10m, 2h, 1h30m)`)
+      if (seconds === undefined) throw new FlagValueError(flag.name, input, 'not a duration (examples: 90s, 10m, 2h, 1h30m)')
       return seconds
     },
   })()
@@ -61,11 +64,23 @@ export const storeFlags = {
 
 export const actFlags = {
   yes: Flags.boolean({char: 'y', description: 'Really act (without it every command is a dry run).', default: false}),
-  'dry-run': Flags.string({
-    description: 'client: report only (the default without --yes); server: send the requests with dryRun=All (RBAC and admission are checked, nothing changes).',
-    options: ['client', 'server'],
-  }),
+  'dry-run': Flags.custom<'client' | 'server' | undefined>({
+    description:
+      'client: report only (the default without --yes); server: send the requests with dryRun=All (RBAC and admission are checked, nothing changes); none: no dry run, as kubectl reads it (acting still needs --yes).',
+    helpValue: 'none|client|server',
+    parse: async (input, _context, flag) => parseDryRun(input, flag.name),
+  })(),
   'exit-code': Flags.boolean({description: 'Exit 3 when something was found and left in place (for monitoring).', default: false}),
+}
+
+/**
+ * `--dry-run` as kubectl reads it (cmdutil.GetDryRunStrategy): `client`, `server`, or `none`, which is
+ * no dry run at all and so the same as leaving the flag out.
+ */
+export function parseDryRun(input: string, flag = 'dry-run'): 'client' | 'server' | undefined {
+  if (input === 'client' || input === 'server') return input
+  if (input === 'none') return undefined
+  throw new FlagValueError(flag, input, 'must be "none", "server", or "client"')
 }
 
 /** --delete and the flags that shape a pod deletion, for the commands that delete pods (zombies, overdue). */
@@ -130,4 +145,12 @@ export function validatePodReap(options: PodReapOptions, noun: string): void {
   if (options.kube.allNamespaces && options.kube.namespace) throw new UsageError('--all-namespaces and --namespace cannot be used together')
   if (options.yes && !options.delete) throw new UsageError(`--yes confirms --delete: add --delete to delete ${noun} pods`)
   if (options.dryRunMode === 'server' && !options.delete) throw new UsageError('--dry-run=server goes with --delete')
+  // A bad --db is a bad flag value: refused before the kubeconfig is read, like the others.
+  if (options.db !== undefined) checkDbFlag(options.db)
+}
+
+/** `--db ''` and a malformed --db alike: exit 2, the value never echoed (it may be a password). */
+export function checkDbFlag(value: string): void {
+  if (value === '') throw new InvalidDbUrlError('--db', EMPTY_DB_FLAG)
+  parseDbUrl(value, '--db')
 }
