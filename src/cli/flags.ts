@@ -54,7 +54,7 @@ export const dbFlags = {
 }
 
 export const outputFlags = {
-  output: Flags.string({char: 'o', description: 'Output format.', options: [...OUTPUT_FORMATS], default: 'table'}),
+  output: Flags.string({char: 'o', description: 'Output format.', helpValue: 'FORMAT', options: [...OUTPUT_FORMATS], default: 'table'}),
 }
 
 export const storeFlags = {
@@ -87,10 +87,10 @@ export function parseDryRun(input: string, flag = 'dry-run'): 'client' | 'server
 export function podDeleteFlags(noun: string) {
   return {
     delete: Flags.boolean({description: `Delete the ${noun} pods (needs --yes, or a confirmation on a terminal).`, default: false}),
-    'grace-period': Flags.integer({description: "Seconds the pod gets to stop (default: the pod's own).", min: 0}),
+    'grace-period': Flags.integer({description: "Seconds the pod gets to stop (default: the pod's own).", helpValue: 'SECONDS', min: 0}),
     force: Flags.boolean({description: 'Delete with a grace period of 0 (the kubelet may not have stopped the containers yet).', default: false}),
-    concurrency: Flags.integer({description: 'Deletes (and pod reads) in flight at once.', default: 10, min: 1, max: 200}),
-    'max-deletes': Flags.integer({description: 'Delete at most this many pods in one run.', default: 100, min: 0}),
+    concurrency: Flags.integer({description: 'Deletes (and pod reads) in flight at once.', helpValue: 'N', default: 10, min: 1, max: 200}),
+    'max-deletes': Flags.integer({description: 'Delete at most this many pods in one run.', helpValue: 'N', default: 100, min: 0}),
     'allow-mass-delete': Flags.boolean({description: 'Allow deleting more than half of the scanned pods.', default: false}),
   }
 }
