@@ -7,6 +7,7 @@ import type {ReportItem} from '../core/report.js'
 import {ReapError, SafetyStopError, UsageError, interruption} from '../errors.js'
 import type {KubeClient} from '../kube/client.js'
 import {renderReport} from '../render/report.js'
+import {nothingFound} from './nothing-found.js'
 import {confirm} from '../reap/confirm.js'
 import {announceActions} from '../reap/events.js'
 import {type Progress, createProgress} from '../reap/progress.js'
@@ -106,7 +107,8 @@ export async function executePodReap<S extends PodScan>(options: PodReapOptions,
       announce: options.events ? async (items) => (kube ? announceActions(kube.client, items, progress) : []) : undefined,
     })
     progress.stop() // the spinner's line must not prefix the table
-    process.stdout.write(renderReport(report, options.output))
+    process.stdout.write(renderReport(report, options.output, {allNamespaces: options.kube.allNamespaces}))
+    if (kube) process.stderr.write(await nothingFound(report, options.output, kube.client, kube.namespace, signal))
     if (report.stopped) throw new SafetyStopError(report.stopped)
     if (report.interrupted) throw interruption(signal, 'deletes not yet started were abandoned; the run is recorded as interrupted')
     if (report.failure) throw new ReapError(report.failure)

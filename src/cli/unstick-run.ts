@@ -6,6 +6,8 @@ import {formatAge} from '../core/duration.js'
 import {objectRef} from '../core/unstick.js'
 import {ReapError, interruption} from '../errors.js'
 import {renderReport} from '../render/report.js'
+import {adviceLines} from '../render/unstick-advice.js'
+import {nothingFound} from './nothing-found.js'
 import {createProgress} from '../reap/progress.js'
 import {announceActions} from '../reap/events.js'
 import {RunRecorder} from '../reap/recorder.js'
@@ -69,8 +71,9 @@ export async function executeUnstick(options: UnstickOptions, signal: AbortSigna
       announce: options.events ? async (items) => (kube ? announceActions(kube.client, items, progress) : []) : undefined,
     })
     progress.stop()
-    process.stdout.write(renderReport(report, options.output))
-    if (options.output === 'table' || options.output === 'wide') process.stderr.write(adviceLines(scan, waited))
+    process.stdout.write(renderReport(report, options.output, {allNamespaces: options.kube.allNamespaces}))
+    if (kube) process.stderr.write(await nothingFound(report, options.output, kube.client, kube.namespace, signal))
+    if (options.output === 'table' || options.output === 'wide') process.stderr.write(adviceLines(scan?.findings ?? [], waited?.freed))
     if (report.interrupted) throw interruption(signal, 'patches not yet started were abandoned; the run is recorded as interrupted')
     if (report.failure) throw new ReapError(report.failure)
     process.exitCode = exitCodeFor(report, options.exitCode)
@@ -79,16 +82,6 @@ export async function executeUnstick(options: UnstickOptions, signal: AbortSigna
     recorder.close()
     kube?.client.close()
   }
-}
-
-/** `advice:` lines (dependents, Job spec advisories) and `name is free` lines, for stderr in table mode. */
-function adviceLines(scan: UnstickScan | undefined, waited: WaitResult | undefined): string {
-  const lines: string[] = []
-  for (const finding of scan?.findings ?? []) {
-    for (const advice of finding.advice) lines.push(`advice: ${objectRef(finding.object)}: ${advice}`)
-  }
-  for (const ref of waited?.freed ?? []) lines.push(`${ref}: name is free`)
-  return lines.map((l) => `${l}\n`).join('')
 }
 
 /** Why the run failed although it ran to its end: refused writes, a wait that timed out. */

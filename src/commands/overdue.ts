@@ -12,14 +12,7 @@ export interface OverdueOptions extends PodReapOptions {
 
 export default class Overdue extends ReapCommand {
   static override summary = 'Find (and with --delete --yes, delete) pods of KubernetesPodOperator tasks running past their execution_timeout.'
-  static override description = `A deferrable KubernetesPodOperator task (deferrable=True) is DEFERRED seconds after its pod starts, and
-from then on nobody enforces its execution_timeout: on Airflow 3.x the task stays deferred and its pod
-runs on; on Airflow 2.x the scheduler fails the task but leaves the pod running (a zombie: see the
-zombies command). This command lists the pods of running or deferred task instances whose try has run
-longer than the task's execution_timeout (read from the serialized DAG in the metadata DB) plus --grace,
-measured on the database's clock. Deleting such a pod makes Airflow fail the try, as it would have
-without deferral; retries then follow the task's retry policy. Pods annotated airflow-reap/keep=true
-are never deleted. Without --yes nothing is changed.`
+  static override description = `A deferrable KubernetesPodOperator task (deferrable=True) is DEFERRED seconds after its pod starts, and from then on nobody enforces its execution_timeout: on Airflow 3.x the task stays deferred and its pod runs on; on Airflow 2.x the scheduler fails the task but leaves the pod running (a zombie: see the zombies command). This command lists the pods of running or deferred task instances whose try has run longer than the task's execution_timeout (read from the serialized DAG in the metadata DB) plus --grace, measured on the database's clock. Deleting such a pod makes Airflow fail the try, as it would have without deferral; retries then follow the task's retry policy. Pods annotated airflow-reap/keep=true are never deleted. Without --yes nothing is changed.`
 
   static override examples = [
     {description: 'Report overdue pods', command: 'kubectl airflow-reap overdue -n airflow --db postgresql://airflow:PASSWORD@db:5432/airflow'},

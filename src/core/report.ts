@@ -96,3 +96,25 @@ export function summarize(scanned: number, items: ReportItem[]): Summary {
     unknown: items.filter((i) => i.action === 'unknown').length,
   }
 }
+
+/**
+ * An item the command acts on or would act on (what `-o name` prints): never a skipped one, so a pipe
+ * into `kubectl delete` cannot touch a kept, young, re-attachable or foreign object.
+ */
+export function isActionable(item: ReportItem): boolean {
+  return item.action === 'none' || item.action === 'deleted' || item.action === 'patched' || item.action === 'failed' || item.action === 'unknown'
+}
+
+/** Skips that only postpone an action (a limit, a race): the object is still one the command would act on. */
+const POSTPONED: ReadonlySet<SkipReason> = new Set(['max-deletes', 'changed-concurrently'])
+
+/**
+ * A finding left in place that `--exit-code` reports (exit 3): one the command would act on, failed
+ * to act on, or only postponed (held back by --max-deletes, changed while being acted on). Skipped
+ * verdicts (kept, too young, another Airflow's) never count, so a monitor goes green once only those remain.
+ */
+export function isLeftInPlace(item: ReportItem): boolean {
+  if (item.action === 'skipped') return item.skipReason !== undefined && POSTPONED.has(item.skipReason)
+  // unknown: it may have been applied, or not; a monitor is told until a run settles it.
+  return item.action === 'none' || item.action === 'failed' || item.action === 'unknown'
+}

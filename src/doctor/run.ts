@@ -63,6 +63,7 @@ class Doctor {
   private apiClock?: ClockReading
   private located?: LocatedDb
   private reached?: ReachedDb
+  private reachFailed = false
   private driver?: SqlDriver
   private db?: AirflowDb
 
@@ -191,6 +192,7 @@ class Doctor {
       return true
     } catch (error) {
       if (this.abortedBy(error)) return false
+      this.reachFailed = true
       this.add({
         check: 'db-connection',
         status: 'fail',
@@ -210,10 +212,11 @@ class Doctor {
     const namespace = db.airflowNamespace || this.kube!.target.namespace
     const secretName = db.dbSecret?.split(':')[0]
     const access: DbAccess = {secret: secretName ? {namespace, name: secretName} : {namespace}}
+    // reachDb fails only on the way to a port-forward: then the commands would take that way too.
+    const service = this.located && serviceOfHost(this.located.url.host, this.located.namespace)
     const via = this.reached?.via
-    if (via?.kind === 'port-forward') {
-      const service = serviceOfHost(this.located!.url.host, this.located!.namespace)
-      access.portForward = {namespace: via.namespace, ...(service ? {service: service.name} : {})}
+    if (via?.kind === 'port-forward' || (this.reachFailed && service)) {
+      access.portForward = {namespace: service ? service.namespace : this.located!.namespace, ...(service ? {service: service.name} : {})}
     }
     return access
   }

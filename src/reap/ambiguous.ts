@@ -9,7 +9,7 @@ import {type KubeObject, getObject} from '../kube/objects.js'
 import type {ResourceType} from '../kube/resources.js'
 
 /** How long in-flight writes may still be answered after an interrupt, before they are aborted and settled. */
-export const IN_FLIGHT_GRACE_MS = 750
+export const IN_FLIGHT_GRACE_MS = 500
 /** The deadline of the GET that settles an ambiguous write. */
 export const READ_BACK_TIMEOUT_MS = 1000
 
@@ -53,13 +53,13 @@ export type ReadBack = {kind: 'gone'} | {kind: 'present'; object: KubeObject} | 
 
 /** The item's object as the API server has it now: gone (404 or another UID under the name), present, or unreadable. */
 export async function readBack(kube: KubeClient, resource: ResourceType, item: ReportItem): Promise<ReadBack> {
+  const deadline = AbortSignal.timeout(READ_BACK_TIMEOUT_MS)
   try {
-    const object = await getObject(kube, resource, item.namespace, item.name, {signal: AbortSignal.timeout(READ_BACK_TIMEOUT_MS)})
+    const object = await getObject(kube, resource, item.namespace, item.name, {signal: deadline})
     if (!object || object.metadata?.uid !== item.uid) return {kind: 'gone'}
     return {kind: 'present', object}
   } catch (error) {
-    const timedOut = error instanceof Error && error.name === 'TimeoutError'
-    return {kind: 'unreadable', error: timedOut ? `no answer within ${READ_BACK_TIMEOUT_MS / 1000}s` : failureText(error)}
+    return {kind: 'unreadable', error: deadline.aborted ? `no answer within ${READ_BACK_TIMEOUT_MS / 1000}s` : failureText(error)}
   }
 }
 

@@ -4,7 +4,7 @@
 // any failed or unknown action is failed, never ok.
 import {EXIT_FOUND, EXIT_OK, ReapError, interruption} from '../errors.js'
 import type {Report, ReportItem, ReportKind} from '../core/report.js'
-import {summarize} from '../core/report.js'
+import {isLeftInPlace, summarize} from '../core/report.js'
 import type {Progress} from './progress.js'
 import type {RunMeta, RunRecorder} from './recorder.js'
 
@@ -99,14 +99,8 @@ export function failureOf(items: readonly ReportItem[]): string | undefined {
   return `${parts.join(', ')} (first: ${first.kind.toLowerCase()}/${first.namespace}/${first.name}: ${first.error})`
 }
 
-/** Skips that are not verdicts about this Airflow's pods do not make a monitoring check fail. */
-const NOT_OURS = new Set(['unknown-dag-run', 'missing-labels', 'owned-by-controller'])
-
-/** Exit code of a finished run: 3 with --exit-code when something was found and left in place. */
+/** Exit code of a finished run: 3 with --exit-code when something it would act on was left in place. */
 export function exitCodeFor(report: Report, exitCodeFlag: boolean): number {
   if (!exitCodeFlag) return EXIT_OK
-  const leftInPlace = report.items.some(
-    (item) => item.action !== 'deleted' && item.action !== 'patched' && !NOT_OURS.has(item.skipReason ?? ''),
-  )
-  return leftInPlace ? EXIT_FOUND : EXIT_OK
+  return report.items.some(isLeftInPlace) ? EXIT_FOUND : EXIT_OK
 }

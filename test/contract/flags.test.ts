@@ -59,6 +59,15 @@ const CONTRACT: Record<string, Record<string, FlagSpec>> = {
   },
   history: {...OUTPUT, cache: {}, limit: {}},
   'history:show': {...OUTPUT, cache: {}},
+  cronjob: {
+    output: {char: 'o', default: 'yaml', options: ['yaml', 'json']},
+    schedule: {default: '*/15 * * * *'},
+    image: {},
+    'name-prefix': {},
+    suspend: {},
+    'history-pvc': {},
+    apply: {},
+  },
 }
 
 let config: Config
