@@ -1,7 +1,6 @@
 // Where the Airflow metadata DB URL comes from, in the order of the CLI contract (`--db` row):
 // the flag, our own variable, then Airflow's own configuration variables (FACTS §7.2).
 import {spawn} from 'node:child_process'
-import path from 'node:path'
 
 import {ConfigError, UsageError} from '../errors.js'
 import {ShlexError, shlexSplit} from './shlex.js'
@@ -11,6 +10,8 @@ import {InvalidDbUrlError, parseDbUrl} from './url.js'
 export interface CommandResult {
   exitCode: number | null
   stdout: string
+  /** Set when the command ran out of time and was killed. */
+  timedOutAfterMs?: number
 }
 
 /** Runs argv without a shell. Rejects when the program cannot be started. */
@@ -38,6 +39,8 @@ const SOURCES: ReadonlyArray<{name: string; kind: 'value' | 'command'}> = [
   {name: 'AIRFLOW__CORE__SQL_ALCHEMY_CONN_CMD', kind: 'command'},
 ]
 
+export const EMPTY_DB_FLAG = 'the URL is empty: give a database URL, or leave the flag out to use the environment'
+
 export const NO_DB_MESSAGE =
   'no Airflow metadata DB given: pass --db URL or set AIRFLOW_REAP_DB (or AIRFLOW__DATABASE__SQL_ALCHEMY_CONN)'
 
@@ -50,7 +53,7 @@ export async function resolveDbUrl(options: ResolveDbUrlOptions = {}): Promise<R
 /** The URL given by the flag or the environment, or undefined when neither gives one (then the cluster is asked). */
 export async function findDbUrl(options: ResolveDbUrlOptions = {}): Promise<ResolvedDbUrl | undefined> {
   const {flag, env = process.env, runCommand = runWithoutShell} = options
-  if (flag === '') throw new UsageError('--db is empty: give a database URL, or leave the flag out to use the environment')
+  if (flag === '') throw new InvalidDbUrlError('--db', EMPTY_DB_FLAG)
   if (flag !== undefined) return {url: parseDbUrl(flag, '--db'), source: '--db'}
   for (const {name, kind} of SOURCES) {
     const value = env[name]
@@ -68,28 +71,31 @@ export function secretHint(env: NodeJS.ProcessEnv): string {
   return secret ? ` (${secret} is set, but Airflow secrets backends are not supported)` : ''
 }
 
-/** Run a `*_CMD` option. Errors name the variable, never the command's output (it is a secret). */
+/** Run a `*_CMD` option. Errors name the variable and the command, never its output (it is a secret). */
 async function urlFromCommand(variable: string, commandLine: string, runCommand: RunCommand): Promise<DbUrl> {
   const argv = splitCommand(variable, commandLine)
-  const program = path.basename(argv[0]!)
+  const command = `command "${argv.join(' ')}"`
   let result: CommandResult
   try {
     result = await runCommand(argv)
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
-    throw new ConfigError(`${variable}: cannot run "${program}"${code ? ` (${code})` : ''}`, {cause: error})
+    throw new ConfigError(`${variable}: cannot run ${command}${code ? ` (${code})` : ''}`, {cause: error})
+  }
+  if (result.timedOutAfterMs !== undefined) {
+    throw new ConfigError(`${variable}: ${command} did not finish within ${result.timedOutAfterMs / 1000}s and was killed`)
   }
   if (result.exitCode !== 0) {
     const how = result.exitCode === null ? 'was killed' : `exited with code ${result.exitCode}`
-    throw new ConfigError(`${variable}: command "${program}" ${how}`)
+    throw new ConfigError(`${variable}: ${command} ${how}`)
   }
   const text = result.stdout.trim()
-  if (text === '') throw new ConfigError(`${variable}: command "${program}" printed nothing`)
+  if (text === '') throw new ConfigError(`${variable}: ${command} printed nothing`)
   try {
     return parseDbUrl(text, variable)
   } catch (error) {
     if (error instanceof InvalidDbUrlError) {
-      throw new ConfigError(`${variable}: command "${program}" printed an invalid DB URL: ${error.reason}`)
+      throw new ConfigError(`${variable}: ${command} printed an invalid DB URL: ${error.reason}`)
     }
     throw error
   }
@@ -107,20 +113,44 @@ function splitCommand(variable: string, commandLine: string): string[] {
   return argv
 }
 
-const COMMAND_TIMEOUT_MS = 60_000
+/** How long a `*_CMD` may run: it prints a URL (a secrets manager may take seconds, never minutes). */
+export const COMMAND_TIMEOUT_MS = 30_000
 const MAX_OUTPUT_BYTES = 1024 * 1024
 
-/** The default RunCommand: no shell, stdin closed, stderr dropped (it may echo secrets into our output). */
-export const runWithoutShell: RunCommand = (argv) =>
-  new Promise((resolve, reject) => {
-    const child = spawn(argv[0]!, argv.slice(1), {shell: false, stdio: ['ignore', 'pipe', 'ignore'], timeout: COMMAND_TIMEOUT_MS})
+/**
+ * The default RunCommand: no shell, stdin closed, stderr dropped (it may echo secrets into our
+ * output). Bounded: after `timeoutMs` the program is killed (SIGKILL: a hung program may ignore
+ * SIGTERM) and the answer is given at once, even if a child it started still holds stdout open.
+ */
+export function runWithoutShell(argv: string[], options: {timeoutMs?: number} = {}): Promise<CommandResult> {
+  const timeoutMs = options.timeoutMs ?? COMMAND_TIMEOUT_MS
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0]!, argv.slice(1), {shell: false, stdio: ['ignore', 'pipe', 'ignore']})
     const chunks: Buffer[] = []
     let size = 0
+    let settled = false
+    const finish = (result: CommandResult) => {
+      if (settled) return
+      settled = true
+      clearTimeout(timer)
+      resolve(result)
+    }
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      child.stdout.destroy()
+      finish({exitCode: null, stdout: '', timedOutAfterMs: timeoutMs})
+    }, timeoutMs)
     child.stdout.on('data', (chunk: Buffer) => {
       size += chunk.length
       if (size <= MAX_OUTPUT_BYTES) chunks.push(chunk)
       else child.kill()
     })
-    child.on('error', reject)
-    child.on('close', (code) => resolve({exitCode: code, stdout: Buffer.concat(chunks).toString('utf8')}))
+    child.on('error', (error) => {
+      if (settled) return
+      settled = true
+      clearTimeout(timer)
+      reject(error)
+    })
+    child.on('close', (code) => finish({exitCode: code, stdout: Buffer.concat(chunks).toString('utf8')}))
   })
+}

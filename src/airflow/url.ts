@@ -4,18 +4,23 @@
 import path from 'node:path'
 
 import type {Dialect} from '../core/types.js'
-import {ConfigError} from '../errors.js'
+import {EXIT_RUNTIME, EXIT_USAGE, ReapError} from '../errors.js'
 import type {DbUrl} from './types.js'
 
-/** A DB URL that cannot be used. `reason` is safe to show on its own (it never quotes the URL). */
-// A malformed URL is a runtime configuration error (exit 1), like an unknown context (issue 2).
-export class InvalidDbUrlError extends ConfigError {
+/**
+ * A DB URL that cannot be used. The message says what is wrong and where the URL came from, never
+ * the URL itself: a rejected value may be a password typed in the wrong place (`--db S3cretPW`).
+ * On the command line (--db) it is a usage error (exit 2, like any bad flag value); from the
+ * environment or a *_CMD it is a configuration error (exit 1).
+ */
+export class InvalidDbUrlError extends ReapError {
+  override readonly exitCode: number
   constructor(
     readonly source: string,
-    readonly safeText: string,
     readonly reason: string,
   ) {
-    super(`invalid ${source} URL "${safeText}": ${reason}`)
+    super(`invalid ${source} URL: ${reason}`)
+    this.exitCode = source === '--db' ? EXIT_USAGE : EXIT_RUNTIME
   }
 }
 
@@ -41,8 +46,8 @@ const SECRET_PARAM = /pass/i
  */
 export function parseDbUrl(text: string, source = '--db'): DbUrl {
   const trimmed = text.trim()
-  const fail = (reason: string, safeText = redactLoosely(trimmed)): never => {
-    throw new InvalidDbUrlError(source, safeText, reason)
+  const fail = (reason: string): never => {
+    throw new InvalidDbUrlError(source, reason)
   }
   if (trimmed === '') return fail('the URL is empty')
   const match = SQLALCHEMY_URL.exec(trimmed)
@@ -51,24 +56,24 @@ export function parseDbUrl(text: string, source = '--db'): DbUrl {
   const [backend, driver] = splitName(g.name!)
   const dialect = BACKENDS[backend.toLowerCase()]
   const redacted = redactMatched(trimmed, match)
-  if (!dialect) return fail(`unsupported database "${backend}" (use postgresql, mysql or sqlite)`, redacted)
+  if (!dialect) return fail(`unsupported database "${backend}" (use postgresql, mysql or sqlite)`)
   const host = g.ipv6host ?? g.ipv4host
   if (host?.includes('@')) {
     return fail('the user name or password contains an unencoded "@" (write it as %40)')
   }
-  const params = parseQuery(g.query, (reason) => fail(reason, redacted))
+  const params = parseQuery(g.query, (reason) => fail(reason))
   const decode = (value: string | undefined, what: string): string | undefined =>
-    value === undefined ? undefined : percentDecode(value, () => fail(`bad percent-encoding in the ${what}`, redacted))
+    value === undefined ? undefined : percentDecode(value, () => fail(`bad percent-encoding in the ${what}`))
 
   if (dialect === 'sqlite') {
-    if (host || g.port || g.username !== undefined) return fail('a sqlite URL has no host, port or user', redacted)
+    if (host || g.port || g.username !== undefined) return fail('a sqlite URL has no host, port or user')
     return {dialect, driver, params, redacted, database: sqliteDatabase(decode(g.database, 'path'))}
   }
   return {
     dialect,
     driver,
     host: host === undefined || host === '' ? undefined : host,
-    port: parsePort(g.port, (reason) => fail(reason, redacted)),
+    port: parsePort(g.port, (reason) => fail(reason)),
     user: emptyToUndefined(decode(g.username, 'user name')),
     password: decode(g.password, 'password'),
     database: emptyToUndefined(decode(g.database, 'database name')),

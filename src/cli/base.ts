@@ -1,7 +1,9 @@
-// Base of every command: one place that maps typed errors to exit codes and one line on stderr
-// (never a stack trace), and turns SIGINT and SIGTERM into an AbortSignal the use cases honour.
+// Base of every command: one place that maps errors to exit codes and prints them in one style
+// (src/cli/usage.ts: one `error: ...` line, kubectl's usage hint for usage errors, never a stack
+// trace), and turns SIGINT and SIGTERM into an AbortSignal the use cases honour.
 import {Command} from '@oclif/core'
-import {EXIT_RUNTIME, EXIT_SIGINT, EXIT_SIGTERM, InterruptedError, ReapError} from '../errors.js'
+import {EXIT_SIGINT, EXIT_SIGTERM, InterruptedError} from '../errors.js'
+import {describeError, oneLine, usageHint} from './usage.js'
 
 /**
  * After SIGINT or SIGTERM, how long the run gets to stop its I/O, record itself and print its report
@@ -44,16 +46,13 @@ export abstract class ReapCommand extends Command {
       process.exitCode = exitCodeOfSignal(this.interruptedBy)
       return
     }
-    if (error instanceof ReapError) {
-      process.stderr.write(`error: ${oneLine(error.message)}\n`)
-      process.exitCode = error.exitCode
-      return
-    }
-    // oclif's own errors (bad flags: exit 2, and its exit requests) keep oclif's handling.
-    if (error.oclif?.exit !== undefined) throw error
-    process.stderr.write(`error: ${oneLine(error.message || String(error))}\n`)
-    if (process.env.AIRFLOW_REAP_DEBUG) process.stderr.write(`${error.stack}\n`)
-    process.exitCode = EXIT_RUNTIME
+    const report = describeError(error)
+    // oclif's own exit requests (this.exit) keep oclif's handling.
+    if (!report) throw error
+    process.stderr.write(`error: ${report.line}\n`)
+    if (report.usage) process.stderr.write(`${usageHint(this.id)}\n`)
+    if (process.env.AIRFLOW_REAP_DEBUG && error.stack) process.stderr.write(`${error.stack}\n`)
+    process.exitCode = report.exitCode
   }
 
   /** Writes the result to stdout (the only thing that goes there). */
@@ -83,8 +82,4 @@ export abstract class ReapCommand extends Command {
     }, INTERRUPT_DEADLINE_MS)
     deadline.unref() // a run that ends sooner exits as usual
   }
-}
-
-function oneLine(message: string): string {
-  return message.replace(/\s*\n\s*/g, ' ').trim()
 }

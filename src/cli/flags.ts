@@ -1,8 +1,11 @@
 // The contract's global flags, grouped so each command takes only the groups it needs.
 import {Flags} from '@oclif/core'
+import {EMPTY_DB_FLAG} from '../airflow/resolve.js'
+import {InvalidDbUrlError, parseDbUrl} from '../airflow/url.js'
 import {parseDuration} from '../core/duration.js'
 import {DEFAULT_DB_TIMEOUT_SECONDS, DEFAULT_REQUEST_TIMEOUT_SECONDS} from '../core/timeouts.js'
 import {UsageError} from '../errors.js'
+import {FlagValueError} from './usage.js'
 import type {PodDeletion} from '../reap/guarded-delete.js'
 import type {KubeOptions} from '../reap/session.js'
 import {OUTPUT_FORMATS, type OutputFormat} from '../render/output.js'
@@ -14,9 +17,9 @@ export function durationFlag(options: {description: string; default?: string}) {
     helpValue: 'DURATION',
     default: options.default === undefined ? undefined : async () => parseDuration(options.default!)!,
     defaultHelp: options.default === undefined ? undefined : async () => options.default!,
-    parse: async (input) => {
+    parse: async (input, _context, flag) => {
       const seconds = parseDuration(input)
-      if (seconds === undefined) throw new UsageError(`"${input}" is not a duration (examples: 90s, 10m, 2h, 1h30m)`)
+      if (seconds === undefined) throw new FlagValueError(flag.name, input, 'not a duration (examples: 90s, 10m, 2h, 1h30m)')
       return seconds
     },
   })()
@@ -92,7 +95,7 @@ export function dbOptionsFrom(flags: Record<string, unknown>): DbOptions {
 }
 
 export const outputFlags = {
-  output: Flags.string({char: 'o', description: 'Output format.', options: [...OUTPUT_FORMATS], default: 'table'}),
+  output: Flags.string({char: 'o', description: 'Output format.', helpValue: 'FORMAT', options: [...OUTPUT_FORMATS], default: 'table'}),
 }
 
 export const storeFlags = {
@@ -102,22 +105,34 @@ export const storeFlags = {
 
 export const actFlags = {
   yes: Flags.boolean({char: 'y', description: 'Really act (without it every command is a dry run).', default: false}),
-  'dry-run': Flags.string({
-    description: 'client: report only (the default without --yes); server: send the requests with dryRun=All (RBAC and admission are checked, nothing changes).',
-    options: ['client', 'server'],
-  }),
+  'dry-run': Flags.custom<'client' | 'server' | undefined>({
+    description:
+      'client: report only (the default without --yes); server: send the requests with dryRun=All (RBAC and admission are checked, nothing changes); none: no dry run, as kubectl reads it (acting still needs --yes).',
+    helpValue: 'none|client|server',
+    parse: async (input, _context, flag) => parseDryRun(input, flag.name),
+  })(),
   'exit-code': Flags.boolean({description: 'Exit 3 when something was found and left in place (for monitoring).', default: false}),
   'no-events': Flags.boolean({description: 'Post no Kubernetes Event for the objects deleted or patched.', default: false}),
+}
+
+/**
+ * `--dry-run` as kubectl reads it (cmdutil.GetDryRunStrategy): `client`, `server`, or `none`, which is
+ * no dry run at all and so the same as leaving the flag out.
+ */
+export function parseDryRun(input: string, flag = 'dry-run'): 'client' | 'server' | undefined {
+  if (input === 'client' || input === 'server') return input
+  if (input === 'none') return undefined
+  throw new FlagValueError(flag, input, 'must be "none", "server", or "client"')
 }
 
 /** --delete and the flags that shape a pod deletion, for the commands that delete pods (zombies, overdue). */
 export function podDeleteFlags(noun: string) {
   return {
     delete: Flags.boolean({description: `Delete the ${noun} pods (needs --yes, or a confirmation on a terminal).`, default: false}),
-    'grace-period': Flags.integer({description: "Seconds the pod gets to stop (default: the pod's own).", min: 0}),
+    'grace-period': Flags.integer({description: "Seconds the pod gets to stop (default: the pod's own).", helpValue: 'SECONDS', min: 0}),
     force: Flags.boolean({description: 'Delete with a grace period of 0 (the kubelet may not have stopped the containers yet).', default: false}),
-    concurrency: Flags.integer({description: 'Deletes (and pod reads) in flight at once.', default: 10, min: 1, max: 200}),
-    'max-deletes': Flags.integer({description: 'Delete at most this many pods in one run.', default: 100, min: 0}),
+    concurrency: Flags.integer({description: 'Deletes (and pod reads) in flight at once.', helpValue: 'N', default: 10, min: 1, max: 200}),
+    'max-deletes': Flags.integer({description: 'Delete at most this many pods in one run.', helpValue: 'N', default: 100, min: 0}),
     'allow-mass-delete': Flags.boolean({description: 'Allow deleting more than half of the scanned pods.', default: false}),
   }
 }
@@ -175,4 +190,12 @@ export function validatePodReap(options: PodReapOptions, noun: string): void {
   if (options.kube.allNamespaces && options.kube.namespace) throw new UsageError('--all-namespaces and --namespace cannot be used together')
   if (options.yes && !options.delete) throw new UsageError(`--yes confirms --delete: add --delete to delete ${noun} pods`)
   if (options.dryRunMode === 'server' && !options.delete) throw new UsageError('--dry-run=server goes with --delete')
+  // A bad --db is a bad flag value: refused before the kubeconfig is read, like the others.
+  if (options.db.db !== undefined) checkDbFlag(options.db.db)
+}
+
+/** `--db ''` and a malformed --db alike: exit 2, the value never echoed (it may be a password). */
+export function checkDbFlag(value: string): void {
+  if (value === '') throw new InvalidDbUrlError('--db', EMPTY_DB_FLAG)
+  parseDbUrl(value, '--db')
 }

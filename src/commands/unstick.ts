@@ -6,6 +6,7 @@ import type {OutputFormat} from '../render/output.js'
 import type {KubeOptions} from '../reap/session.js'
 import type {UnstickTarget} from '../reap/unstick.js'
 import {ReapCommand} from '../cli/base.js'
+import {FlagValueError, flagNameOnly} from '../cli/usage.js'
 import {actFlags, durationFlag, kubeFlags, kubeOptionsFrom, outputFlags, storeFlags} from '../cli/flags.js'
 
 export const DEFAULT_TYPES = ['jobs', 'pods'] as const
@@ -126,7 +127,7 @@ export function expandWaitValue(argv: readonly string[]): string[] {
       out.push(arg)
       continue
     }
-    if (parseDuration(match[1]) === undefined) throw new UsageError(`--wait=${match[1]}: "${match[1]}" is not a duration (examples: 90s, 10m, 2h, 1h30m)`)
+    if (parseDuration(match[1]) === undefined) throw new FlagValueError('wait', match[1], 'not a duration (examples: 90s, 10m, 2h, 1h30m)')
     out.push('--wait', '--wait-timeout', match[1])
   }
   return out
@@ -138,7 +139,7 @@ export function parseTargets(args: readonly string[]): UnstickTarget[] {
   const targets: UnstickTarget[] = []
   const seen = new Set<string>()
   for (const word of words) {
-    if (word.startsWith('-')) throw new UsageError(`unknown flag ${word} (see --help)`)
+    if (word.startsWith('-')) throw new UsageError(`unknown flag: ${flagNameOnly(word)}`)
     const [type, ...rest] = word.split('/')
     const name = rest.length > 0 ? rest.join('/') : undefined
     if (name !== undefined && (name === '' || rest.length > 1)) throw new UsageError(`"${word}" is not TYPE or TYPE/NAME`)

@@ -9,11 +9,7 @@ export interface ZombiesOptions extends PodReapOptions {
 
 export default class Zombies extends ReapCommand {
   static override summary = 'Find (and with --delete --yes, delete) zombie KubernetesPodOperator pods.'
-  static override description = `A KubernetesPodOperator pod is a zombie when no active task instance in the Airflow metadata DB matches
-its labels (dag_id, task_id, run_id, map_index), or when it belongs to an older try of an active task
-instance and the current try provably runs another pod (its pod_name XCom names a different pod).
-Pods of dag runs unknown to the DB, pods younger than --min-age and pods annotated airflow-reap/keep=true
-are never reaped. Without --yes nothing is changed.`
+  static override description = `A KubernetesPodOperator pod is a zombie when no active task instance in the Airflow metadata DB matches its labels (dag_id, task_id, run_id, map_index), or when it belongs to an older try of an active task instance and the current try provably runs another pod (its pod_name XCom names a different pod). Pods of dag runs unknown to the DB, pods younger than --min-age and pods annotated airflow-reap/keep=true are never reaped. Without --yes nothing is changed.`
 
   static override examples = [
     {description: 'Report zombies in every namespace', command: 'kubectl airflow-reap zombies -A --db postgresql://airflow:PASSWORD@db:5432/airflow'},

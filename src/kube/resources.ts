@@ -62,3 +62,10 @@ export function collectionPath(resource: ResourceType, namespace?: string): stri
 export function objectPath(resource: ResourceType, namespace: string, name: string): string {
   return `${collectionPath(resource, namespace)}/${encodeURIComponent(name)}`
 }
+
+/** `pod`, `job.batch`: a kind the way `kubectl get -o name` prefixes its objects' names. */
+export function kubectlTypeOfKind(kind: string): string {
+  const found = RESOURCE_TYPES.find((r) => r.kind === kind)
+  if (!found) return kind.toLowerCase()
+  return found.group ? `${found.singular}.${found.group}` : found.singular
+}

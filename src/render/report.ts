@@ -1,21 +1,51 @@
-// Renders a Report (zombies, overdue, unstick) in every output format of the contract.
+// Renders a Report (zombies, overdue, unstick) in every output format of the contract, the way
+// kubectl prints its own: NAMESPACE only across namespaces, <none> for an empty cell, `-o name` as
+// `pod/NAME` / `job.batch/NAME`, "No resources found ..." on stderr when nothing matched.
 import {formatAge} from '../core/duration.js'
-import type {Report, ReportItem} from '../core/report.js'
+import {type Report, type ReportItem, isActionable} from '../core/report.js'
+import {kubectlTypeOfKind} from '../kube/resources.js'
 import {type OutputFormat, renderDocument} from './output.js'
 import {renderTable} from './table.js'
 
-export function renderReport(report: Report, format: OutputFormat): string {
+/** What the report was a scan of: one namespace, or every namespace (`-A`). */
+export interface ReportScope {
+  allNamespaces: boolean
+}
+
+const NONE = '<none>'
+
+export function renderReport(report: Report, format: OutputFormat, scope: ReportScope): string {
   switch (format) {
     case 'json':
     case 'yaml':
       return renderDocument(contractDocument(report), format)
     case 'name':
-      return report.items.map((item) => `${item.kind.toLowerCase()}/${item.namespace}/${item.name}\n`).join('')
-    case 'wide':
-      return itemsTable(report, true) + summaryLine(report)
+      return report.items
+        .filter(isActionable)
+        .map((item) => `${kubectlName(item)}\n`)
+        .join('')
     default:
-      return itemsTable(report, false) + summaryLine(report)
+      if (report.items.length === 0) return ''
+      return itemsTable(report, format === 'wide', scope) + summaryLine(report)
   }
+}
+
+/** `pod/NAME`, `job.batch/NAME`: kubectl's own form, which `kubectl delete -n NS` accepts. */
+export function kubectlName(item: Pick<ReportItem, 'kind' | 'name'>): string {
+  return `${kubectlTypeOfKind(item.kind)}/${item.name}`
+}
+
+/**
+ * kubectl's "No resources found in NS namespace." ("No resources found" across namespaces), for
+ * stderr when nothing matched; `namespaceExists === false` adds why a namespace may show nothing.
+ * Documents (json, yaml) say it themselves with an empty item list.
+ */
+export function nothingFoundNotice(report: Report, format: OutputFormat, namespace: string | undefined, namespaceExists?: boolean): string {
+  if (format === 'json' || format === 'yaml') return ''
+  if (format === 'name' ? report.items.some(isActionable) : report.items.length > 0) return ''
+  if (namespace === undefined) return 'No resources found\n'
+  const hint = namespaceExists === false ? `hint: namespace "${namespace}" does not exist (kubectl get namespaces lists them)\n` : ''
+  return `No resources found in ${namespace} namespace.\n${hint}`
 }
 
 /** The JSON document exactly as the contract lists its fields, in its order (warnings only when there are any). */
@@ -25,15 +55,18 @@ function contractDocument(report: Report): Report {
   return warnings && warnings.length > 0 ? {...document, warnings} : document
 }
 
-function itemsTable(report: Report, wide: boolean): string {
-  if (report.items.length === 0) return ''
-  const headers = ['NAMESPACE', 'NAME', 'AGE', 'PHASE', 'REASON', 'ACTION']
-  if (wide) headers.push('DAG', 'TASK', 'RUN', 'MAP', 'TRY', 'STATE', 'DETAIL')
+function itemsTable(report: Report, wide: boolean, scope: ReportScope): string {
+  // Pod reports hold task instances; unstick reports hold Jobs and other objects, which have none.
+  const taskColumns = wide && report.kind !== 'UnstickReport'
+  const headers = [...(scope.allNamespaces ? ['NAMESPACE'] : []), 'NAME', 'AGE', 'PHASE', 'REASON', 'ACTION']
+  if (taskColumns) headers.push('DAG', 'TASK', 'RUN', 'MAP', 'TRY', 'STATE')
+  if (wide) headers.push('DETAIL')
   const rows = report.items.map((item) => {
     // unstick mixes kinds (jobs, pods, dependents): name them as kubectl does with several types.
-    const name = report.kind === 'UnstickReport' ? `${item.kind.toLowerCase()}/${item.name}` : item.name
-    const row = [item.namespace, name, formatAge(item.ageSeconds), item.phase ?? '', item.reason, actionCell(item)]
-    if (wide) row.push(...taskCells(item), item.detail)
+    const name = report.kind === 'UnstickReport' ? kubectlName(item) : item.name
+    const row = [...(scope.allNamespaces ? [item.namespace] : []), name, formatAge(item.ageSeconds), item.phase || NONE, item.reason, actionCell(item)]
+    if (taskColumns) row.push(...taskCells(item))
+    if (wide) row.push(item.detail || NONE)
     return row
   })
   return renderTable(headers, rows)
@@ -41,14 +74,16 @@ function itemsTable(report: Report, wide: boolean): string {
 
 function actionCell(item: ReportItem): string {
   if (item.action === 'skipped') return `skipped (${item.skipReason})`
-  if (item.action === 'failed') return `failed: ${item.error ?? ''}`
+  if (item.action === 'failed') return `failed: ${item.error ?? 'unknown error'}`
+  if (item.action === 'unknown') return `unknown: ${item.error ?? ''}`
   return item.action
 }
 
 function taskCells(item: ReportItem): string[] {
   const ti = item.taskInstance
-  if (!ti) return ['', '', '', '', '', '']
-  return [ti.dagId, ti.taskId, ti.runId, String(ti.mapIndex), String(ti.tryNumber), ti.state ?? 'none']
+  if (!ti) return [NONE, NONE, NONE, NONE, NONE, NONE]
+  // map_index -1 is Airflow's "not mapped": an empty cell, as kubectl shows a field that is not set.
+  return [ti.dagId, ti.taskId, ti.runId, ti.mapIndex < 0 ? NONE : String(ti.mapIndex), String(ti.tryNumber), ti.state ?? NONE]
 }
 
 const NOUNS: Record<Report['kind'], string> = {
@@ -57,22 +92,46 @@ const NOUNS: Record<Report['kind'], string> = {
   UnstickReport: 'stuck object',
 }
 
-function summaryLine(report: Report): string {
-  const {scanned, found, acted, failed, skipped} = report.summary
-  const noun = NOUNS[report.kind]
-  const parts = [`${found} ${noun}${found === 1 ? '' : 's'} found among ${scanned} scanned`]
-  if (skipped > 0) parts.push(`${skipped} skipped`)
+/** What would act on what a dry run found. */
+const HOW_TO_ACT: Record<Report['kind'], string> = {
+  ZombieReport: 'add --delete --yes to delete them',
+  OverdueReport: 'add --delete --yes to delete them',
+  UnstickReport: 'add --yes to remove their finalizers',
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`
+}
+
+/** `7 zombie pods found among 20 scanned; 8 skipped (5 too-young, 3 keep-annotation); ...` */
+export function summaryLine(report: Report): string {
+  const {scanned, acted, failed, skipped, unknown} = report.summary
+  const found = report.items.filter(isActionable).length
+  const parts = [`${plural(found, NOUNS[report.kind])} found among ${scanned} scanned`]
+  if (skipped > 0) parts.push(`${skipped} skipped (${skipBreakdown(report.items)})`)
   if (report.dryRun) {
-    if (found - skipped > 0) parts.push('dry run: nothing changed (add --yes to act)')
+    const pending = report.items.filter((i) => i.action === 'none').length
+    if (pending > 0) parts.push(`dry run: nothing changed (${HOW_TO_ACT[report.kind]})`)
   } else {
     if (report.kind === 'UnstickReport') {
       const deleted = report.items.filter((i) => i.action === 'deleted').length
       parts.push(`${acted - deleted} patched`)
-      if (deleted > 0) parts.push(`${deleted} dependent${deleted === 1 ? '' : 's'} deleted`)
+      if (deleted > 0) parts.push(`${plural(deleted, 'dependent')} deleted`)
     } else {
       parts.push(`${acted} deleted`)
     }
     if (failed > 0) parts.push(`${failed} failed`)
+    if (unknown > 0) parts.push(`${unknown} with an unknown outcome (may have been applied)`)
   }
   return parts.join('; ') + '\n'
+}
+
+/** `5 too-young, 3 keep-annotation`, most frequent first. */
+function skipBreakdown(items: ReportItem[]): string {
+  const counts = new Map<string, number>()
+  for (const item of items) if (item.action === 'skipped') counts.set(item.skipReason ?? 'unknown', (counts.get(item.skipReason ?? 'unknown') ?? 0) + 1)
+  return [...counts]
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .map(([reason, count]) => `${count} ${reason}`)
+    .join(', ')
 }

@@ -101,6 +101,26 @@ describe('when the login is refused', () => {
     expectSafeOneLiner(error, 'wr0ng/p@ss')
   })
 
+  it('PostgreSQL asking for SCRAM, no password in the URL: says so in words', async () => {
+    const scram = await startPasswordRejectingPostgres({auth: 'scram'})
+    try {
+      const error = await openError(`postgresql://reap@127.0.0.1:${scram.port}/airflow`)
+      expect(error).toBeInstanceOf(UnreachableError)
+      expect(error.message).toBe(
+        `cannot log in to the Airflow DB at postgresql://reap@127.0.0.1:${scram.port}/airflow: the server wants a password and the URL has none ` +
+          '(write the URL as postgresql://USER:PASSWORD@HOST/DATABASE, the password percent-encoded)',
+      )
+      expect(error.message).not.toContain('SASL')
+    } finally {
+      await scram.close()
+    }
+  })
+
+  it('PostgreSQL asking for a cleartext password, none in the URL: the same words', async () => {
+    const error = await openError(`postgresql://reap@127.0.0.1:${server.port}/airflow`)
+    expect(error.message).toMatch(/: the server wants a password and the URL has none \(write the URL as postgresql:\/\/USER:PASSWORD@HOST\/DATABASE/)
+  })
+
   describe('MySQL, with a real user', () => {
     let db: TestAirflowDb
     beforeAll(async () => {
@@ -114,6 +134,16 @@ describe('when the login is refused', () => {
       const airflow = await openAirflowDb(parseDbUrl(db.url))
       expect(airflow.schema.family).toBe('airflow-2.10')
       await airflow.close()
+    })
+
+    it('none at all: says the server wants one, in words', async () => {
+      const without = db.url.replace(`:${encodeURIComponent(PASSWORD)}@`, '@')
+      expect(without).not.toContain(PASSWORD)
+      const error = await openError(without)
+      expect(error).toBeInstanceOf(UnreachableError)
+      expect(error.message).toMatch(
+        /^cannot log in to the Airflow DB at mysql:\/\/reap_test_\w+@127\.0\.0\.1:3306\/reap_test_\w+: the server wants a password and the URL has none \(write the URL as mysql:\/\/USER:PASSWORD@HOST\/DATABASE, the password percent-encoded\) \(Access denied .*using password: NO\)\)$/,
+      )
     })
 
     it('a wrong one is one line without either password', async () => {

@@ -107,7 +107,8 @@ describe('cronjob: the manifests', () => {
       securityContext: {allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: {drop: ['ALL']}},
       resources: {requests: {cpu: '100m', memory: '256Mi'}, limits: {memory: '512Mi'}},
     })
-    expect(container.args).toEqual(['zombies', '-n', 'airflow', '--delete', '--yes', '-o', 'json', '--no-cache'])
+    // In the cluster the DB Service resolves: no port-forward (and no RBAC for one).
+    expect(container.args).toEqual(['zombies', '-n', 'airflow', '--delete', '--yes', '--port-forward', 'never', '-o', 'json', '--no-cache'])
     expect(container.env).toContainEqual({name: 'AIRFLOW_REAP_DB', valueFrom: {secretKeyRef: {name: 'airflow-metadata', key: 'connection'}}})
   })
 
@@ -169,7 +170,7 @@ describe('cronjob: the manifests', () => {
     expect(pod.securityContext).toMatchObject({fsGroup: 65532})
     const container = containerOf(cronJob)
     expect(container.image).toBe('registry.example/reap:dev')
-    expect(container.args).toEqual(['zombies', '-n', 'airflow', '-o', 'json', '--cache', '/var/lib/airflow-reap/runs.sqlite'])
+    expect(container.args).toEqual(['zombies', '-n', 'airflow', '--port-forward', 'never', '-o', 'json', '--cache', '/var/lib/airflow-reap/runs.sqlite'])
     expect(container.volumeMounts).toContainEqual({name: 'history', mountPath: '/var/lib/airflow-reap'})
   })
 
@@ -192,7 +193,6 @@ describe('cronjob: the manifests', () => {
     ['no command', ['--suspend', ...SECRET], /name the command to run/],
     ['a command named twice', ['zombies', 'zombies', ...NS, ...SECRET], /zombies is named twice/],
     ['a name prefix that is no DNS label', ['zombies', '--name-prefix', 'Airflow_Reap', ...NS, ...SECRET], /--name-prefix "Airflow_Reap"/],
-    ['no DB Secret', ['zombies', '--delete', '--yes', ...NS], /--db-secret NAME\[:KEY\]/],
     ['commands in different namespaces', ['zombies', '-n', 'a', 'unstick', '-n', 'b', ...SECRET], /act in the same namespace/],
   ])('refuses %s (exit 2, one line)', async (_, args, message) => {
     const result = await runCli(['cronjob', ...args])
@@ -308,6 +308,59 @@ describe.each(SCENARIOS)('RBAC minimality: $name', (scenario) => {
       else expect(code, `without ${variant.verb} ${variant.resource}`).toBe(1)
     }
   }, 120_000)
+})
+
+describe('cronjob: the DB Secret found in the cluster', () => {
+  let kube: FakeKube
+  let kubeconfig: string
+
+  beforeEach(async () => {
+    kube = await startFakeKube()
+    kubeconfig = kube.writeKubeconfig(path.join(dir, 'kubeconfig-discovery'), {contexts: [{name: 'admin', namespace: 'airflow'}]})
+  })
+
+  afterEach(async () => {
+    await kube.close()
+  })
+
+  /** The official chart's scheduler: the connection variable from `<release>-airflow-metadata`, or a literal. */
+  function scheduler(env: Record<string, unknown>): void {
+    kube.addObject('deployments', {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: {name: 'airflow-scheduler', namespace: 'airflow', labels: {component: 'scheduler', release: 'airflow', tier: 'airflow'}},
+      spec: {template: {spec: {containers: [{name: 'scheduler', image: 'apache/airflow:2.10.5', env: [{name: 'AIRFLOW__DATABASE__SQL_ALCHEMY_CONN', ...env}]}]}}},
+    })
+  }
+
+  it('refers to the Secret the scheduler takes its URL from, without reading it', async () => {
+    scheduler({valueFrom: {secretKeyRef: {name: 'airflow-metadata', key: 'connection'}}})
+    const result = await runCli(['cronjob', 'zombies', '--delete', '--yes', '--kubeconfig', kubeconfig, '-o', 'json'])
+    expect(result.stderr).toBe('')
+    expect(result.code).toBe(0)
+    const items = (JSON.parse(result.stdout) as {items: Manifest[]}).items
+    for (const item of items) validate(item)
+    const container = containerOf(ofKind(items, 'CronJob')[0])
+    expect(container.env).toContainEqual({name: 'AIRFLOW_REAP_DB', valueFrom: {secretKeyRef: {name: 'airflow-metadata', key: 'connection'}}})
+    expect(container.args).toContain('--port-forward')
+    expect(kube.requests.some((r) => r.path.includes('/secrets'))).toBe(false)
+    // The pod needs no RBAC on secrets: the kubelet resolves the secretKeyRef.
+    expect(JSON.stringify(ofKind(items, 'Role')[0].rules)).not.toContain('secrets')
+  })
+
+  it('refuses a scheduler that sets the URL as a literal value (exit 2)', async () => {
+    scheduler({value: 'postgresql://airflow:hunter2@airflow-pgbouncer:6543/airflow'})
+    const result = await runCli(['cronjob', 'zombies', '--kubeconfig', kubeconfig])
+    expect(result.code).toBe(2)
+    expect(result.stderr).toMatch(/literal value.*--db-secret NAME\[:KEY\]/)
+    expect(result.stderr).not.toContain('hunter2')
+  })
+
+  it('says what it looked for and names --db-secret when nothing is found (exit 2)', async () => {
+    const result = await runCli(['cronjob', 'zombies', '--kubeconfig', kubeconfig])
+    expect(result.code).toBe(2)
+    expect(result.stderr).toMatch(/cannot find the Airflow DB in namespace "airflow".*--db-secret/)
+  })
 })
 
 describe('cronjob: the pod\'s view', () => {

@@ -200,7 +200,7 @@ describe.each(variants)('overdue against %s', (_name, createDb) => {
     expect(byName(report.items)).toEqual(expected(airflow3))
     expect(report.items.every((i) => i.reason === 'execution-timeout-exceeded' && i.phase === 'Running')).toBe(true)
     const found = Object.keys(expected(airflow3)).length
-    expect(report.summary).toEqual({scanned, found, acted: 0, failed: 0, skipped: 1})
+    expect(report.summary).toEqual({scanned, found, acted: 0, failed: 0, skipped: 1, unknown: 0})
     expect(report.warnings).toEqual([expect.stringMatching(/^the serialized DAG of broken_dag( \(version \d+\))? cannot be read .*its tasks are not judged$/)])
     expect(result.stderr).toMatch(/^warning: the serialized DAG of broken_dag/)
     expect(typeof report.runId).toBe('number')
@@ -258,9 +258,12 @@ globalThis.Date = SkewedDate
 
   it('the table names the pods and says it was a dry run', async () => {
     const {stdout} = await runCli(['overdue', '--no-cache'], {env})
-    expect(stdout).toMatch(/^NAMESPACE\s+NAME\s+AGE\s+PHASE\s+REASON\s+ACTION\n/)
-    expect(stdout).toMatch(/airflow\s+deferred-overdue\s+\S+\s+Running\s+execution-timeout-exceeded\s+none/)
-    expect(stdout.trimEnd().split('\n').at(-1)).toMatch(/overdue pods found among \d+ scanned; 1 skipped; dry run: nothing changed/)
+    // One namespace: no NAMESPACE column, as kubectl prints it without -A.
+    expect(stdout).toMatch(/^NAME\s+AGE\s+PHASE\s+REASON\s+ACTION\n/)
+    expect(stdout).toMatch(/\ndeferred-overdue\s+\S+\s+Running\s+execution-timeout-exceeded\s+none/)
+    expect(stdout.trimEnd().split('\n').at(-1)).toMatch(
+      /^\d+ overdue pods? found among \d+ scanned; 1 skipped \(1 keep-annotation\); dry run: nothing changed \(add --delete --yes to delete them\)$/,
+    )
   })
 
   it('changes nothing without --yes (dry runs, client and server)', async () => {

@@ -124,7 +124,7 @@ describe('a Job deleted with propagation Orphan and no garbage collector', () =>
     const dry = await unstick(['-o', 'json'])
     expect(dry.code, dry.stderr).toBe(0)
     const dryReport = reportOf(dry)
-    expect(dryReport).toMatchObject({dryRun: true, summary: {scanned: 1, found: 1, acted: 0, failed: 0, skipped: 0}})
+    expect(dryReport).toMatchObject({dryRun: true, summary: {scanned: 1, found: 1, acted: 0, failed: 0, skipped: 0, unknown: 0}})
     expect(dryReport.runId).toEqual(expect.any(Number))
     const item = itemNamed(dryReport, 'Job', 'export-job')
     expect(item).toMatchObject({namespace: ns, uid: before.metadata.uid, reason: 'stuck-terminating', action: 'none'})
@@ -138,11 +138,15 @@ describe('a Job deleted with propagation Orphan and no garbage collector', () =>
     // Table mode: the result on stdout, the advice on stderr.
     const table = await unstick([])
     expect(table.code, table.stderr).toBe(0)
-    expect(table.stdout).toMatch(/job\/export-job\s+\S+\s+stuck-terminating\s+none/)
-    expect(table.stdout).toContain('1 stuck object found among 1 scanned; dry run: nothing changed (add --yes to act)')
+    expect(table.stdout).toMatch(/^NAME\s+AGE\s+PHASE\s+REASON\s+ACTION\n/)
+    expect(table.stdout).toMatch(/\njob\.batch\/export-job\s+\S+\s+<none>\s+stuck-terminating\s+none/)
+    expect(table.stdout).toContain('1 stuck object found among 1 scanned; dry run: nothing changed (add --yes to remove their finalizers)')
     expect(table.stdout).not.toContain('advice:')
-    expect(table.stderr).toContain(`advice: job/${ns}/export-job: no ttlSecondsAfterFinished`)
-    expect(table.stderr).toContain(`advice: job/${ns}/export-job: the name "export-job" looks fixed`)
+    // One advice line per object still stuck, its advisories joined.
+    const advice = table.stderr.split('\n').filter((l) => l.startsWith('advice:'))
+    expect(advice).toHaveLength(1)
+    expect(advice[0]).toContain(`advice: job/${ns}/export-job: no ttlSecondsAfterFinished`)
+    expect(advice[0]).toContain('; the name "export-job" looks fixed')
     expect(writes()).toEqual([])
 
     const real = await unstick(['--yes', '-o', 'json'])
@@ -177,9 +181,9 @@ describe('a Job deleted with propagation Orphan and no garbage collector', () =>
   it('-o name lists it for piping, and --exit-code exits 3 while it is left in place', async () => {
     stuckJob('nightly-load', ['orphan'])
     const result = await unstick(['-o', 'name', '--exit-code'])
-    expect(result).toMatchObject({code: 3, stdout: `job/${ns}/nightly-load\n`})
+    expect(result).toMatchObject({code: 3, stdout: 'job.batch/nightly-load\n'})
     const fixed = await unstick(['-o', 'name', '--exit-code', '--yes'])
-    expect(fixed).toMatchObject({code: 0, stdout: `job/${ns}/nightly-load\n`})
+    expect(fixed).toMatchObject({code: 0, stdout: 'job.batch/nightly-load\n'})
     expect(kube.getObject('jobs', ns, 'nightly-load')).toBeUndefined()
   })
 
@@ -276,10 +280,14 @@ describe('dependents', () => {
     ownedPod('with-pods-fghij', job)
     kube.addPod({namespace: ns, name: 'unrelated'})
 
+    const dry = await unstick(['jobs'])
+    expect(dry.code, dry.stderr).toBe(0)
+    expect(dry.stderr).toMatch(new RegExp(`^advice: job/${ns}/with-pods: .*dependents pod/with-pods-abcde, pod/with-pods-fghij stay, as the orphan propagation asked`, 'm'))
+    expect(dry.stderr).not.toContain('ttlSecondsAfterFinished')
     const table = await unstick(['jobs', '--yes'])
     expect(table.code, table.stderr).toBe(0)
-    expect(table.stderr).toContain(`advice: job/${ns}/with-pods: dependents pod/with-pods-abcde, pod/with-pods-fghij stay, as the orphan propagation asked`)
-    expect(table.stderr).not.toContain('ttlSecondsAfterFinished')
+    // Freed: no advice about an object that is no longer stuck.
+    expect(table.stderr).not.toContain('advice:')
     expect(kube.getObject('jobs', ns, 'with-pods')).toBeUndefined()
     expect(kube.listObjects('pods', ns).map((p) => p.metadata.name)).toEqual(['unrelated', 'with-pods-abcde', 'with-pods-fghij'])
     expect(writes('pods')).toEqual([])
@@ -419,7 +427,7 @@ describe('--wait', () => {
     const result = await unstick(['jobs/lingering', '--yes', '--wait', '--wait-timeout', '2s'])
     expect(result.code, result.stderr).toBe(1)
     expect(result.stderr).toMatch(new RegExp(`^error: timed out after 2s waiting for job/${ns}/lingering to disappear$`, 'm'))
-    expect(result.stdout).toMatch(/job\/lingering\s+\S+\s+stuck-terminating\s+patched/)
+    expect(result.stdout).toMatch(/job\.batch\/lingering\s+\S+\s+<none>\s+stuck-terminating\s+patched/)
   })
 
   it('Ctrl-C during the wait stops it, prints the report and records the run as interrupted', async () => {
@@ -463,7 +471,7 @@ describe('named objects and arguments', () => {
     [['services/x'], /^error: unknown resource type "services"/m],
     [['jobs/a', '-A'], /across all namespaces/],
     [['--wait'], /--wait waits for the objects --yes frees/],
-    [['--wait=soon', '--yes'], /"soon" is not a duration/],
+    [['--wait=soon', '--yes'], /^error: invalid argument "soon" for "--wait" flag: not a duration/m],
   ])('%j is a usage error (exit 2)', async (args, message) => {
     const result = await unstick(args)
     expect(result.code, result.stderr).toBe(2)

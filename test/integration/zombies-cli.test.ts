@@ -34,6 +34,9 @@ beforeAll(async () => {
   addKpoPod(kube, {name: 'etl-extract-zombie', dagId: DAG, taskId: 'extract', runId: RUN, tryNumber: 1})
   addKpoPod(kube, {name: 'etl-load-pod', dagId: DAG, taskId: 'load', runId: RUN, tryNumber: 1})
   addKpoPod(kube, {name: 'etl-load-pod-other', namespace: 'quiet', dagId: DAG, taskId: 'load', runId: RUN, tryNumber: 1})
+  // A namespace whose only finding is a pod the user chose to keep.
+  addKpoPod(kube, {name: 'etl-extract-kept', namespace: 'kept', dagId: DAG, taskId: 'extract', runId: RUN, tryNumber: 1, annotations: {'airflow-reap/keep': 'true'}})
+  kube.addNamespace('empty')
 })
 
 afterAll(async () => {
@@ -47,15 +50,28 @@ describe('output formats', () => {
     const {code, stdout} = await runCli(['zombies', '--no-cache'], {env})
     expect(code).toBe(0)
     const lines = stdout.trimEnd().split('\n')
+    // One namespace: no NAMESPACE column, as kubectl prints without -A.
+    expect(lines[0]).toMatch(/^NAME\s+AGE\s+PHASE\s+REASON\s+ACTION$/)
+    expect(lines[1]).toMatch(/^etl-extract-zombie\s+60m\s+Running\s+no-active-task-instance\s+none$/)
+    expect(lines.at(-1)).toBe('1 zombie pod found among 2 scanned; dry run: nothing changed (add --delete --yes to delete them)')
+  })
+
+  it('table with -A: a NAMESPACE column first; found and skipped counted apart', async () => {
+    const {code, stdout} = await runCli(['zombies', '-A', '--no-cache'], {env})
+    expect(code).toBe(0)
+    const lines = stdout.trimEnd().split('\n')
     expect(lines[0]).toMatch(/^NAMESPACE\s+NAME\s+AGE\s+PHASE\s+REASON\s+ACTION$/)
-    expect(lines[1]).toMatch(/^airflow\s+etl-extract-zombie\s+60m\s+Running\s+no-active-task-instance\s+none$/)
-    expect(lines.at(-1)).toMatch(/^1 zombie pod found among 2 scanned; dry run: nothing changed/)
+    expect(lines).toContainEqual(expect.stringMatching(/^airflow\s+etl-extract-zombie\s+60m\s+Running\s+no-active-task-instance\s+none$/))
+    expect(lines).toContainEqual(expect.stringMatching(/^kept\s+etl-extract-kept\s+60m\s+Running\s+no-active-task-instance\s+skipped \(keep-annotation\)$/))
+    expect(lines.at(-1)).toBe('1 zombie pod found among 4 scanned; 1 skipped (1 keep-annotation); dry run: nothing changed (add --delete --yes to delete them)')
   })
 
   it('wide: adds the task instance and the detail', async () => {
     const {stdout} = await runCli(['zombies', '-o', 'wide', '--no-cache'], {env})
     expect(stdout.split('\n')[0]).toMatch(/DAG\s+TASK\s+RUN\s+MAP\s+TRY\s+STATE\s+DETAIL$/)
-    expect(stdout).toContain(`etl   extract   ${RUN}   -1    1     success`)
+    // An unmapped task has no map index: <none>, never Airflow's -1.
+    expect(stdout).toContain(`etl   extract   ${RUN}   <none>   1     success`)
+    expect(stdout).not.toMatch(/\s-1\s/)
   })
 
   it('json and yaml are the same contract document', async () => {
@@ -67,20 +83,51 @@ describe('output formats', () => {
     expect(stable(fromYaml)).toEqual(stable(json))
   })
 
-  it('name: pod/NAMESPACE/NAME per line, for piping', async () => {
+  it('name: kubectl\'s pod/NAME per line, only what it would act on (never a skipped pod)', async () => {
     const {stdout} = await runCli(['zombies', '-o', 'name', '--no-cache'], {env})
-    expect(stdout).toBe('pod/airflow/etl-extract-zombie\n')
+    expect(stdout).toBe('pod/etl-extract-zombie\n')
+    const all = await runCli(['zombies', '-A', '-o', 'name', '--no-cache'], {env})
+    expect(all.stdout).toBe('pod/etl-extract-zombie\n')
+    const kept = await runCli(['zombies', '-n', 'kept', '-o', 'name', '--no-cache'], {env})
+    expect(kept).toMatchObject({code: 0, stdout: '', stderr: 'No resources found in kept namespace.\n'})
   })
 
-  it('--exit-code exits 3 when zombies are left in place and 0 when there are none', async () => {
+  it('--exit-code exits 3 when zombies are left in place, 0 when there are none or only kept ones', async () => {
     expect((await runCli(['zombies', '--exit-code', '--no-cache'], {env})).code).toBe(3)
     const clean = await runCli(['zombies', '-n', 'quiet', '--exit-code', '--no-cache'], {env})
-    expect(clean.code).toBe(0)
-    expect(clean.stdout).toBe('0 zombie pods found among 1 scanned\n')
+    expect(clean).toMatchObject({code: 0, stdout: '', stderr: 'No resources found in quiet namespace.\n'})
+    const kept = await runCli(['zombies', '-n', 'kept', '--exit-code', '--no-cache'], {env})
+    expect(kept.code).toBe(0)
+    expect(kept.stdout).toMatch(/^0 zombie pods found among 1 scanned; 1 skipped \(1 keep-annotation\)\n$/m)
   })
 
-  it('prints no progress on stderr when it is not a terminal', async () => {
-    expect((await runCli(['zombies', '--no-cache'], {env})).stderr).toBe('')
+  it('nothing matched: kubectl\'s "No resources found" on stderr, with a hint when the namespace does not exist', async () => {
+    const empty = await runCli(['zombies', '-n', 'empty', '--no-cache'], {env})
+    expect(empty).toMatchObject({code: 0, stdout: '', stderr: 'No resources found in empty namespace.\n'})
+    const typo = await runCli(['zombies', '-n', 'airflwo', '--no-cache'], {env})
+    expect(typo).toMatchObject({code: 0, stdout: ''})
+    expect(typo.stderr).toBe('No resources found in airflwo namespace.\nhint: namespace "airflwo" does not exist (kubectl get namespaces lists them)\n')
+    const json = await runCli(['zombies', '-n', 'airflwo', '-o', 'json', '--no-cache'], {env})
+    expect(json.stderr).toBe('')
+    expect(JSON.parse(json.stdout).items).toEqual([])
+  })
+
+  it('a user who may not get namespaces still gets "No resources found", and the run succeeds', async () => {
+    const denied = await startFakeKube()
+    try {
+      denied.deny({verb: 'get', resource: 'namespaces'})
+      const kubeconfig = denied.writeKubeconfig(path.join(dir, 'ns-denied-kubeconfig'), {contexts: [{name: 'prod', namespace: 'nowhere'}]})
+      const result = await runCli(['zombies', '--no-cache', '--exit-code'], {env: {...env, KUBECONFIG: kubeconfig}})
+      expect(result).toMatchObject({code: 0, stdout: '', stderr: 'No resources found in nowhere namespace.\n'})
+      expect(denied.requests.some((r) => r.path === '/api/v1/namespaces/nowhere' && r.status === 403)).toBe(true)
+    } finally {
+      await denied.close()
+    }
+  })
+
+  it('prints no progress on stderr when it is not a terminal: only the header line naming the DB', async () => {
+    expect((await runCli(['zombies', '--no-cache'], {env})).stderr).toBe('DB: env AIRFLOW_REAP_DB via direct\n')
+    expect((await runCli(['zombies', '-o', 'json', '--no-cache'], {env})).stderr).toBe('')
   })
 })
 
@@ -151,7 +198,7 @@ describe('usage errors: exit 2 before anything is opened', () => {
     [['--min-age', 'soon'], /not a duration/],
     [['--yes'], /--yes confirms --delete/],
     [['--force', '--grace-period', '30', '--delete'], /--force and --grace-period/],
-    [['-o', 'xml'], /Expected --output=xml to be one of/],
+    [['-o', 'xml'], /^error: invalid argument "xml" for "--output" flag: must be one of table, wide, json, yaml, name$/m],
   ])('%j', async (args, pattern) => {
     const result = await runCli(['zombies', ...args, '--no-cache'], {env: {...env, KUBECONFIG: '/nonexistent'}})
     expect(result.code).toBe(2)

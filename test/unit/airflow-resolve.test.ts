@@ -2,7 +2,8 @@
 import {describe, expect, it, vi} from 'vitest'
 
 import {NO_DB_MESSAGE, type RunCommand, resolveDbUrl, runWithoutShell} from '../../src/airflow/resolve.js'
-import {ConfigError, UsageError} from '../../src/errors.js'
+import {InvalidDbUrlError} from '../../src/airflow/url.js'
+import {ConfigError, EXIT_RUNTIME, EXIT_USAGE, UsageError} from '../../src/errors.js'
 
 const A = 'postgresql://a:pa@a/a'
 const B = 'postgresql://b:pb@b/b'
@@ -54,12 +55,25 @@ describe('resolveDbUrl', () => {
 
   it('names the variable in URL errors', async () => {
     await expect(resolveDbUrl({env: {AIRFLOW__DATABASE__SQL_ALCHEMY_CONN: 'postgresql://u:pw@h:x/d'}})).rejects.toThrow(
-      'invalid AIRFLOW__DATABASE__SQL_ALCHEMY_CONN URL "postgresql://u:***@h:x/d": port is not a number',
+      'invalid AIRFLOW__DATABASE__SQL_ALCHEMY_CONN URL: port is not a number',
     )
   })
 
-  it('an explicit empty --db is an error, not "unset"', async () => {
-    await expect(resolveDbUrl({flag: '', env: {AIRFLOW_REAP_DB: B}})).rejects.toThrow(UsageError)
+  it('an explicit empty --db is an error, not "unset": a usage error like a malformed --db', async () => {
+    const empty = await resolveDbUrl({flag: '', env: {AIRFLOW_REAP_DB: B}}).catch((e: unknown) => e)
+    const malformed = await resolveDbUrl({flag: 'S3cretPW', env: {AIRFLOW_REAP_DB: B}}).catch((e: unknown) => e)
+    for (const error of [empty, malformed]) {
+      expect(error).toBeInstanceOf(InvalidDbUrlError)
+      expect((error as InvalidDbUrlError).exitCode).toBe(EXIT_USAGE)
+    }
+    expect((malformed as Error).message).toBe('invalid --db URL: not a URL of the form dialect[+driver]://user:password@host:port/database')
+  })
+
+  it('a malformed variable is a configuration error (exit 1), its value never shown', async () => {
+    const error = await resolveDbUrl({env: {AIRFLOW_REAP_DB: 'S3cretPW'}}).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(InvalidDbUrlError)
+    expect((error as InvalidDbUrlError).exitCode).toBe(EXIT_RUNTIME)
+    expect((error as Error).message).toBe('invalid AIRFLOW_REAP_DB URL: not a URL of the form dialect[+driver]://user:password@host:port/database')
   })
 
   describe('_CMD', () => {
@@ -75,7 +89,7 @@ describe('resolveDbUrl', () => {
       const run: RunCommand = async () => ({exitCode: 3, stdout: 'postgresql://u:leaked@h/d'})
       const error = await resolveDbUrl({env: env('/usr/bin/get-conn --x'), runCommand: run}).catch((e: unknown) => e)
       expect(error).toBeInstanceOf(ConfigError)
-      expect((error as Error).message).toBe('AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_CMD: command "get-conn" exited with code 3')
+      expect((error as Error).message).toBe('AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_CMD: command "/usr/bin/get-conn --x" exited with code 3')
     })
 
     it('a program that cannot start is a ConfigError', async () => {
@@ -83,7 +97,7 @@ describe('resolveDbUrl', () => {
         throw Object.assign(new Error('spawn nope ENOENT'), {code: 'ENOENT'})
       }
       await expect(resolveDbUrl({env: env('nope'), runCommand: run})).rejects.toThrow(
-        new ConfigError('AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_CMD: cannot run "nope" (ENOENT)'),
+        new ConfigError('AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_CMD: cannot run command "nope" (ENOENT)'),
       )
     })
 
@@ -97,6 +111,13 @@ describe('resolveDbUrl', () => {
       expect(error).toBeInstanceOf(ConfigError)
       expect((error as Error).message).toBe('AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_CMD: command "x" printed an invalid DB URL: port is not a number')
     })
+
+    it('a command that hangs is bounded: killed, and the error names the command and the time', async () => {
+      const hung: RunCommand = async () => ({exitCode: null, stdout: '', timedOutAfterMs: 30_000})
+      await expect(resolveDbUrl({env: env('vault read -field=url secret/airflow'), runCommand: hung})).rejects.toThrow(
+        new ConfigError('AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_CMD: command "vault read -field=url secret/airflow" did not finish within 30s and was killed'),
+      )
+    })
   })
 })
 
@@ -108,6 +129,14 @@ describe('runWithoutShell', () => {
 
   it('reports the exit code', async () => {
     expect((await runWithoutShell([process.execPath, '-e', 'process.exit(4)'])).exitCode).toBe(4)
+  })
+
+  it('kills a program that runs past the timeout, even one that ignores SIGTERM and leaves a child holding stdout', async () => {
+    const script = "process.on('SIGTERM', () => {}); require('child_process').spawn(process.execPath, ['-e', 'setTimeout(() => {}, 5000)'], {stdio: ['ignore', 'inherit', 'ignore']}); setInterval(() => {}, 1000)"
+    const started = Date.now()
+    const result = await runWithoutShell([process.execPath, '-e', script], {timeoutMs: 500})
+    expect(result).toMatchObject({exitCode: null, timedOutAfterMs: 500})
+    expect(Date.now() - started).toBeLessThan(10_000)
   })
 
   it('rejects when the program does not exist', async () => {

@@ -4,7 +4,7 @@ import path from 'node:path'
 import {describe, expect, it} from 'vitest'
 
 import {InvalidDbUrlError, parseDbUrl, redactLoosely} from '../../src/airflow/url.js'
-import {ConfigError} from '../../src/errors.js'
+import {EXIT_RUNTIME, EXIT_USAGE, ReapError} from '../../src/errors.js'
 
 describe('parseDbUrl', () => {
   it.each([
@@ -49,26 +49,29 @@ describe('parseDbUrl', () => {
   })
 
   it.each([
-    ['', '--db', 'invalid --db URL "": the URL is empty'],
-    ['postgresql://airflow:s3cr3t@db:x/airflow', '--db', 'invalid --db URL "postgresql://airflow:***@db:x/airflow": port is not a number'],
-    ['postgresql://airflow:s3cr3t@db:99999/airflow', 'AIRFLOW_REAP_DB', 'invalid AIRFLOW_REAP_DB URL "postgresql://airflow:***@db:99999/airflow": port is out of range (1-65535)'],
-    ['mssql+pyodbc://u:s3cr3t@h/d', '--db', 'invalid --db URL "mssql+pyodbc://u:***@h/d": unsupported database "mssql" (use postgresql, mysql or sqlite)'],
-    ['oracle://u:s3cr3t@h/d', '--db', 'invalid --db URL "oracle://u:***@h/d": unsupported database "oracle" (use postgresql, mysql or sqlite)'],
-    ['airflow:s3cr3t@db/airflow', '--db', 'invalid --db URL "airflow:***@db/airflow": not a URL of the form dialect[+driver]://user:password@host:port/database'],
-    ['postgresql://u:s3cr3t@x@h/d', '--db', 'invalid --db URL "postgresql://u:***@h/d": the user name or password contains an unencoded "@" (write it as %40)'],
-    ['postgresql://u:s3cr3t%zz@h/d', '--db', 'invalid --db URL "postgresql://u:***@h/d": bad percent-encoding in the password'],
-    ['sqlite://user@host/x.db', '--db', 'invalid --db URL "sqlite://user@host/x.db": a sqlite URL has no host, port or user'],
-  ])('rejects %j', (text, source, message) => {
+    ['', '--db', 'invalid --db URL: the URL is empty'],
+    ['postgresql://airflow:s3cr3t@db:x/airflow', '--db', 'invalid --db URL: port is not a number'],
+    ['postgresql://airflow:s3cr3t@db:99999/airflow', 'AIRFLOW_REAP_DB', 'invalid AIRFLOW_REAP_DB URL: port is out of range (1-65535)'],
+    ['mssql+pyodbc://u:s3cr3t@h/d', '--db', 'invalid --db URL: unsupported database "mssql" (use postgresql, mysql or sqlite)'],
+    ['oracle://u:s3cr3t@h/d', '--db', 'invalid --db URL: unsupported database "oracle" (use postgresql, mysql or sqlite)'],
+    ['airflow:s3cr3t@db/airflow', '--db', 'invalid --db URL: not a URL of the form dialect[+driver]://user:password@host:port/database'],
+    ['s3cr3t', '--db', 'invalid --db URL: not a URL of the form dialect[+driver]://user:password@host:port/database'],
+    ['postgresql://u:s3cr3t@x@h/d', '--db', 'invalid --db URL: the user name or password contains an unencoded "@" (write it as %40)'],
+    ['postgresql://u:s3cr3t%zz@h/d', '--db', 'invalid --db URL: bad percent-encoding in the password'],
+    ['sqlite://user@host/x.db', '--db', 'invalid --db URL: a sqlite URL has no host, port or user'],
+  ])('rejects %j without echoing it', (text, source, message) => {
     let error: unknown
     try {
       parseDbUrl(text, source)
     } catch (e) {
       error = e
     }
-    expect(error).toBeInstanceOf(ConfigError)
+    expect(error).toBeInstanceOf(ReapError)
     expect(error).toBeInstanceOf(InvalidDbUrlError)
     expect((error as Error).message).toBe(message)
     expect((error as Error).message).not.toContain('s3cr3t')
+    // On the command line a usage error (exit 2); from the environment a configuration error (exit 1).
+    expect((error as InvalidDbUrlError).exitCode).toBe(source === '--db' ? EXIT_USAGE : EXIT_RUNTIME)
   })
 })
 

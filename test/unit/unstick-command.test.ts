@@ -21,7 +21,8 @@ describe('parseTargets', () => {
     [['export-job'], /unknown resource type "export-job".*TYPE\/NAME/],
     [['jobs/'], /not TYPE or TYPE\/NAME/],
     [['jobs/a/b'], /not TYPE or TYPE\/NAME/],
-    [['--bogus'], /unknown flag --bogus/],
+    [['--bogus'], /^unknown flag: --bogus$/],
+    [['--bogus=S3cret'], /^unknown flag: --bogus$/],
   ])('%j is a usage error', (args, message) => {
     expect(() => parseTargets(args)).toThrow(UsageError)
     expect(() => parseTargets(args)).toThrow(message)

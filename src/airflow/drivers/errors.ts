@@ -36,8 +36,27 @@ export function connectError(url: DbUrl, error: unknown): ReapError {
   if (error instanceof ReapError) return error
   const code = errorCode(error)
   const reason = safeReason(url, error)
+  if (url.dialect !== 'sqlite' && !hasPassword(url) && isPasswordWanted(code, reason)) {
+    // pg says `SASL: SCRAM-SERVER-FIRST-MESSAGE: client password must be a string`; say it in words.
+    const driverWords = /^SASL: |password must be a/.test(reason) ? '' : ` (${reason})`
+    const how = `${url.dialect}://USER:PASSWORD@HOST/DATABASE, the password percent-encoded`
+    return new UnreachableError(
+      `cannot log in to the Airflow DB at ${url.redacted}: the server wants a password and the URL has none (write the URL as ${how})${driverWords}`,
+      {cause: error},
+    )
+  }
   const what = code && AUTH_CODES.has(code) ? 'cannot log in to' : 'cannot connect to'
   return new UnreachableError(`${what} the Airflow DB at ${url.redacted}: ${reason}`, {cause: error})
+}
+
+function hasPassword(url: DbUrl): boolean {
+  return (url.password !== undefined && url.password !== '') || Boolean(url.params.password)
+}
+
+/** The server asked for a password the client did not have (pg's SASL and cleartext paths, MySQL's "using password: NO"). */
+function isPasswordWanted(code: string | undefined, reason: string): boolean {
+  if (/client password must be a (non-empty )?string|using password: NO|no password (was )?(supplied|provided)/i.test(reason)) return true
+  return code === '28P01' || code === '28000'
 }
 
 /** A failed statement: UnreachableError when the connection was lost, else a plain ReapError. */

@@ -17,7 +17,7 @@ export default class History extends ReapCommand {
   static override flags = {
     ...outputFlags,
     cache: storeFlags.cache,
-    limit: Flags.integer({description: 'Show at most this many runs (newest first).', default: 20, min: 1}),
+    limit: Flags.integer({description: 'Show at most this many runs (newest first).', helpValue: 'N', default: 20, min: 1}),
   }
 
   async run(): Promise<void> {

@@ -1,9 +1,10 @@
 import {Args} from '@oclif/core'
-import {UsageError} from '../../errors.js'
+import {ReapError, UsageError} from '../../errors.js'
 import {runDocument} from '../../store/documents.js'
 import {renderRun} from '../../render/history.js'
 import type {OutputFormat} from '../../render/output.js'
 import {ReapCommand} from '../../cli/base.js'
+import {quoteArgument} from '../../cli/usage.js'
 import {outputFlags, storeFlags} from '../../cli/flags.js'
 import {openStoreForReading} from '../../cli/open-store.js'
 
@@ -15,7 +16,11 @@ export default class HistoryShow extends ReapCommand {
   ]
 
   static override args = {
-    runId: Args.integer({description: 'Run id (see `history`).', required: true, min: 1}),
+    runId: Args.custom<number>({
+      description: 'Run id (see `history`).',
+      required: true,
+      parse: async (input) => parseRunId(input),
+    })(),
   }
 
   static override flags = {
@@ -25,10 +30,19 @@ export default class HistoryShow extends ReapCommand {
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(HistoryShow)
+    const runId = args.runId as number // required: oclif has refused a missing one
     const store = openStoreForReading(flags.cache)
-    const run = store?.getRun(args.runId)
+    const run = store?.getRun(runId)
     store?.close()
-    if (!run) throw new UsageError(`no run ${args.runId} in the local run store (see: kubectl airflow-reap history)`)
+    if (!run) throw new ReapError(`run ${runId} not found in the local run store (kubectl airflow-reap history lists the runs)`)
     this.writeOut(renderRun(runDocument(run), flags.output as OutputFormat))
   }
+}
+
+/** A run id is a positive integer; anything else is a usage error (exit 2), unlike an unknown id (exit 1). */
+export function parseRunId(input: string): number {
+  if (!/^\d+$/.test(input) || Number(input) < 1 || !Number.isSafeInteger(Number(input))) {
+    throw new UsageError(`${quoteArgument(input)} is not a run id: give the number in the RUN column of kubectl airflow-reap history`)
+  }
+  return Number(input)
 }
