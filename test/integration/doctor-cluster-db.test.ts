@@ -4,7 +4,7 @@
 import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {afterAll, beforeAll, describe, expect, it, vi} from 'vitest'
 import {parseDbUrl} from '../../src/airflow/url.js'
 import {type PermissionQuery, policyRulesByNamespace, requiredRules} from '../../src/core/permissions.js'
 import type {CheckResult, DoctorReport} from '../../src/doctor/report.js'
@@ -13,6 +13,9 @@ import {runCli} from '../support/cli.js'
 import {assertValidDoctorReport} from '../support/contract.js'
 import {type FakeKube, type FakeRole, startFakeKube} from '../support/fake-kube/index.js'
 import {type HelmAirflow, addHelmAirflow} from '../support/helm-airflow.js'
+
+// Each test runs the built CLI once to three times; on a loaded machine one run can take 10 s.
+vi.setConfig({testTimeout: 120_000, hookTimeout: 120_000})
 
 const NS = 'airflow'
 const SECRET = 'pg-Secr3t-in-cluster'
