@@ -4,6 +4,7 @@
 //
 //   node dist/bench/run.js [--sizes 1000,10000,50000] [--runs 5] [--peer-runs-50k 3] [--delete-runs 3] [--no-write] [--skip-delete] [--skip-m-growth]
 //   node dist/bench/run.js --serve N [--latency MS]     (one size kept up for profiling by hand)
+//   node dist/bench/run.js --port-forward [--sizes 50000] [--runs 5]   (direct vs through the port-forward only)
 import {type ChildProcess, execFileSync, fork, spawn, spawnSync} from 'node:child_process'
 import {once} from 'node:events'
 import {copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
@@ -651,6 +652,114 @@ function writeReport(report: BenchReport): void {
   writeFileSync(readmePath, `${readme.slice(0, from + begin.length)}\n${markdown(report)}\n${readme.slice(to)}`)
 }
 
+// --- the port-forward comparison (issue 13) -------------------------------------------------------------------
+
+interface PortForwardReport {
+  startedAt: string
+  machine: Record<string, string | number>
+  loadBefore: string
+  loadAfter: string
+  runs: number
+  n: number
+  pod: string
+  variants: Record<'direct' | 'port-forward', {command: string; wallS: Stat; rssMB: Stat}>
+  ratio: number
+}
+
+/**
+ * The same `zombies -A` scan twice: with `--db` naming PostgreSQL directly, and with no DB flag at all,
+ * the chart's metadata Secret naming its PostgreSQL Service (`airflow-postgresql.airflow:5432`), which
+ * does not resolve here: discovery, then every DB byte through the fake API server's pods/portforward
+ * WebSocket to the same PostgreSQL. Runs alternate; each is checked (right zombie count, right path).
+ */
+async function benchPortForward(n: number): Promise<PortForwardReport> {
+  const loadBefore = loadAverage()
+  const {plan, server, db, target} = await setUp(n, 0, `pf${n}`)
+  try {
+    const url = new URL(db.url)
+    const connection = `postgresql://${url.username}@airflow-postgresql.airflow:5432${url.pathname}`
+    const {pod} = (await server.call({cmd: 'cluster-db', connection, localPort: Number(url.port || 5432)})) as unknown as {pod: string}
+    const base = ['kubectl', 'airflow-reap', 'zombies', '-A', '-o', 'json', '--kubeconfig', target.kubeconfig, '--cache', target.cache]
+    const variants = {
+      direct: [...base, '--db', target.db],
+      'port-forward': [...base, '--airflow-namespace', 'airflow'],
+    } as const
+    const env = cleanEnv({PATH: `${path.join(tmp, 'plugins')}:${process.env.PATH}`})
+    const samples: Record<keyof typeof variants, Sample[]> = {direct: [], 'port-forward': []}
+    const run = async (name: keyof typeof variants): Promise<Sample> => {
+      await server.call({cmd: 'expire'})
+      const sample = await measure([...variants[name]], env)
+      const found = zombiesFound('airflow-reap', sample)
+      if (found !== zombieCount(plan)) throw new Error(`${name}: found ${found} zombies, expected ${zombieCount(plan)}`)
+      const via = (JSON.parse(sample.stdout) as {db?: {via?: string}}).db?.via ?? ''
+      if ((name === 'direct') !== (via === 'direct')) throw new Error(`${name}: the report says via "${via}"`)
+      return sample
+    }
+    await run('direct')
+    await run('port-forward')
+    for (let round = 0; round < RUNS; round++) {
+      for (const name of round % 2 === 0 ? (['direct', 'port-forward'] as const) : (['port-forward', 'direct'] as const)) {
+        const sample = await run(name)
+        samples[name].push(sample)
+        log(`N=${n} ${name.padEnd(12)} ${(sample.wallMs / 1000).toFixed(2)} s ${(sample.rssKb / 1024).toFixed(0)} MB`)
+      }
+    }
+    const result = (name: keyof typeof variants) => ({
+      command: variants[name].slice(1).join(' ').replaceAll(tmp, '$TMP').replace(target.db, 'postgresql://postgres@127.0.0.1:5432/BENCH_DB'),
+      wallS: stat(samples[name].map((s) => s.wallMs / 1000)),
+      rssMB: stat(samples[name].map((s) => s.rssKb / 1024)),
+    })
+    const direct = result('direct')
+    const forwarded = result('port-forward')
+    return {
+      startedAt: new Date(started).toISOString(),
+      machine: machine(),
+      loadBefore,
+      loadAfter: loadAverage(),
+      runs: RUNS,
+      n,
+      pod,
+      variants: {direct, 'port-forward': forwarded},
+      ratio: forwarded.wallS.median / direct.wallS.median,
+    }
+  } finally {
+    await server.close().catch(() => undefined)
+    await db.drop().catch(() => undefined)
+  }
+}
+
+function portForwardMarkdown(report: PortForwardReport): string {
+  const m = report.machine
+  const {direct} = report.variants
+  const forwarded = report.variants['port-forward']
+  return [
+    `Run of ${report.startedAt}, \`node dist/bench/run.js --port-forward --sizes ${report.n} --runs ${report.runs}\`. Machine: ${m.cpu}, ${m.memoryGiB} GiB; Node ${m.node}, PostgreSQL ${m.postgres}. Load average (1, 5, 15 min) before / after: ${report.loadBefore} / ${report.loadAfter}.`,
+    '',
+    `N = ${fmtCount(report.n)} KPO pods, the same DB; median of ${report.runs} runs after a warm-up (min–max), the two alternating.`,
+    '',
+    '| path | command | wall s | peak RSS MB |',
+    '|---|---|---:|---:|',
+    `| direct | \`${direct.command}\` | ${fmtStat(direct.wallS, 2)} | ${fmtStat(direct.rssMB, 0)} |`,
+    `| port-forward pod/${report.pod}:5432 | \`${forwarded.command}\` | ${fmtStat(forwarded.wallS, 2)} | ${fmtStat(forwarded.rssMB, 0)} |`,
+    '',
+    '| target | measured | result |',
+    '|---|---|---|',
+    `| N = ${fmtCount(report.n)}: through the port-forward ≤ 1.3 × direct wall time | ${report.ratio.toFixed(2)} × | ${report.ratio <= 1.3 ? 'pass' : '**FAIL**'} |`,
+  ].join('\n')
+}
+
+function writePortForwardReport(report: PortForwardReport): void {
+  writeFileSync(path.join(benchDir, 'port-forward.json'), `${JSON.stringify(report, null, 2)}\n`)
+  const readmePath = path.join(benchDir, 'README.md')
+  const readme = readFileSync(readmePath, 'utf8')
+  const begin = '<!-- port-forward:begin -->'
+  const end = '<!-- port-forward:end -->'
+  const from = readme.indexOf(begin)
+  const to = readme.indexOf(end)
+  if (from < 0 || to < 0) throw new Error(`bench/README.md has no ${begin} … ${end} section`)
+  writeFileSync(readmePath, `${readme.slice(0, from + begin.length)}\n${portForwardMarkdown(report)}\n${readme.slice(to)}`)
+}
+
 /** `--serve N [--latency MS]`: sets up one size and keeps it up until Ctrl-C, for profiling by hand. */
 async function serve(n: number): Promise<void> {
   const {server, db, target} = await setUp(n, Number(option('latency') ?? 0), `serve${n}`)
@@ -684,6 +793,19 @@ async function main(): Promise<void> {
   mkdirSync(path.join(tmp, 'plugins'))
   symlinkSync(CLI, path.join(tmp, 'plugins', 'kubectl-airflow_reap'))
   if (option('serve')) return serve(Number(option('serve')))
+  if (flag('port-forward')) {
+    try {
+      const report = await benchPortForward(Number(option('sizes') ?? 50_000))
+      process.stdout.write(`${portForwardMarkdown(report)}\n`)
+      if (WRITE) {
+        writePortForwardReport(report)
+        log('wrote bench/port-forward.json and the port-forward section of bench/README.md')
+      }
+    } finally {
+      rmSync(tmp, {recursive: true, force: true})
+    }
+    return
+  }
   const report: BenchReport = {
     startedAt: new Date(started).toISOString(),
     durationS: 0,

@@ -5,11 +5,13 @@
 //   {cmd: 'reset-stats'} / {cmd: 'stats'}               DELETE timings seen by the server
 //   {cmd: 'restore'}                                    re-create the zombie pods a delete run removed
 //   {cmd: 'expire'}                                     drop the list snapshots behind continue tokens
+//   {cmd: 'cluster-db', connection, localPort}          the chart's PostgreSQL and metadata Secret (port-forward bench)
 //   {cmd: 'close'}
 // kubectl needs discovery documents the fake does not serve; they are answered here with the fake's
 // own injection hook, so kubectl can run its ordinary `get pods -A -l ... -o json` against it.
 import type {IncomingMessage, Server, ServerResponse} from 'node:http'
 import {type FakeKube, startFakeKube} from '../test/support/fake-kube/index.js'
+import {addHelmAirflow} from '../test/support/helm-airflow.js'
 import {type BenchPod, planDataset, pods} from './dataset.js'
 
 interface LoadMessage {
@@ -19,7 +21,13 @@ interface LoadMessage {
   latencyMs: number
   kubeconfig: string
 }
-type Message = LoadMessage | {cmd: 'reset-stats' | 'stats' | 'restore' | 'expire' | 'close' | 'count'}
+/** The chart's own PostgreSQL in namespace `airflow` (Service, EndpointSlice, pod forwarded to `localPort`) and its metadata Secret. */
+interface ClusterDbMessage {
+  cmd: 'cluster-db'
+  connection: string
+  localPort: number
+}
+type Message = LoadMessage | ClusterDbMessage | {cmd: 'reset-stats' | 'stats' | 'restore' | 'expire' | 'close' | 'count'}
 
 let fake: FakeKube | undefined
 let zombies: BenchPod[] = []
@@ -240,6 +248,12 @@ process.on('message', (message: Message) => {
         case 'load':
           await load(message)
           return
+        case 'cluster-db': {
+          const helm = addHelmAirflow(fake!, {namespace: 'airflow', connection: message.connection, postgresql: {localPort: message.localPort}})
+          fake!.requests.length = 0
+          reply({ok: true, pod: helm.postgresqlPod})
+          return
+        }
         case 'reset-stats':
           deletes = {count: 0, firstStart: 0, lastEnd: 0}
           gets = 0

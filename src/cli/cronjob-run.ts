@@ -8,10 +8,12 @@ import {loadKubeTarget} from '../kube/config.js'
 import {REPORTING_CONTROLLER} from '../core/events.js'
 import {type DbSecretRef, type KubeManifest, buildManifests} from '../manifests/cronjob.js'
 import {commonScope, scheduledCommand} from '../manifests/plan.js'
+import {locateDbSecret} from '../cluster-db/locate.js'
 import {openKube} from '../reap/session.js'
 
 export async function executeCronjob(options: CronjobOptions, signal: AbortSignal): Promise<void> {
   const {home, scope} = resolveNamespaces(options)
+  const commands = options.commands.map((parsed) => scheduledCommand(parsed, scope))
   const manifests = buildManifests({
     prefix: options.prefix,
     namespace: home,
@@ -19,9 +21,9 @@ export async function executeCronjob(options: CronjobOptions, signal: AbortSigna
     version: options.version,
     schedule: options.schedule,
     suspend: options.suspend,
-    db: dbSecret(options),
+    db: await dbSecret(options, home, signal),
     historyPvc: options.historyPvc,
-    commands: options.commands.map((parsed) => scheduledCommand(parsed, scope)),
+    commands,
   })
   if (!options.apply) {
     process.stdout.write(renderManifests(manifests, options.output))
@@ -51,11 +53,24 @@ function contextNamespace(options: CronjobOptions): string {
   }
 }
 
-function dbSecret(options: CronjobOptions): DbSecretRef {
+/**
+ * The Secret the pod reads the DB URL from: --db-secret, else the one Airflow itself uses in its
+ * namespace, found as `zombies` finds it (the scheduler's pod template, else `<release>-airflow-metadata`).
+ */
+async function dbSecret(options: CronjobOptions, namespace: string, signal: AbortSignal): Promise<DbSecretRef> {
   if (options.dbSecret) return options.dbSecret
-  throw new UsageError(
-    'the CronJob reads the DB URL from the Secret Airflow uses: pass --db-secret NAME[:KEY] (the official chart names it <release>-airflow-metadata, key connection)',
-  )
+  let kube
+  try {
+    kube = openKube({...options.kube, namespace, allNamespaces: false})
+  } catch (error) {
+    if (error instanceof ConfigError) throw new ConfigError(`finding the Secret Airflow takes its DB URL from needs the cluster: ${error.message}; or pass --db-secret NAME[:KEY]`)
+    throw error
+  }
+  try {
+    return await locateDbSecret(kube.client, namespace, signal)
+  } finally {
+    kube.client.close()
+  }
 }
 
 export function renderManifests(manifests: KubeManifest[], format: 'yaml' | 'json'): string {

@@ -10,9 +10,9 @@ import {renderReport} from '../render/report.js'
 import {confirm} from '../reap/confirm.js'
 import {announceActions} from '../reap/events.js'
 import {type Progress, createProgress} from '../reap/progress.js'
-import {RunRecorder} from '../reap/recorder.js'
-import {exitCodeFor, failureOf, runReport} from '../reap/run.js'
-import {openKube, scopeName} from '../reap/session.js'
+import {type ActionJournal, RunRecorder} from '../reap/recorder.js'
+import {exitCodeFor, runReport} from '../reap/run.js'
+import {type KubeSession, openKube, scopeName} from '../reap/session.js'
 import {type ClusterDb, openClusterDb, originLine} from '../cluster-db/index.js'
 import type {PodReapOptions} from './flags.js'
 
@@ -21,6 +21,8 @@ export interface PodReapDeps {
   db: AirflowDb
   progress: Progress
   signal: AbortSignal
+  /** Where each delete is journaled as it happens. */
+  journal: ActionJournal
 }
 
 export interface PodScan {
@@ -43,80 +45,81 @@ export async function executePodReap<S extends PodScan>(options: PodReapOptions,
     throw new UsageError('refusing to delete without --yes: no terminal to confirm on (pass --yes, or drop --delete for a report)')
   }
   const progress = await createProgress()
-  if (options.force && acting) progress.warn('--force deletes with a grace period of 0: the kubelet may not have stopped the containers yet')
-  progress.update('reading the kubeconfig')
-  let kube: ReturnType<typeof openKube>
-  try {
-    kube = openKube(options.kube)
-  } catch (error) {
-    progress.stop() // a spinner left running would keep the process alive after the error
-    throw error
-  }
-  progress.update('connecting to the Airflow DB')
-  let cluster: ClusterDb
-  try {
-    cluster = await openClusterDb(options.db, kube, signal)
-  } catch (error) {
-    progress.stop()
-    kube.client.close()
-    throw error
-  }
-  const {db, origin} = cluster
-  if (options.output === 'table' || options.output === 'wide') progress.note(originLine(origin))
-  // A dropped port-forward stops the work like Ctrl-C would (nothing more is deleted), but the run
-  // then fails with the tunnel's error instead of reading as interrupted.
-  const work = AbortSignal.any([signal, cluster.lost])
   const recorder = new RunRecorder(options.store, progress)
+  let kube: KubeSession | undefined
+  let cluster: ClusterDb | undefined
   try {
     const report = await runReport({
       kind: command.kind,
       recorder,
       progress,
+      // Recorded before the kubeconfig is read or the DB reached, so that their failures are in history too.
       meta: {
         command: command.command,
         argv: process.argv.slice(2),
-        context: kube.target.contextName,
-        server: kube.target.server,
-        namespace: scopeName(kube),
+        context: options.kube.context ?? '',
+        server: '',
+        namespace: options.kube.allNamespaces ? '*' : (options.kube.namespace ?? ''),
         dryRun: !(options.delete && options.yes && options.dryRunMode === undefined),
         dryRunMode: options.dryRunMode,
-        db: origin,
       },
       signal,
       work: async (report) => {
-        const deps = {kube: kube.client, db, progress, signal: work}
-        const scan = await failOnLostTunnel(cluster.lost, () => command.scan(deps, kube.namespace))
+        if (options.force && acting) progress.warn('--force deletes with a grace period of 0: the kubelet may not have stopped the containers yet')
+        progress.update('reading the kubeconfig')
+        const session = openKube(options.kube)
+        kube = session
+        recorder.update({context: session.target.contextName, server: session.target.server, namespace: scopeName(session)})
+        progress.update('connecting to the Airflow DB')
+        const reached = await openClusterDb(options.db, session, signal)
+        cluster = reached
+        recorder.update({db: reached.origin})
+        if (options.output === 'table' || options.output === 'wide') progress.note(originLine(reached.origin))
+        // A dropped port-forward stops the work like Ctrl-C would (nothing more is deleted), but the run
+        // then fails with the tunnel's error instead of reading as interrupted.
+        const deps = {kube: session.client, db: reached.db, progress, signal: AbortSignal.any([signal, reached.lost]), journal: recorder}
+        const scan = await failOnLostTunnel(reached.lost, () => command.scan(deps, session.namespace))
         report.scanned = scan.scanned
         report.items = scan.findings.map((f) => f.item)
         report.warnings.push(...(scan.warnings ?? []))
+        recorder.findings(report.scanned, report.items)
         let go = options.delete && options.dryRunMode !== 'client' && (options.yes || options.dryRunMode === 'server')
         if (options.delete && !go && options.dryRunMode !== 'client') {
           progress.stop() // the spinner would redraw over the question and the typed answer
           go = await confirm(report.items.filter((i) => i.action === 'none'), 'Delete', signal)
           report.dryRun = !go
+          // Confirmed at the prompt: a real run from here on, recorded as one before the first delete.
+          if (go) recorder.update({dryRun: false})
         }
         if (!go) return
-        const stop = await failOnLostTunnel(cluster.lost, () => command.reap(deps, scan, kube.namespace))
-        if (stop) report.stopped = stop
+        let stop: string | undefined
+        try {
+          stop = await command.reap(deps, scan, session.namespace)
+        } catch (error) {
+          if (!reached.lost.aborted) throw error
+        }
+        // What was deleted before the tunnel dropped is reported and recorded; nothing was after it.
+        if (reached.lost.aborted) report.failure = (reached.lost.reason as Error).message
+        else if (stop) report.stopped = stop
       },
-      announce: options.events ? (items) => announceActions(kube.client, items, progress) : undefined,
+      // No Events when the kubeconfig could not even be read (nothing was acted on then).
+      announce: options.events ? async (items) => (kube ? announceActions(kube.client, items, progress) : []) : undefined,
     })
     progress.stop() // the spinner's line must not prefix the table
     process.stdout.write(renderReport(report, options.output))
     if (report.stopped) throw new SafetyStopError(report.stopped)
     if (report.interrupted) throw interruption(signal, 'deletes not yet started were abandoned; the run is recorded as interrupted')
-    const failure = failureOf(report)
-    if (failure) throw new ReapError(failure)
+    if (report.failure) throw new ReapError(report.failure)
     process.exitCode = exitCodeFor(report, options.exitCode)
   } finally {
     progress.stop()
     recorder.close()
-    kube.client.close()
-    await cluster.close()
+    kube?.client.close()
+    await cluster?.close()
   }
 }
 
-/** Whatever the work threw or returned, a tunnel that dropped meanwhile is the run's failure. */
+/** Whatever the scan threw or returned, a tunnel that dropped meanwhile is the run's failure. */
 async function failOnLostTunnel<T>(lost: AbortSignal, work: () => Promise<T>): Promise<T> {
   try {
     const result = await work()

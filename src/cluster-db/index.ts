@@ -46,7 +46,8 @@ export async function openClusterDb(options: ClusterDbOptions, kube: ClusterAcce
     origin: dbOrigin(located.source, reached.via),
     lost: reached.lost,
     close: async () => {
-      await Promise.all([db.close(), reached.close()])
+      // The tunnel first: it stops counting drops before the drivers say goodbye.
+      await Promise.all([reached.close(), db.close()])
     },
   }
 }

@@ -58,6 +58,20 @@ export async function locateDb(options: LocateDbOptions, kube: ClusterAccess, si
   return {...(await readReference(kube.client, reference, signal)), namespace}
 }
 
+/**
+ * The Secret Airflow takes its DB URL from (the discovery of locateDb, without reading the value),
+ * for manifests that hand the same Secret to a pod as a secretKeyRef (`cronjob`). A URL the
+ * scheduler sets as a literal value has no Secret to refer to: a usage error.
+ */
+export async function locateDbSecret(client: KubeClient, namespace: string, signal?: AbortSignal): Promise<{name: string; key: string}> {
+  const reference = await discover(client, namespace, signal)
+  if (reference.kind === 'secret') return {name: reference.name, key: reference.key}
+  throw new UsageError(
+    `${describeSource(reference)} sets the DB URL as a literal value, not from a Secret, and a CronJob would have to carry it in its manifest: ` +
+      'put the URL in a Secret and pass --db-secret NAME[:KEY]',
+  )
+}
+
 /** A place the URL may be read from in the cluster. */
 type Reference =
   | {kind: 'secret'; namespace: string; name: string; key: string}

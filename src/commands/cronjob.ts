@@ -2,7 +2,7 @@ import {Flags, Parser} from '@oclif/core'
 import {cronScheduleError} from '../core/cron.js'
 import {UsageError} from '../errors.js'
 import {ReapCommand} from '../cli/base.js'
-import {durationFlag} from '../cli/flags.js'
+import {validatePodReap} from '../cli/flags.js'
 import {type FlagShapes, splitCronjobArgv} from '../manifests/argv.js'
 import type {CronJobCommandName} from '../manifests/cronjob.js'
 import {IMAGE_REPOSITORY, defaultImage} from '../manifests/image.js'
@@ -10,7 +10,6 @@ import type {ParsedCommand} from '../manifests/plan.js'
 import Overdue, {toOptions as overdueOptions} from './overdue.js'
 import Unstick, {expandWaitValue, parseTargets, toOptions as unstickOptions, validate as validateUnstick} from './unstick.js'
 import Zombies, {toOptions as zombiesOptions} from './zombies.js'
-import {validatePodReap} from '../cli/flags.js'
 
 export interface CronjobOptions {
   commands: ParsedCommand[]
@@ -24,7 +23,7 @@ export interface CronjobOptions {
   apply: boolean
   dbSecret?: {name: string; key: string}
   airflowNamespace?: string
-  kube: {kubeconfig?: string; context?: string; requestTimeoutSeconds?: number}
+  kube: {kubeconfig?: string; context?: string}
 }
 
 /** Each schedulable command: its class (whose own parser reads its flags) and its own validation. */
@@ -47,7 +46,7 @@ export default class Cronjob extends ReapCommand {
   static override description = [
     'Prints a ServiceAccount, the Role and RoleBinding holding exactly the permissions COMMAND uses with its flags (a ClusterRole and ClusterRoleBinding with -A), and a CronJob running it with this version\'s container image. Pipe it to `kubectl apply -f -`, or pass --apply.',
     'Several commands give several CronJobs sharing the account and its Role: name each command followed by its flags (`cronjob zombies --delete --yes unstick --yes`). Flags before the first command (-n) go to every command. The cronjob\'s own flags (below) may come anywhere.',
-    "The DB URL is never written into a manifest: the pod reads it from the Secret Airflow uses (--db-secret NAME[:KEY]) through a secretKeyRef, which the kubelet resolves, so the account needs no access to secrets. The run's JSON report goes to the pod's log; the run store is off unless --history-pvc gives it a volume.",
+    "The DB URL is never written into a manifest: the pod reads it from the Secret Airflow uses (found in the cluster as zombies finds it, or --db-secret NAME[:KEY]) through a secretKeyRef, which the kubelet resolves, so the account needs no access to secrets. The run's JSON report goes to the pod's log; the run store is off unless --history-pvc gives it a volume.",
     "--apply uses server-side apply with field manager airflow-reap and takes over any field another manager changed (force): these objects are airflow-reap's own; change them by running cronjob again.",
   ].join('\n\n')
 
@@ -68,15 +67,19 @@ export default class Cronjob extends ReapCommand {
     suspend: Flags.boolean({description: 'Create the CronJob(s) suspended.', default: false}),
     'history-pvc': Flags.string({description: 'Keep the run store on this PersistentVolumeClaim (default: no run store, --no-cache).', helpValue: 'NAME'}),
     apply: Flags.boolean({description: 'Create or update the objects with server-side apply (field manager airflow-reap) instead of printing them.', default: false}),
-    'db-secret': Flags.string({description: "The Secret (in Airflow's namespace) whose KEY (default connection) holds the DB URL.", helpValue: 'NAME[:KEY]'}),
+    'db-secret': Flags.string({
+      description: "The Secret (in Airflow's namespace) whose KEY (default connection) holds the DB URL (default: the one Airflow's scheduler uses, found in the cluster).",
+      helpValue: 'NAME[:KEY]',
+    }),
     'airflow-namespace': Flags.string({description: 'Where Airflow and its DB Secret are, and so the CronJob (default: -n, else the context\'s namespace).', helpValue: 'NS'}),
     kubeconfig: Flags.string({description: 'Kubeconfig for --apply.', helpValue: 'PATH'}),
     context: Flags.string({description: 'Kubeconfig context for --apply.', helpValue: 'NAME'}),
-    'request-timeout': durationFlag({description: 'Timeout of each API request of --apply.'}),
   }
 
   async run(): Promise<void> {
     const commandShapes = Object.fromEntries(Object.entries(SCHEDULABLE).map(([name, s]) => [name, s.command.flags as unknown as FlagShapes]))
+    // Parsed here in parts (the split, then each part by its own parser), not by one this.parse call.
+    this.parsed = true
     const split = splitCronjobArgv(this.argv, Cronjob.flags as unknown as FlagShapes, commandShapes)
     const {flags} = await this.parse(Cronjob, split.own)
     const commands: ParsedCommand[] = []
@@ -93,7 +96,7 @@ export default class Cronjob extends ReapCommand {
       apply: flags.apply,
       dbSecret: flags['db-secret'] === undefined ? undefined : parseSecretRef(flags['db-secret']),
       airflowNamespace: flags['airflow-namespace'],
-      kube: {kubeconfig: flags.kubeconfig, context: flags.context, requestTimeoutSeconds: flags['request-timeout']},
+      kube: {kubeconfig: flags.kubeconfig, context: flags.context},
     }
     // Loaded on demand, as every command's run.
     const {executeCronjob} = await import('../cli/cronjob-run.js')

@@ -14,7 +14,7 @@ export default class Doctor extends ReapCommand {
   static override description = [
     'One line per check, ok / warn / fail, with what to do: the kubeconfig and context; the API server (reachable, version); RBAC for every verb each command uses, asked with SelfSubjectAccessReviews for the exact resource, subresource and namespace; where the DB URL comes from and how it is reached (directly or through a port-forward) and that it connects; the schema family and the Airflow release its alembic revision matches; clock skew between this machine, the API server and the DB; the KubernetesPodOperator pods and unfinished task instances; the run store.',
     'A permission missing for doctor itself or for the zombies and overdue reports fails; one missing only for deleting (--delete --yes), for unstick, or one that only costs an Event, is a warning naming the commands that need it. A check that depends on a failed one is skipped.',
-    'Exit 0 when nothing fails, 1 when a check fails. Each API request is bounded by --request-timeout (default 20s here).',
+    'Exit 0 when nothing fails, 1 when a check fails. Nothing waits for ever: each API request is bounded by --request-timeout, the DB by --db-timeout.',
   ].join('\n\n')
 
   static override examples = [

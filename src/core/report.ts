@@ -7,7 +7,8 @@ export type Reason =
   | 'execution-timeout-exceeded'
   | 'stuck-terminating'
 
-export type Action = 'none' | 'deleted' | 'patched' | 'skipped' | 'failed'
+/** `unknown`: the request may have applied and its outcome could not be read back (a timeout, a reset, an interrupt). */
+export type Action = 'none' | 'deleted' | 'patched' | 'skipped' | 'failed' | 'unknown'
 
 export type SkipReason =
   | 'too-young'
@@ -24,6 +25,8 @@ export type SkipReason =
   | 'changed-concurrently'
   | 'max-deletes'
   | 'interrupted'
+  | 'owned-by-controller'
+  | 'unknown-state'
 
 export interface TaskInstanceRef {
   dagId: string
@@ -46,6 +49,7 @@ export interface ReportItem {
   taskInstance: TaskInstanceRef | null
   action: Action
   skipReason?: SkipReason
+  /** Why, when the action is failed or unknown. */
   error?: string
 }
 
@@ -57,6 +61,8 @@ export interface Summary {
   acted: number
   failed: number
   skipped: number
+  /** Actions whose outcome could not be known: neither acted nor failed. */
+  unknown: number
 }
 
 /** Where the Airflow DB URL came from and how it was reached (`flag`, `secret NS/NAME:KEY`; `direct`, `port-forward pod/NAME:PORT`). */
@@ -87,5 +93,6 @@ export function summarize(scanned: number, items: ReportItem[]): Summary {
     acted: items.filter((i) => i.action === 'deleted' || i.action === 'patched').length,
     failed: items.filter((i) => i.action === 'failed').length,
     skipped: items.filter((i) => i.action === 'skipped').length,
+    unknown: items.filter((i) => i.action === 'unknown').length,
   }
 }

@@ -14,6 +14,7 @@ import {serviceOfHost} from '../cluster-db/service-host.js'
 import type {DbOptions} from '../cli/flags.js'
 import type {ApiRule, DbAccess} from '../core/permissions.js'
 import {KPO_LABEL_SELECTOR} from '../core/labels.js'
+import {DEFAULT_DB_TIMEOUT_SECONDS} from '../core/timeouts.js'
 import {UNFINISHED_STATES} from '../core/types.js'
 import {ForbiddenError, InterruptedError, ReapError, UsageError} from '../errors.js'
 import {canI} from '../kube/access-review.js'
@@ -41,10 +42,6 @@ export interface DoctorDeps {
   env?: NodeJS.ProcessEnv
 }
 
-/** Per API request when --request-timeout is not given: doctor is where a hanging API server is a finding. */
-export const DOCTOR_REQUEST_TIMEOUT_SECONDS = 20
-/** Per statement on the DB (the counts read an index; anything slower is itself worth a failure). */
-const DB_STATEMENT_TIMEOUT_MS = 30_000
 /** SelfSubjectAccessReviews in flight at once. */
 const REVIEW_CONCURRENCY = 8
 
@@ -66,6 +63,7 @@ class Doctor {
   private apiClock?: ClockReading
   private located?: LocatedDb
   private reached?: ReachedDb
+  private reachFailed = false
   private driver?: SqlDriver
   private db?: AirflowDb
 
@@ -114,9 +112,9 @@ class Doctor {
   }
 
   private checkKubeconfig(): boolean {
-    const requestTimeoutSeconds = this.options.kube.requestTimeoutSeconds ?? DOCTOR_REQUEST_TIMEOUT_SECONDS
     try {
-      this.kube = openKube({...this.options.kube, requestTimeoutSeconds})
+      // Every request is bounded by --request-timeout (default DEFAULT_REQUEST_TIMEOUT_SECONDS).
+      this.kube = openKube(this.options.kube)
     } catch (error) {
       const message = errorLine(error)
       if (/^(no kubeconfig|kubeconfig |cannot read kubeconfig)/.test(message)) {
@@ -194,6 +192,7 @@ class Doctor {
       return true
     } catch (error) {
       if (this.abortedBy(error)) return false
+      this.reachFailed = true
       this.add({
         check: 'db-connection',
         status: 'fail',
@@ -213,10 +212,11 @@ class Doctor {
     const namespace = db.airflowNamespace || this.kube!.target.namespace
     const secretName = db.dbSecret?.split(':')[0]
     const access: DbAccess = {secret: secretName ? {namespace, name: secretName} : {namespace}}
+    // reachDb fails only on the way to a port-forward: then the commands would take that way too.
+    const service = this.located && serviceOfHost(this.located.url.host, this.located.namespace)
     const via = this.reached?.via
-    if (via?.kind === 'port-forward') {
-      const service = serviceOfHost(this.located!.url.host, this.located!.namespace)
-      access.portForward = {namespace: via.namespace, ...(service ? {service: service.name} : {})}
+    if (via?.kind === 'port-forward' || (this.reachFailed && service)) {
+      access.portForward = {namespace: service ? service.namespace : this.located!.namespace, ...(service ? {service: service.name} : {})}
     }
     return access
   }
@@ -259,7 +259,9 @@ class Doctor {
     this.facts.db.via = via
     const started = performance.now()
     try {
-      this.driver = await openDriver(reached.url, {statementTimeoutMs: DB_STATEMENT_TIMEOUT_MS})
+      // --db-timeout bounds the connect and each query; the signal ends them on Ctrl-C.
+      const timeoutMs = (this.options.db.timeoutSeconds ?? DEFAULT_DB_TIMEOUT_SECONDS) * 1000
+      this.driver = await openDriver(reached.url, {timeoutMs, signal: this.deps.signal})
       await this.driver.query('SELECT 1 AS one')
     } catch (error) {
       if (this.abortedBy(error)) return false

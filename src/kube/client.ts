@@ -67,6 +67,17 @@ const RETRIED_STATUSES = new Set([429, 500, 502, 503, 504])
 const RETRIED_NETWORK_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'EAI_AGAIN'])
 
 
+// Errors of writes an earlier attempt of which failed in a way that may hide a success (a 5xx, a reset).
+const appliedMaybe = new WeakSet<Error>()
+
+/**
+ * Whether a failed write had an earlier attempt that may have been applied: its last attempt failed
+ * (refused, say), but one before it was answered with a 5xx or lost on a reset connection.
+ */
+export function earlierAttemptMayHaveApplied(error: unknown): boolean {
+  return error instanceof Error && appliedMaybe.has(error)
+}
+
 export class KubeClient {
   readonly server: string
   private readonly retry: RetryPolicy
@@ -90,9 +101,19 @@ export class KubeClient {
     for (let attempt = 1; ; attempt++) {
       const result = await this.attempt(request)
       const delayMs = this.retryDelay(result, attempt)
-      if (delayMs === undefined) return this.finish<T>(request, result, mayHaveApplied)
+      if (delayMs === undefined) return this.finishOrMark<T>(request, result, mayHaveApplied)
       mayHaveApplied ||= request.method !== 'GET' && !('response' in result && result.response.status === 429)
       await this.pause(delayMs, request.signal)
+    }
+  }
+
+  /** finish, and a write that fails after an attempt that may have applied says so (earlierAttemptMayHaveApplied). */
+  private finishOrMark<T>(request: KubeRequest, result: Attempt, mayHaveApplied: boolean): KubeResponse<T> {
+    try {
+      return this.finish<T>(request, result, mayHaveApplied)
+    } catch (error) {
+      if (mayHaveApplied && error instanceof Error) appliedMaybe.add(error)
+      throw error
     }
   }
 

@@ -42,6 +42,7 @@ function itemsTable(report: Report, wide: boolean): string {
 function actionCell(item: ReportItem): string {
   if (item.action === 'skipped') return `skipped (${item.skipReason})`
   if (item.action === 'failed') return `failed: ${item.error ?? ''}`
+  if (item.action === 'unknown') return `unknown: ${item.error ?? ''}`
   return item.action
 }
 
@@ -58,7 +59,7 @@ const NOUNS: Record<Report['kind'], string> = {
 }
 
 function summaryLine(report: Report): string {
-  const {scanned, found, acted, failed, skipped} = report.summary
+  const {scanned, found, acted, failed, skipped, unknown} = report.summary
   const noun = NOUNS[report.kind]
   const parts = [`${found} ${noun}${found === 1 ? '' : 's'} found among ${scanned} scanned`]
   if (skipped > 0) parts.push(`${skipped} skipped`)
@@ -73,6 +74,7 @@ function summaryLine(report: Report): string {
       parts.push(`${acted} deleted`)
     }
     if (failed > 0) parts.push(`${failed} failed`)
+    if (unknown > 0) parts.push(`${unknown} with an unknown outcome (may have been applied)`)
   }
   return parts.join('; ') + '\n'
 }

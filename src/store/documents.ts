@@ -100,6 +100,6 @@ function itemEntry(item: StoredItem): StoredItem {
 
 function copySummary(summary: Summary | null): Summary | null {
   if (!summary) return null
-  const {scanned, found, acted, failed, skipped} = summary
-  return {scanned, found, acted, failed, skipped}
+  const {scanned, found, acted, failed, skipped, unknown} = summary
+  return {scanned, found, acted, failed, skipped, unknown}
 }

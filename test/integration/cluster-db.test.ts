@@ -6,10 +6,11 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
 import {parseDbUrl} from '../../src/airflow/url.js'
-import {type LocateDbOptions, type LocatedDb, TunnelLostError, describeSource, describeVia, locateDb, reachDb} from '../../src/cluster-db/index.js'
+import {type LocateDbOptions, type LocatedDb, TunnelLostError, describeSource, describeVia, locateDb, openClusterDb, reachDb} from '../../src/cluster-db/index.js'
 import {ForbiddenError, UnreachableError, UsageError} from '../../src/errors.js'
 import {KubeClient} from '../../src/kube/client.js'
 import {type KubeTarget, loadKubeTarget} from '../../src/kube/config.js'
+import {createMysqlAirflowDb} from '../support/airflow-db/index.js'
 import {type FakeKube, startFakeKube} from '../support/fake-kube/index.js'
 import {addEndpointSlice, addHelmAirflow} from '../support/helm-airflow.js'
 
@@ -323,6 +324,45 @@ describe('reachDb: directly or through a port-forward', () => {
     }
   })
 })
+
+describe('openClusterDb: a MySQL DB in the cluster, through the port-forward', () => {
+  it('finds the URL, tunnels every connection, and closes with the run', async () => {
+    const db = await createMysqlAirflowDb('2.10', {password: SECRET})
+    try {
+      await db.seed.dagRun({dagId: 'd', runId: 'r', state: 'running'})
+      const ns = freshNamespace()
+      const url = new URL(db.url)
+      const pod = kube.addPod({namespace: ns, name: 'mariadb-0'})
+      kube.addObject('services', {metadata: {namespace: ns, name: 'mariadb'}, spec: {ports: [{name: 'mysql', port: 3306, targetPort: 'mysql'}]}})
+      addEndpointSlice(kube, {namespace: ns, service: 'mariadb', pod: 'mariadb-0', podUid: pod.metadata.uid, ready: true, ports: [{name: 'mysql', port: 3306}]})
+      kube.portForward.map(ns, 'mariadb-0', 3306, Number(url.port || 3306))
+      url.hostname = 'mariadb'
+      kube.addSecret(ns, 'airflow-airflow-metadata', {connection: url.toString()})
+      const opened = kube.portForward.opened
+      const cluster = await openClusterDb({env: {}, portForward: 'auto'}, access(ns))
+      try {
+        expect(cluster.origin).toEqual({source: `secret ${ns}/airflow-airflow-metadata:connection`, via: 'port-forward pod/mariadb-0:3306'})
+        expect((await cluster.db.dagRunsSince(new Date(0))).map((r) => r.runId)).toEqual(['r'])
+        expect(kube.portForward.opened - opened).toBe(2) // the probe, then the one connection
+        expect(kube.portForward.active).toBeGreaterThan(0)
+      } finally {
+        await cluster.close()
+      }
+      await until(() => kube.portForward.active === 0)
+      expect(cluster.lost.aborted).toBe(false)
+    } finally {
+      await db.drop()
+    }
+  })
+})
+
+async function until(check: () => boolean): Promise<void> {
+  const deadline = Date.now() + 5000
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('timed out')
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+}
 
 async function roundTrip(port: number, text: string): Promise<string> {
   return new Promise((resolve, reject) => {

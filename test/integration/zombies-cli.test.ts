@@ -79,8 +79,9 @@ describe('output formats', () => {
     expect(clean.stdout).toBe('0 zombie pods found among 1 scanned\n')
   })
 
-  it('prints no progress on stderr when it is not a terminal', async () => {
-    expect((await runCli(['zombies', '--no-cache'], {env})).stderr).toBe('')
+  it('prints no progress on stderr when it is not a terminal: only the header line naming the DB', async () => {
+    expect((await runCli(['zombies', '--no-cache'], {env})).stderr).toBe('DB: env AIRFLOW_REAP_DB via direct\n')
+    expect((await runCli(['zombies', '-o', 'json', '--no-cache'], {env})).stderr).toBe('')
   })
 })
 

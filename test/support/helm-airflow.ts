@@ -3,7 +3,8 @@
 // gets AIRFLOW__DATABASE__SQL_ALCHEMY_CONN from `<R>-airflow-metadata` key `connection`
 // (`standard_airflow_environment`), that Secret, and optionally PgBouncer: Service `<R>-pgbouncer`
 // (ports pgbouncer 6543 and pgb-metrics 9127, no targetPort), its EndpointSlice and pod, with the
-// pod's port 6543 forwarded by the fake to a real local port.
+// pod's port 6543 forwarded by the fake to a real local port; or the chart's own PostgreSQL (the
+// Bitnami subchart: Service `<R>-postgresql` port 5432, targetPort named `tcp-postgresql`).
 import type {FakeKube, FakeObject} from './fake-kube/index.js'
 
 export interface HelmAirflowOptions {
@@ -23,6 +24,10 @@ export interface HelmAirflowOptions {
     /** Default true; false marks the only endpoint not ready. */
     ready?: boolean
   }
+  postgresql?: {
+    /** The local port that plays the PostgreSQL pod's 5432. */
+    localPort: number
+  }
 }
 
 export interface HelmAirflow {
@@ -31,6 +36,7 @@ export interface HelmAirflow {
   secretName: string
   schedulerName: string
   pgbouncerPod?: string
+  postgresqlPod?: string
 }
 
 export function addHelmAirflow(kube: FakeKube, options: HelmAirflowOptions): HelmAirflow {
@@ -62,6 +68,7 @@ export function addHelmAirflow(kube: FakeKube, options: HelmAirflowOptions): Hel
   })
   const result: HelmAirflow = {namespace, release, secretName, schedulerName}
   if (options.pgbouncer) result.pgbouncerPod = addPgBouncer(kube, namespace, release, options.pgbouncer)
+  if (options.postgresql) result.postgresqlPod = addPostgresql(kube, namespace, release, options.postgresql.localPort)
   return result
 }
 
@@ -111,6 +118,27 @@ function addPgBouncer(kube: FakeKube, namespace: string, release: string, option
   })
   addEndpointSlice(kube, {namespace, service: name, pod, podUid: stored.metadata.uid, ready: options.ready ?? true, ports: [{name: 'pgbouncer', port: 6543}, {name: 'pgb-metrics', port: 9127}]})
   kube.portForward.map(namespace, pod, 6543, options.localPort)
+  return pod
+}
+
+function addPostgresql(kube: FakeKube, namespace: string, release: string, localPort: number): string {
+  const name = `${release}-postgresql`
+  const selector = {'app.kubernetes.io/instance': release, 'app.kubernetes.io/name': 'postgresql', 'app.kubernetes.io/component': 'primary'}
+  kube.addObject('services', {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: {namespace, name, labels: selector},
+    spec: {type: 'ClusterIP', clusterIP: '10.96.23.45', selector, ports: [{name: 'tcp-postgresql', protocol: 'TCP', port: 5432, targetPort: 'tcp-postgresql'}]},
+  })
+  const pod = `${name}-0`
+  const stored: FakeObject = kube.addPod({namespace, name: pod, labels: selector})
+  kube.updateObject('pods', namespace, pod, (object) => {
+    ;(object.spec as {containers: object[]}).containers = [
+      {name: 'postgresql', image: 'docker.io/bitnami/postgresql:16.1.0', ports: [{name: 'tcp-postgresql', containerPort: 5432, protocol: 'TCP'}]},
+    ]
+  })
+  addEndpointSlice(kube, {namespace, service: name, pod, podUid: stored.metadata.uid, ready: true, ports: [{name: 'tcp-postgresql', port: 5432}]})
+  kube.portForward.map(namespace, pod, 5432, localPort)
   return pod
 }
 

@@ -16,7 +16,7 @@ const finished: RunRecord = {
   db: {source: 'secret airflow/airflow-airflow-metadata:connection', via: 'port-forward pod/airflow-pgbouncer-0:6543'},
   outcome: 'failed',
   error: 'RBAC: cannot delete pods',
-  summary: {scanned: 40, found: 2, acted: 0, failed: 1, skipped: 1},
+  summary: {scanned: 40, found: 2, acted: 0, failed: 1, skipped: 1, unknown: 0},
 }
 
 const {error: _error, ...unfinished} = finished
@@ -81,7 +81,7 @@ describe('runListDocument', () => {
           namespace: '*',
           dryRun: true,
           outcome: 'failed',
-          summary: {scanned: 40, found: 2, acted: 0, failed: 1, skipped: 1},
+          summary: {scanned: 40, found: 2, acted: 0, failed: 1, skipped: 1, unknown: 0},
           error: 'RBAC: cannot delete pods',
         },
       ],

@@ -7,6 +7,7 @@
 import {type IncomingMessage, STATUS_CODES, type ServerResponse} from 'node:http'
 import type {Duplex} from 'node:stream'
 import {setTimeout as sleep} from 'node:timers/promises'
+import {checkApplyOptions} from './apply.js'
 import type {DeleteOptions, FakeApi, ListQuery, ListResult} from './operations.js'
 import {isObject} from './patch.js'
 import {FakePortForwarder} from './portforward.js'
@@ -40,6 +41,15 @@ export interface Injection {
   body?: string | object
   /** How many matching requests get this answer (default 1; Infinity for all). */
   times?: number
+  /**
+   * Serve the request for real first (the write is applied), then answer with this injection instead:
+   * a write whose answer is lost, as when a proxy or the connection fails after the API server acted.
+   */
+  apply?: boolean
+  /** Hold the answer this long (after applying, with `apply`): a server that acts, then answers late. */
+  delayMs?: number
+  /** Instead of answering, reset the connection (status is then ignored). */
+  reset?: boolean
 }
 
 export interface DenyRule {
@@ -66,6 +76,8 @@ interface Answer {
   status: number
   body: unknown
   headers?: Record<string, string>
+  delayMs?: number
+  reset?: boolean
 }
 
 const PARTIAL_LIST = 'PartialObjectMetadataList'
@@ -87,6 +99,10 @@ function parseRoute(path: string): Route | undefined {
   if (rest.length === 1) {
     const resource = findFakeResource(group, version, rest[0]) // cluster-wide list
     return resource && {resource}
+  }
+  if (rest[0] !== 'namespaces' && rest.length === 2) {
+    const resource = findFakeResource(group, version, rest[0]) // a cluster-scoped object
+    return resource && resource.namespaced === false ? {resource, name: rest[1]} : undefined
   }
   if (rest[0] !== 'namespaces' || rest.length < 3 || rest.length > 5) return undefined
   const resource = findFakeResource(group, version, rest[2])
@@ -149,7 +165,7 @@ function verbOf(method: string, route: Route, query: Record<string, string>): st
   const named = route.name !== undefined
   const verbs: Record<string, string | undefined> = {
     GET: named ? 'get' : query.watch === 'true' || query.watch === '1' ? 'watch' : 'list',
-    POST: named || !route.namespace ? undefined : 'create',
+    POST: named || (!route.namespace && route.resource.namespaced !== false) ? undefined : 'create',
     PUT: named ? 'update' : undefined,
     PATCH: named ? 'patch' : undefined,
     DELETE: named ? 'delete' : route.namespace ? 'deletecollection' : undefined,
@@ -290,10 +306,15 @@ export class FakeKubeHandler {
     } catch (error) {
       answer = this.errorAnswer(error)
     }
-    if (recorded) recorded.status = answer.status
+    if (recorded) recorded.status = answer.reset ? 0 : answer.status
     if (this.latencyMs > 0) await sleep(this.latencyMs)
     // Go's net/http sends Date on every answer; Node does too, unless we set it for a skewed clock.
     if (this.clockSkewMs !== 0) answer.headers = {...answer.headers, date: new Date(Date.now() + this.clockSkewMs).toUTCString()}
+    if (answer.delayMs) await sleep(answer.delayMs)
+    if (answer.reset) {
+      response.socket?.destroy() // the client sees "socket hang up" (ECONNRESET)
+      return
+    }
     send(response, answer)
   }
 
@@ -317,7 +338,18 @@ export class FakeKubeHandler {
     if (!request.authenticated) throw unauthorized()
     for (const hook of [...this.hooks]) await hook(request)
     const injected = this.takeInjection(request)
-    if (injected) return {status: injected.status, body: injected.body ?? '', headers: injected.headers}
+    if (injected?.apply) {
+      try {
+        this.serveRoute(request)
+      } catch {
+        // what the real answer would have been no longer matters: the injected one replaces it
+      }
+    }
+    if (injected) return {status: injected.status, body: injected.body ?? '', headers: injected.headers, delayMs: injected.delayMs, reset: injected.reset}
+    return this.serveRoute(request)
+  }
+
+  private serveRoute(request: RecordedRequest): Answer {
     // Open to every authenticated user in a real cluster (system:public-info-viewer, system:basic-user).
     if (request.method === 'GET' && request.path === '/version') return {status: 200, body: this.version}
     if (request.path === SELF_SUBJECT_ACCESS_REVIEWS) return this.review(request)
@@ -453,6 +485,11 @@ export class FakeKubeHandler {
       case 'update':
         return {status: 200, body: this.api.update(resource, namespace, name, requireJson(request), isDryRun(query))}
       case 'patch': {
+        const mediaType = (request.contentType ?? '').split(';')[0].trim().toLowerCase()
+        if (checkApplyOptions(mediaType, {fieldManager: query.fieldManager, force: query.force})) {
+          const applied = this.api.apply(resource, namespace, name, request.body, {fieldManager: query.fieldManager, force: query.force}, isDryRun(query))
+          return {status: applied.created ? 201 : 200, body: applied.object}
+        }
         const body = this.api.patch(resource, namespace, name, request.contentType, requireJson(request), isDryRun(query))
         return {status: 200, body}
       }

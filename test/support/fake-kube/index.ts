@@ -7,7 +7,9 @@
 //   deletion is graceful (the answer still shows the deletionTimestamp a real one would carry), and
 //   orphan/foregroundDeletion finalizers stay until a test or a client removes them;
 // - namespaces need not exist: objects may be seeded into any namespace, and GET of a namespace finds
-//   it when a test added it (addNamespace), when it is built in, or when an object lives in it; no watch, no server-side apply (415), JSON only (no YAML/protobuf);
+//   it when a test added it (addNamespace), when it is built in, or when an object lives in it; no
+//   watch; JSON only (no YAML/protobuf) but for server-side apply's YAML body; server-side apply
+//   treats lists as atomic and tracks the fields of Apply managers only (apply.ts);
 // - strategic merge knows the merge strategy of a few lists only (finalizers, ownerReferences,
 //   containers, volumes, env, volumeMounts, conditions); other lists are replaced;
 // - field selectors: metadata.name/namespace and a few pod fields; names are not validated, except
