@@ -113,6 +113,42 @@ describe('an API server that accepts the connection and never answers', () => {
   })
 })
 
+describe('a second signal', () => {
+  let release: () => void = () => undefined
+  let deleteSeen: () => void = () => undefined
+  let removeHook: () => void
+  beforeAll(async () => {
+    addKpoPod(kube, {name: 'etl-extract-second', namespace: 'second', dagId: DAG, taskId: 'extract', runId: RUN, tryNumber: 1})
+    const held = new Promise<void>((resolve) => (release = resolve))
+    // The DELETE (and the GET that would settle it) are held: after the first signal the run waits
+    // for the delete in flight, then tries to read the pod back, which takes the store's grace.
+    let deleting = false
+    removeHook = kube.beforeRequest(async (request) => {
+      if (!request.path.startsWith('/api/v1/namespaces/second/pods/')) return
+      if (request.method === 'DELETE') {
+        deleting = true
+        deleteSeen()
+      }
+      if (deleting) await held
+    })
+  })
+  afterAll(() => {
+    removeHook()
+    release()
+  })
+
+  it('exits at once with its own code while the run still settles its deletes', async () => {
+    const seen = new Promise<void>((resolve) => (deleteSeen = resolve))
+    const args = ['zombies', '-n', 'second', '--delete', '--yes', '--allow-mass-delete']
+    const result = await runCliSignalled(args, {env: freshEnv(), waiting: seen, signal: 'SIGINT', secondSignal: 'SIGTERM', secondSignalAfterMs: 150})
+    expect(result.killedBy).toBeNull()
+    expect(result.code, result.stderr).toBe(143)
+    expect(stderrLines(result.stderr).at(-1)).toMatch(/^error: SIGTERM again: exiting without waiting for the run to stop$/)
+    expect(result.exitMsAfterSecondSignal).toBeDefined()
+    expect(result.exitMsAfterSecondSignal!).toBeLessThan(1_000)
+  })
+})
+
 describe('an API connection that goes silent in the middle of a list', () => {
   let proxy: SilencingProxy | undefined
   let removeHook: () => void
