@@ -351,7 +351,7 @@ describe('retries and error mapping', () => {
     await expect(attempt).rejects.toThrow(/^GET \/api\/v1\/namespaces\/slow\/pods\/p: no answer from the Kubernetes API at https:\/\/.* within 0\.1s \(--request-timeout\)$/)
     // On a loaded machine the request may reach the server only now: let it, so that it is not
     // recorded among the next test's requests.
-    await vi.waitFor(() => expect(kube.requests.some((r) => r.path.includes('/namespaces/slow/'))).toBe(true))
+    await vi.waitFor(() => expect(kube.requests.some((r) => r.path.includes('/namespaces/slow/'))).toBe(true), {timeout: 15_000})
     remove()
   })
 })

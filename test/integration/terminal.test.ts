@@ -5,17 +5,23 @@
 import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {afterAll, beforeAll, describe, expect, it, vi} from 'vitest'
 import {type TestAirflowDb, createSqliteAirflowDb} from '../support/airflow-db/index.js'
 import {runCli} from '../support/cli.js'
 import {type FakeKube, startFakeKube} from '../support/fake-kube/index.js'
 import {addKpoPod} from '../support/kpo.js'
 import {runOnPty} from '../support/pty.js'
 
+
+// Each test starts the CLI once or twice and waits out a timeout: minutes on a loaded machine.
+vi.setConfig({testTimeout: 120_000})
 const DAG = 'etl'
 const RUN = 'scheduled__2026-11-22T00:00:00+00:00'
 const SPINNER_FRAMES = /[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]/
-const SIGNAL_BUDGET_MS = 2_000
+// The contract's 2 s, plus slack for a machine whose cores are shared by much else (each CLI start
+// then takes seconds). That it was the abort, not the 1.9 s last-resort deadline, that ended the run
+// is checked apart: the deadline's message is absent and the run is recorded.
+const SIGNAL_BUDGET_MS = 2_000 + 1_500
 
 let kube: FakeKube
 let db: TestAirflowDb
@@ -87,7 +93,7 @@ describe('on a terminal', () => {
     zombie('ask', 'etl-extract-ask')
     const environment = env()
     const run = runOnPty(['zombies', '-n', 'ask', '--delete', '--allow-mass-delete'], {env: environment})
-    await run.waitFor(/^Type "yes" to proceed:$/m, 15_000)
+    await run.waitFor(/^Type "yes" to proceed:$/m, 60_000)
     await new Promise((r) => setTimeout(r, 500)) // a spinner left running would redraw over it by now
     expect(run.screen().at(-1)).toBe('Type "yes" to proceed:')
     run.type('yes\r')
@@ -104,7 +110,7 @@ describe('on a terminal', () => {
     zombie('ask-cancel', 'etl-extract-cancel')
     const environment = env()
     const run = runOnPty(['zombies', '-n', 'ask-cancel', '--delete'], {env: environment})
-    await run.waitFor(/^Type "yes" to proceed:$/m, 15_000)
+    await run.waitFor(/^Type "yes" to proceed:$/m, 60_000)
     const sent = performance.now()
     run.type('\u0003')
     const exit = await run.exited

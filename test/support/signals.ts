@@ -11,6 +11,8 @@ export interface SignalledResult {
   stderr: string
   /** Milliseconds from sending the signal to the process's exit; undefined when none was sent. */
   exitMsAfterSignal?: number
+  /** The same from the second signal. */
+  exitMsAfterSecondSignal?: number
 }
 
 export interface SignalOptions {
@@ -19,6 +21,9 @@ export interface SignalOptions {
   waiting?: Promise<unknown>
   /** Sent once `waiting` resolves (plus settleMs). */
   signal?: NodeJS.Signals
+  /** Sent secondSignalAfterMs after `signal`, while the run is still stopping. */
+  secondSignal?: NodeJS.Signals
+  secondSignalAfterMs?: number
   /** Time left for the CLI to settle into the wait after `waiting` resolved (default 300 ms). */
   settleMs?: number
   timeoutMs?: number
@@ -30,6 +35,7 @@ export function runCliSignalled(args: string[], options: SignalOptions): Promise
     let stdout = ''
     let stderr = ''
     let signalledAt: number | undefined
+    let secondAt: number | undefined
     child.stdout.on('data', (chunk) => (stdout += chunk))
     child.stderr.on('data', (chunk) => (stderr += chunk))
     const killer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000)
@@ -38,7 +44,14 @@ export function runCliSignalled(args: string[], options: SignalOptions): Promise
       const exitedAt = performance.now()
       clearTimeout(killer)
       child.on('close', () =>
-        resolve({code, killedBy, stdout, stderr, exitMsAfterSignal: signalledAt === undefined ? undefined : exitedAt - signalledAt}),
+        resolve({
+          code,
+          killedBy,
+          stdout,
+          stderr,
+          exitMsAfterSignal: signalledAt === undefined ? undefined : exitedAt - signalledAt,
+          exitMsAfterSecondSignal: secondAt === undefined ? undefined : exitedAt - secondAt,
+        }),
       )
     })
     if (options.signal) {
@@ -47,6 +60,11 @@ export function runCliSignalled(args: string[], options: SignalOptions): Promise
         if (child.exitCode !== null) return
         signalledAt = performance.now()
         child.kill(options.signal)
+        if (!options.secondSignal) return
+        await new Promise((r) => setTimeout(r, options.secondSignalAfterMs ?? 200))
+        if (child.exitCode !== null) return
+        secondAt = performance.now()
+        child.kill(options.secondSignal)
       })
     }
   })
