@@ -5,6 +5,9 @@ export const EXIT_OK = 0
 export const EXIT_RUNTIME = 1
 export const EXIT_USAGE = 2
 export const EXIT_FOUND = 3
+/** 128 + the signal number, as a shell reports a process a signal ended. */
+export const EXIT_SIGINT = 130
+export const EXIT_SIGTERM = 143
 
 export class ReapError extends Error {
   readonly exitCode: number = EXIT_RUNTIME
@@ -53,7 +56,23 @@ export class SchemaError extends ReapError {}
 /** A sanity stop refused a destructive action. */
 export class SafetyStopError extends ReapError {}
 
-/** Ctrl-C / SIGTERM during a run. */
+/** Ctrl-C / SIGTERM during a run: exit 130 after SIGINT, 143 after SIGTERM. */
 export class InterruptedError extends ReapError {
-  override readonly exitCode = 130
+  override readonly exitCode: number
+  readonly signal?: NodeJS.Signals
+  constructor(message: string, options?: {cause?: unknown; signal?: NodeJS.Signals}) {
+    super(message, options)
+    this.signal = options?.signal
+    this.exitCode = options?.signal === 'SIGTERM' ? EXIT_SIGTERM : EXIT_SIGINT
+  }
 }
+
+/** The InterruptedError for an aborted run, naming the signal that aborted it: `interrupted by SIGTERM: detail`. */
+export function interruption(abort: AbortSignal | undefined, detail: string): InterruptedError {
+  const reason: unknown = abort?.reason
+  const signal = reason instanceof InterruptedError ? reason.signal : undefined
+  return new InterruptedError(`interrupted${signal ? ` by ${signal}` : ''}: ${detail}`, {signal})
+}
+
+/** A network wait that went past its bound (--request-timeout, --db-timeout, an exec plugin's limit). */
+export class TimeoutError extends UnreachableError {}

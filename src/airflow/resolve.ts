@@ -45,6 +45,13 @@ export const NO_DB_MESSAGE =
   'no Airflow metadata DB given: pass --db URL or set AIRFLOW_REAP_DB (or AIRFLOW__DATABASE__SQL_ALCHEMY_CONN)'
 
 export async function resolveDbUrl(options: ResolveDbUrlOptions = {}): Promise<ResolvedDbUrl> {
+  const resolved = await findDbUrl(options)
+  if (resolved) return resolved
+  throw new UsageError(NO_DB_MESSAGE + secretHint(options.env ?? process.env))
+}
+
+/** The URL given by the flag or the environment, or undefined when neither gives one (then the cluster is asked). */
+export async function findDbUrl(options: ResolveDbUrlOptions = {}): Promise<ResolvedDbUrl | undefined> {
   const {flag, env = process.env, runCommand = runWithoutShell} = options
   if (flag === '') throw new InvalidDbUrlError('--db', EMPTY_DB_FLAG)
   if (flag !== undefined) return {url: parseDbUrl(flag, '--db'), source: '--db'}
@@ -55,11 +62,11 @@ export async function resolveDbUrl(options: ResolveDbUrlOptions = {}): Promise<R
     if (kind === 'value') return {url: parseDbUrl(value, name), source: name}
     return {url: await urlFromCommand(name, value, runCommand), source: name}
   }
-  throw new UsageError(NO_DB_MESSAGE + secretHint(env))
+  return undefined
 }
 
 /** Airflow can also take the URL from its secrets backend, which we cannot reach: say so. */
-function secretHint(env: NodeJS.ProcessEnv): string {
+export function secretHint(env: NodeJS.ProcessEnv): string {
   const secret = ['AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_SECRET', 'AIRFLOW__CORE__SQL_ALCHEMY_CONN_SECRET'].find((name) => env[name])
   return secret ? ` (${secret} is set, but Airflow secrets backends are not supported)` : ''
 }

@@ -10,6 +10,7 @@ import type {RawExecutingTaskInstance, RawSerializedDag} from './queries/overdue
 import {prepareMysqlQueries} from './queries/mysql.js'
 import {postgresQueries} from './queries/postgres.js'
 import {sqliteQueries} from './queries/sqlite.js'
+import {taskInstanceStateCountsSql} from './queries/states.js'
 import type {DialectQueries, RawDagRun, RawNow, RawTaskInstance, RawXCom, Statement} from './queries/types.js'
 import {toUtcDate} from './timestamps.js'
 import type {AirflowDb, AirflowSchema, DagRunRef, SerializedDagRequest, SerializedDagRows, TaskRef} from './types.js'
@@ -101,6 +102,15 @@ export class SqlAirflowDb implements AirflowDb {
       latest.set(dag.dagId, dag)
     }
     return {byVersion, latest}
+  }
+
+  async taskInstanceStateCounts(states: readonly string[]): Promise<Map<string, number>> {
+    const counts = new Map<string, number>()
+    if (states.length === 0) return counts
+    for (const row of await this.driver.query<{state: string; n: number | string}>(taskInstanceStateCountsSql(states))) {
+      counts.set(row.state, Number(row.n))
+    }
+    return counts
   }
 
   close(): Promise<void> {

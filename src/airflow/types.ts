@@ -79,5 +79,7 @@ export interface AirflowDb {
    * at most one statement per list, reading only the rows of the ids given.
    */
   serializedDags(request: SerializedDagRequest): Promise<SerializedDagRows>
+  /** How many task instances are in each of these states (`doctor`); a state with none is absent. */
+  taskInstanceStateCounts(states: readonly string[]): Promise<Map<string, number>>
   close(): Promise<void>
 }

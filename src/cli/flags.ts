@@ -3,6 +3,7 @@ import {Flags} from '@oclif/core'
 import {EMPTY_DB_FLAG} from '../airflow/resolve.js'
 import {InvalidDbUrlError, parseDbUrl} from '../airflow/url.js'
 import {parseDuration} from '../core/duration.js'
+import {DEFAULT_DB_TIMEOUT_SECONDS, DEFAULT_REQUEST_TIMEOUT_SECONDS} from '../core/timeouts.js'
 import {UsageError} from '../errors.js'
 import {FlagValueError} from './usage.js'
 import type {PodDeletion} from '../reap/guarded-delete.js'
@@ -30,7 +31,10 @@ export const kubeFlags = {
   namespace: Flags.string({char: 'n', description: "Namespace to scan (default: the context's namespace, else default).", helpValue: 'NS'}),
   'all-namespaces': Flags.boolean({char: 'A', description: 'Scan every namespace.', default: false}),
   selector: Flags.string({char: 'l', description: "Extra label selector, ANDed with the command's own.", helpValue: 'SEL'}),
-  'request-timeout': durationFlag({description: 'Timeout of each API request, like kubectl (0: none).'}),
+  'request-timeout': durationFlag({
+    description: 'Timeout of each API request, like kubectl (0: none). The default is kube-apiserver\'s own limit for a request.',
+    default: `${DEFAULT_REQUEST_TIMEOUT_SECONDS}s`,
+  }),
 }
 
 /** The kube flag group as typed options (shared by every command that talks to a cluster). */
@@ -48,9 +52,46 @@ export const dbFlags = {
   db: Flags.string({
     description:
       'Airflow metadata DB URL (SQLAlchemy form). Else AIRFLOW_REAP_DB, AIRFLOW__DATABASE__SQL_ALCHEMY_CONN, ' +
-      'AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_CMD, AIRFLOW__CORE__SQL_ALCHEMY_CONN.',
+      'AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_CMD, AIRFLOW__CORE__SQL_ALCHEMY_CONN, else found in the cluster.',
     helpValue: 'URL',
   }),
+  'airflow-namespace': Flags.string({
+    description: "Namespace where Airflow runs, to find its DB in (default: the -n namespace, else the context's).",
+    helpValue: 'NS',
+  }),
+  'db-secret': Flags.string({
+    description: 'Secret in the Airflow namespace whose KEY (default connection) holds the DB URL.',
+    helpValue: 'NAME[:KEY]',
+  }),
+  'port-forward': Flags.string({
+    description: 'Reach a DB host that is a Service of the cluster through a port-forward: auto (when it does not resolve here), always, never.',
+    options: ['auto', 'always', 'never'],
+    default: 'auto',
+  }),
+  'db-timeout': durationFlag({
+    description: 'Bound on connecting to the Airflow DB and on each query (0: none); also its server-side statement timeout.',
+    default: `${DEFAULT_DB_TIMEOUT_SECONDS}s`,
+  }),
+}
+
+/** Where the DB is and how to reach it, from the dbFlags group (what src/cluster-db takes). */
+export interface DbOptions {
+  db?: string
+  airflowNamespace?: string
+  dbSecret?: string
+  portForward: 'auto' | 'always' | 'never'
+  /** --db-timeout in seconds (0: none). */
+  timeoutSeconds?: number
+}
+
+export function dbOptionsFrom(flags: Record<string, unknown>): DbOptions {
+  return {
+    db: flags.db as string | undefined,
+    airflowNamespace: flags['airflow-namespace'] as string | undefined,
+    dbSecret: flags['db-secret'] as string | undefined,
+    portForward: (flags['port-forward'] as DbOptions['portForward'] | undefined) ?? 'auto',
+    timeoutSeconds: flags['db-timeout'] as number | undefined,
+  }
 }
 
 export const outputFlags = {
@@ -71,6 +112,7 @@ export const actFlags = {
     parse: async (input, _context, flag) => parseDryRun(input, flag.name),
   })(),
   'exit-code': Flags.boolean({description: 'Exit 3 when something was found and left in place (for monitoring).', default: false}),
+  'no-events': Flags.boolean({description: 'Post no Kubernetes Event for the objects deleted or patched.', default: false}),
 }
 
 /**
@@ -103,13 +145,15 @@ export function podReapFlags(noun: string) {
 /** What every pod-deleting command is given, whatever it judges pods by. */
 export interface PodReapOptions {
   kube: KubeOptions
-  db?: string
+  db: DbOptions
   output: OutputFormat
   store: {flag?: string; noCache: boolean}
   delete: boolean
   yes: boolean
   dryRunMode?: 'client' | 'server'
   exitCode: boolean
+  /** Post a Kubernetes Event for every delete (--no-events: false). */
+  events: boolean
   force: boolean
   gracePeriod?: number
   deletion: PodDeletion
@@ -118,13 +162,14 @@ export interface PodReapOptions {
 export function podReapOptionsFrom(flags: Record<string, unknown>): PodReapOptions {
   return {
     kube: kubeOptionsFrom(flags),
-    db: flags.db as string | undefined,
+    db: dbOptionsFrom(flags),
     output: flags.output as OutputFormat,
     store: {flag: flags.cache as string | undefined, noCache: flags['no-cache'] as boolean},
     delete: flags.delete as boolean,
     yes: flags.yes as boolean,
     dryRunMode: flags['dry-run'] as PodReapOptions['dryRunMode'],
     exitCode: flags['exit-code'] as boolean,
+    events: !flags['no-events'],
     force: flags.force as boolean,
     gracePeriod: flags['grace-period'] as number | undefined,
     deletion: {
@@ -146,7 +191,7 @@ export function validatePodReap(options: PodReapOptions, noun: string): void {
   if (options.yes && !options.delete) throw new UsageError(`--yes confirms --delete: add --delete to delete ${noun} pods`)
   if (options.dryRunMode === 'server' && !options.delete) throw new UsageError('--dry-run=server goes with --delete')
   // A bad --db is a bad flag value: refused before the kubeconfig is read, like the others.
-  if (options.db !== undefined) checkDbFlag(options.db)
+  if (options.db.db !== undefined) checkDbFlag(options.db.db)
 }
 
 /** `--db ''` and a malformed --db alike: exit 2, the value never echoed (it may be a password). */

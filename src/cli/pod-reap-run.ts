@@ -4,15 +4,17 @@
 // confirm or refuse, open the adapters, record the run, print the report, choose the exit code.
 import type {AirflowDb} from '../airflow/types.js'
 import type {ReportItem} from '../core/report.js'
-import {InterruptedError, ReapError, SafetyStopError, UsageError} from '../errors.js'
+import {ReapError, SafetyStopError, UsageError, interruption} from '../errors.js'
 import type {KubeClient} from '../kube/client.js'
 import {renderReport} from '../render/report.js'
 import {nothingFound} from './nothing-found.js'
 import {confirm} from '../reap/confirm.js'
+import {announceActions} from '../reap/events.js'
 import {type Progress, createProgress} from '../reap/progress.js'
-import {RunRecorder} from '../reap/recorder.js'
-import {exitCodeFor, failureOf, runReport} from '../reap/run.js'
-import {openDb, openKube, scopeName} from '../reap/session.js'
+import {type ActionJournal, RunRecorder} from '../reap/recorder.js'
+import {exitCodeFor, runReport} from '../reap/run.js'
+import {type KubeSession, openKube, scopeName} from '../reap/session.js'
+import {type ClusterDb, openClusterDb, originLine} from '../cluster-db/index.js'
 import type {PodReapOptions} from './flags.js'
 
 export interface PodReapDeps {
@@ -20,6 +22,8 @@ export interface PodReapDeps {
   db: AirflowDb
   progress: Progress
   signal: AbortSignal
+  /** Where each delete is journaled as it happens. */
+  journal: ActionJournal
 }
 
 export interface PodScan {
@@ -42,54 +46,89 @@ export async function executePodReap<S extends PodScan>(options: PodReapOptions,
     throw new UsageError('refusing to delete without --yes: no terminal to confirm on (pass --yes, or drop --delete for a report)')
   }
   const progress = await createProgress()
-  if (options.force && acting) progress.warn('--force deletes with a grace period of 0: the kubelet may not have stopped the containers yet')
-  progress.update('reading the kubeconfig')
-  const kube = openKube(options.kube)
-  progress.update('connecting to the Airflow DB')
-  const db = await openDb(options.db)
   const recorder = new RunRecorder(options.store, progress)
+  let kube: KubeSession | undefined
+  let cluster: ClusterDb | undefined
   try {
     const report = await runReport({
       kind: command.kind,
       recorder,
       progress,
+      // Recorded before the kubeconfig is read or the DB reached, so that their failures are in history too.
       meta: {
         command: command.command,
         argv: process.argv.slice(2),
-        context: kube.target.contextName,
-        server: kube.target.server,
-        namespace: scopeName(kube),
+        context: options.kube.context ?? '',
+        server: '',
+        namespace: options.kube.allNamespaces ? '*' : (options.kube.namespace ?? ''),
         dryRun: !(options.delete && options.yes && options.dryRunMode === undefined),
         dryRunMode: options.dryRunMode,
       },
       signal,
       work: async (report) => {
-        const deps = {kube: kube.client, db, progress, signal}
-        const scan = await command.scan(deps, kube.namespace)
+        if (options.force && acting) progress.warn('--force deletes with a grace period of 0: the kubelet may not have stopped the containers yet')
+        progress.update('reading the kubeconfig')
+        const session = openKube(options.kube)
+        kube = session
+        recorder.update({context: session.target.contextName, server: session.target.server, namespace: scopeName(session)})
+        progress.update('connecting to the Airflow DB')
+        const reached = await openClusterDb(options.db, session, signal)
+        cluster = reached
+        recorder.update({db: reached.origin})
+        if (options.output === 'table' || options.output === 'wide') progress.note(originLine(reached.origin))
+        // A dropped port-forward stops the work like Ctrl-C would (nothing more is deleted), but the run
+        // then fails with the tunnel's error instead of reading as interrupted.
+        const deps = {kube: session.client, db: reached.db, progress, signal: AbortSignal.any([signal, reached.lost]), journal: recorder}
+        const scan = await failOnLostTunnel(reached.lost, () => command.scan(deps, session.namespace))
         report.scanned = scan.scanned
         report.items = scan.findings.map((f) => f.item)
         report.warnings.push(...(scan.warnings ?? []))
+        recorder.findings(report.scanned, report.items)
         let go = options.delete && options.dryRunMode !== 'client' && (options.yes || options.dryRunMode === 'server')
         if (options.delete && !go && options.dryRunMode !== 'client') {
-          go = await confirm(report.items.filter((i) => i.action === 'none'), 'Delete')
+          progress.stop() // the spinner would redraw over the question and the typed answer
+          go = await confirm(report.items.filter((i) => i.action === 'none'), 'Delete', signal)
           report.dryRun = !go
+          // Confirmed at the prompt: a real run from here on, recorded as one before the first delete.
+          if (go) recorder.update({dryRun: false})
         }
         if (!go) return
-        const stop = await command.reap(deps, scan, kube.namespace)
-        if (stop) report.stopped = stop
+        let stop: string | undefined
+        try {
+          stop = await command.reap(deps, scan, session.namespace)
+        } catch (error) {
+          if (!reached.lost.aborted) throw error
+        }
+        // What was deleted before the tunnel dropped is reported and recorded; nothing was after it.
+        if (reached.lost.aborted) report.failure = (reached.lost.reason as Error).message
+        else if (stop) report.stopped = stop
       },
+      // No Events when the kubeconfig could not even be read (nothing was acted on then).
+      announce: options.events ? async (items) => (kube ? announceActions(kube.client, items, progress) : []) : undefined,
     })
-    process.stdout.write(renderReport(report, options.output, {allNamespaces: kube.namespace === undefined}))
-    process.stderr.write(await nothingFound(report, options.output, kube.client, kube.namespace, signal))
+    progress.stop() // the spinner's line must not prefix the table
+    process.stdout.write(renderReport(report, options.output, {allNamespaces: options.kube.allNamespaces}))
+    if (kube) process.stderr.write(await nothingFound(report, options.output, kube.client, kube.namespace, signal))
     if (report.stopped) throw new SafetyStopError(report.stopped)
-    if (report.interrupted) throw new InterruptedError('interrupted: deletes not yet started were abandoned; the run is recorded as interrupted')
-    const failure = failureOf(report)
-    if (failure) throw new ReapError(failure)
+    if (report.interrupted) throw interruption(signal, 'deletes not yet started were abandoned; the run is recorded as interrupted')
+    if (report.failure) throw new ReapError(report.failure)
     process.exitCode = exitCodeFor(report, options.exitCode)
   } finally {
     progress.stop()
     recorder.close()
-    kube.client.close()
-    await db.close()
+    kube?.client.close()
+    await cluster?.close()
   }
 }
+
+/** Whatever the scan threw or returned, a tunnel that dropped meanwhile is the run's failure. */
+async function failOnLostTunnel<T>(lost: AbortSignal, work: () => Promise<T>): Promise<T> {
+  try {
+    const result = await work()
+    if (lost.aborted) throw lost.reason
+    return result
+  } catch (error) {
+    throw lost.aborted ? lost.reason : error
+  }
+}
+

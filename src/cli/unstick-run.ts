@@ -4,25 +4,25 @@ import type {UnstickOptions} from '../commands/unstick.js'
 import {DEFAULT_WAIT_TIMEOUT_SECONDS} from '../commands/unstick.js'
 import {formatAge} from '../core/duration.js'
 import {objectRef} from '../core/unstick.js'
-import {InterruptedError, ReapError} from '../errors.js'
+import {ReapError, interruption} from '../errors.js'
 import {renderReport} from '../render/report.js'
 import {adviceLines} from '../render/unstick-advice.js'
 import {nothingFound} from './nothing-found.js'
 import {createProgress} from '../reap/progress.js'
+import {announceActions} from '../reap/events.js'
 import {RunRecorder} from '../reap/recorder.js'
 import {type ReportDraft, exitCodeFor, runReport} from '../reap/run.js'
-import {openKube, scopeName} from '../reap/session.js'
+import {type KubeSession, openKube, scopeName} from '../reap/session.js'
 import {type UnstickConfig, type UnstickScan, type WaitResult, reportItems, scanStuck, unstick, waitUntilFreed} from '../reap/unstick.js'
 
 const CONCURRENCY = 10
 
 export async function executeUnstick(options: UnstickOptions, signal: AbortSignal): Promise<void> {
   const progress = await createProgress()
-  const kube = openKube(options.kube)
   const recorder = new RunRecorder(options.store, progress)
   const acting = (options.yes && options.dryRunMode !== 'client') || options.dryRunMode === 'server'
-  const config: UnstickConfig = {
-    namespace: kube.namespace,
+  let kube: KubeSession | undefined
+  const common: Omit<UnstickConfig, 'namespace'> = {
     selector: options.selector,
     targets: options.targets,
     olderThanSeconds: options.olderThanSeconds,
@@ -38,23 +38,28 @@ export async function executeUnstick(options: UnstickOptions, signal: AbortSigna
       kind: 'UnstickReport',
       recorder,
       progress,
+      // Recorded before the kubeconfig is read, so that its failures are in history too.
       meta: {
         command: 'unstick',
         argv: process.argv.slice(2),
-        context: kube.target.contextName,
-        server: kube.target.server,
-        namespace: scopeName(kube),
+        context: options.kube.context ?? '',
+        server: '',
+        namespace: options.kube.allNamespaces ? '*' : (options.kube.namespace ?? ''),
         dryRun: !(options.yes && options.dryRunMode === undefined),
         dryRunMode: options.dryRunMode,
       },
       signal: signal,
       work: async (draft) => {
-        const deps = {kube: kube.client, progress, signal: signal}
+        kube = openKube(options.kube)
+        recorder.update({context: kube.target.contextName, server: kube.target.server, namespace: scopeName(kube)})
+        const config = {...common, namespace: kube.namespace}
+        const deps = {kube: kube.client, progress, signal: signal, journal: recorder}
         scan = await scanStuck(deps, config)
         draft.scanned = scan.scanned
         draft.items = reportItems(scan)
         for (const warning of scan.warnings) progress.warn(warning)
         draft.warnings.push(...scan.warnings)
+        recorder.findings(draft.scanned, draft.items)
         if (!acting) return
         await unstick(deps, scan, config)
         if (options.wait && !signal.aborted) {
@@ -62,18 +67,20 @@ export async function executeUnstick(options: UnstickOptions, signal: AbortSigna
         }
         draft.failure = failureOf(draft, waited, options.waitTimeoutSeconds ?? DEFAULT_WAIT_TIMEOUT_SECONDS)
       },
+      // No Events when the kubeconfig could not even be read (nothing was acted on then).
+      announce: options.events ? async (items) => (kube ? announceActions(kube.client, items, progress) : []) : undefined,
     })
     progress.stop()
-    process.stdout.write(renderReport(report, options.output, {allNamespaces: kube.namespace === undefined}))
-    process.stderr.write(await nothingFound(report, options.output, kube.client, kube.namespace, signal))
+    process.stdout.write(renderReport(report, options.output, {allNamespaces: options.kube.allNamespaces}))
+    if (kube) process.stderr.write(await nothingFound(report, options.output, kube.client, kube.namespace, signal))
     if (options.output === 'table' || options.output === 'wide') process.stderr.write(adviceLines(scan?.findings ?? [], waited?.freed))
-    if (report.interrupted) throw new InterruptedError('interrupted: patches not yet started were abandoned; the run is recorded as interrupted')
+    if (report.interrupted) throw interruption(signal, 'patches not yet started were abandoned; the run is recorded as interrupted')
     if (report.failure) throw new ReapError(report.failure)
     process.exitCode = exitCodeFor(report, options.exitCode)
   } finally {
     progress.stop()
     recorder.close()
-    kube.client.close()
+    kube?.client.close()
   }
 }
 
@@ -85,6 +92,11 @@ function failureOf(draft: ReportDraft, waited: WaitResult | undefined, waitTimeo
     const first = failed[0]
     const more = failed.length > 1 ? ` (and ${failed.length - 1} more failures: see the report)` : ''
     problems.push(`could not unstick ${objectRef(first)}: ${first.error ?? 'unknown error'}${more}`)
+  }
+  const unknown = draft.items.filter((i) => i.action === 'unknown')
+  if (unknown.length > 0) {
+    const more = unknown.length > 1 ? ` (and ${unknown.length - 1} more: see the report)` : ''
+    problems.push(`cannot tell whether ${objectRef(unknown[0])} was changed: ${unknown[0].error ?? 'no answer'}${more}`)
   }
   if (waited && waited.stillThere.length > 0) {
     problems.push(`timed out after ${formatAge(waitTimeoutSeconds)} waiting for ${waited.stillThere.join(', ')} to disappear`)

@@ -1,6 +1,10 @@
 import type {OverdueScanConfig} from '../reap/overdue.js'
 import {ReapCommand} from '../cli/base.js'
+import {UsageError} from '../errors.js'
 import {type PodReapOptions, durationFlag, podReapFlags, podReapOptionsFrom, validatePodReap} from '../cli/flags.js'
+
+/** Airflow's own environment override of `[core] default_task_execution_timeout`. */
+export const DEFAULT_TIMEOUT_ENV = 'AIRFLOW__CORE__DEFAULT_TASK_EXECUTION_TIMEOUT'
 
 export interface OverdueOptions extends PodReapOptions {
   scan: OverdueScanConfig
@@ -20,6 +24,9 @@ export default class Overdue extends ReapCommand {
   static override flags = {
     ...podReapFlags('overdue'),
     grace: durationFlag({description: 'Extra time past execution_timeout before a task counts as overdue.', default: '1m'}),
+    'default-execution-timeout': durationFlag({
+      description: `Airflow 2.x's [core] default_task_execution_timeout, for tasks that use it (2.x serializes them without the field). Default: ${DEFAULT_TIMEOUT_ENV} (seconds), as Airflow reads it; 0: none.`,
+    }),
   }
 
   async run(): Promise<void> {
@@ -45,6 +52,18 @@ export function toOptions(flags: ParsedFlags): OverdueOptions {
       selector: flags.selector as string | undefined,
       graceSeconds: flags.grace as number,
       concurrency: flags.concurrency as number,
+      defaultTimeoutSeconds: (flags['default-execution-timeout'] as number | undefined) ?? defaultTimeoutFromEnv(process.env),
     },
   }
+}
+
+/**
+ * The option as Airflow reads it (conf.gettimedelta): an integer number of seconds, empty for none.
+ * Anything else is refused, as Airflow itself refuses it, rather than guessed.
+ */
+export function defaultTimeoutFromEnv(env: NodeJS.ProcessEnv): number | undefined {
+  const text = env[DEFAULT_TIMEOUT_ENV]?.trim()
+  if (!text) return undefined
+  if (!/^[+-]?\d+$/.test(text)) throw new UsageError(`${DEFAULT_TIMEOUT_ENV}="${text}" is not an integer number of seconds (as Airflow reads it)`)
+  return Number(text)
 }

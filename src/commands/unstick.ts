@@ -24,6 +24,8 @@ export interface UnstickOptions {
   yes: boolean
   dryRunMode?: 'client' | 'server'
   exitCode: boolean
+  /** Post a Kubernetes Event for every patch and delete (--no-events: false). */
+  events: boolean
   wait: boolean
   /** Only when given on the command line (--wait-timeout or --wait=DURATION). */
   waitTimeoutSeconds?: number
@@ -89,7 +91,7 @@ export default class Unstick extends ReapCommand {
 
 type ParsedFlags = Awaited<ReturnType<Unstick['parse']>>['flags'] & Record<string, unknown>
 
-function toOptions(flags: ParsedFlags, args: string[]): UnstickOptions {
+export function toOptions(flags: ParsedFlags, args: string[]): UnstickOptions {
   return {
     kube: kubeOptionsFrom(flags),
     output: flags.output as OutputFormat,
@@ -102,6 +104,7 @@ function toOptions(flags: ParsedFlags, args: string[]): UnstickOptions {
     yes: flags.yes as boolean,
     dryRunMode: flags['dry-run'] as UnstickOptions['dryRunMode'],
     exitCode: flags['exit-code'] as boolean,
+    events: !flags['no-events'],
     wait: flags.wait as boolean,
     waitTimeoutSeconds: flags['wait-timeout'] as number | undefined,
   }

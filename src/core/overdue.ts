@@ -107,9 +107,12 @@ export type TaskVerdict =
   | {overdue: false; why: 'no-timeout' | 'no-start-date' | 'within-timeout'}
   | {overdue: true; runningSeconds: number; overBySeconds: number; timeoutSeconds: number}
 
-/** Tasks without execution_timeout are never overdue; nor is a try whose start is unknown. */
+/**
+ * Tasks without execution_timeout are never overdue, and a timeout of 0 is none (Airflow itself tests
+ * `if task.execution_timeout:`, and timedelta(0) is false); nor is a try whose start is unknown.
+ */
 export function judgeTask(ti: TaskInstanceRow, timeoutSeconds: number | undefined, options: OverdueOptions): TaskVerdict {
-  if (timeoutSeconds === undefined) return {overdue: false, why: 'no-timeout'}
+  if (timeoutSeconds === undefined || timeoutSeconds === 0) return {overdue: false, why: 'no-timeout'}
   if (!ti.startDate) return {overdue: false, why: 'no-start-date'}
   const verdict = judgeOverdue(ti.startDate, timeoutSeconds, options.graceSeconds, options.dbNow)
   if (!verdict.overdue) return {overdue: false, why: 'within-timeout'}
@@ -139,7 +142,8 @@ export function overdueItem(
   const guard = podGuard(match.pod)
   if (guard) {
     item.action = 'skipped'
-    item.skipReason = guard
+    item.skipReason = guard.skipReason
+    if (guard.note) item.detail = `${item.detail}; ${guard.note}`
   }
   return item
 }

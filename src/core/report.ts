@@ -7,7 +7,8 @@ export type Reason =
   | 'execution-timeout-exceeded'
   | 'stuck-terminating'
 
-export type Action = 'none' | 'deleted' | 'patched' | 'skipped' | 'failed'
+/** `unknown`: the request may have applied and its outcome could not be read back (a timeout, a reset, an interrupt). */
+export type Action = 'none' | 'deleted' | 'patched' | 'skipped' | 'failed' | 'unknown'
 
 export type SkipReason =
   | 'too-young'
@@ -24,6 +25,8 @@ export type SkipReason =
   | 'changed-concurrently'
   | 'max-deletes'
   | 'interrupted'
+  | 'owned-by-controller'
+  | 'unknown-state'
 
 export interface TaskInstanceRef {
   dagId: string
@@ -46,6 +49,7 @@ export interface ReportItem {
   taskInstance: TaskInstanceRef | null
   action: Action
   skipReason?: SkipReason
+  /** Why, when the action is failed or unknown. */
   error?: string
 }
 
@@ -57,6 +61,14 @@ export interface Summary {
   acted: number
   failed: number
   skipped: number
+  /** Actions whose outcome could not be known: neither acted nor failed. */
+  unknown: number
+}
+
+/** Where the Airflow DB URL came from and how it was reached (`flag`, `secret NS/NAME:KEY`; `direct`, `port-forward pod/NAME:PORT`). */
+export interface DbOrigin {
+  source: string
+  via: string
 }
 
 export interface Report {
@@ -66,6 +78,8 @@ export interface Report {
   context: string
   generatedAt: string
   dryRun: boolean
+  /** The commands that read the Airflow DB (zombies, overdue). */
+  db?: DbOrigin
   summary: Summary
   items: ReportItem[]
   /** Non-fatal notes for the user (store unavailable, unparsable DAG, ...). Not part of the contract's required fields. */
@@ -79,6 +93,7 @@ export function summarize(scanned: number, items: ReportItem[]): Summary {
     acted: items.filter((i) => i.action === 'deleted' || i.action === 'patched').length,
     failed: items.filter((i) => i.action === 'failed').length,
     skipped: items.filter((i) => i.action === 'skipped').length,
+    unknown: items.filter((i) => i.action === 'unknown').length,
   }
 }
 
@@ -87,7 +102,7 @@ export function summarize(scanned: number, items: ReportItem[]): Summary {
  * into `kubectl delete` cannot touch a kept, young, re-attachable or foreign object.
  */
 export function isActionable(item: ReportItem): boolean {
-  return item.action === 'none' || item.action === 'deleted' || item.action === 'patched' || item.action === 'failed'
+  return item.action !== 'skipped'
 }
 
 /** Skips that only postpone an action (a limit, a race): the object is still one the command would act on. */
@@ -100,5 +115,6 @@ const POSTPONED: ReadonlySet<SkipReason> = new Set(['max-deletes', 'changed-conc
  */
 export function isLeftInPlace(item: ReportItem): boolean {
   if (item.action === 'skipped') return item.skipReason !== undefined && POSTPONED.has(item.skipReason)
-  return item.action === 'none' || item.action === 'failed'
+  // `unknown`: the request may not have applied, so the object may well still be there.
+  return item.action === 'none' || item.action === 'failed' || item.action === 'unknown'
 }

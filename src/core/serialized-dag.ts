@@ -11,8 +11,13 @@ export function decodeSerializedDag(data: unknown, compressed: Uint8Array | null
   return JSON.parse(text)
 }
 
-/** execution_timeout in seconds per task_id (undefined: the task has none). Throws on a shape we cannot read. */
-export function executionTimeouts(serialized: unknown): Map<string, number | undefined> {
+/**
+ * execution_timeout in seconds per task_id (undefined: the task has none). Throws on a shape we cannot
+ * read. `defaultSeconds` is Airflow 2.x's `[core] default_task_execution_timeout`: 2.x leaves a field
+ * equal to its constructor default out of the serialized task, so a task that uses that default has
+ * no execution_timeout field at all. An explicit 0 stays 0 (no timeout, as Airflow reads it).
+ */
+export function executionTimeouts(serialized: unknown, defaultSeconds?: number): Map<string, number | undefined> {
   const root = asObject(serialized, 'serialized DAG')
   const dag = asObject(root.dag, 'serialized DAG "dag"')
   if (!Array.isArray(dag.tasks)) throw new Error('serialized DAG has no task list')
@@ -23,7 +28,7 @@ export function executionTimeouts(serialized: unknown): Map<string, number | und
     const taskId = fields.task_id
     if (typeof taskId !== 'string') throw new Error('serialized task without task_id')
     const partial = asOptionalObject(fields.partial_kwargs)
-    timeouts.set(taskId, seconds(fields.execution_timeout) ?? seconds(partial?.execution_timeout) ?? clientDefault)
+    timeouts.set(taskId, seconds(fields.execution_timeout) ?? seconds(partial?.execution_timeout) ?? clientDefault ?? defaultSeconds)
   }
   return timeouts
 }

@@ -54,7 +54,8 @@ export type SchemaFamily = 'airflow-2.7' | 'airflow-2.10' | 'airflow-3'
 
 export type Dialect = 'postgresql' | 'sqlite' | 'mysql'
 
-// Task-instance states (FACTS §4.1). null is "none".
+// Task-instance states (FACTS §4.1; airflow-core utils/state.py State.finished / State.unfinished, the
+// same sets in 2.x, where older 2.x releases also list `shutdown` as unfinished). null is "none".
 export const FINISHED_STATES = ['success', 'failed', 'skipped', 'upstream_failed', 'removed'] as const
 export const UNFINISHED_STATES = [
   'scheduled',
@@ -64,12 +65,22 @@ export const UNFINISHED_STATES = [
   'up_for_retry',
   'up_for_reschedule',
   'deferred',
+  'shutdown',
 ] as const // plus NULL
 /** States in which the current try has already chosen (created or adopted) its pod. */
 export const POD_CHOSEN_STATES = ['running', 'deferred'] as const
 
+/** A state this version knows: NULL (none), finished or unfinished. */
+export function isKnownState(state: string | null): boolean {
+  return state === null || (FINISHED_STATES as readonly string[]).includes(state) || (UNFINISHED_STATES as readonly string[]).includes(state)
+}
+
+/**
+ * Unfinished, or a state this version does not know: a newer Airflow may add states, and a task in
+ * one of them must never make its pod look like a zombie (fail closed).
+ */
 export function isActiveState(state: string | null): boolean {
-  return state === null || (UNFINISHED_STATES as readonly string[]).includes(state)
+  return !isKnownState(state) || state === null || (UNFINISHED_STATES as readonly string[]).includes(state)
 }
 
 /** Stable string key for maps of task instances (raw values). */

@@ -2,7 +2,7 @@
 // pipeline around it (list pods → read DB → classify → re-check → act) lives in src/reap/.
 import type {ReportItem, Reason, SkipReason, TaskInstanceRef} from './report.js'
 import type {DagRunRow, ObjectMeta, TaskInstanceRow} from './types.js'
-import {POD_CHOSEN_STATES, isActiveState, taskKeyString} from './types.js'
+import {POD_CHOSEN_STATES, isActiveState, isKnownState, taskKeyString} from './types.js'
 import {KEEP_ANNOTATION, type PodTaskLabels, labelNormaliser, mayBeRewritten, readPodTaskLabels, runLabelKey, taskLabelKey} from './labels.js'
 
 /** Dag runs and task instances indexed by their label form, so pods can be looked up directly. */
@@ -98,7 +98,9 @@ export function judgeZombie(
   const verdict = judgeAgainstAirflow(match, podNameXComs, options)
   if (!verdict.finding || verdict.skipReason) return verdict
   const protection = protectingGuard(match.pod, options)
-  return protection ? {...verdict, ...protection} : verdict
+  if (!protection) return verdict
+  const detail = protection.note ? `${verdict.detail}; ${protection.note}` : verdict.detail
+  return {...verdict, detail, skipReason: protection.skipReason}
 }
 
 function judgeAgainstAirflow(
@@ -117,6 +119,11 @@ function judgeAgainstAirflow(
       null,
       'unknown-dag-run',
     )
+  }
+  const unknownState = match.activeTis.find((ti) => !isKnownState(ti.state))
+  if (unknownState) {
+    const detail = `task instance is in state "${unknownState.state}", which this version does not know: counted as active (a newer Airflow may be running it), so the pod is left alone`
+    return finding('no-active-task-instance', detail, toRef(unknownState), 'unknown-state')
   }
   if (match.activeTis.length === 0) {
     return finding('no-active-task-instance', 'no active task instance matches the pod\'s labels', null)
@@ -143,16 +150,31 @@ function judgeAgainstAirflow(
   return finding('stale-try', `try ${podTry} is older than try ${ti.tryNumber} (${stateName(ti)}), whose pod is ${xcom}`, ref)
 }
 
-/** Guards every pod-deleting command applies, whatever its verdict: the keep annotation, a deletion already under way. */
-export function podGuard(pod: ObjectMeta): SkipReason | undefined {
-  if (pod.annotations[KEEP_ANNOTATION] === 'true') return 'keep-annotation'
-  if (pod.deletionTimestamp) return 'terminating'
+/** Why a guard protects a pod: the skip reason, and what to add to the item's detail. */
+export interface PodProtection {
+  skipReason: SkipReason
+  note?: string
+}
+
+/**
+ * Guards every pod-deleting command applies, whatever its verdict: the keep annotation; a controller
+ * owning the pod (KubernetesJobOperator's Job pods carry every KPO label, and the Job controller
+ * would re-create a deleted pod: the Job is what to act on, not its pods); a deletion under way.
+ */
+export function podGuard(pod: ObjectMeta): PodProtection | undefined {
+  if (pod.annotations[KEEP_ANNOTATION] === 'true') return {skipReason: 'keep-annotation'}
+  const controller = pod.ownerReferences.find((owner) => owner.controller === true)
+  if (controller) {
+    const note = `owned by its controller ${controller.kind} ${pod.namespace}/${controller.name} (${controller.apiVersion}), which would re-create a deleted pod`
+    return {skipReason: 'owned-by-controller', note}
+  }
+  if (pod.deletionTimestamp) return {skipReason: 'terminating'}
   return undefined
 }
 
-function protectingGuard(pod: ObjectMeta, options: ZombieOptions): {skipReason: SkipReason; detail?: string} | undefined {
+function protectingGuard(pod: ObjectMeta, options: ZombieOptions): PodProtection | undefined {
   const guard = podGuard(pod)
-  if (guard) return {skipReason: guard}
+  if (guard) return guard
   if (ageSeconds(pod, options.now) < options.minAgeSeconds) return {skipReason: 'too-young'}
   return undefined
 }

@@ -5,7 +5,7 @@
 import type {IncomingHttpHeaders} from 'node:http'
 import https from 'node:https'
 import {setTimeout as sleep} from 'node:timers/promises'
-import {ConfigError, InterruptedError, ReapError} from '../errors.js'
+import {ConfigError, InterruptedError, ReapError, TimeoutError} from '../errors.js'
 import type {KubeTarget} from './config.js'
 import {type Credentials, credentialsFor} from './credentials.js'
 import {errorForNetwork, errorForResponse, oneLine} from './status.js'
@@ -66,7 +66,17 @@ const RETRIED_STATUSES = new Set([429, 500, 502, 503, 504])
 // closed, a proxy hiccup). Refused connections, DNS and TLS failures are not retried: they persist.
 const RETRIED_NETWORK_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'EAI_AGAIN'])
 
-class RequestTimeout extends Error {}
+
+// Errors of writes an earlier attempt of which failed in a way that may hide a success (a 5xx, a reset).
+const appliedMaybe = new WeakSet<Error>()
+
+/**
+ * Whether a failed write had an earlier attempt that may have been applied: its last attempt failed
+ * (refused, say), but one before it was answered with a 5xx or lost on a reset connection.
+ */
+export function earlierAttemptMayHaveApplied(error: unknown): boolean {
+  return error instanceof Error && appliedMaybe.has(error)
+}
 
 export class KubeClient {
   readonly server: string
@@ -91,9 +101,19 @@ export class KubeClient {
     for (let attempt = 1; ; attempt++) {
       const result = await this.attempt(request)
       const delayMs = this.retryDelay(result, attempt)
-      if (delayMs === undefined) return this.finish<T>(request, result, mayHaveApplied)
+      if (delayMs === undefined) return this.finishOrMark<T>(request, result, mayHaveApplied)
       mayHaveApplied ||= request.method !== 'GET' && !('response' in result && result.response.status === 429)
       await this.pause(delayMs, request.signal)
+    }
+  }
+
+  /** finish, and a write that fails after an attempt that may have applied says so (earlierAttemptMayHaveApplied). */
+  private finishOrMark<T>(request: KubeRequest, result: Attempt, mayHaveApplied: boolean): KubeResponse<T> {
+    try {
+      return this.finish<T>(request, result, mayHaveApplied)
+    } catch (error) {
+      if (mayHaveApplied && error instanceof Error) appliedMaybe.add(error)
+      throw error
     }
   }
 
@@ -170,24 +190,27 @@ export class KubeClient {
           resolve({status: incoming.statusCode ?? 0, headers: incoming.headers, body: parseBody(text, incoming.headers['content-type'])})
         })
       })
-      this.limitDuration(outgoing, reject)
+      this.limitDuration(request, outgoing, reject)
       const onAbort = () => outgoing.destroy(abortError(request.signal))
       request.signal?.addEventListener('abort', onAbort, {once: true})
       outgoing.on('close', () => request.signal?.removeEventListener('abort', onAbort))
       outgoing.on('error', reject)
       outgoing.end(payload)
-    }).catch((error: unknown) => {
-      if (error instanceof ReapError) throw error
-      if (error instanceof RequestTimeout) throw errorForNetwork(error, this.server) // never retried: it may have applied
-      throw error
     })
   }
 
-  private limitDuration(outgoing: ReturnType<typeof https.request>, reject: (error: unknown) => void): void {
+  /**
+   * --request-timeout: from sending the request to the last byte of the answer (a list page included),
+   * as kubectl's http.Client timeout. A TimeoutError is a ReapError, so it is never retried: a write
+   * that timed out may have been applied.
+   */
+  private limitDuration(request: KubeRequest, outgoing: ReturnType<typeof https.request>, reject: (error: unknown) => void): void {
     const timeoutMs = this.target.requestTimeoutMs
     if (!timeoutMs) return
     const timer = setTimeout(() => {
-      const error = new RequestTimeout(`timed out after ${timeoutMs / 1000}s`)
+      const error = new TimeoutError(
+        `${request.method} ${request.path}: no answer from the Kubernetes API at ${this.server} within ${Number((timeoutMs / 1000).toFixed(3))}s (--request-timeout)`,
+      )
       outgoing.destroy(error)
       reject(error)
     }, timeoutMs)
@@ -204,8 +227,9 @@ export class KubeClient {
     }
     const options: https.RequestOptions = {method: request.method, headers}
     try {
-      await this.credentials.apply(options)
+      await this.credentials.apply(options, request.signal)
     } catch (error) {
+      if (error instanceof ReapError) throw error // a plugin killed at its time limit or on a signal
       throw new ConfigError(`cannot get credentials for context "${this.target.contextName}": ${credentialFailure(error)}`)
     }
     // client-node builds a new agent per call; keep its proxy agents, otherwise reuse our keep-alive one.

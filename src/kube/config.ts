@@ -19,7 +19,7 @@ export interface KubeTarget extends CredentialTarget {
   /** -n, else the context's namespace, else 'default'. */
   namespace: string
   inCluster: boolean
-  /** Per API request (--request-timeout); undefined: no limit, as kubectl's default `0`. */
+  /** Per API request (--request-timeout); 0 or undefined: no limit. */
   requestTimeoutMs?: number
   /** The kubeconfig files read, or the service account directory. */
   sources: string[]
@@ -32,7 +32,12 @@ export interface LoadKubeTargetOptions {
   env?: NodeJS.ProcessEnv
   homeDir?: string
   requestTimeoutMs?: number
-  /** Prepended to /var/run/secrets/kubernetes.io/serviceaccount (tests). */
+  /**
+   * Prepended to /var/run/secrets/kubernetes.io/serviceaccount (tests). Else the environment's
+   * AIRFLOW_REAP_IN_CLUSTER_ROOT: a root under which the service account files are looked for, so a
+   * test can run the release executable as a pod runs it. It only moves where the same files are
+   * read from, after every kubeconfig source, as KUBECONFIG moves the kubeconfig.
+   */
   inClusterPathPrefix?: string
 }
 
@@ -83,7 +88,7 @@ function resolveConfig(options: LoadKubeTargetOptions, env: NodeJS.ProcessEnv): 
   const files = candidates.filter(isFile)
   const fromKubeconfig = files.length > 0 ? fromFiles(files) : undefined
   if (fromKubeconfig && !isEmpty(fromKubeconfig.kubeConfig)) return fromKubeconfig
-  const prefix = options.inClusterPathPrefix ?? ''
+  const prefix = options.inClusterPathPrefix ?? env.AIRFLOW_REAP_IN_CLUSTER_ROOT?.replace(/\/+$/, '') ?? ''
   const inCluster = fromServiceAccount(env, prefix)
   if (inCluster) return inCluster
   if (fromKubeconfig) return fromKubeconfig // empty files: chooseContext says so

@@ -7,6 +7,7 @@
 import {readFileSync} from 'node:fs'
 import type https from 'node:https'
 import type {Cluster, Context, KubeConfig, User} from '@kubernetes/client-node'
+import {ExecPluginGuard} from './exec-plugin.js'
 
 /** client-go and client-node re-read a rotating service account token at most once a minute. */
 const TOKEN_FILE_MAX_AGE_MS = 60_000
@@ -17,11 +18,16 @@ export interface CredentialTarget {
   cluster: Cluster
   /** undefined: the context names no user (or one the kubeconfig lacks): anonymous, as kubectl. */
   user?: User
+  /**
+   * How long an exec credential plugin may run (0 or undefined: no limit): the request timeout, as in
+   * kubectl, whose http.Client timeout covers the plugin run by its round tripper.
+   */
+  requestTimeoutMs?: number
 }
 
 export interface Credentials {
-  /** Sets TLS options and headers on the request; may run an exec plugin. */
-  apply(options: https.RequestOptions): Promise<void>
+  /** Sets TLS options and headers on the request; may run an exec plugin (killed when `signal` aborts). */
+  apply(options: https.RequestOptions, signal?: AbortSignal): Promise<void>
   /** A proxy needs client-node's own agent; otherwise the caller's keep-alive agent is used. */
   readonly usesProxy: boolean
 }
@@ -89,18 +95,29 @@ function fileOrBase64(file: string | undefined, data: string | undefined): Buffe
 function viaClientNode(target: CredentialTarget): Credentials {
   // One KubeConfig for the whole run, so an exec plugin's token is cached between requests.
   let config: Promise<KubeConfig> | undefined
+  const guard = new ExecPluginGuard(target.requestTimeoutMs ?? 0, target.user?.name ?? '')
   return {
     usesProxy: Boolean(target.cluster.proxyUrl),
-    async apply(options) {
-      config ??= clientNodeConfig(target)
-      await (await config).applyToHTTPSOptions(options)
+    async apply(options, signal) {
+      config ??= clientNodeConfig(target, guard)
+      const ready = await config
+      await guard.during(() => ready.applyToHTTPSOptions(options), signal)
     },
   }
 }
 
-async function clientNodeConfig({contextName, context, cluster, user}: CredentialTarget): Promise<KubeConfig> {
-  const {KubeConfig} = await import('@kubernetes/client-node')
+async function clientNodeConfig({contextName, context, cluster, user}: CredentialTarget, guard: ExecPluginGuard): Promise<KubeConfig> {
+  const [{KubeConfig}, {ExecAuth}] = await Promise.all([import('@kubernetes/client-node'), import('@kubernetes/client-node/dist/exec_auth.js')])
   const config = new KubeConfig()
   config.loadFromOptions({clusters: [cluster], users: user ? [user] : [], contexts: [context], currentContext: contextName})
+  // client-node's ExecAuth runs the plugin through its `execFn` (child_process.spawn): ours bounds it.
+  // Checked at every run, so that a client-node release that renames it fails loudly, not unbounded.
+  const execAuth = (config as unknown as {authenticators?: unknown[]}).authenticators?.find((a) => a instanceof ExecAuth) as
+    | {execFn?: unknown}
+    | undefined
+  if (!execAuth || typeof execAuth.execFn !== 'function') {
+    throw new Error('this @kubernetes/client-node has no ExecAuth.execFn to bound exec credential plugins with')
+  }
+  execAuth.execFn = guard.spawn
   return config
 }

@@ -1,13 +1,16 @@
 // The one guarded deletion path (zombies and overdue): every DELETE carries the UID seen at listing, so
 // a pod re-created under the same name is never touched; 404 means someone else already did the job.
-import {ForbiddenError, ReapError} from '../errors.js'
+// Each DELETE is journaled before it is sent and again with its outcome; a DELETE whose answer was
+// lost (a timeout, a reset, a 5xx, an interrupt while in flight) is settled by reading the object.
 import type {ReportItem} from '../core/report.js'
 import {checkSanity} from '../core/sanity.js'
 import type {KubeClient} from '../kube/client.js'
 import {type PropagationPolicy, deleteGuarded} from '../kube/objects.js'
 import {type ResourceType, resolveResource} from '../kube/resources.js'
+import {failureText, mayHaveApplied, readBack, settleAfterInterrupt} from './ambiguous.js'
 import {forEachLimited} from './pool.js'
 import type {Progress} from './progress.js'
+import type {ActionJournal} from './recorder.js'
 
 export interface DeleteOptions {
   resource: ResourceType
@@ -19,6 +22,7 @@ export interface DeleteOptions {
   concurrency: number
   signal?: AbortSignal
   progress: Progress
+  journal?: ActionJournal
 }
 
 /** How pods are deleted: the flags shared by every pod-deleting command (zombies, overdue). */
@@ -34,6 +38,7 @@ export interface PodReapDeps {
   kube: KubeClient
   progress: Progress
   signal?: AbortSignal
+  journal?: ActionJournal
 }
 
 /** reapCandidates for pods, from the shared deletion flags. */
@@ -55,6 +60,7 @@ export function reapPods<T extends {item: ReportItem}>(
       concurrency: deletion.concurrency,
       signal: deps.signal,
       progress: deps.progress,
+      journal: deps.journal,
     },
   })
 }
@@ -107,19 +113,28 @@ export async function reapCandidates<T extends {item: ReportItem}>(
   return undefined
 }
 
-/** Deletes each item's object, recording what happened on the item itself. One failure never stops the others. */
+/**
+ * Deletes each item's object, recording what happened on the item itself. One failure never stops the
+ * others. Once the run is interrupted no new DELETE starts; those in flight get a short grace to be
+ * answered, then are settled by reading the object back.
+ */
 export async function deleteItems(kube: KubeClient, items: ReportItem[], options: DeleteOptions): Promise<void> {
   const attempted = new Set<ReportItem>()
-  await forEachLimited(
-    items,
-    options.concurrency,
-    async (item) => {
-      attempted.add(item)
-      await deleteOne(kube, item, options)
-      options.progress.update(`deleting ${attempted.size}/${items.length}`)
-    },
-    options.signal,
-  )
+  const inFlight = settleAfterInterrupt(options.signal)
+  try {
+    await forEachLimited(
+      items,
+      options.concurrency,
+      async (item) => {
+        attempted.add(item)
+        await deleteOne(kube, item, options, inFlight.signal)
+        options.progress.update(`deleting ${attempted.size}/${items.length}`)
+      },
+      options.signal,
+    )
+  } finally {
+    inFlight.dispose()
+  }
   // Whatever was not started before an interrupt is reported as such, never silently dropped.
   for (const item of items) {
     if (!attempted.has(item)) {
@@ -129,22 +144,55 @@ export async function deleteItems(kube: KubeClient, items: ReportItem[], options
   }
 }
 
-async function deleteOne(kube: KubeClient, item: ReportItem, options: DeleteOptions): Promise<void> {
+async function deleteOne(kube: KubeClient, item: ReportItem, options: DeleteOptions, signal: AbortSignal | undefined): Promise<void> {
+  // A server dry run changes nothing, so there is no intent to journal: only its outcome.
+  if (!options.serverDryRun) options.journal?.intent(item, 'delete')
   try {
     const {outcome} = await deleteGuarded(kube, options.resource, item.namespace, item.name, {
       uid: item.uid,
       gracePeriodSeconds: options.gracePeriodSeconds,
       propagationPolicy: options.propagationPolicy,
       dryRun: options.serverDryRun,
-      signal: options.signal,
+      signal,
     })
     recordOutcome(item, outcome, options.serverDryRun)
   } catch (error) {
-    item.action = 'failed'
-    item.error = describeFailure(error)
+    if (!options.serverDryRun && mayHaveApplied(error)) await settleDelete(kube, item, options.resource, error)
+    else {
+      item.action = 'failed'
+      item.error = failureText(error)
+    }
   }
+  options.journal?.outcome(item)
 }
 
+/**
+ * The DELETE may have applied but its answer was lost: read the object. Gone (or another object under
+ * the name), or ours with a deletionTimestamp ⇒ deleted; ours without one ⇒ failed; unreadable ⇒ unknown.
+ */
+async function settleDelete(kube: KubeClient, item: ReportItem, resource: ResourceType, error: unknown): Promise<void> {
+  const why = failureText(error)
+  const what = item.kind.toLowerCase()
+  const state = await readBack(kube, resource, item)
+  switch (state.kind) {
+    case 'gone':
+      item.action = 'deleted'
+      item.detail = `${item.detail}; the DELETE got no clear answer (${why}), and the ${what} is gone`
+      return
+    case 'present':
+      if (state.object.metadata?.deletionTimestamp) {
+        item.action = 'deleted'
+        item.detail = `${item.detail}; the DELETE got no clear answer (${why}), and the ${what} is terminating`
+        return
+      }
+      item.action = 'failed'
+      item.error = `${why}; the ${what} is still there and not being deleted`
+      return
+    case 'unreadable':
+      item.action = 'unknown'
+      item.error = `${why}; the DELETE may have been applied, and reading the ${what} back failed too (${state.error})`
+  }
+}
 function recordOutcome(item: ReportItem, outcome: string, serverDryRun: boolean): void {
   switch (outcome) {
     case 'not-found':
@@ -164,9 +212,4 @@ function recordOutcome(item: ReportItem, outcome: string, serverDryRun: boolean)
       }
       item.action = 'deleted'
   }
-}
-
-function describeFailure(error: unknown): string {
-  if (error instanceof ForbiddenError || error instanceof ReapError) return error.message
-  return error instanceof Error ? error.message.split('\n')[0] : String(error)
 }

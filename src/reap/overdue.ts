@@ -25,6 +25,7 @@ import type {KubeClient} from '../kube/client.js'
 import {type PodDeletion, reapPods} from './guarded-delete.js'
 import {dagRunsOwning, listKpoPods, markSkipped, readPhases} from './kpo-pods.js'
 import type {Progress} from './progress.js'
+import type {ActionJournal} from './recorder.js'
 
 export interface OverdueScanConfig {
   namespace?: string // undefined: all namespaces
@@ -32,6 +33,11 @@ export interface OverdueScanConfig {
   /** Extra time past execution_timeout before a try counts as overdue. */
   graceSeconds: number
   concurrency: number
+  /**
+   * Airflow 2.x's `[core] default_task_execution_timeout` (seconds), for tasks serialized without the
+   * field. Not applied to Airflow 3, whose task SDK does not apply that option.
+   */
+  defaultTimeoutSeconds?: number
 }
 
 export interface OverdueDeps {
@@ -39,6 +45,8 @@ export interface OverdueDeps {
   db: AirflowDb
   progress: Progress
   signal?: AbortSignal
+  /** Where each delete is journaled as it happens. */
+  journal?: ActionJournal
 }
 
 /** One overdue pod: its report line plus the task instance the re-check compares with. */
@@ -67,9 +75,11 @@ export async function scanOverdue(deps: OverdueDeps, config: OverdueScanConfig):
   const runs = await dagRunsOwning(db, pods)
   const tasks = await tasksOfPods(db, pods, runs)
   progress.update(`reading the serialized DAGs of ${tasks.length} running or deferred tasks`)
+  const defaultSeconds = db.schema.family === 'airflow-3' ? undefined : config.defaultTimeoutSeconds
   const {timeouts, warnings} = await readExecutionTimeouts(
     db,
     tasks.map((t) => t.ti),
+    defaultSeconds,
   )
   for (const warning of warnings) progress.warn(warning)
 
@@ -125,6 +135,7 @@ async function tasksOfPods(db: AirflowDb, pods: ObjectMeta[], runs: DagRunRow[])
 export async function readExecutionTimeouts(
   db: AirflowDb,
   tis: ExecutingTaskInstanceRow[],
+  defaultSeconds?: number,
 ): Promise<{timeouts: Map<string, number | undefined>; warnings: string[]}> {
   const rows = new Map<string, SerializedDagRow | null>() // dagSourceKey → row, null: no such row
   const sourcesOf = new Map(tis.map((ti) => [taskKeyString(ti), dagSourcesFor(ti)]))
@@ -161,7 +172,7 @@ export async function readExecutionTimeouts(
     const rowKey = row.versionId ? `version:${row.versionId}` : `dag:${row.dagId}`
     if (!parsed.has(rowKey)) {
       try {
-        parsed.set(rowKey, executionTimeouts(decodeSerializedDag(row.data, row.dataCompressed)))
+        parsed.set(rowKey, executionTimeouts(decodeSerializedDag(row.data, row.dataCompressed), defaultSeconds))
       } catch (error) {
         parsed.set(rowKey, null)
         const version = row.versionNumber === null ? '' : ` (version ${row.versionNumber})`

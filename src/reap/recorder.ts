@@ -1,19 +1,28 @@
-// Records a run in the local store without ever blocking the run itself: a store that cannot be
-// opened or written is reported once as a warning, and the command goes on without recording.
+// Records a run in the local store as it happens, without ever blocking the run itself: the run is
+// written before anything can fail, its findings once scanned, each action before its request is sent
+// and again with its outcome, then the end. A store that cannot be opened or written is reported once
+// as a warning, and the command goes on without recording.
 import type {Report, ReportItem} from '../core/report.js'
-import {openRunStore} from '../store/run-store.js'
 import {resolveStorePath} from '../store/location.js'
+import {openRunStore} from '../store/run-store.js'
 import type {RunStore} from '../store/run-store.js'
-import type {StartRunInput} from '../store/types.js'
+import type {ActionVerb, RunUpdate, StartRunInput} from '../store/types.js'
 import type {Progress} from './progress.js'
 
 export type RunMeta = StartRunInput
 
 export type Outcome = 'ok' | 'failed' | 'interrupted'
 
-export class RunRecorder {
+/** Where the actions of a run are journaled: the intent before the request, the outcome after it. */
+export interface ActionJournal {
+  intent(item: ReportItem, verb: ActionVerb): void
+  outcome(item: ReportItem): void
+}
+
+export class RunRecorder implements ActionJournal {
   private store?: RunStore
   private runId: number | null = null
+  private current?: RunMeta
   readonly warnings: string[] = []
 
   constructor(
@@ -25,7 +34,14 @@ export class RunRecorder {
     return this.runId
   }
 
+  /** The run as known so far (its context once the kubeconfig is read). */
+  get meta(): RunMeta {
+    if (!this.current) throw new Error('RunRecorder.meta read before start')
+    return this.current
+  }
+
   start(meta: RunMeta): void {
+    this.current = {...meta}
     const path = resolveStorePath({flag: this.location.flag, noCache: this.location.noCache})
     if (!path) return
     this.attempt(() => {
@@ -34,10 +50,31 @@ export class RunRecorder {
     })
   }
 
+  /** What is learnt after the start: the target once the kubeconfig is read, a confirmation that makes it a real run. */
+  update(update: RunUpdate): void {
+    const {scanned: _scanned, ...meta} = update
+    this.current = {...this.meta, ...meta}
+    this.write((store, runId) => store.updateRun(runId, update))
+  }
+
+  /** The scan's findings, before anything is done about them. */
+  findings(scanned: number, items: readonly ReportItem[]): void {
+    this.write((store, runId) => {
+      store.updateRun(runId, {scanned})
+      store.recordItems(runId, items)
+    })
+  }
+
+  intent(item: ReportItem, verb: ActionVerb): void {
+    this.write((store, runId) => store.recordIntent(runId, item, verb))
+  }
+
+  outcome(item: ReportItem): void {
+    this.write((store, runId) => store.recordItems(runId, [item]))
+  }
+
   finish(report: Pick<Report, 'summary' | 'items'>, outcome: Outcome, error?: string): void {
-    const {store, runId} = this
-    if (!store || runId === null) return
-    this.attempt(() => {
+    this.write((store, runId) => {
       store.recordItems(runId, report.items as ReportItem[])
       store.finishRun(runId, {outcome, summary: report.summary, error})
     })
@@ -50,6 +87,12 @@ export class RunRecorder {
       // closing a broken store must not mask the run's own result
     }
     this.store = undefined
+  }
+
+  private write(work: (store: RunStore, runId: number) => void): void {
+    const {store, runId} = this
+    if (!store || runId === null) return
+    this.attempt(() => work(store, runId))
   }
 
   private attempt(work: () => void): void {

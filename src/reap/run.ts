@@ -1,7 +1,8 @@
-// The frame every command run goes through: record the start, do the work, build the contract's
-// report, record the end (ok / failed / interrupted). A run that fails part-way still records what
-// it did before failing.
-import {EXIT_FOUND, EXIT_OK, InterruptedError, ReapError} from '../errors.js'
+// The frame every command run goes through: record the start (before the kubeconfig, the DB or
+// anything else can fail), do the work, build the contract's report, record the end (ok / failed /
+// interrupted). A run that fails part-way still records what it did before failing, and a run with
+// any failed or unknown action is failed, never ok.
+import {EXIT_FOUND, EXIT_OK, ReapError, interruption} from '../errors.js'
 import type {Report, ReportItem, ReportKind} from '../core/report.js'
 import {isLeftInPlace, summarize} from '../core/report.js'
 import type {Progress} from './progress.js'
@@ -26,6 +27,11 @@ export interface RunFrame {
   meta: RunMeta
   signal: AbortSignal
   work: (draft: ReportDraft) => Promise<void>
+  /**
+   * Tells the cluster what was done (Kubernetes Events), once the outcome of every action is known:
+   * after the work, also when it failed or was interrupted. Returns warnings; never throws.
+   */
+  announce?: (items: readonly ReportItem[]) => Promise<string[]>
 }
 
 export type FinishedReport = Report & {stopped?: string; failure?: string; interrupted?: boolean}
@@ -38,14 +44,22 @@ export async function runReport(frame: RunFrame): Promise<FinishedReport> {
     await frame.work(draft)
   } catch (error) {
     const interrupted = frame.signal.aborted
+    await announce(frame, draft)
     recorder.finish(toReport(frame, draft), interrupted ? 'interrupted' : 'failed', errorText(error))
-    throw interrupted ? new InterruptedError('interrupted: the run was stopped; what was done so far is recorded') : error
+    throw interrupted ? interruption(frame.signal, 'the run was stopped; what was done so far is recorded') : error
   }
+  await announce(frame, draft)
   const interrupted = frame.signal.aborted
-  const failed = draft.stopped ?? draft.failure
+  const failure = draft.failure ?? failureOf(draft.items)
+  const failed = draft.stopped ?? failure
   recorder.finish(toReport(frame, draft), interrupted ? 'interrupted' : failed ? 'failed' : 'ok', interrupted ? 'interrupted' : failed)
   // Built after recording, so a store failure while recording shows up among the warnings.
-  return {...toReport(frame, draft), stopped: draft.stopped, failure: draft.failure, interrupted}
+  return {...toReport(frame, draft), stopped: draft.stopped, failure, interrupted}
+}
+
+async function announce(frame: RunFrame, draft: ReportDraft): Promise<void> {
+  if (!frame.announce || draft.dryRun) return
+  draft.warnings.push(...(await frame.announce(draft.items)))
 }
 
 function toReport(frame: RunFrame, draft: ReportDraft): Report {
@@ -53,9 +67,10 @@ function toReport(frame: RunFrame, draft: ReportDraft): Report {
     apiVersion: 'airflow-reap/v1',
     kind: frame.kind,
     runId: frame.recorder.id,
-    context: frame.meta.context,
+    context: frame.recorder.meta.context,
     generatedAt: new Date().toISOString(),
     dryRun: draft.dryRun,
+    ...(frame.recorder.meta.db && {db: frame.recorder.meta.db}),
     summary: summarize(draft.scanned, draft.items),
     items: draft.items,
     warnings: [...draft.warnings, ...frame.recorder.warnings],
@@ -67,12 +82,21 @@ function errorText(error: unknown): string {
   return String(error)
 }
 
-/** A run some of whose actions failed is a runtime error (exit 1), reported after the result. */
-export function failureOf(report: Report): string | undefined {
-  const failed = report.items.filter((item) => item.action === 'failed')
-  if (failed.length === 0) return undefined
-  const first = failed[0]
-  return `${failed.length} of ${report.items.length} actions failed (first: ${first.kind.toLowerCase()}/${first.namespace}/${first.name}: ${first.error})`
+/**
+ * A run some of whose actions failed, or may or may not have applied (unknown), is a runtime error
+ * (exit 1) recorded as failed, reported after the result.
+ */
+export function failureOf(items: readonly ReportItem[]): string | undefined {
+  const failed = items.filter((item) => item.action === 'failed')
+  const unknown = items.filter((item) => item.action === 'unknown')
+  if (failed.length === 0 && unknown.length === 0) return undefined
+  const attempted = items.filter((item) => ['deleted', 'patched', 'failed', 'unknown'].includes(item.action)).length
+  const parts = [
+    ...(failed.length > 0 ? [`${failed.length} of ${attempted} actions failed`] : []),
+    ...(unknown.length > 0 ? [`${unknown.length} of ${attempted} actions have an unknown outcome (they may have been applied)`] : []),
+  ]
+  const first = failed[0] ?? unknown[0]
+  return `${parts.join(', ')} (first: ${first.kind.toLowerCase()}/${first.namespace}/${first.name}: ${first.error})`
 }
 
 /** Exit code of a finished run: 3 with --exit-code when something it would act on was left in place. */

@@ -1,9 +1,7 @@
 // Opening the adapters a command needs, from its typed options. Each opener fails with a typed error
 // that says what is wrong in one line; nothing is opened that the command does not use.
-import {openAirflowDb} from '../airflow/open.js'
-import {resolveDbUrl} from '../airflow/resolve.js'
-import type {AirflowDb} from '../airflow/types.js'
 import {KubeClient} from '../kube/client.js'
+import {DEFAULT_REQUEST_TIMEOUT_SECONDS} from '../core/timeouts.js'
 import {type KubeTarget, loadKubeTarget} from '../kube/config.js'
 
 export interface KubeOptions {
@@ -11,6 +9,7 @@ export interface KubeOptions {
   context?: string
   namespace?: string
   allNamespaces: boolean
+  /** --request-timeout; default DEFAULT_REQUEST_TIMEOUT_SECONDS, 0: no limit. */
   requestTimeoutSeconds?: number
 }
 
@@ -26,15 +25,10 @@ export function openKube(options: KubeOptions): KubeSession {
     kubeconfig: options.kubeconfig,
     context: options.context,
     namespace: options.namespace,
-    requestTimeoutMs: options.requestTimeoutSeconds === undefined ? undefined : options.requestTimeoutSeconds * 1000,
+    requestTimeoutMs: (options.requestTimeoutSeconds ?? DEFAULT_REQUEST_TIMEOUT_SECONDS) * 1000,
   })
   const client = new KubeClient(target)
   return {target, client, namespace: options.allNamespaces ? undefined : target.namespace}
-}
-
-export async function openDb(flag: string | undefined): Promise<AirflowDb> {
-  const {url} = await resolveDbUrl({flag})
-  return openAirflowDb(url)
 }
 
 /** The namespace scope as recorded and shown: a name, or * for all namespaces. */

@@ -18,7 +18,7 @@ import {
   stuckItem,
 } from '../core/unstick.js'
 import {formatAge} from '../core/duration.js'
-import {ForbiddenError, ReapError} from '../errors.js'
+import {ForbiddenError} from '../errors.js'
 import type {KubeClient} from '../kube/client.js'
 import {listMetadata} from '../kube/list.js'
 import {type KubeObject, getObject, objectMetaOf, patchFinalizersGuarded, waitUntilGone} from '../kube/objects.js'
@@ -26,6 +26,8 @@ import {type ResourceType, resolveResource} from '../kube/resources.js'
 import {deleteItems} from './guarded-delete.js'
 import {forEachLimited} from './pool.js'
 import type {Progress} from './progress.js'
+import type {ActionJournal} from './recorder.js'
+import {failureText, mayHaveApplied, readBack, settleAfterInterrupt} from './ambiguous.js'
 
 /** What to look at: every object of a type (scan), or one named object. */
 export interface UnstickTarget {
@@ -52,6 +54,8 @@ export interface UnstickDeps {
   progress: Progress
   signal?: AbortSignal
   now?: () => Date
+  /** Where each patch and delete is journaled as it happens. */
+  journal?: ActionJournal
 }
 
 export interface Dependent {
@@ -234,20 +238,31 @@ function markGone(item: ReportItem, why: string): void {
 export async function unstick(deps: UnstickDeps, scan: UnstickScan, config: UnstickConfig): Promise<void> {
   const actionable = scan.findings.filter((f) => f.item.action === 'none')
   const started = new Set<StuckFinding>()
-  await forEachLimited(
-    actionable,
-    config.concurrency,
-    async (finding) => {
-      started.add(finding)
-      deps.progress.update(`unsticking ${started.size}/${actionable.length}`)
-      await deleteDependents(deps, finding, config)
-      await patchOne(deps, finding, config)
-    },
-    deps.signal,
-  )
+  const patching = new Set<StuckFinding>()
+  const inFlight = settleAfterInterrupt(deps.signal)
+  try {
+    await forEachLimited(
+      actionable,
+      config.concurrency,
+      async (finding) => {
+        started.add(finding)
+        deps.progress.update(`unsticking ${started.size}/${actionable.length}`)
+        await deleteDependents(deps, finding, config)
+        // Its dependents' deletes were cut short by an interrupt: the patch is not started.
+        if (deps.signal?.aborted) return
+        patching.add(finding)
+        await patchOne(deps, finding, config, inFlight.signal)
+      },
+      deps.signal,
+    )
+  } finally {
+    inFlight.dispose()
+  }
   for (const finding of actionable) {
-    if (started.has(finding)) continue
-    for (const item of [finding.item, ...finding.dependents.flatMap((d) => (d.item ? [d.item] : []))]) {
+    if (patching.has(finding)) continue
+    // Started but cut short after its dependents: only its own patch was abandoned.
+    const items = started.has(finding) ? [finding.item] : [finding.item, ...finding.dependents.flatMap((d) => (d.item ? [d.item] : []))]
+    for (const item of items) {
       item.action = 'skipped'
       item.skipReason = 'interrupted'
     }
@@ -269,31 +284,54 @@ async function deleteDependents(deps: UnstickDeps, finding: StuckFinding, config
       concurrency: config.concurrency,
       signal: deps.signal,
       progress: deps.progress,
+      journal: deps.journal,
     })
   }
 }
 
-async function patchOne(deps: UnstickDeps, finding: StuckFinding, config: UnstickConfig): Promise<void> {
+async function patchOne(deps: UnstickDeps, finding: StuckFinding, config: UnstickConfig, signal: AbortSignal | undefined): Promise<void> {
   const {object, verdict, item} = finding
+  if (!config.serverDryRun) deps.journal?.intent(item, 'patch')
   try {
     const {outcome} = await patchFinalizersGuarded(deps.kube, finding.resource, object.namespace, object.name, {
       expected: object.finalizers,
       remove: verdict.remove,
       resourceVersion: object.resourceVersion,
       dryRun: config.serverDryRun,
-      signal: deps.signal,
+      signal,
     })
     recordPatch(item, verdict.remove, outcome, config.serverDryRun)
   } catch (error) {
-    if (deps.signal?.aborted) {
-      item.action = 'skipped'
-      item.skipReason = 'interrupted'
-      item.detail = `${item.detail}; interrupted while patching: the patch may or may not have been applied`
-      return
+    if (!config.serverDryRun && mayHaveApplied(error)) await settlePatch(deps.kube, finding, error)
+    else {
+      item.action = 'failed'
+      item.error = failureText(error)
     }
-    item.action = 'failed'
-    item.error = error instanceof ReapError || error instanceof Error ? error.message.split('\n')[0] : String(error)
   }
+  deps.journal?.outcome(item)
+}
+
+/**
+ * The patch may have applied but its answer was lost: read the object. Gone, or none of the
+ * finalizers to remove left on it ⇒ patched; still holding one ⇒ failed; unreadable ⇒ unknown.
+ */
+async function settlePatch(kube: KubeClient, finding: StuckFinding, error: unknown): Promise<void> {
+  const {item, verdict} = finding
+  const why = failureText(error)
+  const state = await readBack(kube, finding.resource, item)
+  if (state.kind === 'unreadable') {
+    item.action = 'unknown'
+    item.error = `${why}; the patch may have been applied, and reading the object back failed too (${state.error})`
+    return
+  }
+  const left = state.kind === 'present' ? (state.object.metadata?.finalizers ?? []).filter((f) => verdict.remove.includes(f)) : []
+  if (left.length > 0) {
+    item.action = 'failed'
+    item.error = `${why}; it still holds ${left.join(', ')}`
+    return
+  }
+  recordPatch(item, verdict.remove, state.kind === 'gone' ? 'gone' : 'patched', false)
+  item.detail = `${item.detail} (the patch got no clear answer: ${why}; read back afterwards)`
 }
 
 export interface WaitResult {

@@ -25,6 +25,7 @@ import type {KubeClient} from '../kube/client.js'
 import {type PodDeletion, reapPods} from './guarded-delete.js'
 import {dagRunsOwning, listKpoPods, markSkipped, readPhases} from './kpo-pods.js'
 import type {Progress} from './progress.js'
+import type {ActionJournal} from './recorder.js'
 
 export interface ZombieScanConfig {
   namespace?: string // undefined: all namespaces
@@ -40,6 +41,8 @@ export interface ScanDeps {
   db: AirflowDb
   progress: Progress
   signal?: AbortSignal
+  /** Where each delete is journaled as it happens. */
+  journal?: ActionJournal
   now?: () => Date
 }
 

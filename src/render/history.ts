@@ -8,7 +8,7 @@ export function renderRunList(document: RunListDocument, format: OutputFormat, n
   if (format === 'json' || format === 'yaml') return renderDocument(document, format)
   if (format === 'name') return document.items.map((run) => `run/${run.runId}\n`).join('')
   if (document.items.length === 0) return 'No runs recorded yet.\n'
-  const headers = ['RUN', 'STARTED', 'COMMAND', 'CONTEXT', 'NAMESPACE', 'DRY-RUN', 'OUTCOME', 'SCANNED', 'FOUND', 'ACTED', 'FAILED', 'SKIPPED']
+  const headers = ['RUN', 'STARTED', 'COMMAND', 'CONTEXT', 'NAMESPACE', 'DRY-RUN', 'OUTCOME', 'SCANNED', 'FOUND', 'ACTED', 'FAILED', 'SKIPPED', 'UNKNOWN']
   if (format === 'wide') headers.push('SERVER', 'ERROR')
   const rows = document.items.map((run) => {
     const s = run.summary
@@ -20,7 +20,7 @@ export function renderRunList(document: RunListDocument, format: OutputFormat, n
       run.namespace,
       run.dryRun ? 'yes' : 'no',
       run.outcome,
-      ...(s ? [s.scanned, s.found, s.acted, s.failed, s.skipped].map(String) : ['', '', '', '', '']),
+      ...(s ? [s.scanned, s.found, s.acted, s.failed, s.skipped, s.unknown].map(String) : ['', '', '', '', '', '']),
     ]
     if (format === 'wide') row.push(run.server, run.error ?? '')
     return row
@@ -38,7 +38,8 @@ export function renderRun(document: RunDocument, format: OutputFormat): string {
     `Finished:  ${document.finishedAt ?? '(not finished)'}`,
     `Context:   ${document.context} (${document.server}), namespace ${document.namespace}`,
     `Command:   airflow-reap ${document.argv.join(' ')}`,
-    ...(s ? [`Summary:   scanned ${s.scanned}, found ${s.found}, acted ${s.acted}, failed ${s.failed}, skipped ${s.skipped}`] : []),
+    ...(document.db ? [`DB:        ${document.db.source} via ${document.db.via}`] : []),
+    ...(s ? [`Summary:   scanned ${s.scanned}, found ${s.found}, acted ${s.acted}, failed ${s.failed}, skipped ${s.skipped}, unknown ${s.unknown}`] : []),
     ...(document.error ? [`Error:     ${document.error}`] : []),
   ].join('\n')
   if (document.items.length === 0) return `${header}\n`
@@ -48,7 +49,7 @@ export function renderRun(document: RunDocument, format: OutputFormat): string {
     i.namespace,
     i.name,
     i.reason,
-    i.action === 'skipped' ? `skipped (${i.skipReason})` : i.action === 'failed' ? `failed: ${i.error}` : i.action,
+    i.action === 'skipped' ? `skipped (${i.skipReason})` : i.action === 'failed' || i.action === 'unknown' ? `${i.action}: ${i.error}` : i.action,
     i.actedAt ?? '',
     i.detail,
   ])

@@ -50,8 +50,8 @@ export function nothingFoundNotice(report: Report, format: OutputFormat, namespa
 
 /** The JSON document exactly as the contract lists its fields, in its order (warnings only when there are any). */
 function contractDocument(report: Report): Report {
-  const {apiVersion, kind, runId, context, generatedAt, dryRun, summary, items, warnings} = report
-  const document: Report = {apiVersion, kind, runId, context, generatedAt, dryRun, summary, items}
+  const {apiVersion, kind, runId, context, generatedAt, dryRun, db, summary, items, warnings} = report
+  const document: Report = {apiVersion, kind, runId, context, generatedAt, dryRun, ...(db && {db: {source: db.source, via: db.via}}), summary, items}
   return warnings && warnings.length > 0 ? {...document, warnings} : document
 }
 
@@ -75,6 +75,7 @@ function itemsTable(report: Report, wide: boolean, scope: ReportScope): string {
 function actionCell(item: ReportItem): string {
   if (item.action === 'skipped') return `skipped (${item.skipReason})`
   if (item.action === 'failed') return `failed: ${item.error ?? 'unknown error'}`
+  if (item.action === 'unknown') return `unknown: ${item.error ?? 'outcome not known'}`
   return item.action
 }
 
@@ -104,7 +105,7 @@ function plural(count: number, noun: string): string {
 
 /** `7 zombie pods found among 20 scanned; 8 skipped (5 too-young, 3 keep-annotation); ...` */
 export function summaryLine(report: Report): string {
-  const {scanned, acted, failed, skipped} = report.summary
+  const {scanned, acted, failed, skipped, unknown} = report.summary
   const found = report.items.filter(isActionable).length
   const parts = [`${plural(found, NOUNS[report.kind])} found among ${scanned} scanned`]
   if (skipped > 0) parts.push(`${skipped} skipped (${skipBreakdown(report.items)})`)
@@ -120,6 +121,7 @@ export function summaryLine(report: Report): string {
       parts.push(`${acted} deleted`)
     }
     if (failed > 0) parts.push(`${failed} failed`)
+    if (unknown > 0) parts.push(`${unknown} with an unknown outcome (may have been applied)`)
   }
   return parts.join('; ') + '\n'
 }

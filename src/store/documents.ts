@@ -1,6 +1,6 @@
 // The `history` documents of the CLI contract (`-o json`; `-o yaml` is the same document). Built
 // field by field in a fixed order, so the output is stable and reads like the report documents.
-import type {Summary} from '../core/report.js'
+import type {DbOrigin, Summary} from '../core/report.js'
 import type {DryRunMode, RunCommand, RunOutcome, RunSummary, StoredItem, StoredRun} from './types.js'
 
 export const API_VERSION = 'airflow-reap/v1'
@@ -27,6 +27,8 @@ export interface RunDocument {
   namespace: string
   dryRun: boolean
   dryRunMode: DryRunMode | null
+  /** Only for runs that read the Airflow DB. */
+  db?: DbOrigin
   outcome: RunOutcome
   error?: string
   summary: Summary | null
@@ -53,6 +55,7 @@ export function runDocument({run, items}: StoredRun): RunDocument {
     namespace: run.namespace,
     dryRun: run.dryRun,
     dryRunMode: run.dryRunMode,
+    ...(run.db && {db: {source: run.db.source, via: run.db.via}}),
     outcome: run.outcome,
     ...(run.error !== undefined && {error: run.error}),
     summary: copySummary(run.summary),
@@ -97,6 +100,6 @@ function itemEntry(item: StoredItem): StoredItem {
 
 function copySummary(summary: Summary | null): Summary | null {
   if (!summary) return null
-  const {scanned, found, acted, failed, skipped} = summary
-  return {scanned, found, acted, failed, skipped}
+  const {scanned, found, acted, failed, skipped, unknown} = summary
+  return {scanned, found, acted, failed, skipped, unknown}
 }

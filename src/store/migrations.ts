@@ -60,6 +60,30 @@ export const migrations: readonly Migration[] = [
         CREATE UNIQUE INDEX run_items_object ON run_items (run_id, kind, namespace, name, uid);
       `),
   },
+  {
+    description: 'where the Airflow DB came from and how it was reached (db.source, db.via)',
+    up: (db) =>
+      db.exec(`
+        ALTER TABLE runs ADD COLUMN db_source TEXT;   -- 'flag', 'env VAR', 'secret NS/NAME:KEY'; NULL: no DB read
+        ALTER TABLE runs ADD COLUMN db_via    TEXT;   -- 'direct', 'port-forward pod/NAME:PORT'
+      `),
+  },
+  {
+    description: 'journal: who runs a run, actions in flight, unknown outcomes',
+    up: (db) =>
+      db.exec(`
+        -- The process that runs the run, so that history can tell a run still going from one whose
+        -- process died (crashed): pid, host, and on Linux boot id + start ticks against pid reuse.
+        ALTER TABLE runs ADD COLUMN pid INTEGER;
+        ALTER TABLE runs ADD COLUMN host TEXT;
+        ALTER TABLE runs ADD COLUMN process_start TEXT;
+        -- Actions whose outcome could not be known (they may have applied); NULL on older rows.
+        ALTER TABLE runs ADD COLUMN unknown INTEGER;
+        -- The verb ('delete', 'patch') of an action whose request may be on its way: written before
+        -- the request is sent, cleared when its outcome is recorded. Still set after a crash: unknown.
+        ALTER TABLE run_items ADD COLUMN in_flight TEXT;
+      `),
+  },
 ]
 
 export const SCHEMA_VERSION = migrations.length

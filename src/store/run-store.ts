@@ -6,8 +6,10 @@ import type {ReportItem, Summary, TaskInstanceRef} from '../core/report.js'
 import {StoreUnavailableError} from './errors.js'
 import {migrate} from './migrations.js'
 import {DEFAULT_BUSY_TIMEOUT_MS, openDatabase, toStoreError} from './open.js'
+import {currentProcess, liveness} from './process-identity.js'
 import {redactArgv, redactText} from './redact.js'
 import type {
+  ActionVerb,
   DryRunMode,
   FinishRunInput,
   RecordableItem,
@@ -15,6 +17,7 @@ import type {
   RunOutcome,
   RunRecord,
   RunSummary,
+  RunUpdate,
   StartRunInput,
   StoredItem,
   StoredRun,
@@ -41,7 +44,12 @@ export function openRunStore(storePath: string, options: OpenRunStoreOptions = {
 }
 
 // Actions that touched (or tried to touch) the cluster, and so have a time worth recording.
-const ATTEMPTED_ACTIONS: ReadonlySet<string> = new Set(['deleted', 'patched', 'failed'])
+const ATTEMPTED_ACTIONS: ReadonlySet<string> = new Set(['deleted', 'patched', 'failed', 'unknown'])
+
+/** The error of an action whose request was on its way when its run's process ended. */
+export const IN_FLIGHT_AT_CRASH = 'the process ended while this request was in flight: it may have been applied'
+/** The same, seen while the run still goes. */
+export const IN_FLIGHT = 'in flight: the run is still going'
 
 export class RunStore {
   private readonly statements: ReturnType<typeof prepareStatements>
@@ -57,7 +65,11 @@ export class RunStore {
   /** Record that a run has started; its outcome is `running` until finishRun. Returns the run id. */
   startRun(input: StartRunInput): number {
     return this.guard(() => {
+      const owner = input.process ?? currentProcess()
       const result = this.statements.insertRun.run({
+        pid: owner.pid,
+        host: owner.host,
+        process_start: owner.start,
         started_at: iso(input.startedAt ?? this.now()),
         command: input.command,
         argv: JSON.stringify(redactArgv(input.argv)),
@@ -66,9 +78,51 @@ export class RunStore {
         namespace: input.namespace,
         dry_run: input.dryRun ? 1 : 0,
         dry_run_mode: input.dryRun ? (input.dryRunMode ?? 'client') : null,
+        // Names only (a flag, a variable, a Secret, a pod); redacted all the same, like every free text.
+        db_source: input.db ? redactText(input.db.source) : null,
+        db_via: input.db ? redactText(input.db.via) : null,
       })
       return Number(result.lastInsertRowid)
     })
+  }
+
+  /** Record what was learnt about a running run: its target once the kubeconfig is read, that it is real once confirmed. */
+  updateRun(runId: number, update: RunUpdate): void {
+    this.guard(() =>
+      this.db
+        .transaction(() => {
+          this.requireRun(runId)
+          const dryRun = update.dryRun === undefined ? null : update.dryRun ? 1 : 0
+          this.statements.updateRun.run({
+            id: runId,
+            context: update.context === undefined ? null : redactText(update.context),
+            server: update.server === undefined ? null : redactText(update.server),
+            namespace: update.namespace ?? null,
+            dry_run: dryRun,
+            dry_run_mode: update.dryRun === false ? null : (update.dryRunMode ?? (update.dryRun ? 'client' : null)),
+            scanned: update.scanned ?? null,
+            db_source: update.db ? redactText(update.db.source) : null,
+            db_via: update.db ? redactText(update.db.via) : null,
+          })
+        })
+        .immediate(),
+    )
+  }
+
+  /**
+   * Journal an action before its request is sent: the item is written with its verb in flight, so
+   * that a crash before the outcome is recorded leaves it `unknown` (it may have applied), never lost.
+   */
+  recordIntent(runId: number, item: RecordableItem, verb: ActionVerb): void {
+    this.guard(() =>
+      this.db
+        .transaction(() => {
+          this.requireRun(runId)
+          const row = itemRow(runId, item, iso(this.now()))
+          this.statements.upsertItem.run({...row, acted_at: iso(item.actedAt ?? this.now()), in_flight: verb})
+        })
+        .immediate(),
+    )
   }
 
   /**
@@ -96,6 +150,8 @@ export class RunStore {
       this.db
         .transaction(() => {
           this.requireRun(runId)
+          // An action still in flight at the end (its outcome never recorded) may have applied.
+          this.statements.settleInFlight.run({run_id: runId, error: IN_FLIGHT_AT_CRASH})
           const {changes} = this.statements.finishRun.run({
             id: runId,
             finished_at: iso(result.finishedAt ?? this.now()),
@@ -106,6 +162,7 @@ export class RunStore {
             acted: result.summary.acted,
             failed: result.summary.failed,
             skipped: result.summary.skipped,
+            unknown: result.summary.unknown ?? 0,
           })
           return changes > 0
         })
@@ -113,15 +170,54 @@ export class RunStore {
     )
   }
 
-  /** The most recent runs, newest first. */
+  /** The most recent runs, newest first. Runs whose process died are marked crashed first. */
   listRuns(options: {limit?: number} = {}): RunSummary[] {
     const limit = options.limit ?? DEFAULT_LIST_LIMIT
     if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive integer, got ${limit}`)
+    this.settleCrashedRuns()
     return this.guard(() => (this.statements.listRuns.all(limit) as RunRow[]).map(toRunSummary))
+  }
+
+  /** How many runs the store holds. */
+  countRuns(): number {
+    return this.guard(() => (this.statements.countRuns.get() as {n: number}).n)
+  }
+
+  /**
+   * Marks `crashed` every running run whose process, on this host, is gone (or its pid now belongs
+   * to another process): its in-flight actions become `unknown` and its summary is counted from its
+   * items. A run of another host cannot be checked from here and stays `running`.
+   */
+  settleCrashedRuns(): number[] {
+    return this.guard(() => {
+      const running = this.statements.runningRuns.all() as RunRow[]
+      const crashed = running.filter((row) => liveness({pid: row.pid, host: row.host, start: row.process_start}) === 'gone')
+      if (crashed.length === 0) return []
+      this.db
+        .transaction(() => {
+          for (const row of crashed) {
+            this.statements.settleInFlight.run({run_id: row.id, error: IN_FLIGHT_AT_CRASH})
+            const counts = this.statements.countItems.get(row.id) as Record<string, number | null>
+            this.statements.markCrashed.run({
+              id: row.id,
+              error: `the process (pid ${row.pid} on ${row.host}) ended without recording an outcome`,
+              scanned: row.scanned ?? counts.found ?? 0,
+              found: counts.found ?? 0,
+              acted: counts.acted ?? 0,
+              failed: counts.failed ?? 0,
+              skipped: counts.skipped ?? 0,
+              unknown: counts.unknown ?? 0,
+            })
+          }
+        })
+        .immediate()
+      return crashed.map((row) => row.id)
+    })
   }
 
   /** One run with every finding, in the order they were first recorded; undefined if there is no such run. */
   getRun(runId: number): StoredRun | undefined {
+    this.settleCrashedRuns()
     return this.guard(() =>
       // One read transaction, so the run and its items come from the same snapshot.
       this.db.transaction(() => {
@@ -154,31 +250,55 @@ export class RunStore {
 function prepareStatements(db: Database.Database) {
   return {
     insertRun: db.prepare(`
-      INSERT INTO runs (started_at, command, argv, context, server, namespace, dry_run, dry_run_mode, outcome)
-      VALUES (@started_at, @command, @argv, @context, @server, @namespace, @dry_run, @dry_run_mode, 'running')`),
+      INSERT INTO runs (started_at, command, argv, context, server, namespace, dry_run, dry_run_mode, db_source, db_via, outcome, pid, host, process_start)
+      VALUES (@started_at, @command, @argv, @context, @server, @namespace, @dry_run, @dry_run_mode, @db_source, @db_via, 'running', @pid, @host, @process_start)`),
+    updateRun: db.prepare(`
+      UPDATE runs SET context = coalesce(@context, context), server = coalesce(@server, server),
+                      namespace = coalesce(@namespace, namespace), dry_run = coalesce(@dry_run, dry_run),
+                      dry_run_mode = CASE WHEN @dry_run IS NULL THEN dry_run_mode ELSE @dry_run_mode END,
+                      scanned = coalesce(@scanned, scanned),
+                      db_source = coalesce(@db_source, db_source), db_via = coalesce(@db_via, db_via)
+      WHERE id = @id AND outcome = 'running'`),
     runExists: db.prepare('SELECT 1 FROM runs WHERE id = ?'),
     // Re-recording the same action keeps its first time: the moment it happened, not the moment a
     // final full report was written.
     upsertItem: db.prepare(`
       INSERT INTO run_items (run_id, kind, namespace, name, uid, phase, age_seconds, reason, detail,
                              dag_id, task_id, ti_run_id, map_index, try_number, ti_state,
-                             action, skip_reason, error, acted_at)
+                             action, skip_reason, error, acted_at, in_flight)
       VALUES (@run_id, @kind, @namespace, @name, @uid, @phase, @age_seconds, @reason, @detail,
               @dag_id, @task_id, @ti_run_id, @map_index, @try_number, @ti_state,
-              @action, @skip_reason, @error, @acted_at)
+              @action, @skip_reason, @error, @acted_at, @in_flight)
       ON CONFLICT (run_id, kind, namespace, name, uid) DO UPDATE SET
         phase = excluded.phase, age_seconds = excluded.age_seconds, reason = excluded.reason,
         detail = excluded.detail, dag_id = excluded.dag_id, task_id = excluded.task_id,
         ti_run_id = excluded.ti_run_id, map_index = excluded.map_index, try_number = excluded.try_number,
         ti_state = excluded.ti_state, skip_reason = excluded.skip_reason, error = excluded.error,
         acted_at = CASE WHEN excluded.action = run_items.action AND run_items.acted_at IS NOT NULL
+                        THEN run_items.acted_at
+                        WHEN run_items.in_flight IS NOT NULL AND excluded.in_flight IS NULL
                         THEN run_items.acted_at ELSE excluded.acted_at END,
-        action = excluded.action`),
+        action = excluded.action, in_flight = excluded.in_flight`),
+    settleInFlight: db.prepare(`
+      UPDATE run_items SET action = 'unknown', error = @error, in_flight = NULL, skip_reason = NULL
+      WHERE run_id = @run_id AND in_flight IS NOT NULL`),
+    runningRuns: db.prepare("SELECT * FROM runs WHERE outcome = 'running'"),
+    countItems: db.prepare(`
+      SELECT count(*) AS found,
+             sum(action IN ('deleted', 'patched')) AS acted, sum(action = 'failed') AS failed,
+             sum(action = 'skipped') AS skipped, sum(action = 'unknown') AS unknown
+      FROM run_items WHERE run_id = ?`),
+    markCrashed: db.prepare(`
+      UPDATE runs SET outcome = 'crashed', error = @error, scanned = @scanned, found = @found, acted = @acted,
+                      failed = @failed, skipped = @skipped, unknown = @unknown
+      WHERE id = @id AND outcome = 'running'`),
     finishRun: db.prepare(`
       UPDATE runs SET finished_at = @finished_at, outcome = @outcome, error = @error,
-                      scanned = @scanned, found = @found, acted = @acted, failed = @failed, skipped = @skipped
+                      scanned = @scanned, found = @found, acted = @acted, failed = @failed, skipped = @skipped,
+                      unknown = @unknown
       WHERE id = @id AND outcome = 'running'`),
     listRuns: db.prepare('SELECT * FROM runs ORDER BY id DESC LIMIT ?'),
+    countRuns: db.prepare('SELECT COUNT(*) AS n FROM runs'),
     getRun: db.prepare('SELECT * FROM runs WHERE id = ?'),
     getItems: db.prepare('SELECT * FROM run_items WHERE run_id = ? ORDER BY id'),
   }
@@ -195,6 +315,8 @@ interface RunRow {
   namespace: string
   dry_run: number
   dry_run_mode: string | null
+  db_source: string | null
+  db_via: string | null
   outcome: string
   error: string | null
   scanned: number | null
@@ -202,6 +324,10 @@ interface RunRow {
   acted: number | null
   failed: number | null
   skipped: number | null
+  unknown: number | null
+  pid: number | null
+  host: string | null
+  process_start: string | null
 }
 
 interface ItemRow {
@@ -223,6 +349,7 @@ interface ItemRow {
   skip_reason: string | null
   error: string | null
   acted_at: string | null
+  in_flight: string | null
 }
 
 // Every free-text field (detail, error; argv, context, server and the run's error above) goes through
@@ -250,6 +377,7 @@ function itemRow(runId: number, item: RecordableItem, recordedAt: string): Recor
     skip_reason: item.skipReason ?? null,
     error: optionalText(item.error),
     acted_at: actedAt(item, recordedAt),
+    in_flight: null,
   }
 }
 
@@ -275,13 +403,18 @@ function toRunSummary(row: RunRow): RunSummary {
 }
 
 function toRunRecord(row: RunRow): RunRecord {
-  return {...toRunSummary(row), argv: JSON.parse(row.argv) as string[], dryRunMode: row.dry_run_mode as DryRunMode | null}
+  return {
+    ...toRunSummary(row),
+    argv: JSON.parse(row.argv) as string[],
+    dryRunMode: row.dry_run_mode as DryRunMode | null,
+    db: row.db_source !== null && row.db_via !== null ? {source: row.db_source, via: row.db_via} : null,
+  }
 }
 
 function summaryOf(row: RunRow): Summary | null {
   const {scanned, found, acted, failed, skipped} = row
   if (scanned === null || found === null || acted === null || failed === null || skipped === null) return null
-  return {scanned, found, acted, failed, skipped}
+  return {scanned, found, acted, failed, skipped, unknown: row.unknown ?? 0}
 }
 
 // Built field by field in the report's order, so the JSON of `history show` reads like `-o json`.
@@ -296,10 +429,18 @@ function toStoredItem(row: ItemRow): StoredItem {
     reason: row.reason as ReportItem['reason'],
     detail: row.detail,
     taskInstance: taskInstanceOf(row),
+    ...actionOf(row),
+    actedAt: row.acted_at,
+  }
+}
+
+/** An action in flight (its run still going) is not known yet: shown as unknown, saying so. */
+function actionOf(row: ItemRow): Pick<ReportItem, 'action' | 'skipReason' | 'error'> {
+  if (row.in_flight !== null) return {action: 'unknown', error: IN_FLIGHT}
+  return {
     action: row.action as ReportItem['action'],
     ...(row.skip_reason !== null && {skipReason: row.skip_reason as ReportItem['skipReason']}),
     ...(row.error !== null && {error: row.error}),
-    actedAt: row.acted_at,
   }
 }
 

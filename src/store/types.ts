@@ -1,11 +1,15 @@
 // What a run leaves in the store, as the rest of the program sees it.
-import type {ReportItem, Summary} from '../core/report.js'
+import type {DbOrigin, ReportItem, Summary} from '../core/report.js'
+import type {ProcessIdentity} from './process-identity.js'
 
 export type RunCommand = 'zombies' | 'overdue' | 'unstick'
 export type DryRunMode = 'client' | 'server'
-/** `running` until finishRun: a crashed process leaves a run that says so instead of vanishing. */
-export type RunOutcome = 'running' | 'ok' | 'failed' | 'interrupted'
-export type FinalOutcome = Exclude<RunOutcome, 'running'>
+/**
+ * `running` until finishRun. `crashed`: its process is gone and never recorded an outcome (SIGKILL,
+ * OOM kill, power loss); set when the store is next read on the host that ran it.
+ */
+export type RunOutcome = 'running' | 'ok' | 'failed' | 'interrupted' | 'crashed'
+export type FinalOutcome = Exclude<RunOutcome, 'running' | 'crashed'>
 
 /** The namespace scope recorded for `--all-namespaces`. */
 export const ALL_NAMESPACES = '*'
@@ -22,8 +26,28 @@ export interface StartRunInput {
   dryRun: boolean
   /** How the dry run was made; ignored when dryRun is false, `client` when omitted. */
   dryRunMode?: DryRunMode
+  /** Where the Airflow DB came from and how it was reached (commands that read it). */
+  db?: DbOrigin
   startedAt?: Date
+  /** The process running the run (default: this one), to tell later whether it is still alive. */
+  process?: ProcessIdentity
 }
+
+/** What is learnt about a run after it started: where it runs (once the kubeconfig is read), and that it is a real run (once confirmed). */
+export interface RunUpdate {
+  context?: string
+  server?: string
+  namespace?: string
+  dryRun?: boolean
+  dryRunMode?: DryRunMode
+  /** Objects scanned so far. */
+  scanned?: number
+  /** Where the Airflow DB came from and how it was reached, once it is open. */
+  db?: DbOrigin
+}
+
+/** The verb of an action about to be sent: recorded before the request, so a crash leaves it `unknown`. */
+export type ActionVerb = 'delete' | 'patch'
 
 export interface FinishRunInput {
   outcome: FinalOutcome
@@ -65,6 +89,8 @@ export interface RunSummary {
 export interface RunRecord extends RunSummary {
   argv: string[]
   dryRunMode: DryRunMode | null
+  /** null for runs that read no DB (unstick) and runs recorded before 0.3. */
+  db: DbOrigin | null
 }
 
 export interface StoredRun {

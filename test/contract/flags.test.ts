@@ -16,11 +16,11 @@ const KUBE: Record<string, FlagSpec> = {
   namespace: {char: 'n'},
   'all-namespaces': {char: 'A'},
   selector: {char: 'l'},
-  'request-timeout': {},
+  'request-timeout': {default: 60},
 }
 const OUTPUT: Record<string, FlagSpec> = {output: {char: 'o', default: 'table', options: ['table', 'wide', 'json', 'yaml', 'name']}}
 const STORE: Record<string, FlagSpec> = {cache: {}, 'no-cache': {}}
-const ACT: Record<string, FlagSpec> = {yes: {}, 'dry-run': {options: ['client', 'server']}, 'exit-code': {}}
+const ACT: Record<string, FlagSpec> = {yes: {}, 'dry-run': {options: ['client', 'server']}, 'exit-code': {}, 'no-events': {}}
 
 const CONTRACT: Record<string, Record<string, FlagSpec>> = {
   zombies: {
@@ -29,6 +29,7 @@ const CONTRACT: Record<string, Record<string, FlagSpec>> = {
     ...STORE,
     ...ACT,
     db: {},
+    'db-timeout': {default: 30},
     'min-age': {default: 300},
     delete: {},
     'grace-period': {},
@@ -39,8 +40,22 @@ const CONTRACT: Record<string, Record<string, FlagSpec>> = {
     'allow-mass-delete': {},
     'include-unknown': {},
   },
-  overdue: {...KUBE, ...OUTPUT, ...STORE, ...ACT, db: {}, grace: {default: 60}, delete: {}},
+  overdue: {...KUBE, ...OUTPUT, ...STORE, ...ACT, db: {}, 'db-timeout': {default: 30}, grace: {default: 60}, delete: {}, 'default-execution-timeout': {}},
   unstick: {...KUBE, ...OUTPUT, ...STORE, ...ACT, 'older-than': {default: 300}, finalizer: {}},
+  doctor: {
+    kubeconfig: {},
+    context: {},
+    namespace: {char: 'n'},
+    'all-namespaces': {char: 'A'},
+    'request-timeout': {default: 60},
+    db: {},
+    'airflow-namespace': {},
+    'db-secret': {},
+    'port-forward': {default: 'auto', options: ['auto', 'always', 'never']},
+    'db-timeout': {default: 30},
+    output: {char: 'o', default: 'table', options: ['table', 'json', 'yaml']},
+    ...STORE,
+  },
   history: {...OUTPUT, cache: {}, limit: {}},
   'history:show': {...OUTPUT, cache: {}},
 }

@@ -348,7 +348,7 @@ describe('retries and error mapping', () => {
       if (request.path.includes('/namespaces/slow/')) await new Promise((resolve) => setTimeout(resolve, 400))
     })
     const attempt = getObject(client({requestTimeoutMs: 100}), pods, 'slow', 'p')
-    await expect(attempt).rejects.toThrow(/cannot reach the Kubernetes API at .*: timed out after 0.1s/)
+    await expect(attempt).rejects.toThrow(/^GET \/api\/v1\/namespaces\/slow\/pods\/p: no answer from the Kubernetes API at https:\/\/.* within 0\.1s \(--request-timeout\)$/)
     remove()
   })
 })

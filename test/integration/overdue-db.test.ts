@@ -13,6 +13,7 @@ import {
   createPostgresAirflowDb,
   createSqliteAirflowDb,
 } from '../support/airflow-db/index.js'
+import {behindPgBouncer, pgbouncerMissing} from '../support/pgbouncer.js'
 
 const BACKENDS: Array<[string, () => Promise<TestAirflowDb>]> = [
   ['postgresql 2.7', () => createPostgresAirflowDb('2.7')],
@@ -21,7 +22,17 @@ const BACKENDS: Array<[string, () => Promise<TestAirflowDb>]> = [
   ['sqlite 2.10', () => createSqliteAirflowDb('2.10')],
   ['sqlite 3.x', () => createSqliteAirflowDb('3.x')],
   ['mysql 2.10', () => createMysqlAirflowDb('2.10')],
+  ...(pgbouncerMissing
+    ? []
+    : ([
+        ['postgresql 2.10 behind PgBouncer', async () => behindPgBouncer(await createPostgresAirflowDb('2.10'))],
+        ['postgresql 3.x behind PgBouncer', async () => behindPgBouncer(await createPostgresAirflowDb('3.x'))],
+      ] satisfies Array<[string, () => Promise<TestAirflowDb>]>)),
 ]
+
+describe.skipIf(!pgbouncerMissing)('overdue queries behind PgBouncer', () => {
+  it.skip(`skipped: ${pgbouncerMissing}`, () => undefined)
+})
 
 const DAG = 'dag_a'
 const OTHER = 'dag_b'

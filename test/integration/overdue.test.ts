@@ -200,7 +200,7 @@ describe.each(variants)('overdue against %s', (_name, createDb) => {
     expect(byName(report.items)).toEqual(expected(airflow3))
     expect(report.items.every((i) => i.reason === 'execution-timeout-exceeded' && i.phase === 'Running')).toBe(true)
     const found = Object.keys(expected(airflow3)).length
-    expect(report.summary).toEqual({scanned, found, acted: 0, failed: 0, skipped: 1})
+    expect(report.summary).toEqual({scanned, found, acted: 0, failed: 0, skipped: 1, unknown: 0})
     expect(report.warnings).toEqual([expect.stringMatching(/^the serialized DAG of broken_dag( \(version \d+\))? cannot be read .*its tasks are not judged$/)])
     expect(result.stderr).toMatch(/^warning: the serialized DAG of broken_dag/)
     expect(typeof report.runId).toBe('number')

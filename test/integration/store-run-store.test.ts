@@ -19,6 +19,17 @@ afterEach(() => {
 const clock = (iso: string) => () => new Date(iso)
 const modeOf = (p: string) => statSync(p).mode & 0o777
 
+describe('countRuns', () => {
+  it('counts every run, finished or not', () => {
+    store = openRunStore(path.join(dir, 'runs.sqlite'))
+    expect(store.countRuns()).toBe(0)
+    store.startRun(zombiesRun())
+    const second = store.startRun(zombiesRun())
+    store.finishRun(second, {outcome: 'ok', summary: {scanned: 1, found: 0, acted: 0, failed: 0, skipped: 0, unknown: 0}})
+    expect(store.countRuns()).toBe(2)
+  })
+})
+
 describe('a run round-trips', () => {
   it('through getRun and listRuns with every field', () => {
     store = openRunStore(path.join(dir, 'runs.sqlite'), {now: clock('2026-11-23T10:00:09.000Z')})
@@ -27,7 +38,7 @@ describe('a run round-trips', () => {
     )
     const failedDelete = deletedZombie({name: 'etl-transform-x', uid: 'uid-3', action: 'failed', error: 'pods "etl-transform-x" is forbidden', actedAt: undefined})
     store.recordItems(runId, [deletedZombie(), skippedStaleTry(), failedDelete])
-    const summary = {scanned: 1200, found: 3, acted: 1, failed: 1, skipped: 1}
+    const summary = {scanned: 1200, found: 3, acted: 1, failed: 1, skipped: 1, unknown: 0}
     expect(store.finishRun(runId, {outcome: 'failed', summary, error: 'RBAC: cannot delete pods'})).toBe(true)
 
     const listed = store.listRuns()
@@ -49,7 +60,7 @@ describe('a run round-trips', () => {
     const {actedAt: _given, ...deleted} = deletedZombie()
     const {actedAt: _none, ...failed} = failedDelete
     expect(store.getRun(runId)).toEqual({
-      run: {...listed[0], argv: ['zombies', '-A', '--dry-run=server', '--delete'], dryRunMode: 'server'},
+      run: {...listed[0], argv: ['zombies', '-A', '--dry-run=server', '--delete'], dryRunMode: 'server', db: null},
       items: [
         {...deleted, actedAt: '2026-11-23T10:00:05.000Z'},
         {...skippedStaleTry(), actedAt: null}, // nothing was done: no action time
@@ -128,7 +139,7 @@ describe('recording as the run goes', () => {
   it('keeps the first ending: a late finish does not overwrite `interrupted`', () => {
     store = openRunStore(path.join(dir, 'runs.sqlite'))
     const runId = store.startRun(zombiesRun())
-    const summary = {scanned: 1, found: 0, acted: 0, failed: 0, skipped: 0}
+    const summary = {scanned: 1, found: 0, acted: 0, failed: 0, skipped: 0, unknown: 0}
     expect(store.finishRun(runId, {outcome: 'interrupted', summary})).toBe(true)
     expect(store.finishRun(runId, {outcome: 'ok', summary})).toBe(false)
     expect(store.getRun(runId)?.run.outcome).toBe('interrupted')
@@ -136,7 +147,7 @@ describe('recording as the run goes', () => {
 
   it('refuses items and endings for a run it does not have, with the store error', () => {
     store = openRunStore(path.join(dir, 'runs.sqlite'))
-    const summary = {scanned: 0, found: 0, acted: 0, failed: 0, skipped: 0}
+    const summary = {scanned: 0, found: 0, acted: 0, failed: 0, skipped: 0, unknown: 0}
     expect(() => store!.recordItems(99, [deletedZombie()])).toThrow(StoreUnavailableError)
     expect(() => store!.finishRun(99, {outcome: 'ok', summary})).toThrow(/has no run 99/)
   })
@@ -204,7 +215,7 @@ describe('secrets never reach the store', () => {
       deletedZombie({detail: `task instance looked up in ${dbUrl}`}),
       skippedStaleTry({action: 'failed', skipReason: undefined, error: `could not connect: ${dbUrl}: password=${DB_PASSWORD}`}),
     ])
-    store.finishRun(runId, {outcome: 'failed', summary: {scanned: 2, found: 2, acted: 1, failed: 1, skipped: 0}, error: `DB unreachable: ${dbUrl}`})
+    store.finishRun(runId, {outcome: 'failed', summary: {scanned: 2, found: 2, acted: 1, failed: 1, skipped: 0, unknown: 0}, error: `DB unreachable: ${dbUrl}`})
 
     // While open, the WAL holds the freshest pages: look there too.
     expect(storeFiles(file).length).toBeGreaterThan(1)

@@ -70,7 +70,7 @@ describe('zombies --delete --yes', () => {
     expect(code).toBe(0)
     expect(podNames()).toEqual(healthyNames)
     expect(report.dryRun).toBe(false)
-    expect(report.summary).toEqual({scanned: 13, found: 3, acted: 3, failed: 0, skipped: 0})
+    expect(report.summary).toEqual({scanned: 13, found: 3, acted: 3, failed: 0, skipped: 0, unknown: 0})
     expect(deletes()).toHaveLength(3)
     for (const request of deletes()) {
       const name = request.path.split('/').pop()!

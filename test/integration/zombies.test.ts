@@ -137,7 +137,7 @@ describe.each(variants)('zombies against %s', (_name, createDb) => {
     assertValidReport(report)
     expect(report).toMatchObject({kind: 'ZombieReport', context: 'test', dryRun: true})
     expect(byName(report.items)).toEqual(EXPECTED_IN_AIRFLOW_NS)
-    expect(report.summary).toEqual({scanned: 18, found: 9, acted: 0, failed: 0, skipped: 4})
+    expect(report.summary).toEqual({scanned: 18, found: 9, acted: 0, failed: 0, skipped: 4, unknown: 0})
     expect(typeof report.runId).toBe('number')
   })
 

@@ -17,6 +17,7 @@ const validators = {
   report: ajv.getSchema('https://airflow-reap/schemas/report.schema.json')!,
   runList: ajv.compile(schema('run-list')),
   run: ajv.compile(schema('run')),
+  doctor: ajv.compile(schema('doctor-report')),
 }
 
 function assertValid(kind: keyof typeof validators, file: string, document: unknown): void {
@@ -34,4 +35,8 @@ export function assertValidRun(document: unknown): void {
 
 export function assertValidReport(document: unknown): void {
   assertValid('report', 'report.schema.json', document)
+}
+
+export function assertValidDoctorReport(document: unknown): void {
+  assertValid('doctor', 'doctor-report.schema.json', document)
 }

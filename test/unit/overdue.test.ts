@@ -191,6 +191,7 @@ describe('formatSpan', () => {
 describe('validate (flag conflicts, before anything is opened)', () => {
   const base: OverdueOptions = {
     kube: {allNamespaces: false},
+    db: {portForward: 'auto'},
     output: 'table',
     store: {noCache: true},
     scan: {graceSeconds: 60, concurrency: 10},
@@ -198,6 +199,7 @@ describe('validate (flag conflicts, before anything is opened)', () => {
     delete: false,
     yes: false,
     exitCode: false,
+    events: true,
     force: false,
   }
   it.each([

@@ -13,9 +13,10 @@ const finished: RunRecord = {
   namespace: '*',
   dryRun: true,
   dryRunMode: 'server',
+  db: {source: 'secret airflow/airflow-airflow-metadata:connection', via: 'port-forward pod/airflow-pgbouncer-0:6543'},
   outcome: 'failed',
   error: 'RBAC: cannot delete pods',
-  summary: {scanned: 40, found: 2, acted: 0, failed: 1, skipped: 1},
+  summary: {scanned: 40, found: 2, acted: 0, failed: 1, skipped: 1, unknown: 0},
 }
 
 const {error: _error, ...unfinished} = finished
@@ -80,7 +81,7 @@ describe('runListDocument', () => {
           namespace: '*',
           dryRun: true,
           outcome: 'failed',
-          summary: {scanned: 40, found: 2, acted: 0, failed: 1, skipped: 1},
+          summary: {scanned: 40, found: 2, acted: 0, failed: 1, skipped: 1, unknown: 0},
           error: 'RBAC: cannot delete pods',
         },
       ],
@@ -103,7 +104,7 @@ describe('runDocument', () => {
     expect(doc).toEqual({apiVersion: 'airflow-reap/v1', kind: 'Run', ...finished, items})
     expect(Object.keys(doc)).toEqual([
       'apiVersion', 'kind', 'runId', 'startedAt', 'finishedAt', 'command', 'argv', 'context', 'server', 'namespace',
-      'dryRun', 'dryRunMode', 'outcome', 'error', 'summary', 'items',
+      'dryRun', 'dryRunMode', 'db', 'outcome', 'error', 'summary', 'items',
     ])
     expect(Object.keys(doc.items[0]!)).toEqual([
       'kind', 'namespace', 'name', 'uid', 'phase', 'ageSeconds', 'reason', 'detail', 'taskInstance', 'action', 'error', 'actedAt',

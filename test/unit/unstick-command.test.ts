@@ -55,6 +55,7 @@ describe('validate', () => {
     deleteDependents: false,
     yes: false,
     exitCode: false,
+    events: true,
     wait: false,
   }
 

@@ -1,5 +1,6 @@
 // Turning driver errors into our typed errors: one line, the redacted URL, never the password.
-import {ReapError, UnreachableError} from '../../errors.js'
+import {ReapError, TimeoutError, UnreachableError} from '../../errors.js'
+import {seconds} from './bounded.js'
 import type {DbUrl} from '../types.js'
 
 // Postgres SQLSTATE class 28 (invalid authorization) and MySQL's access-denied errors.
@@ -30,8 +31,9 @@ interface DriverError {
   errors?: unknown[]
 }
 
-/** The failure to open a connection, as UnreachableError. */
-export function connectError(url: DbUrl, error: unknown): UnreachableError {
+/** The failure to open a connection, as UnreachableError (our own typed errors, a timeout or an interruption, pass through). */
+export function connectError(url: DbUrl, error: unknown): ReapError {
+  if (error instanceof ReapError) return error
   const code = errorCode(error)
   const reason = safeReason(url, error)
   if (url.dialect !== 'sqlite' && !hasPassword(url) && isPasswordWanted(code, reason)) {
@@ -65,6 +67,18 @@ export function queryError(url: DbUrl, error: unknown): ReapError {
     return new UnreachableError(`lost the connection to the Airflow DB at ${url.redacted}: ${reason}`, {cause: error})
   }
   return new ReapError(`query on the Airflow DB at ${url.redacted} failed: ${reason}`, {cause: error})
+}
+
+/** Connecting took longer than its bound (a server that accepts the connection and says nothing). */
+export function connectTimeoutError(url: DbUrl, timeoutMs: number): TimeoutError {
+  return new TimeoutError(`cannot connect to the Airflow DB at ${url.redacted}: no answer within the connect timeout of ${seconds(timeoutMs)} (--db-timeout)`)
+}
+
+/** A query went past its client-side bound: the connection went silent, or the server ignored its statement timeout. */
+export function queryTimeoutError(url: DbUrl, limitMs: number, statementTimeoutMs: number, outcome = 'the connection was closed'): TimeoutError {
+  const grace = limitMs - statementTimeoutMs
+  const why = grace > 0 ? `--db-timeout ${seconds(statementTimeoutMs)}, plus ${seconds(grace)} for the server to cancel it` : '--db-timeout'
+  return new TimeoutError(`the Airflow DB at ${url.redacted} did not answer a query within ${seconds(limitMs)} (${why}); ${outcome}`)
 }
 
 function errorCode(error: unknown): string | undefined {

@@ -2,23 +2,55 @@
 // '+00:00'"), so TIMESTAMP values are read the same way here and parsed as UTC text.
 import {readFileSync} from 'node:fs'
 
-import mysql from 'mysql2/promise'
+import mysqlCore from 'mysql2'
+import type mysql from 'mysql2/promise'
 
 import {ConfigError, UsageError} from '../../errors.js'
 import type {DbUrl} from '../types.js'
-import {connectError, queryError} from './errors.js'
-import {DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_STATEMENT_TIMEOUT_MS, type DriverOptions, type SqlDriver} from './types.js'
+import {type Bound, bounded} from './bounded.js'
+import {connectError, connectTimeoutError, queryError, queryTimeoutError} from './errors.js'
+import {CLOSE_GRACE_MS, DEFAULT_DB_TIMEOUT_MS, type DriverOptions, STATEMENT_GRACE_MS, type SqlDriver} from './types.js'
 
 class MysqlDriver implements SqlDriver {
   readonly dialect = 'mysql' as const
+  /** Given up on (timeout, signal): the socket is destroyed, not closed politely. */
+  private broken = false
 
   constructor(
     private readonly connection: mysql.Connection,
     private readonly url: DbUrl,
     private readonly statementTimeoutMs: number,
+    private readonly bound: Bound,
   ) {}
 
-  async query<T extends object>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
+  // One transaction at a time on the connection (see the PostgreSQL driver).
+  private turn: Promise<unknown> = Promise.resolve()
+
+  query<T extends object>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
+    const result = this.turn.then(() => this.bounded(() => this.transaction<T>(sql, params)))
+    this.turn = result.catch(() => undefined)
+    return result
+  }
+
+  /**
+   * mysql2's own per-query timer (statementTimeoutMs) fails the query but leaves the connection open,
+   * and the ROLLBACK after it would wait on a silent server for ever: the whole transaction is bounded
+   * here, and past the bound the connection is destroyed.
+   */
+  private bounded<R>(work: () => Promise<R>): Promise<R> {
+    const limitMs = this.bound.timeoutMs && this.bound.timeoutMs + STATEMENT_GRACE_MS
+    return bounded(
+      work,
+      {timeoutMs: limitMs, signal: this.bound.signal},
+      () => queryTimeoutError(this.url, limitMs, this.bound.timeoutMs),
+      () => {
+        this.broken = true
+        this.connection.destroy()
+      },
+    )
+  }
+
+  private async transaction<T extends object>(sql: string, params: readonly unknown[]): Promise<T[]> {
     try {
       await this.connection.query('START TRANSACTION READ ONLY')
       const [rows] = await this.connection.query({sql, values: params as unknown[], timeout: this.statementTimeoutMs})
@@ -28,6 +60,11 @@ class MysqlDriver implements SqlDriver {
       await this.connection.query('ROLLBACK').catch(() => undefined)
       throw queryError(this.url, error)
     }
+  }
+
+  /** Airflow's own session setting; bounded like every query. */
+  async setUtc(): Promise<void> {
+    await this.bounded(() => this.connection.query("SET time_zone = '+00:00'"))
   }
 
   // mysql2 returns the rows all at once: they are converted after.
@@ -41,40 +78,79 @@ class MysqlDriver implements SqlDriver {
   }
 
   async close(): Promise<void> {
-    await this.connection.end().catch(() => undefined)
+    await closeWithin(this.connection, this.broken)
   }
 }
 
+/** end() sends COM_QUIT and waits for the server: on a silent server, for ever. */
+async function closeWithin(connection: mysql.Connection, broken: boolean): Promise<void> {
+  if (broken) return connection.destroy()
+  await bounded(
+    () => connection.end().catch(() => undefined),
+    {timeoutMs: CLOSE_GRACE_MS},
+    () => new Error('close timed out'),
+    () => connection.destroy(),
+  ).catch(() => undefined)
+}
+
 export async function openMysql(url: DbUrl, options: DriverOptions = {}): Promise<SqlDriver> {
-  let connection: mysql.Connection | undefined
+  const timeoutMs = options.timeoutMs ?? DEFAULT_DB_TIMEOUT_MS
+  const connectBound = {timeoutMs: connectTimeout(url.params.connect_timeout, options, timeoutMs), signal: options.signal}
+  const statementTimeoutMs = options.statementTimeoutMs ?? timeoutMs
+  let core: mysqlCore.Connection | undefined
+  let driver: MysqlDriver | undefined
+  let gaveUp = false
   try {
-    connection = await mysql.createConnection({
-      host: url.host ?? url.params.host ?? 'localhost',
-      port: url.port ?? 3306,
-      user: url.user,
-      password: url.password,
-      database: url.database,
-      connectTimeout: connectTimeout(url.params.connect_timeout, options),
-      charset: 'utf8mb4',
-      timezone: 'Z',
-      dateStrings: true, // parsed by toUtcDate, keeping microsecond text out of local-time conversions
-      supportBigNumbers: true,
-      ssl: mysqlSsl(url.params),
-    })
-    connection.on('error', () => undefined) // reported by the next query instead of crashing the process
-    await connection.query("SET time_zone = '+00:00'")
-    return new MysqlDriver(connection, url, options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS)
+    await bounded(
+      async () => {
+        core = mysqlCore.createConnection(connectionOptions(url))
+        await new Promise<void>((resolve, reject) => {
+          core!.once('connect', () => resolve())
+          core!.once('error', reject)
+        })
+        // Reported by the next query instead of crashing the process.
+        core!.on('error', () => undefined)
+        driver = new MysqlDriver(core!.promise(), url, statementTimeoutMs, {timeoutMs: statementTimeoutMs, signal: options.signal})
+      },
+      connectBound,
+      () => connectTimeoutError(url, connectBound.timeoutMs),
+      () => {
+        gaveUp = true
+        core?.destroy()
+      },
+    )
+    await driver!.setUtc()
+    return driver!
   } catch (error) {
-    await connection?.end().catch(() => undefined)
+    if (driver) await driver.close()
+    else if (core && !gaveUp) core.destroy()
     if (error instanceof ConfigError || error instanceof UsageError) throw error
     throw connectError(url, error)
   }
 }
 
-function connectTimeout(param: string | undefined, options: DriverOptions): number {
+/** The connect is bounded by openMysql (its own error, and a signal ends it), not by mysql2's timer. */
+function connectionOptions(url: DbUrl): mysqlCore.ConnectionOptions {
+  return {
+    host: url.host ?? url.params.host ?? 'localhost',
+    port: url.port ?? 3306,
+    user: url.user,
+    password: url.password,
+    database: url.database,
+    connectTimeout: 0,
+    charset: 'utf8mb4',
+    timezone: 'Z',
+    dateStrings: true, // parsed by toUtcDate, keeping microsecond text out of local-time conversions
+    supportBigNumbers: true,
+    ssl: mysqlSsl(url.params),
+  }
+}
+
+/** A `connect_timeout` URL parameter (seconds, as mysqlclient reads it) wins over --db-timeout. */
+function connectTimeout(param: string | undefined, options: DriverOptions, timeoutMs: number): number {
   const seconds = Number(param)
   if (param && Number.isFinite(seconds) && seconds > 0) return seconds * 1000
-  return options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS
+  return options.connectTimeoutMs ?? timeoutMs
 }
 
 type MysqlSsl = {ca?: Buffer; cert?: Buffer; key?: Buffer; rejectUnauthorized?: boolean; verifyIdentity?: boolean}

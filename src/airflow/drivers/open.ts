@@ -10,6 +10,6 @@ export async function openDriver(url: DbUrl, options: DriverOptions = {}): Promi
     case 'mysql':
       return (await import('./mysql.js')).openMysql(url, options)
     case 'sqlite':
-      return (await import('./sqlite.js')).openSqlite(url)
+      return (await import('./sqlite.js')).openSqlite(url, options)
   }
 }

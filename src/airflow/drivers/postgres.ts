@@ -5,17 +5,13 @@ import type {ConnectionOptions} from 'node:tls'
 
 import pg from 'pg'
 
+import type {Socket} from 'node:net'
 import {ConfigError} from '../../errors.js'
 import {parseUtcTimestamp} from '../timestamps.js'
 import type {DbUrl} from '../types.js'
-import {connectError, queryError} from './errors.js'
-import {
-  APPLICATION_NAME,
-  DEFAULT_CONNECT_TIMEOUT_MS,
-  DEFAULT_STATEMENT_TIMEOUT_MS,
-  type DriverOptions,
-  type SqlDriver,
-} from './types.js'
+import {type Bound, bounded} from './bounded.js'
+import {connectError, connectTimeoutError, queryError, queryTimeoutError} from './errors.js'
+import {APPLICATION_NAME, CLOSE_GRACE_MS, DEFAULT_DB_TIMEOUT_MS, type DriverOptions, STATEMENT_GRACE_MS, type SqlDriver} from './types.js'
 
 const TIMESTAMP_WITHOUT_TZ_OID = 1114
 
@@ -30,11 +26,14 @@ const utcTypes = {
 
 class PostgresDriver implements SqlDriver {
   readonly dialect = 'postgresql' as const
+  /** Given up on (timeout, signal): the socket is destroyed, not closed politely. */
+  private broken = false
 
   constructor(
     private readonly client: pg.Client,
     private readonly url: DbUrl,
     private readonly statementTimeoutMs: number,
+    private readonly bound: Bound,
   ) {}
 
   // Read-only per transaction, not per session: behind PgBouncer in transaction pooling (the Helm
@@ -67,7 +66,31 @@ class PostgresDriver implements SqlDriver {
     )
   }
 
-  private async inReadOnlyTransaction<R>(work: () => Promise<R>): Promise<R> {
+  // One transaction at a time on the connection: two callers' BEGINs must not interleave (the second
+  // would join the first's transaction, and its COMMIT end the other's).
+  private turn: Promise<unknown> = Promise.resolve()
+
+  private inReadOnlyTransaction<R>(work: () => Promise<R>): Promise<R> {
+    const result = this.turn.then(() => this.boundedTransaction(work))
+    this.turn = result.catch(() => undefined)
+    return result
+  }
+
+  /** The transaction, bounded client-side: past the server's own statement timeout and a grace, the connection is closed. */
+  private boundedTransaction<R>(work: () => Promise<R>): Promise<R> {
+    const limitMs = this.bound.timeoutMs && this.bound.timeoutMs + STATEMENT_GRACE_MS
+    return bounded(
+      () => this.transaction(work),
+      {timeoutMs: limitMs, signal: this.bound.signal},
+      () => queryTimeoutError(this.url, limitMs, this.bound.timeoutMs),
+      () => {
+        this.broken = true
+        destroySocket(this.client)
+      },
+    )
+  }
+
+  private async transaction<R>(work: () => Promise<R>): Promise<R> {
     try {
       await this.client.query(`BEGIN TRANSACTION READ ONLY; SET LOCAL statement_timeout = ${this.statementTimeoutMs}`)
       const result = await work()
@@ -80,42 +103,69 @@ class PostgresDriver implements SqlDriver {
   }
 
   async close(): Promise<void> {
-    await this.client.end().catch(() => undefined)
+    await closeWithin(this.client, this.broken)
   }
+}
+
+/** pg's end() waits for the server to close its side: on a silent server, for ever. */
+async function closeWithin(client: pg.Client, broken: boolean): Promise<void> {
+  if (broken) return destroySocket(client)
+  await bounded(
+    () => client.end().catch(() => undefined),
+    {timeoutMs: CLOSE_GRACE_MS},
+    () => new Error('close timed out'),
+    () => destroySocket(client),
+  ).catch(() => undefined)
+}
+
+function destroySocket(client: pg.Client): void {
+  ;(client as unknown as {connection?: {stream?: Socket}}).connection?.stream?.destroy()
 }
 
 export async function openPostgres(url: DbUrl, options: DriverOptions = {}): Promise<SqlDriver> {
   const ssl = sslSettings(url.params)
-  const base = clientConfig(url, options)
+  const base = clientConfig(url)
+  const timeoutMs = options.timeoutMs ?? DEFAULT_DB_TIMEOUT_MS
+  const connectBound = {timeoutMs: connectTimeout(url.params.connect_timeout, options, timeoutMs), signal: options.signal}
   let client: pg.Client
   try {
-    client = await connect({...base, ssl: ssl.first})
+    client = await connect(url, {...base, ssl: ssl.first}, connectBound)
   } catch (error) {
     // sslmode=prefer (libpq's default): a server without SSL is fine, so try again in plain text.
     if (!(ssl.plainFallback && isNoSslError(error))) throw connectError(url, error)
     try {
-      client = await connect({...base, ssl: false})
+      client = await connect(url, {...base, ssl: false}, connectBound)
     } catch (plainError) {
       throw connectError(url, plainError)
     }
   }
-  return new PostgresDriver(client, url, options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS)
+  return new PostgresDriver(client, url, options.statementTimeoutMs ?? timeoutMs, {timeoutMs: options.statementTimeoutMs ?? timeoutMs, signal: options.signal})
 }
 
-async function connect(config: pg.ClientConfig): Promise<pg.Client> {
+/** Connecting (TCP, TLS, authentication) within the bound; pg's own connection timer is not used, so the error is ours. */
+async function connect(url: DbUrl, config: pg.ClientConfig, bound: Bound): Promise<pg.Client> {
   const client = new pg.Client(config)
   // A dropped idle connection emits 'error'; the next query reports it, the process must not crash.
   client.on('error', () => undefined)
+  let gaveUp = false
   try {
-    await client.connect()
+    await bounded(
+      () => client.connect(),
+      bound,
+      () => connectTimeoutError(url, bound.timeoutMs),
+      () => {
+        gaveUp = true
+        destroySocket(client)
+      },
+    )
     return client
   } catch (error) {
-    await client.end().catch(() => undefined)
+    await closeWithin(client, gaveUp)
     throw error
   }
 }
 
-function clientConfig(url: DbUrl, options: DriverOptions): pg.ClientConfig {
+function clientConfig(url: DbUrl): pg.ClientConfig {
   const p = url.params
   return {
     host: url.host ?? p.host,
@@ -125,16 +175,15 @@ function clientConfig(url: DbUrl, options: DriverOptions): pg.ClientConfig {
     database: url.database ?? p.dbname,
     options: p.options,
     application_name: p.application_name ?? APPLICATION_NAME,
-    connectionTimeoutMillis: connectTimeout(p.connect_timeout, options),
     types: utcTypes,
   }
 }
 
-/** libpq's connect_timeout is in seconds; 0 or absent means our default (never "wait forever"). */
-function connectTimeout(param: string | undefined, options: DriverOptions): number {
+/** libpq's connect_timeout is in seconds; 0 or absent means ours (--db-timeout). */
+export function connectTimeout(param: string | undefined, options: DriverOptions, timeoutMs: number): number {
   const seconds = Number(param)
   if (param && Number.isFinite(seconds) && seconds > 0) return seconds * 1000
-  return options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS
+  return options.connectTimeoutMs ?? timeoutMs
 }
 
 interface SslSettings {

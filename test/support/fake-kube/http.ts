@@ -1,13 +1,19 @@
 // The HTTP face of the fake: bearer-token authentication, the request log, test hooks and injected
-// answers, RBAC denials, routing of `/api/v1/...` and `/apis/{group}/{version}/...` paths to the
-// verbs of FakeApi, and content negotiation (full objects or PartialObjectMetadata).
+// answers, authorization (deny rules, and opt-in RBAC grants: rbac.ts), `/version` and
+// SelfSubjectAccessReviews, routing of `/api/v1/...` and `/apis/{group}/{version}/...` paths to the
+// verbs of FakeApi, content negotiation (full objects or PartialObjectMetadata), and a `Date` header
+// that a test can skew.
 
-import type {IncomingMessage, ServerResponse} from 'node:http'
+import {type IncomingMessage, STATUS_CODES, type ServerResponse} from 'node:http'
+import type {Duplex} from 'node:stream'
 import {setTimeout as sleep} from 'node:timers/promises'
+import {checkApplyOptions} from './apply.js'
 import type {DeleteOptions, FakeApi, ListQuery, ListResult} from './operations.js'
 import {isObject} from './patch.js'
-import {type FakeResource, NAMESPACES, apiVersionOf, findFakeResource} from './resources.js'
-import {ApiStatusError, badRequest, failure, forbidden, unauthorized} from './status.js'
+import {FakePortForwarder} from './portforward.js'
+import {type FakeResource, apiVersionOf, fakeResourceByPlural, findFakeResource} from './resources.js'
+import {type Decision, type FakeRole, type RequestAttributes, attributesOfReview, decide, forbiddenFor} from './rbac.js'
+import {ApiStatusError, badRequest, failure, unauthorized} from './status.js'
 import type {FakeObject} from './store.js'
 
 export interface RecordedRequest {
@@ -35,12 +41,23 @@ export interface Injection {
   body?: string | object
   /** How many matching requests get this answer (default 1; Infinity for all). */
   times?: number
+  /**
+   * Serve the request for real first (the write is applied), then answer with this injection instead:
+   * a write whose answer is lost, as when a proxy or the connection fails after the API server acted.
+   */
+  apply?: boolean
+  /** Hold the answer this long (after applying, with `apply`): a server that acts, then answers late. */
+  delayMs?: number
+  /** Instead of answering, reset the connection (status is then ignored). */
+  reset?: boolean
 }
 
 export interface DenyRule {
   verb: string // 'delete', 'patch', 'list', ... or '*'
-  resource: string // plural: 'pods', 'jobs'
+  resource: string // plural: 'pods', 'jobs', or with a subresource: 'pods/portforward'
   group?: string
+  /** `portforward`: only requests for this subresource; undefined: only requests for the resource itself. */
+  subresource?: string
   /** Only in this namespace (requests across all namespaces are denied too, as RBAC would). */
   namespace?: string
 }
@@ -51,12 +68,16 @@ interface Route {
   resource: FakeResource
   namespace?: string
   name?: string
+  /** `portforward` in `/api/v1/namespaces/NS/pods/NAME/portforward`. */
+  subresource?: string
 }
 
 interface Answer {
   status: number
   body: unknown
   headers?: Record<string, string>
+  delayMs?: number
+  reset?: boolean
 }
 
 const PARTIAL_LIST = 'PartialObjectMetadataList'
@@ -79,9 +100,53 @@ function parseRoute(path: string): Route | undefined {
     const resource = findFakeResource(group, version, rest[0]) // cluster-wide list
     return resource && {resource}
   }
-  if (rest[0] !== 'namespaces' || rest.length < 3 || rest.length > 4) return undefined
+  if (rest[0] !== 'namespaces' && rest.length === 2) {
+    const resource = findFakeResource(group, version, rest[0]) // a cluster-scoped object
+    return resource && resource.namespaced === false ? {resource, name: rest[1]} : undefined
+  }
+  if (rest[0] !== 'namespaces' || rest.length < 3 || rest.length > 5) return undefined
   const resource = findFakeResource(group, version, rest[2])
-  return resource && {resource, namespace: rest[1], name: rest[3]}
+  return resource && {resource, namespace: rest[1], name: rest[3], subresource: rest[4]}
+}
+
+const AUTHORIZATION_API = '/apis/authorization.k8s.io/v1'
+const SELF_SUBJECT_ACCESS_REVIEWS = `${AUTHORIZATION_API}/selfsubjectaccessreviews`
+
+/** What GET /version answers (k8s.io/apimachinery/pkg/version.Info). */
+export interface VersionInfo {
+  major: string
+  minor: string
+  gitVersion: string
+  [field: string]: string
+}
+
+export const DEFAULT_VERSION: VersionInfo = {
+  major: '1',
+  minor: '33',
+  gitVersion: 'v1.33.4',
+  gitCommit: '74cdb426183c4d1a8c1a4bd2b4c6b7d1e9b1d11e',
+  gitTreeState: 'clean',
+  buildDate: '2025-08-12T18:32:07Z',
+  goVersion: 'go1.24.5',
+  compiler: 'gc',
+  platform: 'linux/amd64',
+}
+
+/** The attributes the authorizer sees (k8s.io/apiserver request.RequestInfo): a list by metadata.name carries the name. */
+function attributesOf(verb: string, route: Route, query: Record<string, string>): RequestAttributes {
+  let name = route.name
+  if ((verb === 'list' || verb === 'watch') && query.fieldSelector) {
+    const byName = query.fieldSelector.split(',').find((term) => /^metadata\.name=(?!=)/.test(term.trim()))
+    if (byName) name = byName.trim().slice('metadata.name='.length)
+  }
+  return {
+    verb,
+    group: route.resource.group,
+    resource: route.resource.plural,
+    subresource: route.subresource,
+    namespace: route.namespace,
+    name,
+  }
 }
 
 /** `/api/v1/namespaces/NAME` → NAME. */
@@ -91,11 +156,16 @@ function namedNamespace(path: string): string | undefined {
   return decodeURIComponent(segments[3])
 }
 
+/** A deny rule names `pods/portforward` either whole or as resource + subresource. */
+function denyRuleResource(rule: DenyRule): string {
+  return rule.subresource ? `${rule.resource}/${rule.subresource}` : rule.resource
+}
+
 function verbOf(method: string, route: Route, query: Record<string, string>): string | undefined {
   const named = route.name !== undefined
   const verbs: Record<string, string | undefined> = {
     GET: named ? 'get' : query.watch === 'true' || query.watch === '1' ? 'watch' : 'list',
-    POST: named || !route.namespace ? undefined : 'create',
+    POST: named || (!route.namespace && route.resource.namespaced !== false) ? undefined : 'create',
     PUT: named ? 'update' : undefined,
     PATCH: named ? 'patch' : undefined,
     DELETE: named ? 'delete' : route.namespace ? 'deletecollection' : undefined,
@@ -179,6 +249,18 @@ function send(response: ServerResponse, answer: Answer): void {
   response.end(text)
 }
 
+/** An answer to an upgrade request, written on the raw connection (no upgrade happens). */
+function writeRaw(socket: Duplex, recorded: RecordedRequest | undefined, answer: Answer): void {
+  if (recorded) recorded.status = answer.status
+  const text = typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body)
+  const type = typeof answer.body === 'string' ? 'text/plain; charset=utf-8' : 'application/json'
+  const extra = Object.entries(answer.headers ?? {}).map(([name, value]) => `${name}: ${value}\r\n`).join('')
+  socket.end(
+    `HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status] ?? ''}\r\nContent-Type: ${type}\r\n${extra}` +
+      `Content-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
+  )
+}
+
 async function readBody(request: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = []
   for await (const chunk of request) chunks.push(chunk as Buffer)
@@ -200,6 +282,11 @@ export class FakeKubeHandler {
   readonly injections: Injection[] = []
   readonly denials: DenyRule[] = []
   readonly hooks: RequestHook[] = []
+  /** RBAC mode: only what these roles grant is allowed. undefined: everything not denied is allowed. */
+  roles: FakeRole[] | undefined
+  /** Added to this machine's clock in the `Date` header (a server whose clock is off). */
+  clockSkewMs = 0
+  version: VersionInfo = DEFAULT_VERSION
   /** Namespaces a test created (others exist when built in or when an object lives in them). */
   readonly namespaces = new Set<string>()
 
@@ -219,8 +306,15 @@ export class FakeKubeHandler {
     } catch (error) {
       answer = this.errorAnswer(error)
     }
-    if (recorded) recorded.status = answer.status
+    if (recorded) recorded.status = answer.reset ? 0 : answer.status
     if (this.latencyMs > 0) await sleep(this.latencyMs)
+    // Go's net/http sends Date on every answer; Node does too, unless we set it for a skewed clock.
+    if (this.clockSkewMs !== 0) answer.headers = {...answer.headers, date: new Date(Date.now() + this.clockSkewMs).toUTCString()}
+    if (answer.delayMs) await sleep(answer.delayMs)
+    if (answer.reset) {
+      response.socket?.destroy() // the client sees "socket hang up" (ECONNRESET)
+      return
+    }
     send(response, answer)
   }
 
@@ -244,23 +338,119 @@ export class FakeKubeHandler {
     if (!request.authenticated) throw unauthorized()
     for (const hook of [...this.hooks]) await hook(request)
     const injected = this.takeInjection(request)
-    if (injected) return {status: injected.status, body: injected.body ?? '', headers: injected.headers}
+    if (injected?.apply) {
+      try {
+        this.serveRoute(request)
+      } catch {
+        // what the real answer would have been no longer matters: the injected one replaces it
+      }
+    }
+    if (injected) return {status: injected.status, body: injected.body ?? '', headers: injected.headers, delayMs: injected.delayMs, reset: injected.reset}
+    return this.serveRoute(request)
+  }
+
+  private serveRoute(request: RecordedRequest): Answer {
+    // Open to every authenticated user in a real cluster (system:public-info-viewer, system:basic-user).
+    if (request.method === 'GET' && request.path === '/version') return {status: 200, body: this.version}
+    if (request.path === SELF_SUBJECT_ACCESS_REVIEWS) return this.review(request)
     const namespaceName = namedNamespace(request.path)
     if (namespaceName !== undefined) return this.serveNamespace(request, namespaceName)
     const route = parseRoute(request.path)
     if (!route) throw notServed()
     const verb = verbOf(request.method, route, request.query)
     if (!verb) throw failure(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource', {})
-    this.checkAllowed(verb, route)
+    this.authorize(attributesOf(verb, route, request.query))
+    // Subresources (portforward) are served elsewhere (upgrades) or not at all.
+    if (route.subresource !== undefined) throw notServed()
     return this.serve(verb, route, request)
+  }
+
+  /** The authorizer's decision: a deny rule refuses; in RBAC mode only a grant allows. */
+  decision(attributes: RequestAttributes): Decision {
+    const denied = this.denials.some(
+      (rule) =>
+        (rule.verb === '*' || rule.verb === attributes.verb) &&
+        denyRuleResource(rule) === [attributes.resource, attributes.subresource].filter(Boolean).join('/') &&
+        (rule.group === undefined || rule.group === attributes.group) &&
+        (rule.namespace === undefined || !attributes.namespace || rule.namespace === attributes.namespace),
+    )
+    if (denied) return {allowed: false, reason: ''}
+    if (this.roles === undefined) return {allowed: true, reason: ''}
+    return decide(this.roles, this.user, attributes)
+  }
+
+  /** Throws kube-apiserver's 403 when the request is not allowed (also for the port-forward upgrade). */
+  authorize(attributes: RequestAttributes): void {
+    if (!this.decision(attributes).allowed) throw forbiddenFor(this.user, attributes)
+  }
+
+  /** POST selfsubjectaccessreviews: the decision for the attributes asked about, as `kubectl auth can-i` gets it. */
+  private review(request: RecordedRequest): Answer {
+    if (request.method !== 'POST') throw failure(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource', {})
+    const body = requireJson(request) as {apiVersion?: string; kind?: string; spec?: unknown} | undefined
+    if (!isObject(body) || body.kind !== 'SelfSubjectAccessReview') throw badRequest('the body of the request was not a SelfSubjectAccessReview')
+    const attributes = attributesOfReview(body.spec)
+    if (!attributes) {
+      throw failure(422, 'Invalid', 'SelfSubjectAccessReview.authorization.k8s.io "" is invalid: spec.resourceAttributes: Invalid value: "null": exactly one of nonResourceAttributes or resourceAttributes must be specified', {
+        group: 'authorization.k8s.io',
+        kind: 'SelfSubjectAccessReview',
+      })
+    }
+    const {allowed, reason} = this.decision(attributes)
+    const status: Record<string, unknown> = {allowed}
+    if (reason) status.reason = reason
+    return {
+      status: 201,
+      body: {kind: 'SelfSubjectAccessReview', apiVersion: 'authorization.k8s.io/v1', metadata: {creationTimestamp: null}, spec: body.spec, status},
+    }
   }
 
   /** Namespaces are served for GET by name only (what clients use to check that one exists). */
   private serveNamespace(request: RecordedRequest, name: string): Answer {
     if (request.method !== 'GET') throw failure(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource', {})
     // kube-apiserver's request info takes /namespaces/NAME as namespace NAME (RBAC and its message say so).
-    this.checkAllowed('get', {resource: NAMESPACES, namespace: name, name})
+    this.authorize({verb: 'get', group: '', resource: 'namespaces', namespace: name, name})
     return {status: 200, body: this.api.getNamespace(name, this.namespaces)}
+  }
+
+  /**
+   * A WebSocket upgrade: only `pods/NAME/portforward` is served (see portforward.ts). Everything the
+   * API server checks before proxying to the kubelet is answered here, as plain HTTP.
+   */
+  async handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, forwarder: FakePortForwarder): Promise<void> {
+    socket.on('error', () => undefined)
+    let recorded: RecordedRequest | undefined
+    try {
+      recorded = await this.record(request)
+      if (!recorded.authenticated) throw unauthorized()
+      for (const hook of [...this.hooks]) await hook(recorded)
+      const injected = this.takeInjection(recorded)
+      if (injected) return writeRaw(socket, recorded, {status: injected.status, body: injected.body ?? '', headers: injected.headers})
+      const match = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/portforward$/.exec(recorded.path)
+      if (!match) throw notServed()
+      const [namespace, pod] = [decodeURIComponent(match[1]!), decodeURIComponent(match[2]!)]
+      // A WebSocket port-forward is a GET (`get`); Kubernetes 1.35 checks `create` as well.
+      for (const verb of ['get', 'create']) this.authorize({verb, group: '', resource: 'pods', subresource: 'portforward', namespace, name: pod})
+      const stored = this.api.get(fakeResourceByPlural('pods'), namespace, pod)
+      if (!(stored.spec as {nodeName?: string} | undefined)?.nodeName) throw badRequest(`pod ${pod} does not have a host assigned`)
+      const target = {
+        namespace,
+        pod,
+        query: new URL(request.url ?? '/', 'https://fake-kube').searchParams,
+        protocols: (request.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim()).filter(Boolean),
+      }
+      // From here on the kubelet answers, in plain text.
+      const bad = FakePortForwarder.badRequest(target)
+      if (bad) return writeRaw(socket, recorded, {status: 400, body: bad})
+      if ((stored.status as {phase?: string} | undefined)?.phase !== 'Running') {
+        return writeRaw(socket, recorded, {status: 500, body: `pod not found ("${pod}_${namespace}")`})
+      }
+      if (!FakePortForwarder.negotiable(target.protocols)) return writeRaw(socket, recorded, {status: 403, body: ''})
+      recorded.status = 101
+      forwarder.upgrade(request, socket, head, target, stored.metadata.uid)
+    } catch (error) {
+      writeRaw(socket, recorded, this.errorAnswer(error))
+    }
   }
 
   private takeInjection(request: RecordedRequest): Injection | undefined {
@@ -275,18 +465,6 @@ export class FakeKubeHandler {
     injection.times = (injection.times ?? 1) - 1
     if (injection.times <= 0) this.injections.splice(index, 1)
     return injection
-  }
-
-  private checkAllowed(verb: string, route: Route): void {
-    const {resource, namespace, name} = route
-    const denied = this.denials.some(
-      (rule) =>
-        (rule.verb === '*' || rule.verb === verb) &&
-        rule.resource === resource.plural &&
-        (rule.group === undefined || rule.group === resource.group) &&
-        (rule.namespace === undefined || namespace === undefined || rule.namespace === namespace),
-    )
-    if (denied) throw forbidden(this.user, verb, resource, namespace, name)
   }
 
   private serve(verb: string, route: Route, request: RecordedRequest): Answer {
@@ -307,6 +485,11 @@ export class FakeKubeHandler {
       case 'update':
         return {status: 200, body: this.api.update(resource, namespace, name, requireJson(request), isDryRun(query))}
       case 'patch': {
+        const mediaType = (request.contentType ?? '').split(';')[0].trim().toLowerCase()
+        if (checkApplyOptions(mediaType, {fieldManager: query.fieldManager, force: query.force})) {
+          const applied = this.api.apply(resource, namespace, name, request.body, {fieldManager: query.fieldManager, force: query.force}, isDryRun(query))
+          return {status: applied.created ? 201 : 200, body: applied.object}
+        }
         const body = this.api.patch(resource, namespace, name, request.contentType, requireJson(request), isDryRun(query))
         return {status: 200, body}
       }

@@ -7,23 +7,30 @@
 //   deletion is graceful (the answer still shows the deletionTimestamp a real one would carry), and
 //   orphan/foregroundDeletion finalizers stay until a test or a client removes them;
 // - namespaces need not exist: objects may be seeded into any namespace, and GET of a namespace finds
-//   it when a test added it (addNamespace), when it is built in, or when an object lives in it; no watch, no server-side apply (415), JSON only (no YAML/protobuf);
+//   it when a test added it (addNamespace), when it is built in, or when an object lives in it; no
+//   watch; JSON only (no YAML/protobuf) but for server-side apply's YAML body; server-side apply
+//   treats lists as atomic and tracks the fields of Apply managers only (apply.ts);
 // - strategic merge knows the merge strategy of a few lists only (finalizers, ownerReferences,
 //   containers, volumes, env, volumeMounts, conditions); other lists are replaced;
-// - field selectors: metadata.name/namespace and a few pod fields; names are not validated.
+// - field selectors: metadata.name/namespace and a few pod fields; names are not validated, except
+//   events.k8s.io/v1 Events, which are validated on create as kube-apiserver does (validation.ts).
 
 import {randomBytes} from 'node:crypto'
 import {readFileSync} from 'node:fs'
 import https from 'node:https'
 import type {AddressInfo} from 'node:net'
-import {FakeKubeHandler, type DenyRule, type Injection, type RecordedRequest, type RequestHook} from './http.js'
+import {FakeKubeHandler, type DenyRule, type Injection, type RecordedRequest, type RequestHook, type VersionInfo} from './http.js'
 import {writeKubeconfig, type KubeconfigOptions} from './kubeconfig.js'
 import {FakeApi} from './operations.js'
 import {clone} from './patch.js'
+import type {FakeRole, RequestAttributes} from './rbac.js'
+import {FakePortForwarder} from './portforward.js'
 import {fakeResourceByPlural} from './resources.js'
 import {type FakeObject, ObjectStore, timestamp} from './store.js'
 
-export type {DenyRule, Injection, RecordedRequest, RequestHook} from './http.js'
+export type {DenyRule, Injection, RecordedRequest, RequestHook, VersionInfo} from './http.js'
+export {DEFAULT_VERSION} from './http.js'
+export type {FakePolicyRule, FakeRole, RequestAttributes} from './rbac.js'
 export type {KubeconfigOptions} from './kubeconfig.js'
 export type {FakeMetadata, FakeObject} from './store.js'
 
@@ -34,6 +41,8 @@ export interface FakeKubeOptions {
   latencyMs?: number
   /** The user named in RBAC messages. */
   user?: string
+  /** RBAC mode from the start: only what these roles grant is allowed (see enforceRbac). */
+  rbac?: FakeRole[]
 }
 
 /** What addObject takes: any object with metadata (name, namespace default 'default'). */
@@ -72,14 +81,20 @@ export class FakeKube {
   private readonly api = new FakeApi(this.store)
   private readonly handler: FakeKubeHandler
   private readonly server: https.Server
+  /** The pods/portforward WebSocket endpoint: map pod ports to local ports, count or drop connections. */
+  readonly portForward = new FakePortForwarder()
   private port = 0
 
   constructor(options: FakeKubeOptions = {}) {
     const user = options.user ?? 'system:serviceaccount:airflow:airflow-reap'
     this.handler = new FakeKubeHandler(this.api, this.token, user, options.latencyMs ?? 0)
+    if (options.rbac) this.enforceRbac(options.rbac)
     const tls = {cert: readFileSync(new URL('server.pem', CERTS)), key: readFileSync(new URL('server-key.pem', CERTS))}
     this.server = https.createServer(tls, (request, response) => {
       this.handler.handle(request, response).catch((error: unknown) => response.destroy(error as Error))
+    })
+    this.server.on('upgrade', (request, socket, head) => {
+      this.handler.handleUpgrade(request, socket, head, this.portForward).catch(() => socket.destroy())
     })
   }
 
@@ -167,6 +182,44 @@ export class FakeKube {
     this.handler.denials.push(rule)
   }
 
+  /**
+   * RBAC mode: from now on only what these Roles (with a namespace: bound there by a RoleBinding) and
+   * ClusterRoles (no namespace: bound cluster-wide) grant is allowed, and everything else gets
+   * kube-apiserver's 403. `/version` and SelfSubjectAccessReviews stay open, as for any
+   * authenticated user of a real cluster. Deny rules still apply on top.
+   */
+  enforceRbac(roles: FakeRole[]): void {
+    this.handler.roles = roles.map((role) => ({...role, rules: role.rules.map((rule) => ({...rule}))}))
+  }
+
+  /** Adds a Role or ClusterRole to RBAC mode (turning it on with this one grant if it was off). */
+  grant(role: FakeRole): void {
+    this.handler.roles = [...(this.handler.roles ?? []), role]
+  }
+
+  /** Back to allowing everything not denied. */
+  stopRbac(): void {
+    this.handler.roles = undefined
+  }
+
+  /**
+   * Throws the 403 ApiStatusError kube-apiserver would answer for these request attributes (deny rules
+   * and RBAC mode); for handlers outside the request router, such as the port-forward upgrade.
+   */
+  authorize(attributes: RequestAttributes): void {
+    this.handler.authorize(attributes)
+  }
+
+  /** The `Date` header of every answer is this far from this machine's clock (negative: behind). */
+  setClockSkew(milliseconds: number): void {
+    this.handler.clockSkewMs = milliseconds
+  }
+
+  /** What GET /version answers. */
+  setVersion(version: VersionInfo): void {
+    this.handler.version = version
+  }
+
   /** Answers matching requests with a canned response, `times` times (default once). */
   inject(injection: Injection): void {
     this.handler.injections.push({...injection})
@@ -186,7 +239,14 @@ export class FakeKube {
     this.store.expireSnapshots()
   }
 
+  /** A Secret with its values base64-encoded in `data`, as the API stores them. */
+  addSecret(namespace: string, name: string, values: Record<string, string>, labels: Record<string, string> = {}): FakeObject {
+    const data = Object.fromEntries(Object.entries(values).map(([key, value]) => [key, Buffer.from(value).toString('base64')]))
+    return this.addObject('secrets', {apiVersion: 'v1', kind: 'Secret', metadata: {namespace, name, labels}, type: 'Opaque', data})
+  }
+
   async close(): Promise<void> {
+    this.portForward.close()
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()))
     this.server.closeAllConnections()
     await closed

@@ -29,6 +29,8 @@ import {
   success,
 } from './status.js'
 import {type FakeMetadata, type FakeObject, type ObjectStore, timestamp} from './store.js'
+import {APPLY_PATCH, type ApplyOptions, applyConfig, checkApplyOptions, parseApplyBody} from './apply.js'
+import {validateCreate} from './validation.js'
 
 export interface ListQuery {
   namespace?: string
@@ -201,6 +203,9 @@ export class FakeApi {
     }
     const name = metadata.name || (metadata.generateName ? metadata.generateName + randomBytes(3).toString('hex').slice(0, 5) : '')
     if (!name) throw invalid(resource, '', 'metadata.name: Required value: name or generateName is required')
+    const errors = validateCreate(resource, {...body, metadata: {...metadata, name, namespace}})
+    // kube-apiserver lists several field errors in brackets (errors.NewInvalid of an aggregate).
+    if (errors.length > 0) throw invalid(resource, name, errors.length === 1 ? errors[0] : `[${errors.join(', ')}]`)
     const existing = this.store.get(resource, namespace, name)
     if (existing) throw alreadyExists(resource, name, existing.metadata.deletionTimestamp !== undefined)
     const object = clone(body) as unknown as FakeObject
@@ -245,6 +250,20 @@ export class FakeApi {
     const patched = this.applyPatch(stored, contentType, patch)
     if (!isObject(patched) || !isObject(patched.metadata)) throw invalid(resource, name, 'metadata: Required value')
     return this.commit(resource, stored, patched, dryRun)
+  }
+
+  /** Server-side apply (apply.ts): creates the object when it does not exist; a no-op apply writes nothing. */
+  apply(resource: FakeResource, namespace: string, name: string, body: unknown, options: ApplyOptions, dryRun: boolean): {object: FakeObject | StatusBody; created: boolean} {
+    const {manager, force} = checkApplyOptions(APPLY_PATCH, options)!
+    const config = parseApplyBody(body, resource, name)
+    if (config.metadata.namespace && config.metadata.namespace !== namespace) {
+      throw badRequest('the namespace of the provided object does not match the namespace sent on the request')
+    }
+    const stored = this.store.get(resource, namespace, name)
+    const {object, changed} = applyConfig(resource, stored, config, manager, force)
+    if (!stored) return {object: this.create(resource, namespace, object, dryRun), created: true}
+    if (!changed) return {object: clone(stored), created: false}
+    return {object: this.commit(resource, stored, object as unknown as Record<string, unknown>, dryRun), created: false}
   }
 
   delete(resource: FakeResource, namespace: string, name: string, options: DeleteOptions, dryRun: boolean): DeleteResult {
@@ -304,7 +323,7 @@ export class FakeApi {
             415,
             'UnsupportedMediaType',
             `the body of the request was in an unknown format - accepted media types include: ` +
-              'application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json',
+              'application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json',
           )
       }
     } catch (error) {

@@ -8,6 +8,8 @@ export interface FakeResource {
   version: string
   /** Default garbage-collection policy of a DELETE without propagationPolicy (kube-apiserver strategies). */
   defaultDeletePolicy: 'Orphan' | 'Background'
+  /** false: cluster-scoped (ClusterRoles...), stored under the namespace ''. Default true. */
+  namespaced?: boolean
 }
 
 export const FAKE_RESOURCES: readonly FakeResource[] = [
@@ -18,6 +20,16 @@ export const FAKE_RESOURCES: readonly FakeResource[] = [
   {plural: 'deployments', kind: 'Deployment', group: 'apps', version: 'v1', defaultDeletePolicy: 'Background'},
   {plural: 'replicasets', kind: 'ReplicaSet', group: 'apps', version: 'v1', defaultDeletePolicy: 'Background'},
   {plural: 'statefulsets', kind: 'StatefulSet', group: 'apps', version: 'v1', defaultDeletePolicy: 'Background'},
+  {plural: 'events', kind: 'Event', group: 'events.k8s.io', version: 'v1', defaultDeletePolicy: 'Background'},
+  {plural: 'secrets', kind: 'Secret', group: '', version: 'v1', defaultDeletePolicy: 'Background'},
+  {plural: 'services', kind: 'Service', group: '', version: 'v1', defaultDeletePolicy: 'Background'},
+  {plural: 'endpointslices', kind: 'EndpointSlice', group: 'discovery.k8s.io', version: 'v1', defaultDeletePolicy: 'Background'},
+  // What `cronjob --apply` writes.
+  {plural: 'serviceaccounts', kind: 'ServiceAccount', group: '', version: 'v1', defaultDeletePolicy: 'Background'},
+  {plural: 'roles', kind: 'Role', group: 'rbac.authorization.k8s.io', version: 'v1', defaultDeletePolicy: 'Background'},
+  {plural: 'rolebindings', kind: 'RoleBinding', group: 'rbac.authorization.k8s.io', version: 'v1', defaultDeletePolicy: 'Background'},
+  {plural: 'clusterroles', kind: 'ClusterRole', group: 'rbac.authorization.k8s.io', version: 'v1', defaultDeletePolicy: 'Background', namespaced: false},
+  {plural: 'clusterrolebindings', kind: 'ClusterRoleBinding', group: 'rbac.authorization.k8s.io', version: 'v1', defaultDeletePolicy: 'Background', namespaced: false},
 ]
 
 /**

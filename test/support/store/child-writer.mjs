@@ -34,7 +34,7 @@ try {
       action: 'deleted',
     }))
     store.recordItems(runId, items)
-    store.finishRun(runId, {outcome: 'ok', summary: {scanned: 10, found: 3, acted: 3, failed: 0, skipped: 0}})
+    store.finishRun(runId, {outcome: 'ok', summary: {scanned: 10, found: 3, acted: 3, failed: 0, skipped: 0, unknown: 0}})
     runIds.push(runId)
   }
   store.close()

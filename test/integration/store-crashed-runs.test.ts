@@ -1,0 +1,96 @@
+// A run whose process is gone shows as crashed, its in-flight actions as unknown; a run still going,
+// or recorded on another host, is left running. Pids are reused: a live process with the recorded pid
+// but another start is not the run's.
+import {spawnSync} from 'node:child_process'
+import {hostname} from 'node:os'
+import path from 'node:path'
+import {afterEach, beforeEach, describe, expect, it} from 'vitest'
+import {currentProcess, liveness} from '../../src/store/process-identity.js'
+import {IN_FLIGHT, IN_FLIGHT_AT_CRASH, openRunStore} from '../../src/store/run-store.js'
+import {deletedZombie, makeTempDir, skippedStaleTry, zombiesRun} from '../support/store/helpers.js'
+
+let dir: string
+let cleanup: () => void
+beforeEach(() => ({dir, cleanup} = makeTempDir()))
+afterEach(() => cleanup())
+
+/** The pid of a process that has exited (and been reaped). */
+function deadPid(): number {
+  const child = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {encoding: 'utf8'})
+  return Number(child.stdout)
+}
+
+const onLinux = process.platform === 'linux'
+
+describe('liveness of the process that recorded a run', () => {
+  it.each<[string, () => Parameters<typeof liveness>[0], string]>([
+    ['this process', () => currentProcess(), 'alive'],
+    ['an exited process', () => ({pid: deadPid(), host: hostname(), start: null}), 'gone'],
+    ['another host', () => ({pid: process.pid, host: `not-${hostname()}`, start: null}), 'unknown'],
+    ['a run recorded without a pid (older version)', () => ({pid: null, host: null, start: null}), 'unknown'],
+  ])('%s: %s', (_name, recorded, expected) => {
+    expect(liveness(recorded())).toBe(expected)
+  })
+
+  it.runIf(onLinux)('a live pid that belongs to a process started at another moment (pid reuse) is gone', () => {
+    const me = currentProcess()
+    expect(me.start).toMatch(/^[0-9a-f-]+:\d+$/)
+    expect(liveness({...me, start: `${me.start!.split(':')[0]}:1`})).toBe('gone')
+  })
+})
+
+describe('crashed runs', () => {
+  it('a run whose process died: crashed, its in-flight delete unknown, its summary counted from its items', () => {
+    const file = path.join(dir, 'runs.sqlite')
+    const store = openRunStore(file)
+    const runId = store.startRun(zombiesRun({process: {pid: deadPid(), host: hostname(), start: null}}))
+    store.updateRun(runId, {scanned: 12})
+    const inFlight = deletedZombie({name: 'in-flight', uid: 'uid-in-flight', action: 'none', actedAt: undefined})
+    store.recordItems(runId, [deletedZombie(), skippedStaleTry(), inFlight])
+    store.recordIntent(runId, inFlight, 'delete')
+
+    const [run] = store.listRuns()
+    expect(run).toMatchObject({runId, outcome: 'crashed', finishedAt: null, summary: {scanned: 12, found: 3, acted: 1, failed: 0, skipped: 1, unknown: 1}})
+    expect(run.error).toMatch(/^the process \(pid \d+ on .+\) ended without recording an outcome$/)
+    const items = store.getRun(runId)!.items
+    expect(items.find((i) => i.name === 'in-flight')).toMatchObject({action: 'unknown', error: IN_FLIGHT_AT_CRASH})
+    expect(items.find((i) => i.name === 'in-flight')!.actedAt).not.toBeNull()
+    // A late finish from a process that was only presumed dead cannot overwrite the verdict.
+    expect(store.finishRun(runId, {outcome: 'ok', summary: run.summary!})).toBe(false)
+    store.close()
+  })
+
+  it('a run still going is running, its in-flight action shown unknown (in flight), then settled by its outcome', () => {
+    const store = openRunStore(path.join(dir, 'runs.sqlite'))
+    const runId = store.startRun(zombiesRun())
+    const item = deletedZombie({action: 'none', actedAt: undefined})
+    store.recordItems(runId, [item])
+    store.recordIntent(runId, item, 'delete')
+    expect(store.listRuns()[0].outcome).toBe('running')
+    expect(store.getRun(runId)!.items[0]).toMatchObject({action: 'unknown', error: IN_FLIGHT})
+    store.recordItems(runId, [{...item, action: 'deleted'}])
+    expect(store.getRun(runId)!.items[0]).toMatchObject({action: 'deleted'})
+    expect(store.getRun(runId)!.items[0].error).toBeUndefined()
+    store.close()
+  })
+
+  it('an action still in flight when the run finishes is recorded unknown, never lost', () => {
+    const store = openRunStore(path.join(dir, 'runs.sqlite'))
+    const runId = store.startRun(zombiesRun())
+    const item = deletedZombie({action: 'none', actedAt: undefined})
+    store.recordIntent(runId, item, 'delete')
+    store.finishRun(runId, {outcome: 'interrupted', summary: {scanned: 1, found: 1, acted: 0, failed: 0, skipped: 0, unknown: 1}})
+    expect(store.getRun(runId)!.items[0]).toMatchObject({action: 'unknown', error: IN_FLIGHT_AT_CRASH})
+    store.close()
+  })
+
+  it('updateRun: the target once the kubeconfig is read, a prompt confirmation that makes it a real run', () => {
+    const store = openRunStore(path.join(dir, 'runs.sqlite'))
+    const runId = store.startRun(zombiesRun({context: '', server: '', dryRun: true}))
+    store.updateRun(runId, {context: 'prod-eks', server: 'https://k8s.example:6443', namespace: '*'})
+    expect(store.getRun(runId)!.run).toMatchObject({context: 'prod-eks', server: 'https://k8s.example:6443', namespace: '*', dryRun: true, dryRunMode: 'client'})
+    store.updateRun(runId, {dryRun: false})
+    expect(store.getRun(runId)!.run).toMatchObject({context: 'prod-eks', dryRun: false, dryRunMode: null})
+    store.close()
+  })
+})

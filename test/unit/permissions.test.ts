@@ -1,0 +1,224 @@
+import {describe, expect, it} from 'vitest'
+import {
+  type ApiRule,
+  type PermissionQuery,
+  type UnstickTargetRef,
+  describeRule,
+  podWrites,
+  policyRulesByNamespace,
+  requiredRules,
+  unstickWrites,
+} from '../../src/core/permissions.js'
+import {resolveResource} from '../../src/kube/resources.js'
+
+/** `list pods @airflow`, `get secrets db @airflow`, `create events.events.k8s.io @* ?` (? = best effort). */
+function short(r: ApiRule): string {
+  return `${describeRule(r)} @${r.namespace ?? '*'}${r.bestEffort ? ' ?' : ''}`
+}
+
+function rules(query: PermissionQuery): string[] {
+  return requiredRules(query).map(short)
+}
+
+const jobs = {resource: resolveResource('jobs')}
+const pods = {resource: resolveResource('pods')}
+const deployments = {resource: resolveResource('deployments')}
+const cronjobs = {resource: resolveResource('cronjobs')}
+
+describe('requiredRules: zombies and overdue', () => {
+  it.each<[string, PermissionQuery, string[]]>([
+    ['a report in one namespace', {command: 'zombies', namespace: 'airflow'}, ['list pods @airflow', 'get pods @airflow']],
+    ['a report across namespaces (-A)', {command: 'overdue'}, ['list pods @*', 'get pods @*']],
+    [
+      '--delete --yes: deletes and posts events',
+      {command: 'zombies', namespace: 'airflow', writes: 'real'},
+      ['list pods @airflow', 'get pods @airflow', 'delete pods @airflow', 'create events.events.k8s.io @airflow ?'],
+    ],
+    [
+      '--delete --yes --no-events',
+      {command: 'overdue', namespace: 'airflow', writes: 'real', events: false},
+      ['list pods @airflow', 'get pods @airflow', 'delete pods @airflow'],
+    ],
+    [
+      '--dry-run=server: the delete is sent (dryRun=All), no event',
+      {command: 'zombies', namespace: 'airflow', writes: 'server-dry-run'},
+      ['list pods @airflow', 'get pods @airflow', 'delete pods @airflow'],
+    ],
+    [
+      '-A --delete --yes',
+      {command: 'zombies', writes: 'real'},
+      ['list pods @*', 'get pods @*', 'delete pods @*', 'create events.events.k8s.io @* ?'],
+    ],
+  ])('%s', (_name, query, expected) => {
+    expect(rules(query)).toEqual(expected)
+  })
+})
+
+describe('requiredRules: the DB found in the cluster', () => {
+  it.each<[string, PermissionQuery, string[]]>([
+    [
+      '--db-secret NAME: that one Secret by name',
+      {command: 'zombies', namespace: 'airflow', db: {secret: {namespace: 'airflow', name: 'airflow-metadata'}}},
+      ['list pods @airflow', 'get pods @airflow', 'get secrets airflow-metadata @airflow'],
+    ],
+    [
+      'discovered: the scheduler workloads and the Secret they name',
+      {command: 'zombies', namespace: 'team', db: {secret: {namespace: 'airflow'}}},
+      [
+        'list pods @team',
+        'get pods @team',
+        'list deployments.apps @airflow',
+        'list statefulsets.apps @airflow',
+        'get secrets @airflow',
+        'list secrets @airflow ?',
+      ],
+    ],
+    [
+      'through a port-forward to a named Service',
+      {command: 'overdue', namespace: 'airflow', db: {secret: {namespace: 'airflow', name: 's'}, portForward: {namespace: 'db', service: 'pgbouncer'}}},
+      [
+        'list pods @airflow',
+        'get pods @airflow',
+        'get secrets s @airflow',
+        'get services pgbouncer @db',
+        'list endpointslices.discovery.k8s.io @db',
+        'get pods @db ?',
+        'get pods/portforward @db',
+        'create pods/portforward @db',
+      ],
+    ],
+    [
+      '-A keeps the DB rules in their namespace',
+      {command: 'zombies', db: {secret: {namespace: 'airflow', name: 's'}}},
+      ['list pods @*', 'get pods @*', 'get secrets s @airflow'],
+    ],
+  ])('%s', (_name, query, expected) => {
+    expect(rules(query)).toEqual(expected)
+  })
+})
+
+describe('requiredRules: unstick', () => {
+  const unstick = (targets: UnstickTargetRef[], extra: Partial<PermissionQuery> = {}, flags = {deleteDependents: false, wait: false}) =>
+    rules({command: 'unstick', namespace: 'ns', unstick: {targets, ...flags}, ...extra})
+
+  it('scans jobs and pods by default: lists, Job advice, the pods Jobs own', () => {
+    expect(unstick([jobs, pods])).toEqual(['list jobs.batch @ns', 'get jobs.batch @ns ?', 'list pods @ns'])
+  })
+
+  it('--yes patches and posts events', () => {
+    expect(unstick([jobs, pods], {writes: 'real'})).toEqual([
+      'list jobs.batch @ns',
+      'get jobs.batch @ns ?',
+      'list pods @ns',
+      'patch jobs.batch @ns',
+      'patch pods @ns',
+      'create events.events.k8s.io @ns ?',
+    ])
+  })
+
+  it('--wait makes the Job read required', () => {
+    expect(unstick([jobs], {writes: 'real', events: false}, {deleteDependents: false, wait: true})).toEqual([
+      'list jobs.batch @ns',
+      'get jobs.batch @ns',
+      'list pods @ns',
+      'patch jobs.batch @ns',
+    ])
+  })
+
+  it('--delete-dependents deletes what the stuck types own', () => {
+    expect(unstick([cronjobs, deployments], {writes: 'server-dry-run'}, {deleteDependents: true, wait: false})).toEqual([
+      'list cronjobs.batch @ns',
+      'list jobs.batch @ns',
+      'delete jobs.batch @ns',
+      'patch cronjobs.batch @ns',
+      'list deployments.apps @ns',
+      'list replicasets.apps @ns',
+      'delete replicasets.apps @ns',
+      'patch deployments.apps @ns',
+    ])
+  })
+
+  it('--delete-dependents without writes deletes nothing', () => {
+    expect(unstick([jobs], {}, {deleteDependents: true, wait: false})).not.toContain('delete pods @ns')
+  })
+
+  it('named objects only: reads, patch and wait by resourceNames', () => {
+    const named = [
+      {...jobs, name: 'b'},
+      {...jobs, name: 'a'},
+    ]
+    expect(unstick(named, {writes: 'real', events: false}, {deleteDependents: false, wait: true})).toEqual([
+      'get jobs.batch a,b @ns',
+      'list pods @ns',
+      'patch jobs.batch a,b @ns',
+    ])
+  })
+
+  it('a scanned type and a named object of it: no resourceNames', () => {
+    expect(unstick([jobs, {...jobs, name: 'a'}], {writes: 'real', events: false})).toEqual([
+      'list jobs.batch @ns',
+      'get jobs.batch @ns ?',
+      'list pods @ns',
+      'patch jobs.batch @ns',
+    ])
+  })
+})
+
+describe('requiredRules: doctor and history', () => {
+  it('doctor counts KPO pods and finds the DB like the others', () => {
+    expect(rules({command: 'doctor', namespace: 'airflow', db: {secret: {namespace: 'airflow', name: 'm'}}})).toEqual([
+      'list pods @airflow',
+      'get secrets m @airflow',
+    ])
+  })
+  it('history talks to no cluster', () => {
+    expect(rules({command: 'history', namespace: 'airflow', db: {secret: {namespace: 'airflow'}}, writes: 'real'})).toEqual([])
+  })
+})
+
+describe('flags → writes', () => {
+  it.each([
+    [{delete: false}, 'none'],
+    [{delete: true}, 'real'], // may confirm on a terminal
+    [{delete: true, dryRunMode: 'client' as const}, 'none'],
+    [{delete: true, dryRunMode: 'server' as const}, 'server-dry-run'],
+  ])('pods %j → %s', (flags, expected) => expect(podWrites(flags)).toBe(expected))
+  it.each([
+    [{yes: false}, 'none'],
+    [{yes: true}, 'real'],
+    [{yes: true, dryRunMode: 'client' as const}, 'none'],
+    [{yes: false, dryRunMode: 'server' as const}, 'server-dry-run'],
+  ])('unstick %j → %s', (flags, expected) => expect(unstickWrites(flags)).toBe(expected))
+})
+
+describe('policyRulesByNamespace', () => {
+  it('merges verbs per resource and name set, one set per namespace, cluster first', () => {
+    const all = requiredRules({command: 'zombies', writes: 'real', db: {secret: {namespace: 'airflow', name: 'm'}, portForward: {namespace: 'airflow'}}})
+    expect(policyRulesByNamespace(all)).toEqual([
+      {
+        rules: [
+          {apiGroups: [''], resources: ['pods'], verbs: ['delete', 'get', 'list']},
+          {apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create']},
+        ],
+      },
+      {
+        namespace: 'airflow',
+        rules: [
+          {apiGroups: [''], resources: ['secrets'], verbs: ['get'], resourceNames: ['m']},
+          {apiGroups: [''], resources: ['services'], verbs: ['get']},
+          {apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['list']},
+          {apiGroups: [''], resources: ['pods'], verbs: ['get']},
+          {apiGroups: [''], resources: ['pods/portforward'], verbs: ['create', 'get']},
+        ],
+      },
+    ])
+  })
+})
+
+describe('requiredRules: commands without a DB', () => {
+  it('unstick needs no DB rules', () => {
+    expect(rules({command: 'unstick', namespace: 'ns', unstick: {targets: [pods], deleteDependents: false, wait: false}, db: {secret: {namespace: 'ns'}}})).toEqual([
+      'list pods @ns',
+    ])
+  })
+})
