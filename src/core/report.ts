@@ -102,7 +102,7 @@ export function summarize(scanned: number, items: ReportItem[]): Summary {
  * into `kubectl delete` cannot touch a kept, young, re-attachable or foreign object.
  */
 export function isActionable(item: ReportItem): boolean {
-  return item.action === 'none' || item.action === 'deleted' || item.action === 'patched' || item.action === 'failed' || item.action === 'unknown'
+  return item.action !== 'skipped'
 }
 
 /** Skips that only postpone an action (a limit, a race): the object is still one the command would act on. */
@@ -115,6 +115,6 @@ const POSTPONED: ReadonlySet<SkipReason> = new Set(['max-deletes', 'changed-conc
  */
 export function isLeftInPlace(item: ReportItem): boolean {
   if (item.action === 'skipped') return item.skipReason !== undefined && POSTPONED.has(item.skipReason)
-  // unknown: it may have been applied, or not; a monitor is told until a run settles it.
+  // `unknown`: the request may not have applied, so the object may well still be there.
   return item.action === 'none' || item.action === 'failed' || item.action === 'unknown'
 }

@@ -75,7 +75,7 @@ function itemsTable(report: Report, wide: boolean, scope: ReportScope): string {
 function actionCell(item: ReportItem): string {
   if (item.action === 'skipped') return `skipped (${item.skipReason})`
   if (item.action === 'failed') return `failed: ${item.error ?? 'unknown error'}`
-  if (item.action === 'unknown') return `unknown: ${item.error ?? ''}`
+  if (item.action === 'unknown') return `unknown: ${item.error ?? 'outcome not known'}`
   return item.action
 }
 
