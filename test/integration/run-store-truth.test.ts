@@ -229,6 +229,14 @@ describe('failed actions make a failed run', () => {
     expect(run.error).toMatch(/RBAC denied: cannot delete pods/)
   })
 
+  it('a 429 storm on every delete: exit 1, history failed, nothing recorded deleted', async () => {
+    kube.inject({method: 'DELETE', status: 429, times: Infinity, headers: {'Retry-After': '0'}, body: 'Too many requests, please try again later.\n'})
+    const result = await runCli(REAP, {env, timeoutMs: 120_000})
+    expect(result.code).toBe(1)
+    expect(podNames().size).toBe(ZOMBIES)
+    expect((await history()).items[0]).toMatchObject({outcome: 'failed', summary: {acted: 0, failed: ZOMBIES, unknown: 0}})
+  }, 120_000)
+
   it('401 mid-run: exit 1, history failed', async () => {
     kube.inject({method: 'DELETE', status: 401, times: Infinity, body: {kind: 'Status', apiVersion: 'v1', status: 'Failure', message: 'Unauthorized', reason: 'Unauthorized', code: 401}})
     const result = await runCli(REAP, {env})
