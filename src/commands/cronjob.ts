@@ -1,4 +1,5 @@
 import {Flags, Parser} from '@oclif/core'
+import {describeError} from '../cli/usage.js'
 import {cronScheduleError} from '../core/cron.js'
 import {UsageError} from '../errors.js'
 import {ReapCommand} from '../cli/base.js'
@@ -113,8 +114,8 @@ async function parseCommand(name: CronJobCommandName, argv: string[]): Promise<P
     const definitions = {flags: command.flags, args: command.args ?? {}, strict: command.strict ?? true} as Parameters<typeof Parser.parse>[1]
     output = await Parser.parse(schedulable.prepare(argv), definitions)
   } catch (error) {
-    if (error instanceof UsageError) throw error
-    throw new UsageError(`${name}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`)
+    // The command's own parse error, worded as the command itself words it (src/cli/usage.ts).
+    throw new UsageError(`${name}: ${describeError(error)?.line ?? String(error)}`)
   }
   const flags = output.flags as Record<string, unknown>
   const args = (output.argv as string[]).map(String)

@@ -183,8 +183,8 @@ describe('cronjob: the manifests', () => {
   const NS = ['-n', 'airflow']
   const SECRET = ['--db-secret', 'airflow-metadata']
   it.each([
-    ['a typo in a flag of the command', ['zombies', '--delet', '--yes', ...NS, ...SECRET], /zombies: Nonexistent flag: --delet/],
-    ['a flag value the command refuses', ['zombies', '--min-age', 'soon', ...NS, ...SECRET], /"soon" is not a duration/],
+    ['a typo in a flag of the command', ['zombies', '--delet', '--yes', ...NS, ...SECRET], /zombies: unknown flag: --delet/],
+    ['a flag value the command refuses', ['zombies', '--min-age', 'soon', ...NS, ...SECRET], /zombies: invalid argument "soon" for "--min-age" flag: not a duration/],
     ["the command's own flag conflicts", ['zombies', '--yes', ...NS, ...SECRET], /--yes confirms --delete/],
     ['--delete without --yes (no terminal in a CronJob)', ['zombies', '--delete', ...NS, ...SECRET], /no terminal to confirm on: add --yes/],
     ['a literal DB URL', ['zombies', '--db', 'postgresql://u:secret@db/airflow', ...NS], /--db would write the DB URL/],

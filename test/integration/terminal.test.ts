@@ -84,8 +84,9 @@ describe('on a terminal', () => {
     expect(exit.exitCode).toBe(0)
     expect(run.output()).toMatch(SPINNER_FRAMES) // the spinner did run
     const screen = run.screen()
-    const header = screen.find((line) => line.includes('NAMESPACE'))
-    expect(header, screen.join('\n')).toMatch(/^NAMESPACE\s+NAME\s+AGE/)
+    // One namespace: kubectl's columns without NAMESPACE.
+    const header = screen.find((line) => line.includes('REASON'))
+    expect(header, screen.join('\n')).toMatch(/^NAME\s+AGE/)
     expect(screen.filter((line) => SPINNER_FRAMES.test(line))).toEqual([])
   })
 

@@ -94,7 +94,7 @@ describe.skipIf(pgbouncerMissing)('the chart with PgBouncer: PostgreSQL reached 
     const {code, stdout, stderr} = await runCli(['zombies', '-n', 'airflow', '--no-cache'], {env})
     expect(code).toBe(0)
     expect(stderr).toBe(`DB: ${source} via ${via}\n`)
-    expect(stdout).toMatch(/^NAMESPACE/)
+    expect(stdout).toMatch(/^NAME\s+AGE/)
   })
 
   it('overdue -n airflow through the same port-forward', async () => {
