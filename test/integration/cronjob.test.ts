@@ -194,12 +194,15 @@ describe('cronjob: the manifests', () => {
     ['a command named twice', ['zombies', 'zombies', ...NS, ...SECRET], /zombies is named twice/],
     ['a name prefix that is no DNS label', ['zombies', '--name-prefix', 'Airflow_Reap', ...NS, ...SECRET], /--name-prefix "Airflow_Reap"/],
     ['commands in different namespaces', ['zombies', '-n', 'a', 'unstick', '-n', 'b', ...SECRET], /act in the same namespace/],
-  ])('refuses %s (exit 2, one line)', async (_, args, message) => {
+  ])('refuses %s (exit 2, one error line)', async (_, args, message) => {
     const result = await runCli(['cronjob', ...args])
     expect(result.stderr).toMatch(message)
     expect(result.code).toBe(2)
     expect(result.stdout).toBe('')
-    expect(result.stderr.trim().split("\n"), result.stderr).toHaveLength(1)
+    // One error line (and the usage hint every usage error gets).
+    const [first, ...rest] = result.stderr.trim().split('\n')
+    expect(first, result.stderr).toMatch(/^error: /)
+    expect(rest.every((line) => line.startsWith("See '")), result.stderr).toBe(true)
     expect(result.stderr).not.toContain('secret@')
   })
 })
