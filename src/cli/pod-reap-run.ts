@@ -75,7 +75,6 @@ export async function executePodReap<S extends PodScan>(options: PodReapOptions,
         const reached = await openClusterDb(options.db, session, signal)
         cluster = reached
         recorder.update({db: reached.origin})
-        if (options.output === 'table' || options.output === 'wide') progress.note(originLine(reached.origin))
         // A dropped port-forward stops the work like Ctrl-C would (nothing more is deleted), but the run
         // then fails with the tunnel's error instead of reading as interrupted.
         const deps = {kube: session.client, db: reached.db, progress, signal: AbortSignal.any([signal, reached.lost]), journal: recorder}
@@ -107,6 +106,9 @@ export async function executePodReap<S extends PodScan>(options: PodReapOptions,
       announce: options.events ? async (items) => (kube ? announceActions(kube.client, items, progress) : []) : undefined,
     })
     progress.stop() // the spinner's line must not prefix the table
+    // The table's header line, on stderr: the DB its verdicts come from. Not above "No resources found"
+    // (there is no table), nor before an error (one line).
+    if ((options.output === 'table' || options.output === 'wide') && cluster && report.items.length > 0) progress.note(originLine(cluster.origin))
     process.stdout.write(renderReport(report, options.output, {allNamespaces: options.kube.allNamespaces}))
     if (kube) process.stderr.write(await nothingFound(report, options.output, kube.client, kube.namespace, signal))
     if (report.stopped) throw new SafetyStopError(report.stopped)
