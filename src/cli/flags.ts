@@ -108,6 +108,7 @@ export const actFlags = {
   'dry-run': Flags.custom<'client' | 'server' | undefined>({
     description:
       'client: report only (the default without --yes); server: send the requests with dryRun=All (RBAC and admission are checked, nothing changes); none: no dry run, as kubectl reads it (acting still needs --yes).',
+    options: ['none', 'client', 'server'],
     helpValue: 'none|client|server',
     parse: async (input, _context, flag) => parseDryRun(input, flag.name),
   })(),

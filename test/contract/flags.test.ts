@@ -21,7 +21,8 @@ const KUBE: Record<string, FlagSpec> = {
 const OUTPUT: Record<string, FlagSpec> = {output: {char: 'o', default: 'table', options: ['table', 'wide', 'json', 'yaml', 'name']}}
 const STORE: Record<string, FlagSpec> = {cache: {}, 'no-cache': {}}
 const DB: Record<string, FlagSpec> = {db: {}, 'airflow-namespace': {}, 'db-secret': {}, 'port-forward': {default: 'auto', options: ['auto', 'always', 'never']}}
-const ACT: Record<string, FlagSpec> = {yes: {}, 'dry-run': {options: ['client', 'server']}, 'exit-code': {}, 'no-events': {}}
+// --dry-run: the contract's client|server, and kubectl's none (no dry run), accepted since 0.2.0.
+const ACT: Record<string, FlagSpec> = {yes: {}, 'dry-run': {options: ['none', 'client', 'server']}, 'exit-code': {}, 'no-events': {}}
 
 const CONTRACT: Record<string, Record<string, FlagSpec>> = {
   zombies: {

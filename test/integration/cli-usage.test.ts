@@ -36,7 +36,7 @@ describe('usage errors: one line, the usage hint, exit 2', () => {
     [['zombies', '--min-age', '5x'], 'invalid argument "5x" for "--min-age" flag: not a duration (examples: 90s, 10m, 2h, 1h30m)', 'zombies'],
     [['overdue', '--grace', 'soon'], 'invalid argument "soon" for "--grace" flag: not a duration (examples: 90s, 10m, 2h, 1h30m)', 'overdue'],
     [['zombies', '-o', 'xml'], 'invalid argument "xml" for "--output" flag: must be one of table, wide, json, yaml, name', 'zombies'],
-    [['zombies', '--dry-run=maybe'], 'invalid argument "maybe" for "--dry-run" flag: must be "none", "server", or "client"', 'zombies'],
+    [['zombies', '--dry-run=maybe'], 'invalid argument "maybe" for "--dry-run" flag: must be one of none, client, server', 'zombies'],
     [['zombies', '--concurrency', '0'], /^error: invalid argument for "--concurrency" flag: .*greater than or equal to 1/, 'zombies'],
     [['zombies', 'extra-arg'], 'unexpected argument "extra-arg" for "kubectl airflow-reap zombies"', 'zombies'],
     [['-n', 'airflow', 'zombies'], 'flags go after the command: kubectl airflow-reap zombies -n ...', 'zombies'],
