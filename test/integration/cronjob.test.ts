@@ -199,7 +199,8 @@ describe('cronjob: the manifests', () => {
     expect(result.stderr).toMatch(message)
     expect(result.code).toBe(2)
     expect(result.stdout).toBe('')
-    expect(result.stderr.trim().split("\n"), result.stderr).toHaveLength(1)
+    // One error line, then kubectl's usage hint (every usage error has it).
+    expect(result.stderr.trim().split("\n"), result.stderr).toEqual([expect.stringMatching(/^error: /), "See 'kubectl airflow-reap cronjob --help' for usage."])
     expect(result.stderr).not.toContain('secret@')
   })
 })
