@@ -214,7 +214,8 @@ describe('when the DB cannot be found or reached', () => {
   const fail = async (args: string[]) => {
     const result = await runCli([...args, '--no-cache'], {env})
     expect(result.stdout).toBe('')
-    expect(result.stderr.split('\n')).toHaveLength(2) // one line
+    // One error line, then kubectl's usage hint (these are usage errors: exit 2).
+    expect(result.stderr.split('\n')).toEqual([expect.stringMatching(/^error: /), expect.stringMatching(/^See 'kubectl airflow-reap \w+ --help' for usage\.$/), ''])
     expect(result.stderr).not.toContain(PASSWORD)
     return result
   }
@@ -226,7 +227,8 @@ describe('when the DB cannot be found or reached', () => {
     expect(code).toBe(2)
     expect(stderr).toBe(
       'error: cannot choose the Airflow DB in namespace "two": the scheduler pod templates name 2 different DB URLs ' +
-        '(secret two/blue-airflow-metadata:connection, secret two/green-airflow-metadata:connection); pass --db-secret NAME[:KEY] (or --db URL)\n',
+        '(secret two/blue-airflow-metadata:connection, secret two/green-airflow-metadata:connection); pass --db-secret NAME[:KEY] (or --db URL)\n' +
+        "See 'kubectl airflow-reap zombies --help' for usage.\n",
     )
   })
 
