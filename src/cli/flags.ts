@@ -66,6 +66,7 @@ export const dbFlags = {
   'port-forward': Flags.string({
     description: 'Reach a DB host that is a Service of the cluster through a port-forward: auto (when it does not resolve here), always, never.',
     options: ['auto', 'always', 'never'],
+    helpValue: 'auto|always|never',
     default: 'auto',
   }),
   'db-timeout': durationFlag({

@@ -231,7 +231,8 @@ describe('when the DB cannot be found or reached', () => {
     expect(code).toBe(2)
     expect(stderr).toBe(
       'error: cannot choose the Airflow DB in namespace "two": the scheduler pod templates name 2 different DB URLs ' +
-        '(secret two/blue-airflow-metadata:connection, secret two/green-airflow-metadata:connection); pass --db-secret NAME[:KEY] (or --db URL)\n',
+        '(secret two/blue-airflow-metadata:connection, secret two/green-airflow-metadata:connection); pass --db-secret NAME[:KEY] (or --db URL)\n' +
+        "See 'kubectl airflow-reap zombies --help' for usage.\n",
     )
   })
 
