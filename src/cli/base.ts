@@ -39,6 +39,9 @@ export abstract class ReapCommand extends Command {
   }
 
   override async catch(error: Error & {oclif?: {exit?: number}}): Promise<void> {
+    // A parse error is reported here in our own words: oclif's "did not parse its arguments" warning
+    // (printed when NODE_ENV is development or test) would add two lines of noise after it.
+    this.parsed = true
     if (this.interruptedBy) {
       // Whatever failed after the signal failed because of it (an aborted request, a closed socket).
       const message = error instanceof InterruptedError ? error.message : `interrupted by ${this.interruptedBy}: ${error.message}`

@@ -72,7 +72,7 @@ export async function executeUnstick(options: UnstickOptions, signal: AbortSigna
     })
     progress.stop()
     process.stdout.write(renderReport(report, options.output, {allNamespaces: options.kube.allNamespaces}))
-    if (kube) process.stderr.write(await nothingFound(report, options.output, kube.client, kube.namespace, signal))
+    if (kube && !report.interrupted) process.stderr.write(await nothingFound(report, options.output, kube.client, kube.namespace, signal))
     if (options.output === 'table' || options.output === 'wide') process.stderr.write(adviceLines(scan?.findings ?? [], waited?.freed))
     if (report.interrupted) throw interruption(signal, 'patches not yet started were abandoned; the run is recorded as interrupted')
     if (report.failure) throw new ReapError(report.failure)

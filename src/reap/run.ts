@@ -2,7 +2,7 @@
 // anything else can fail), do the work, build the contract's report, record the end (ok / failed /
 // interrupted). A run that fails part-way still records what it did before failing, and a run with
 // any failed or unknown action is failed, never ok.
-import {EXIT_FOUND, EXIT_OK, ReapError, interruption} from '../errors.js'
+import {EXIT_FOUND, EXIT_OK, ReapError} from '../errors.js'
 import type {Report, ReportItem, ReportKind} from '../core/report.js'
 import {isLeftInPlace, summarize} from '../core/report.js'
 import type {Progress} from './progress.js'
@@ -46,7 +46,9 @@ export async function runReport(frame: RunFrame): Promise<FinishedReport> {
     const interrupted = frame.signal.aborted
     await announce(frame, draft)
     recorder.finish(toReport(frame, draft), interrupted ? 'interrupted' : 'failed', errorText(error))
-    throw interrupted ? interruption(frame.signal, 'the run was stopped; what was done so far is recorded') : error
+    if (!interrupted) throw error
+    // A signal: the caller prints what was done before it (the report) and exits 130 or 143.
+    return {...toReport(frame, draft), interrupted: true}
   }
   await announce(frame, draft)
   const interrupted = frame.signal.aborted

@@ -165,9 +165,11 @@ describe('errors: one clear line, exit 1 for runtime errors', () => {
     expectOneLineFailure(result, 1, /^error: cannot connect to the Airflow DB at postgresql:\/\/airflow:\*\*\*@127\.0\.0\.1/)
   })
 
-  it('malformed database URL, password not shown', async () => {
+  it('malformed database URL: a usage error (exit 2), password not shown', async () => {
     const result = await runCli(['zombies', '--db', `postgresql://airflow:${SECRET}@db:notaport/airflow`, '--no-cache'], {env})
-    expectOneLineFailure(result, 1, /^error: .*port/)
+    expect(result.code).toBe(2)
+    expect(result.stdout).toBe('')
+    expect(result.stderr).toBe("error: invalid --db URL: port is not a number\nSee 'kubectl airflow-reap zombies --help' for usage.\n")
   })
 
   it('a database that is not an Airflow metadata DB', async () => {
