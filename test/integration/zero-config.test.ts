@@ -217,11 +217,11 @@ describe('when the DB cannot be found or reached', () => {
   const fail = async (args: string[]) => {
     const result = await runCli([...args, '--no-cache'], {env})
     expect(result.stdout).toBe('')
-    const [first, ...rest] = result.stderr.trimEnd().split('\n')
+    const [, ...rest] = result.stderr.trimEnd().split('\n')
     if (result.code === 2) expect(rest).toEqual([expect.stringMatching(HELP_HINT)])
     else expect(rest).toEqual([])
     expect(result.stderr).not.toContain(PASSWORD)
-    return {code: result.code, stderr: `${first}\n`}
+    return {code: result.code, stderr: result.stderr}
   }
 
   it('ambiguous discovery: exit 2 naming the candidates and the flags', async () => {
