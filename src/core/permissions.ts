@@ -203,7 +203,8 @@ function dbRules(db: DbAccess | undefined): ApiRule[] {
   return rules
 }
 
-function ruleKey(r: RuleInput): string {
+/** One key per verb, resource, scope and names: rules that grant the same thing share it. */
+export function ruleKey(r: RuleInput): string {
   return [r.verb, r.group, r.resource, r.subresource ?? '', r.namespace ?? '*', (r.resourceNames ?? []).join(',')].join('\u0000')
 }
 

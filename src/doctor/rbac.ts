@@ -12,7 +12,9 @@ import {
   describeRule,
   describeScope,
   requiredRules,
+  ruleKey,
 } from '../core/permissions.js'
+import type {ResourceAttributes} from '../kube/access-review.js'
 import type {CheckResult, PermissionResult} from './report.js'
 
 export interface Profile {
@@ -47,18 +49,9 @@ export function profiles(scope: ProfileScope): Profile[] {
 }
 
 /** One SelfSubjectAccessReview: a rule for some names is asked once per name. */
-export interface AccessQuestion {
-  verb: string
-  group: string
-  resource: string
-  subresource?: string
-  name?: string
-  namespace?: string
-}
+export type AccessQuestion = ResourceAttributes
 
-export function ruleKey(rule: Omit<ApiRule, 'purpose' | 'bestEffort'>): string {
-  return [rule.verb, rule.group, rule.resource, rule.subresource ?? '', rule.namespace ?? '*', (rule.resourceNames ?? []).join(',')].join('|')
-}
+export {ruleKey}
 
 export function questionsOf(rule: ApiRule): AccessQuestion[] {
   const base: AccessQuestion = {verb: rule.verb, group: rule.group, resource: rule.resource}
