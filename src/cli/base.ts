@@ -58,6 +58,11 @@ export abstract class ReapCommand extends Command {
     process.exitCode = report.exitCode
   }
 
+  /** A `warning: ...` line on stderr: something the user should know that does not stop the command. */
+  protected writeWarning(text: string): void {
+    process.stderr.write(`warning: ${oneLine(text)}\n`)
+  }
+
   /** Writes the result to stdout (the only thing that goes there). */
   protected writeOut(text: string): void {
     if (text) process.stdout.write(text)

@@ -1,13 +1,29 @@
 import {existsSync} from 'node:fs'
+import {StoreTooNewError, StoreUnavailableError} from '../store/errors.js'
 import {resolveStorePath} from '../store/location.js'
 import {type RunStore, openRunStore} from '../store/run-store.js'
+import {openRunStoreSnapshot} from '../store/snapshot.js'
+
+/** What `history` needs of the store: reading only. */
+export type RunHistory = Pick<RunStore, 'listRuns' | 'getRun' | 'close'>
 
 /**
- * The run store for `history`: undefined when nothing was ever recorded. A broken store throws
- * StoreUnavailableError, whose message says how to move the file aside.
+ * The run store for `history`: undefined when nothing was ever recorded. A store that can be read but
+ * not written is served from an in-memory copy, with a warning that says why and how to fix it. A
+ * store that cannot be read at all throws StoreUnavailableError, whose message says what to do.
  */
-export function openStoreForReading(flag: string | undefined): RunStore | undefined {
+export function openStoreForReading(flag: string | undefined, warn: (text: string) => void): RunHistory | undefined {
   const path = resolveStorePath({flag})
   if (!path || !existsSync(path)) return undefined
-  return openRunStore(path)
+  try {
+    // Writable first: runs whose process died are then recorded crashed for good, and the schema upgraded.
+    return openRunStore(path)
+  } catch (err) {
+    // A newer schema is unknown to us: not read, not even from a copy.
+    if (!(err instanceof StoreUnavailableError) || err instanceof StoreTooNewError) throw err
+    // Unreadable too: its error (corrupt, permission denied) is why history cannot be shown.
+    const snapshot = openRunStoreSnapshot(path)
+    warn(`run store ${path} ${err.problem}: showing it read-only; to record runs: ${err.fix}`)
+    return snapshot
+  }
 }

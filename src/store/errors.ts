@@ -6,8 +6,10 @@ import {ReapError} from '../errors.js'
 export class StoreUnavailableError extends ReapError {
   constructor(
     readonly storePath: string,
-    problem: string,
-    fix: string = moveAsideHint(storePath),
+    /** What is wrong, as it reads after "run store PATH". */
+    readonly problem: string,
+    /** What to type to fix it. */
+    readonly fix: string = moveAsideHint(storePath),
     options?: {cause?: unknown},
   ) {
     super(oneLine(`run store ${storePath} ${problem}; ${fix}`), options)

@@ -14,6 +14,8 @@ export interface CliOptions {
   env?: Record<string, string | undefined>
   input?: string
   timeoutMs?: number
+  /** A command the CLI runs under (`['unshare', ..., '--']`): the CLI's own argv is appended to it. */
+  wrapper?: readonly string[]
   /** Called once the child is running (to send it a signal, say). */
   onSpawn?: (child: import('node:child_process').ChildProcess) => void
 }
@@ -36,7 +38,8 @@ export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS
 
 export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
+    const command = [...(options.wrapper ?? []), process.execPath, BIN, ...args]
+    const child = spawn(command[0], command.slice(1), {
       env: cleanEnv({NO_COLOR: '1', ...options.env}),
       stdio: ['pipe', 'pipe', 'pipe'],
     })

@@ -22,7 +22,7 @@ export default class History extends ReapCommand {
 
   async run(): Promise<void> {
     const {flags} = await this.parse(History)
-    const store = openStoreForReading(flags.cache)
+    const store = openStoreForReading(flags.cache, (text) => this.writeWarning(text))
     if (!store) {
       this.writeOut(renderRunList(runListDocument([]), flags.output as OutputFormat))
       return

@@ -31,7 +31,7 @@ export default class HistoryShow extends ReapCommand {
   async run(): Promise<void> {
     const {args, flags} = await this.parse(HistoryShow)
     const runId = args.runId as number // required: oclif has refused a missing one
-    const store = openStoreForReading(flags.cache)
+    const store = openStoreForReading(flags.cache, (text) => this.writeWarning(text))
     const run = store?.getRun(runId)
     store?.close()
     if (!run) throw new ReapError(`run ${runId} not found in the local run store (kubectl airflow-reap history lists the runs)`)

@@ -1,0 +1,111 @@
+// A run store that can be read but not written still serves `history` and `history show`, through the
+// built CLI on a read-only file system (EROFS, so root is bound too): the runs as a writable store
+// would show them (a crashed run crashed, its in-flight delete unknown), one warning that says why
+// and what to do, and not a byte of the store changed.
+import {spawnSync} from 'node:child_process'
+import {createHash} from 'node:crypto'
+import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {hostname, tmpdir} from 'node:os'
+import path from 'node:path'
+import {afterEach, beforeEach, describe, expect, it} from 'vitest'
+import type {RunDocument, RunListDocument} from '../../src/store/documents.js'
+import {IN_FLIGHT_AT_CRASH, openRunStore, type RunStore} from '../../src/store/run-store.js'
+import {runCli} from '../support/cli.js'
+import {readOnlyMountUnavailable, readOnlyMountWrapper} from '../support/read-only-mount.js'
+import {deletedZombie, zombiesRun} from '../support/store/helpers.js'
+
+const unavailable = readOnlyMountUnavailable()
+
+let dir: string
+let file: string
+beforeEach(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'reap-history-ro-'))
+  file = path.join(dir, 'runs.sqlite')
+})
+afterEach(() => rmSync(dir, {recursive: true, force: true}))
+
+function deadPid(): number {
+  const child = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {encoding: 'utf8'})
+  return Number(child.stdout)
+}
+
+function fingerprint(): string {
+  const hash = createHash('sha256')
+  for (const suffix of ['', '-wal', '-shm']) {
+    const part = `${file}${suffix}`
+    hash.update(`${suffix}:${existsSync(part) ? readFileSync(part).toString('hex') : 'absent'};`)
+  }
+  return hash.digest('hex')
+}
+
+/** One finished run, and one whose process died with a delete in flight. */
+function recordRuns(store: RunStore): {finished: number; crashed: number} {
+  const finished = store.startRun(zombiesRun())
+  store.recordItems(finished, [deletedZombie()])
+  store.finishRun(finished, {outcome: 'ok', summary: {scanned: 3, found: 1, acted: 1, failed: 0, skipped: 0, unknown: 0}})
+  const crashed = store.startRun(zombiesRun({process: {pid: deadPid(), host: hostname(), start: null}}))
+  const inFlight = deletedZombie({name: 'in-flight', uid: 'uid-in-flight', action: 'none', actedAt: undefined})
+  store.recordItems(crashed, [inFlight])
+  store.recordIntent(crashed, inFlight, 'delete')
+  return {finished, crashed}
+}
+
+function readOnly(args: string[]) {
+  return runCli([...args, '--cache', file], {wrapper: readOnlyMountWrapper(dir), env: {HOME: dir}})
+}
+
+const warning = (fileName: string) =>
+  `warning: run store ${fileName} is on a read-only file system: showing it read-only; to record runs: pass --cache PATH to put it elsewhere\n`
+
+describe.skipIf(unavailable !== undefined)(`history of a store on a read-only file system${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {
+  it('lists the runs, the crashed one crashed, with one warning, and writes nothing', async () => {
+    const store = openRunStore(file)
+    const {finished, crashed} = recordRuns(store)
+    store.close()
+    const before = fingerprint()
+
+    const result = await readOnly(['history', '-o', 'json'])
+    expect(result.stderr).toBe(warning(file))
+    expect(result.code).toBe(0)
+    const list = JSON.parse(result.stdout) as RunListDocument
+    expect(list.items.map((run) => [run.runId, run.outcome])).toEqual([
+      [crashed, 'crashed'],
+      [finished, 'ok'],
+    ])
+    expect(fingerprint()).toBe(before)
+  })
+
+  it('history show: every item, the in-flight delete unknown', async () => {
+    const store = openRunStore(file)
+    const {crashed} = recordRuns(store)
+    store.close()
+
+    const result = await readOnly(['history', 'show', String(crashed), '-o', 'json'])
+    expect(result.stderr).toBe(warning(file))
+    expect(result.code).toBe(0)
+    const run = JSON.parse(result.stdout) as RunDocument
+    expect(run.outcome).toBe('crashed')
+    expect(run.items).toEqual([expect.objectContaining({name: 'in-flight', action: 'unknown', error: IN_FLIGHT_AT_CRASH})])
+  })
+
+  it('reads the runs a writer still holds in its write-ahead log', async () => {
+    const writer = openRunStore(file)
+    try {
+      const {crashed} = recordRuns(writer)
+      expect(readFileSync(`${file}-wal`).length).toBeGreaterThan(0)
+      const result = await readOnly(['history'])
+      expect(result.code).toBe(0)
+      expect(result.stdout.split('\n')[1]).toMatch(new RegExp(`^${crashed}\\s.*\\scrashed\\s`))
+    } finally {
+      writer.close()
+    }
+  })
+
+  it('an unreadable store is still an error, saying what is wrong with it', async () => {
+    writeFileSync(file, 'these bytes are not a SQLite database at all, only some text\n'.repeat(4))
+    const result = await readOnly(['history'])
+    expect(result.stdout).toBe('')
+    expect(result.stderr).toBe(`error: run store ${file} is not a SQLite database, or is corrupt (file is not a database); move it aside: mv ${file} ${file}.broken\n`)
+    expect(result.code).toBe(1)
+  })
+})
