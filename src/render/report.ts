@@ -7,9 +7,11 @@ import {kubectlTypeOfKind} from '../kube/resources.js'
 import {type OutputFormat, renderDocument} from './output.js'
 import {renderTable} from './table.js'
 
-/** What the report was a scan of: one namespace, or every namespace (`-A`). */
+/** What the report was a scan of (one namespace, or every namespace: `-A`) and how it was run. */
 export interface ReportScope {
   allNamespaces: boolean
+  /** `--dry-run=server`: the requests were sent with dryRun=All. */
+  serverDryRun?: boolean
 }
 
 const NONE = '<none>'
@@ -26,7 +28,7 @@ export function renderReport(report: Report, format: OutputFormat, scope: Report
         .join('')
     default:
       if (report.items.length === 0) return ''
-      return itemsTable(report, format === 'wide', scope) + summaryLine(report)
+      return itemsTable(report, format === 'wide', scope) + summaryLine(report, scope.serverDryRun)
   }
 }
 
@@ -99,18 +101,36 @@ const HOW_TO_ACT: Record<Report['kind'], string> = {
   UnstickReport: 'add --yes to remove their finalizers',
 }
 
+/** The same after --dry-run=server, which stays a dry run whatever else is given. */
+const HOW_TO_ACT_AFTER_SERVER_DRY_RUN: Record<Report['kind'], string> = {
+  ZombieReport: 'run it with --delete --yes and without --dry-run=server to delete them',
+  OverdueReport: 'run it with --delete --yes and without --dry-run=server to delete them',
+  UnstickReport: 'run it with --yes and without --dry-run=server to remove their finalizers',
+}
+
+const VERBS: Record<Report['kind'], string> = {
+  ZombieReport: 'delete',
+  OverdueReport: 'delete',
+  UnstickReport: 'patch',
+}
+
 function plural(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? '' : 's'}`
 }
 
 /** `7 zombie pods found among 20 scanned; 8 skipped (5 too-young, 3 keep-annotation); ...` */
-export function summaryLine(report: Report): string {
+export function summaryLine(report: Report, serverDryRun = false): string {
   const {scanned, acted, failed, skipped, unknown} = report.summary
   const found = report.items.filter(isActionable).length
   const parts = [`${plural(found, NOUNS[report.kind])} found among ${scanned} scanned`]
   if (skipped > 0) parts.push(`${skipped} skipped (${skipBreakdown(report.items)})`)
-  if (report.dryRun) {
-    const pending = report.items.filter((i) => i.action === 'none').length
+  const pending = report.items.filter((i) => i.action === 'none').length
+  if (report.dryRun && serverDryRun) {
+    // Each request went to the API server with dryRun=All: say what it accepted and what it refused.
+    if (pending > 0) parts.push(`server dry run: the API server would accept ${plural(pending, VERBS[report.kind])}`)
+    if (failed > 0) parts.push(`${failed} refused`)
+    if (pending + failed > 0) parts.push(`nothing changed (${HOW_TO_ACT_AFTER_SERVER_DRY_RUN[report.kind]})`)
+  } else if (report.dryRun) {
     if (pending > 0) parts.push(`dry run: nothing changed (${HOW_TO_ACT[report.kind]})`)
   } else {
     if (report.kind === 'UnstickReport') {

@@ -152,6 +152,11 @@ describe('zombies --delete --yes', () => {
     expect(deletes().every((r) => r.query.dryRun === 'All' || (r.body as {dryRun?: string[]})?.dryRun?.includes('All'))).toBe(true)
     expect(podNames()).toHaveLength(13)
     expect(report.items.every((i) => i.action === 'none' && i.detail.includes('server dry run'))).toBe(true)
+    // The table's summary says what the API server accepted, and that --delete --yes alone would still be a dry run.
+    const table = await runCli(['zombies', '--delete', '--dry-run=server', '--no-cache'], {env})
+    expect(table.stdout.trimEnd().split('\n').at(-1)).toBe(
+      '3 zombie pods found among 13 scanned; server dry run: the API server would accept 3 deletes; nothing changed (run it with --delete --yes and without --dry-run=server to delete them)',
+    )
   })
 
   it('--yes with --dry-run=server is still a dry run, and is recorded as one', async () => {

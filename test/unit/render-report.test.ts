@@ -125,6 +125,23 @@ describe('summary line', () => {
   ] as const)('%#: %s', (items, dryRun, kind, expected) => {
     expect(summaryLine(report([...items], {dryRun, kind}))).toBe(`${expected}\n`)
   })
+
+  // --dry-run=server stays a dry run whatever else is given: the hint says what acts instead.
+  it.each([
+    [
+      [item(), item(), item({action: 'failed', error: 'pods "a" is forbidden'})],
+      'ZombieReport',
+      '3 zombie pods found among 10 scanned; server dry run: the API server would accept 2 deletes; 1 refused; nothing changed (run it with --delete --yes and without --dry-run=server to delete them)',
+    ],
+    [
+      [item({kind: 'Job', reason: 'stuck-terminating'})],
+      'UnstickReport',
+      '1 stuck object found among 10 scanned; server dry run: the API server would accept 1 patch; nothing changed (run it with --yes and without --dry-run=server to remove their finalizers)',
+    ],
+    [[kept], 'OverdueReport', '0 overdue pods found among 10 scanned; 1 skipped (1 keep-annotation)'],
+  ] as const)('server dry run %#: %s', (items, kind, expected) => {
+    expect(summaryLine(report([...items], {dryRun: true, kind}), true)).toBe(`${expected}\n`)
+  })
 })
 
 describe('No resources found', () => {
