@@ -2,7 +2,7 @@
 import {Flags} from '@oclif/core'
 import {EMPTY_DB_FLAG} from '../airflow/resolve.js'
 import {InvalidDbUrlError, parseDbUrl} from '../airflow/url.js'
-import {parseDuration} from '../core/duration.js'
+import {parseDuration, parseTimeout} from '../core/duration.js'
 import {DEFAULT_DB_TIMEOUT_SECONDS, DEFAULT_REQUEST_TIMEOUT_SECONDS} from '../core/timeouts.js'
 import {UsageError} from '../errors.js'
 import {FlagValueError} from './usage.js'
@@ -11,15 +11,16 @@ import type {KubeOptions} from '../reap/session.js'
 import {OUTPUT_FORMATS, type OutputFormat} from '../render/output.js'
 
 /** A kubectl-style duration flag, parsed into seconds (a bad value is a usage error, exit 2). */
-export function durationFlag(options: {description: string; default?: string}) {
+export function durationFlag(options: {description: string; default?: string; parse?: (text: string) => number | undefined; examples?: string}) {
+  const parse = options.parse ?? parseDuration
   return Flags.custom<number>({
     description: options.description,
     helpValue: 'DURATION',
-    default: options.default === undefined ? undefined : async () => parseDuration(options.default!)!,
+    default: options.default === undefined ? undefined : async () => parse(options.default!)!,
     defaultHelp: options.default === undefined ? undefined : async () => options.default!,
     parse: async (input, _context, flag) => {
-      const seconds = parseDuration(input)
-      if (seconds === undefined) throw new FlagValueError(flag.name, input, 'not a duration (examples: 90s, 10m, 2h, 1h30m)')
+      const seconds = parse(input)
+      if (seconds === undefined) throw new FlagValueError(flag.name, input, `not a duration (examples: ${options.examples ?? '90s, 10m, 2h, 1h30m'})`)
       return seconds
     },
   })()
@@ -32,8 +33,11 @@ export const kubeFlags = {
   'all-namespaces': Flags.boolean({char: 'A', description: 'Scan every namespace.', default: false}),
   selector: Flags.string({char: 'l', description: "Extra label selector, ANDed with the command's own.", helpValue: 'SEL'}),
   'request-timeout': durationFlag({
-    description: 'Timeout of each API request, like kubectl (0: none). The default is kube-apiserver\'s own limit for a request.',
+    description: 'Timeout of each API request, like kubectl: a duration, or a bare number of seconds (0: none). The default is kube-apiserver\'s own limit for a request.',
     default: `${DEFAULT_REQUEST_TIMEOUT_SECONDS}s`,
+    // As kubectl reads it: `--request-timeout=5` is 5 seconds.
+    parse: parseTimeout,
+    examples: '5, 90s, 10m, 1h30m',
   }),
 }
 

@@ -19,6 +19,16 @@ export function parseDuration(text: string): number | undefined {
   return seconds
 }
 
+/**
+ * A request timeout as kubectl reads `--request-timeout` (client-go's clientcmd.ParseTimeout): a bare
+ * integer is seconds (`--request-timeout=5`), anything else a duration.
+ */
+export function parseTimeout(text: string): number | undefined {
+  const trimmed = text.trim()
+  if (/^\d+$/.test(trimmed)) return Number(trimmed)
+  return parseDuration(trimmed)
+}
+
 /** Age exactly as kubectl prints it (apimachinery's duration.HumanDuration). */
 export function formatAge(totalSeconds: number): string {
   const seconds = Math.max(0, Math.floor(totalSeconds))

@@ -44,6 +44,7 @@ describe('usage errors: one line, the usage hint, exit 2', () => {
     [['history', 'show', 'abc'], '"abc" is not a run id: give the number in the RUN column of kubectl airflow-reap history', 'history show'],
     [['history', 'show'], 'missing required argument RUNID', 'history show'],
     [['unstick', '--bogus'], 'unknown flag: --bogus', 'unstick'],
+    [['zombies', '--request-timeout', '5x'], 'invalid argument "5x" for "--request-timeout" flag: not a duration (examples: 5, 90s, 10m, 1h30m)', 'zombies'],
   ])('%j', async (args, line, command) => {
     expectUsageError(await runCli(args, {env}), line, command)
   })
@@ -78,6 +79,12 @@ describe('not usage errors', () => {
     const result = await runCli(['history', 'show', '999'], {env})
     expect(result).toMatchObject({code: 1, stdout: ''})
     expect(result.stderr).toBe('error: run 999 not found in the local run store (kubectl airflow-reap history lists the runs)\n')
+  })
+
+  it('--request-timeout 5 is 5 seconds, as kubectl reads it (it goes on to read the kubeconfig)', async () => {
+    const result = await runCli(['zombies', '--request-timeout', '5'], {env})
+    expect(result.code).toBe(1)
+    expect(result.stderr).toMatch(/^error: no kubeconfig found/)
   })
 
   it('--dry-run=none is accepted as kubectl accepts it (no dry run: it goes on to read the kubeconfig)', async () => {

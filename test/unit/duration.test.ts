@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest'
-import {formatAge, parseDuration} from '../../src/core/duration.js'
+import {formatAge, parseDuration, parseTimeout} from '../../src/core/duration.js'
 
 describe('parseDuration', () => {
   it.each([
@@ -16,6 +16,23 @@ describe('parseDuration', () => {
   })
   it.each(['', '5', '5 m', 'm', '-5m', '5x', '1h30', 'abc'])('%j is not a duration', (text) => {
     expect(parseDuration(text)).toBeUndefined()
+  })
+})
+
+// client-go's clientcmd.ParseTimeout, which kubectl's --request-timeout goes through.
+describe('parseTimeout', () => {
+  it.each([
+    ['5', 5],
+    ['0', 0],
+    ['90s', 90],
+    ['1h30m', 5400],
+    ['250ms', 0.25],
+  ])('%j is %d seconds', (text, seconds) => {
+    expect(parseTimeout(text)).toBe(seconds)
+  })
+
+  it.each(['', '-5', '5x', '1.5', 'abc'])('%j is not a timeout', (text) => {
+    expect(parseTimeout(text)).toBeUndefined()
   })
 })
 
