@@ -4,7 +4,7 @@
 // as a warning, and the command goes on without recording.
 import type {Report, ReportItem} from '../core/report.js'
 import {resolveStorePath} from '../store/location.js'
-import {openRunStore} from '../store/run-store.js'
+import {HEARTBEAT_INTERVAL_MS, openRunStore} from '../store/run-store.js'
 import type {RunStore} from '../store/run-store.js'
 import type {ActionVerb, RunUpdate, StartRunInput} from '../store/types.js'
 import type {Progress} from './progress.js'
@@ -23,6 +23,7 @@ export class RunRecorder implements ActionJournal {
   private store?: RunStore
   private runId: number | null = null
   private current?: RunMeta
+  private heartbeat?: NodeJS.Timeout
   readonly warnings: string[] = []
 
   constructor(
@@ -48,6 +49,7 @@ export class RunRecorder implements ActionJournal {
       this.store = openRunStore(path)
       this.runId = this.store.startRun(meta)
     })
+    if (this.runId !== null) this.startHeartbeat()
   }
 
   /** What is learnt after the start: the target once the kubeconfig is read, a confirmation that makes it a real run. */
@@ -81,12 +83,31 @@ export class RunRecorder implements ActionJournal {
   }
 
   close(): void {
+    clearInterval(this.heartbeat)
     try {
       this.store?.close()
     } catch {
       // closing a broken store must not mask the run's own result
     }
     this.store = undefined
+  }
+
+  /**
+   * Beats while the run goes, so that a `history` on another host (a CronJob's next pod, sharing the
+   * store on a volume) can tell this run died when it stops. Never keeps the process alive, and a beat
+   * that fails (the store locked a moment) is simply missed: HEARTBEAT_STALE_MS allows for many.
+   */
+  private startHeartbeat(): void {
+    this.heartbeat = setInterval(() => {
+      const {store, runId} = this
+      if (!store || runId === null) return
+      try {
+        store.heartbeat(runId)
+      } catch {
+        // Missed; the next write that matters reports a store that stays broken.
+      }
+    }, HEARTBEAT_INTERVAL_MS)
+    this.heartbeat.unref()
   }
 
   private write(work: (store: RunStore, runId: number) => void): void {

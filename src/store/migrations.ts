@@ -84,6 +84,15 @@ export const migrations: readonly Migration[] = [
         ALTER TABLE run_items ADD COLUMN in_flight TEXT;
       `),
   },
+  {
+    description: "heartbeat: a run of another host (a CronJob's pod) whose process stopped reporting is crashed",
+    up: (db) =>
+      db.exec(`
+        -- When the run's process last said it was alive (every 30 s while it runs). A pid cannot be
+        -- checked from another host; a heartbeat long gone quiet can. NULL on older rows: unknown.
+        ALTER TABLE runs ADD COLUMN heartbeat_at TEXT;
+      `),
+  },
 ]
 
 export const SCHEMA_VERSION = migrations.length

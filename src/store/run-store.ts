@@ -46,6 +46,14 @@ export function openRunStore(storePath: string, options: OpenRunStoreOptions = {
 // Actions that touched (or tried to touch) the cluster, and so have a time worth recording.
 const ATTEMPTED_ACTIONS: ReadonlySet<string> = new Set(['deleted', 'patched', 'failed', 'unknown'])
 
+/** How often a running run's process records that it is alive (RunRecorder). */
+export const HEARTBEAT_INTERVAL_MS = 30_000
+/**
+ * A run of another host whose heartbeat is older than this is crashed: ten beats missed, so that a
+ * loaded machine, a slow disk or clocks a little apart between two pods never end a live run.
+ */
+export const HEARTBEAT_STALE_MS = 10 * HEARTBEAT_INTERVAL_MS
+
 /** The error of an action whose request was on its way when its run's process ended. */
 export const IN_FLIGHT_AT_CRASH = 'the process ended while this request was in flight: it may have been applied'
 /** The same, seen while the run still goes. */
@@ -84,6 +92,11 @@ export class RunStore {
       })
       return Number(result.lastInsertRowid)
     })
+  }
+
+  /** Record that the run's process is still alive (see HEARTBEAT_STALE_MS). */
+  heartbeat(runId: number): void {
+    this.guard(() => this.statements.heartbeat.run({id: runId, at: iso(this.now())}))
   }
 
   /** Record what was learnt about a running run: its target once the kubeconfig is read, that it is real once confirmed. */
@@ -184,23 +197,28 @@ export class RunStore {
   }
 
   /**
-   * Marks `crashed` every running run whose process, on this host, is gone (or its pid now belongs
-   * to another process): its in-flight actions become `unknown` and its summary is counted from its
-   * items. A run of another host cannot be checked from here and stays `running`.
+   * Marks `crashed` every running run whose process is known to have ended: on this host, its pid is
+   * gone (or now belongs to another process); on another host, its heartbeat stopped more than
+   * HEARTBEAT_STALE_MS ago. Its in-flight actions become `unknown` and its summary is counted from its
+   * items. A run of another host recorded before heartbeats existed cannot be checked and stays `running`.
    */
   settleCrashedRuns(): number[] {
     return this.guard(() => {
       const running = this.statements.runningRuns.all() as RunRow[]
-      const crashed = running.filter((row) => liveness({pid: row.pid, host: row.host, start: row.process_start}) === 'gone')
+      const now = this.now()
+      const crashed = running.flatMap((row) => {
+        const cause = crashCause(row, now)
+        return cause ? [{row, cause}] : []
+      })
       if (crashed.length === 0) return []
       this.db
         .transaction(() => {
-          for (const row of crashed) {
+          for (const {row, cause} of crashed) {
             this.statements.settleInFlight.run({run_id: row.id, error: IN_FLIGHT_AT_CRASH})
             const counts = this.statements.countItems.get(row.id) as Record<string, number | null>
             this.statements.markCrashed.run({
               id: row.id,
-              error: `the process (pid ${row.pid} on ${row.host}) ended without recording an outcome`,
+              error: cause,
               scanned: row.scanned ?? counts.found ?? 0,
               found: counts.found ?? 0,
               acted: counts.acted ?? 0,
@@ -211,7 +229,7 @@ export class RunStore {
           }
         })
         .immediate()
-      return crashed.map((row) => row.id)
+      return crashed.map(({row}) => row.id)
     })
   }
 
@@ -250,8 +268,9 @@ export class RunStore {
 function prepareStatements(db: Database.Database) {
   return {
     insertRun: db.prepare(`
-      INSERT INTO runs (started_at, command, argv, context, server, namespace, dry_run, dry_run_mode, db_source, db_via, outcome, pid, host, process_start)
-      VALUES (@started_at, @command, @argv, @context, @server, @namespace, @dry_run, @dry_run_mode, @db_source, @db_via, 'running', @pid, @host, @process_start)`),
+      INSERT INTO runs (started_at, command, argv, context, server, namespace, dry_run, dry_run_mode, db_source, db_via, outcome, pid, host, process_start, heartbeat_at)
+      VALUES (@started_at, @command, @argv, @context, @server, @namespace, @dry_run, @dry_run_mode, @db_source, @db_via, 'running', @pid, @host, @process_start, @started_at)`),
+    heartbeat: db.prepare("UPDATE runs SET heartbeat_at = @at WHERE id = @id AND outcome = 'running'"),
     updateRun: db.prepare(`
       UPDATE runs SET context = coalesce(@context, context), server = coalesce(@server, server),
                       namespace = coalesce(@namespace, namespace), dry_run = coalesce(@dry_run, dry_run),
@@ -328,6 +347,22 @@ interface RunRow {
   pid: number | null
   host: string | null
   process_start: string | null
+  heartbeat_at: string | null
+}
+
+/** Why a `running` run is known to have ended without recording an outcome; undefined while it may still be going. */
+function crashCause(row: RunRow, now: Date): string | undefined {
+  const process = `the process (pid ${row.pid} on ${row.host})`
+  switch (liveness({pid: row.pid, host: row.host, start: row.process_start})) {
+    case 'gone':
+      return `${process} ended without recording an outcome`
+    case 'unknown':
+      if (row.host === null || row.heartbeat_at === null) return undefined
+      if (now.getTime() - Date.parse(row.heartbeat_at) <= HEARTBEAT_STALE_MS) return undefined
+      return `${process} stopped reporting at ${row.heartbeat_at} without recording an outcome`
+    default:
+      return undefined
+  }
 }
 
 interface ItemRow {
