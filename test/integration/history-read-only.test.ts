@@ -2,9 +2,7 @@
 // built CLI on a read-only file system (EROFS, so root is bound too): the runs as a writable store
 // would show them (a crashed run crashed, its in-flight delete unknown), one warning that says why
 // and what to do, and not a byte of the store changed.
-import {spawnSync} from 'node:child_process'
-import {createHash} from 'node:crypto'
-import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {hostname, tmpdir} from 'node:os'
 import path from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
@@ -12,7 +10,7 @@ import type {RunDocument, RunListDocument} from '../../src/store/documents.js'
 import {IN_FLIGHT_AT_CRASH, openRunStore, type RunStore} from '../../src/store/run-store.js'
 import {runCli} from '../support/cli.js'
 import {readOnlyMountUnavailable, readOnlyMountWrapper} from '../support/read-only-mount.js'
-import {deletedZombie, zombiesRun} from '../support/store/helpers.js'
+import {deadPid, deletedZombie, storeFingerprint, zombiesRun} from '../support/store/helpers.js'
 
 const unavailable = readOnlyMountUnavailable()
 
@@ -23,20 +21,6 @@ beforeEach(() => {
   file = path.join(dir, 'runs.sqlite')
 })
 afterEach(() => rmSync(dir, {recursive: true, force: true}))
-
-function deadPid(): number {
-  const child = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {encoding: 'utf8'})
-  return Number(child.stdout)
-}
-
-function fingerprint(): string {
-  const hash = createHash('sha256')
-  for (const suffix of ['', '-wal', '-shm']) {
-    const part = `${file}${suffix}`
-    hash.update(`${suffix}:${existsSync(part) ? readFileSync(part).toString('hex') : 'absent'};`)
-  }
-  return hash.digest('hex')
-}
 
 /** One finished run, and one whose process died with a delete in flight. */
 function recordRuns(store: RunStore): {finished: number; crashed: number} {
@@ -62,7 +46,7 @@ describe.skipIf(unavailable !== undefined)(`history of a store on a read-only fi
     const store = openRunStore(file)
     const {finished, crashed} = recordRuns(store)
     store.close()
-    const before = fingerprint()
+    const before = storeFingerprint(file)
 
     const result = await readOnly(['history', '-o', 'json'])
     expect(result.stderr).toBe(warning(file))
@@ -72,7 +56,7 @@ describe.skipIf(unavailable !== undefined)(`history of a store on a read-only fi
       [crashed, 'crashed'],
       [finished, 'ok'],
     ])
-    expect(fingerprint()).toBe(before)
+    expect(storeFingerprint(file)).toBe(before)
   })
 
   it('history show: every item, the in-flight delete unknown', async () => {

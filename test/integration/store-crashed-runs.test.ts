@@ -1,7 +1,6 @@
 // A run whose process is gone shows as crashed, its in-flight actions as unknown; a run still going,
 // or recorded on another host, is left running. Pids are reused: a live process with the recorded pid
 // but another start is not the run's.
-import {spawnSync} from 'node:child_process'
 import {hostname} from 'node:os'
 import path from 'node:path'
 import Database from 'better-sqlite3'
@@ -9,18 +8,12 @@ import {afterEach, beforeEach, describe, expect, it, vi} from 'vitest'
 import {RunRecorder} from '../../src/reap/recorder.js'
 import {currentProcess, liveness} from '../../src/store/process-identity.js'
 import {HEARTBEAT_INTERVAL_MS, HEARTBEAT_STALE_MS, IN_FLIGHT, IN_FLIGHT_AT_CRASH, openRunStore} from '../../src/store/run-store.js'
-import {deletedZombie, makeTempDir, skippedStaleTry, zombiesRun} from '../support/store/helpers.js'
+import {deadPid, deletedZombie, makeTempDir, skippedStaleTry, zombiesRun} from '../support/store/helpers.js'
 
 let dir: string
 let cleanup: () => void
 beforeEach(() => ({dir, cleanup} = makeTempDir()))
 afterEach(() => cleanup())
-
-/** The pid of a process that has exited (and been reaped). */
-function deadPid(): number {
-  const child = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {encoding: 'utf8'})
-  return Number(child.stdout)
-}
 
 const onLinux = process.platform === 'linux'
 

@@ -1,8 +1,6 @@
 // The read-only copy `history` falls back to when the store cannot be written: the same runs a
 // writable store shows (crashed runs settled, older schemas migrated), and the file never changes.
-import {spawnSync} from 'node:child_process'
-import {createHash} from 'node:crypto'
-import {existsSync, readFileSync, writeFileSync} from 'node:fs'
+import {readFileSync, writeFileSync} from 'node:fs'
 import {hostname} from 'node:os'
 import path from 'node:path'
 import Database from 'better-sqlite3'
@@ -11,7 +9,7 @@ import {StoreTooNewError, StoreUnavailableError} from '../../src/store/errors.js
 import {migrations, SCHEMA_VERSION, schemaVersion} from '../../src/store/migrations.js'
 import {IN_FLIGHT_AT_CRASH, openRunStore} from '../../src/store/run-store.js'
 import {openRunStoreSnapshot} from '../../src/store/snapshot.js'
-import {deletedZombie, makeTempDir, skippedStaleTry, zombiesRun} from '../support/store/helpers.js'
+import {deadPid, deletedZombie, makeTempDir, skippedStaleTry, storeFingerprint, zombiesRun} from '../support/store/helpers.js'
 
 let dir: string
 let file: string
@@ -21,21 +19,6 @@ beforeEach(() => {
   file = path.join(dir, 'runs.sqlite')
 })
 afterEach(() => cleanup())
-
-function deadPid(): number {
-  const child = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {encoding: 'utf8'})
-  return Number(child.stdout)
-}
-
-/** Every byte of the store and its side files, to prove nothing was written. */
-function fingerprint(): string {
-  const hash = createHash('sha256')
-  for (const suffix of ['', '-wal', '-shm']) {
-    const part = `${file}${suffix}`
-    hash.update(`${suffix}:${existsSync(part) ? readFileSync(part).toString('hex') : 'absent'};`)
-  }
-  return hash.digest('hex')
-}
 
 /** A store holding one finished run and one whose process died with a delete in flight. */
 function storeWithCrashedRun(): {finished: number; crashed: number} {
@@ -54,7 +37,7 @@ function storeWithCrashedRun(): {finished: number; crashed: number} {
 describe('a snapshot of the run store', () => {
   it('shows a crashed run as crashed and its in-flight delete as unknown, without writing the file', () => {
     const {finished, crashed} = storeWithCrashedRun()
-    const before = fingerprint()
+    const before = storeFingerprint(file)
 
     const snapshot = openRunStoreSnapshot(file)
     const runs = snapshot.listRuns()
@@ -66,7 +49,7 @@ describe('a snapshot of the run store', () => {
     expect(snapshot.getRun(crashed)!.items.find((item) => item.name === 'in-flight')).toMatchObject({action: 'unknown', error: IN_FLIGHT_AT_CRASH})
     snapshot.close()
 
-    expect(fingerprint()).toBe(before)
+    expect(storeFingerprint(file)).toBe(before)
     // The file still says running: only a writable open records the verdict.
     const raw = new Database(file, {readonly: true})
     expect(raw.prepare('SELECT outcome FROM runs WHERE id = ?').get(crashed)).toEqual({outcome: 'running'})
@@ -95,7 +78,7 @@ describe('a snapshot of the run store', () => {
        VALUES ('2026-11-01T00:00:00.000Z', 'zombies', '["zombies"]', 'prod', 'https://k8s', 'airflow', 1, 'ok', 4, 0, 0, 0, 0)`,
     ).run()
     old.close()
-    const before = fingerprint()
+    const before = storeFingerprint(file)
 
     const snapshot = openRunStoreSnapshot(file)
     const [run] = snapshot.listRuns()
@@ -103,7 +86,7 @@ describe('a snapshot of the run store', () => {
     expect(snapshot.getRun(run.runId)!.run.db).toBeNull()
     snapshot.close()
 
-    expect(fingerprint()).toBe(before)
+    expect(storeFingerprint(file)).toBe(before)
     const raw = new Database(file, {readonly: true})
     expect(schemaVersion(raw)).toBe(1)
     raw.close()

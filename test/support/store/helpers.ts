@@ -1,6 +1,7 @@
 // Shared pieces of the run store tests: throwaway directories, a realistic run, child processes.
-import {spawn} from 'node:child_process'
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {spawn, spawnSync} from 'node:child_process'
+import {createHash} from 'node:crypto'
+import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -12,6 +13,22 @@ const here = path.dirname(fileURLToPath(import.meta.url))
 export function makeTempDir(): {dir: string; cleanup: () => void} {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'airflow-reap-store-'))
   return {dir, cleanup: () => rmSync(dir, {recursive: true, force: true})}
+}
+
+/** The pid of a process that has exited (and been reaped): what a crashed run recorded. */
+export function deadPid(): number {
+  const child = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {encoding: 'utf8'})
+  return Number(child.stdout)
+}
+
+/** Every byte of a store and its side files (-wal, -shm), to show that nothing was written. */
+export function storeFingerprint(file: string): string {
+  const hash = createHash('sha256')
+  for (const suffix of ['', '-wal', '-shm']) {
+    const part = `${file}${suffix}`
+    hash.update(`${suffix}:${existsSync(part) ? readFileSync(part).toString('hex') : 'absent'};`)
+  }
+  return hash.digest('hex')
 }
 
 export const DB_PASSWORD = 'Hunter2-s3cr3t'
