@@ -1,14 +1,18 @@
 // A run store that can be read but not written still serves `history` and `history show`, through the
 // built CLI on a read-only file system (EROFS, so root is bound too): the runs as a writable store
 // would show them (a crashed run crashed, its in-flight delete unknown), one warning that says why
-// and what to do, and not a byte of the store changed.
+// and what to do, and not a byte of the store changed. A reap with such a store warns and goes on.
 import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {hostname, tmpdir} from 'node:os'
 import path from 'node:path'
-import {afterEach, beforeEach, describe, expect, it} from 'vitest'
+import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest'
+import type {Report} from '../../src/core/report.js'
 import type {RunDocument, RunListDocument} from '../../src/store/documents.js'
 import {IN_FLIGHT_AT_CRASH, openRunStore, type RunStore} from '../../src/store/run-store.js'
+import {type TestAirflowDb, createSqliteAirflowDb} from '../support/airflow-db/index.js'
 import {runCli} from '../support/cli.js'
+import {type FakeKube, startFakeKube} from '../support/fake-kube/index.js'
+import {addKpoPod} from '../support/kpo.js'
 import {readOnlyMountUnavailable, readOnlyMountWrapper} from '../support/read-only-mount.js'
 import {deadPid, deletedZombie, storeFingerprint, zombiesRun} from '../support/store/helpers.js'
 
@@ -91,5 +95,44 @@ describe.skipIf(unavailable !== undefined)(`history of a store on a read-only fi
     expect(result.stdout).toBe('')
     expect(result.stderr).toBe(`error: run store ${file} is not a SQLite database, or is corrupt (file is not a database); move it aside: mv ${file} ${file}.broken\n`)
     expect(result.code).toBe(1)
+  })
+})
+
+describe.skipIf(unavailable !== undefined)(`a reap whose run store is on a read-only file system${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {
+  let kube: FakeKube
+  let db: TestAirflowDb
+  let kubeconfig: string
+
+  beforeAll(async () => {
+    kube = await startFakeKube()
+    db = await createSqliteAirflowDb('2.10')
+    await db.seed.dagRun({dagId: 'etl', runId: 'manual__1'})
+    await db.seed.taskInstance({dagId: 'etl', taskId: 'extract', runId: 'manual__1', state: 'success', tryNumber: 1})
+    addKpoPod(kube, {name: 'etl-extract-zombie', dagId: 'etl', taskId: 'extract', runId: 'manual__1', tryNumber: 1})
+  })
+
+  afterAll(async () => {
+    await kube?.close()
+    await db?.drop()
+  })
+
+  beforeEach(() => {
+    kubeconfig = kube.writeKubeconfig(path.join(dir, 'kubeconfig'), {contexts: [{name: 'prod', namespace: 'airflow'}]})
+  })
+
+  async function zombies(cache: string) {
+    return runCli(['zombies', '-o', 'json', '--cache', cache], {wrapper: readOnlyMountWrapper(dir), env: {HOME: dir, KUBECONFIG: kubeconfig, AIRFLOW_REAP_DB: db.url}})
+  }
+
+  it.each([
+    ['an existing store', () => file],
+    ['a store to be created in a directory that does not exist yet', () => path.join(dir, 'cache', 'airflow-reap', 'runs.sqlite')],
+  ])('%s: one warning that says to pass --cache, and the report all the same', async (_case, cache) => {
+    if (cache() === file) openRunStore(file).close()
+    const result = await zombies(cache())
+    expect(result.stderr).toBe(`warning: run not recorded in the local store: run store ${cache()} is on a read-only file system; pass --cache PATH to put it elsewhere\n`)
+    expect(result.code).toBe(0)
+    const report = JSON.parse(result.stdout) as Report
+    expect(report).toMatchObject({runId: null, summary: {found: 1}})
   })
 })
