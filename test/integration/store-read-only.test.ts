@@ -1,8 +1,10 @@
 // A run store that can be read but not written still serves `history` and `history show`, through the
-// built CLI on a read-only file system (EROFS, so root is bound too): the runs as a writable store
-// would show them (a crashed run crashed, its in-flight delete unknown), one warning that says why
-// and what to do, and not a byte of the store changed. A reap with such a store warns and goes on.
-import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+// built CLI on a read-only file system (EROFS) and as an ordinary user bound by file modes (both bind
+// root too, test/support/confined.ts): the runs as a writable store would show them (a crashed run
+// crashed, its in-flight delete unknown), one warning that says why and what to do, and not a byte
+// of the store changed. A reap with such a store warns, saying what to fix, and goes on; a store that
+// cannot be read at all is an error that says so.
+import {chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {hostname, tmpdir} from 'node:os'
 import path from 'node:path'
 import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest'
@@ -13,18 +15,51 @@ import {type TestAirflowDb, createSqliteAirflowDb} from '../support/airflow-db/i
 import {runCli} from '../support/cli.js'
 import {type FakeKube, startFakeKube} from '../support/fake-kube/index.js'
 import {addKpoPod} from '../support/kpo.js'
-import {readOnlyMountUnavailable, readOnlyMountWrapper} from '../support/read-only-mount.js'
+import {fileModesUnavailable, fileModesWrapper, readOnlyMountUnavailable, readOnlyMountWrapper} from '../support/confined.js'
 import {deadPid, deletedZombie, storeFingerprint, zombiesRun} from '../support/store/helpers.js'
 
 const unavailable = readOnlyMountUnavailable()
+const modesUnavailable = fileModesUnavailable()
+const skipped = (why: string | undefined) => (why ? ` (skipped: ${why})` : '')
 
 let dir: string
 let file: string
+let kubeconfig: string
 beforeEach(() => {
   dir = mkdtempSync(path.join(tmpdir(), 'reap-history-ro-'))
   file = path.join(dir, 'runs.sqlite')
+  kubeconfig = kube.writeKubeconfig(path.join(dir, 'kubeconfig'), {contexts: [{name: 'prod', namespace: 'airflow'}]})
 })
-afterEach(() => rmSync(dir, {recursive: true, force: true}))
+afterEach(() => {
+  // A directory of the test made 0500 could not be emptied by its owner otherwise.
+  chmodSync(dir, 0o700)
+  rmSync(dir, {recursive: true, force: true})
+})
+
+// One zombie pod, for the reaps.
+let kube: FakeKube
+let db: TestAirflowDb
+beforeAll(async () => {
+  kube = await startFakeKube()
+  db = await createSqliteAirflowDb('2.10')
+  await db.seed.dagRun({dagId: 'etl', runId: 'manual__1'})
+  await db.seed.taskInstance({dagId: 'etl', taskId: 'extract', runId: 'manual__1', state: 'success', tryNumber: 1})
+  addKpoPod(kube, {name: 'etl-extract-zombie', dagId: 'etl', taskId: 'extract', runId: 'manual__1', tryNumber: 1})
+})
+afterAll(async () => {
+  await kube?.close()
+  await db?.drop()
+})
+
+function zombies(cache: string, wrapper: string[]) {
+  return runCli(['zombies', '-o', 'json', '--cache', cache], {wrapper, env: {HOME: dir, KUBECONFIG: kubeconfig, AIRFLOW_REAP_DB: db.url}})
+}
+
+/** The report a reap printed although it could not record itself. */
+function expectUnrecordedReport(result: {code: number | null; stdout: string}): void {
+  expect(result.code).toBe(0)
+  expect(JSON.parse(result.stdout) as Report).toMatchObject({runId: null, summary: {found: 1}})
+}
 
 /** One finished run, and one whose process died with a delete in flight. */
 function recordRuns(store: RunStore): {finished: number; crashed: number} {
@@ -45,7 +80,7 @@ function readOnly(args: string[]) {
 const warning = (fileName: string) =>
   `warning: run store ${fileName} is on a read-only file system: showing it read-only; to record runs: pass --cache PATH to put it elsewhere\n`
 
-describe.skipIf(unavailable !== undefined)(`history of a store on a read-only file system${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {
+describe.skipIf(unavailable !== undefined)(`history of a store on a read-only file system${skipped(unavailable)}`, () => {
   it('lists the runs, the crashed one crashed, with one warning, and writes nothing', async () => {
     const store = openRunStore(file)
     const {finished, crashed} = recordRuns(store)
@@ -98,41 +133,64 @@ describe.skipIf(unavailable !== undefined)(`history of a store on a read-only fi
   })
 })
 
-describe.skipIf(unavailable !== undefined)(`a reap whose run store is on a read-only file system${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {
-  let kube: FakeKube
-  let db: TestAirflowDb
-  let kubeconfig: string
-
-  beforeAll(async () => {
-    kube = await startFakeKube()
-    db = await createSqliteAirflowDb('2.10')
-    await db.seed.dagRun({dagId: 'etl', runId: 'manual__1'})
-    await db.seed.taskInstance({dagId: 'etl', taskId: 'extract', runId: 'manual__1', state: 'success', tryNumber: 1})
-    addKpoPod(kube, {name: 'etl-extract-zombie', dagId: 'etl', taskId: 'extract', runId: 'manual__1', tryNumber: 1})
-  })
-
-  afterAll(async () => {
-    await kube?.close()
-    await db?.drop()
-  })
-
-  beforeEach(() => {
-    kubeconfig = kube.writeKubeconfig(path.join(dir, 'kubeconfig'), {contexts: [{name: 'prod', namespace: 'airflow'}]})
-  })
-
-  async function zombies(cache: string) {
-    return runCli(['zombies', '-o', 'json', '--cache', cache], {wrapper: readOnlyMountWrapper(dir), env: {HOME: dir, KUBECONFIG: kubeconfig, AIRFLOW_REAP_DB: db.url}})
-  }
-
+describe.skipIf(unavailable !== undefined)(`a reap whose run store is on a read-only file system${skipped(unavailable)}`, () => {
   it.each([
     ['an existing store', () => file],
     ['a store to be created in a directory that does not exist yet', () => path.join(dir, 'cache', 'airflow-reap', 'runs.sqlite')],
   ])('%s: one warning that says to pass --cache, and the report all the same', async (_case, cache) => {
     if (cache() === file) openRunStore(file).close()
-    const result = await zombies(cache())
+    const result = await zombies(cache(), readOnlyMountWrapper(dir))
     expect(result.stderr).toBe(`warning: run not recorded in the local store: run store ${cache()} is on a read-only file system; pass --cache PATH to put it elsewhere\n`)
+    expectUnrecordedReport(result)
+  })
+})
+
+describe.skipIf(modesUnavailable !== undefined)(`a run store that file modes forbid to write${skipped(modesUnavailable)}`, () => {
+  const asOwner = fileModesWrapper()
+
+  it('a read-only file (0444): history shows it, with one warning saying how to fix it', async () => {
+    const store = openRunStore(file)
+    const {crashed} = recordRuns(store)
+    store.close()
+    chmodSync(file, 0o444)
+    const before = storeFingerprint(file)
+    const result = await runCli(['history', '-o', 'json', '--cache', file], {wrapper: asOwner, env: {HOME: dir}})
+    expect(result.stderr).toBe(
+      `warning: run store ${file} cannot be opened: permission denied on ${file}: showing it read-only; to record runs: make ${file} readable and writable by you, or move it aside: mv ${file} ${file}.broken\n`,
+    )
     expect(result.code).toBe(0)
-    const report = JSON.parse(result.stdout) as Report
-    expect(report).toMatchObject({runId: null, summary: {found: 1}})
+    expect((JSON.parse(result.stdout) as RunListDocument).items[0]).toMatchObject({runId: crashed, outcome: 'crashed'})
+    expect(storeFingerprint(file)).toBe(before)
+  })
+
+  it('a directory that cannot be written (0500, where SQLite keeps its -wal and -shm): history shows the store; a reap warns naming the directory', async () => {
+    const storeDir = path.join(dir, 'store')
+    mkdirSync(storeDir)
+    const inside = path.join(storeDir, 'runs.sqlite')
+    const store = openRunStore(inside)
+    recordRuns(store)
+    store.close()
+    chmodSync(storeDir, 0o500)
+    try {
+      const history = await runCli(['history', '--cache', inside], {wrapper: asOwner, env: {HOME: dir}})
+      expect(history.code).toBe(0)
+      expect(history.stderr).toMatch(new RegExp(`^warning: run store ${inside} cannot be opened: permission denied on ${storeDir}: showing it read-only; to record runs: make ${storeDir} writable by you, or pass --cache PATH\n$`))
+      expect(history.stdout.split('\n')[1]).toMatch(/\scrashed\s/)
+
+      const reap = await zombies(inside, asOwner)
+      expect(reap.stderr).toBe(`warning: run not recorded in the local store: run store ${inside} cannot be opened: permission denied on ${storeDir}; make ${storeDir} writable by you, or pass --cache PATH\n`)
+      expectUnrecordedReport(reap)
+    } finally {
+      chmodSync(storeDir, 0o700)
+    }
+  })
+
+  it('a file that cannot be read (000): an error that says so, exit 1', async () => {
+    openRunStore(file).close()
+    chmodSync(file, 0o000)
+    const result = await runCli(['history', '--cache', file], {wrapper: asOwner, env: {HOME: dir}})
+    expect(result.stdout).toBe('')
+    expect(result.stderr).toBe(`error: run store ${file} cannot be opened: permission denied on ${file}; make ${file} readable and writable by you, or move it aside: mv ${file} ${file}.broken\n`)
+    expect(result.code).toBe(1)
   })
 })
