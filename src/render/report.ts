@@ -88,30 +88,36 @@ function taskCells(item: ReportItem): string[] {
   return [ti.dagId, ti.taskId, ti.runId, ti.mapIndex < 0 ? NONE : String(ti.mapIndex), String(ti.tryNumber), ti.state ?? NONE]
 }
 
-const NOUNS: Record<Report['kind'], string> = {
-  ZombieReport: 'zombie pod',
-  OverdueReport: 'overdue pod',
-  UnstickReport: 'stuck object',
+/** How a summary speaks of each report's findings, and of what would act on them. */
+interface Wording {
+  noun: string
+  /** The request sent for each finding. */
+  verb: string
+  /** What would act on what a dry run found. */
+  howToAct: string
+  /** The same after --dry-run=server, which stays a dry run whatever else is given. */
+  howToActAfterServerDryRun: string
 }
 
-/** What would act on what a dry run found. */
-const HOW_TO_ACT: Record<Report['kind'], string> = {
-  ZombieReport: 'add --delete --yes to delete them',
-  OverdueReport: 'add --delete --yes to delete them',
-  UnstickReport: 'add --yes to remove their finalizers',
-}
-
-/** The same after --dry-run=server, which stays a dry run whatever else is given. */
-const HOW_TO_ACT_AFTER_SERVER_DRY_RUN: Record<Report['kind'], string> = {
-  ZombieReport: 'run it with --delete --yes and without --dry-run=server to delete them',
-  OverdueReport: 'run it with --delete --yes and without --dry-run=server to delete them',
-  UnstickReport: 'run it with --yes and without --dry-run=server to remove their finalizers',
-}
-
-const VERBS: Record<Report['kind'], string> = {
-  ZombieReport: 'delete',
-  OverdueReport: 'delete',
-  UnstickReport: 'patch',
+const WORDING: Record<Report['kind'], Wording> = {
+  ZombieReport: {
+    noun: 'zombie pod',
+    verb: 'delete',
+    howToAct: 'add --delete --yes to delete them',
+    howToActAfterServerDryRun: 'run it with --delete --yes and without --dry-run=server to delete them',
+  },
+  OverdueReport: {
+    noun: 'overdue pod',
+    verb: 'delete',
+    howToAct: 'add --delete --yes to delete them',
+    howToActAfterServerDryRun: 'run it with --delete --yes and without --dry-run=server to delete them',
+  },
+  UnstickReport: {
+    noun: 'stuck object',
+    verb: 'patch',
+    howToAct: 'add --yes to remove their finalizers',
+    howToActAfterServerDryRun: 'run it with --yes and without --dry-run=server to remove their finalizers',
+  },
 }
 
 function plural(count: number, noun: string): string {
@@ -122,16 +128,17 @@ function plural(count: number, noun: string): string {
 export function summaryLine(report: Report, serverDryRun = false): string {
   const {scanned, acted, failed, skipped, unknown} = report.summary
   const found = report.items.filter(isActionable).length
-  const parts = [`${plural(found, NOUNS[report.kind])} found among ${scanned} scanned`]
+  const wording = WORDING[report.kind]
+  const parts = [`${plural(found, wording.noun)} found among ${scanned} scanned`]
   if (skipped > 0) parts.push(`${skipped} skipped (${skipBreakdown(report.items)})`)
   const pending = report.items.filter((i) => i.action === 'none').length
   if (report.dryRun && serverDryRun) {
     // Each request went to the API server with dryRun=All: say what it accepted and what it refused.
-    if (pending > 0) parts.push(`server dry run: the API server would accept ${plural(pending, VERBS[report.kind])}`)
+    if (pending > 0) parts.push(`server dry run: the API server would accept ${plural(pending, wording.verb)}`)
     if (failed > 0) parts.push(`${failed} refused`)
-    if (pending + failed > 0) parts.push(`nothing changed (${HOW_TO_ACT_AFTER_SERVER_DRY_RUN[report.kind]})`)
+    if (pending + failed > 0) parts.push(`nothing changed (${wording.howToActAfterServerDryRun})`)
   } else if (report.dryRun) {
-    if (pending > 0) parts.push(`dry run: nothing changed (${HOW_TO_ACT[report.kind]})`)
+    if (pending > 0) parts.push(`dry run: nothing changed (${wording.howToAct})`)
   } else {
     if (report.kind === 'UnstickReport') {
       const deleted = report.items.filter((i) => i.action === 'deleted').length
