@@ -105,16 +105,15 @@ export function isActionable(item: ReportItem): boolean {
   return item.action !== 'skipped'
 }
 
-/** Skips that only postpone an action (a limit, a race): the object is still one the command would act on. */
-const POSTPONED: ReadonlySet<SkipReason> = new Set(['max-deletes', 'changed-concurrently'])
-
 /**
  * A finding left in place that `--exit-code` reports (exit 3): one the command would act on, failed
- * to act on, or only postponed (held back by --max-deletes, changed while being acted on). Skipped
- * verdicts (kept, too young, another Airflow's) never count, so a monitor goes green once only those remain.
+ * to act on, or whose outcome is unknown. The same items `-o name` prints: a skipped item never counts,
+ * whatever the skip (kept, too young, another Airflow's, held back by --max-deletes, changed while
+ * being acted on), as the contract says, so a monitor goes green once only skipped findings remain.
+ * A monitor runs as a dry run, where --max-deletes holds nothing back.
  */
 export function isLeftInPlace(item: ReportItem): boolean {
-  if (item.action === 'skipped') return item.skipReason !== undefined && POSTPONED.has(item.skipReason)
+  if (!isActionable(item)) return false
   // `unknown`: the request may not have applied, so the object may well still be there.
   return item.action === 'none' || item.action === 'failed' || item.action === 'unknown'
 }

@@ -197,6 +197,15 @@ describe('a wrong --db cannot turn into a mass deletion', () => {
     expect(report.items.filter((i) => i.skipReason === 'max-deletes')).toHaveLength(7)
   })
 
+  it('--max-deletes: what it holds back is skipped, so -o name lists only the deleted and --exit-code does not count them', async () => {
+    seedWrongDbCluster()
+    const result = await runCli(['zombies', '--delete', '--yes', '--max-deletes', '3', '--allow-mass-delete', '--exit-code', '-o', 'name', '--no-cache'], {env})
+    expect(result.code, result.stderr).toBe(0)
+    const deleted = result.stdout.trimEnd().split('\n')
+    expect(deleted).toHaveLength(3)
+    for (const name of deleted) expect(podNames()).not.toContain(name.replace('pod/', ''))
+  })
+
   it('--dry-run=server deletes nothing and reports what RBAC would refuse', async () => {
     seedWrongDbCluster()
     kube.deny({verb: 'delete', resource: 'pods', namespace: 'airflow'})

@@ -64,8 +64,9 @@ describe('-o name', () => {
     ['skipped', 'keep-annotation', false, false],
     ['skipped', 'too-young', false, false],
     ['skipped', 'unknown-dag-run', false, false],
-    ['skipped', 'max-deletes', false, true],
-    ['skipped', 'changed-concurrently', false, true],
+    ['skipped', 'max-deletes', false, false],
+    ['skipped', 'changed-concurrently', false, false],
+    ['unknown', undefined, true, true],
   ] as const)('action %s (%s): actionable %s, left in place %s', (action, skipReason, actionable, leftInPlace) => {
     const subject = item({action, skipReason})
     expect(isActionable(subject)).toBe(actionable)
