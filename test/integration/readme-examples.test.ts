@@ -42,7 +42,7 @@ function placeholders(db: TestAirflowDb): Map<string, string> {
 }
 
 /** Every `kubectl airflow-reap` command of the README's sh blocks, split as a shell would split it. */
-export function readmeExamples(markdown: string, replacements: Map<string, string>): Example[] {
+function readmeExamples(markdown: string, replacements: Map<string, string>): Example[] {
   const examples: Example[] = []
   for (const [, block] of markdown.matchAll(/^```sh\n([\s\S]*?)^```$/gm)) {
     for (const line of block.replace(/\\\n\s*/g, ' ').split('\n')) {
