@@ -15,15 +15,41 @@ export type RunHistory = Pick<RunStore, 'listRuns' | 'getRun' | 'close'>
 export function openStoreForReading(flag: string | undefined, warn: (text: string) => void): RunHistory | undefined {
   const path = resolveStorePath({flag})
   if (!path || !existsSync(path)) return undefined
-  try {
-    // Writable first: runs whose process died are then recorded crashed for good, and the schema upgraded.
-    return openRunStore(path)
-  } catch (err) {
+  const readOnly = (err: unknown): RunStore => {
     // A newer schema is unknown to us: not read, not even from a copy.
     if (!(err instanceof StoreUnavailableError) || err instanceof StoreTooNewError) throw err
     // Unreadable too: its error (corrupt, permission denied) is why history cannot be shown.
     const snapshot = openRunStoreSnapshot(path)
     warn(`run store ${path} ${err.problem}: showing it read-only; to record runs: ${err.fix}`)
     return snapshot
+  }
+  try {
+    // Writable first: runs whose process died are then recorded crashed for good, and the schema upgraded.
+    return withReadOnlyFallback(openRunStore(path), readOnly)
+  } catch (err) {
+    return readOnly(err)
+  }
+}
+
+/**
+ * Reading writes when it settles crashed runs: should that fail (the store locked past the busy
+ * timeout, a full disk), the same read is answered from the read-only copy.
+ */
+function withReadOnlyFallback(writable: RunStore, readOnly: (err: unknown) => RunStore): RunHistory {
+  let current = writable
+  const read = <T>(work: (store: RunStore) => T): T => {
+    try {
+      return work(current)
+    } catch (err) {
+      if (current !== writable) throw err
+      writable.close()
+      current = readOnly(err)
+      return work(current)
+    }
+  }
+  return {
+    listRuns: (options) => read((store) => store.listRuns(options)),
+    getRun: (runId) => read((store) => store.getRun(runId)),
+    close: () => current.close(),
   }
 }

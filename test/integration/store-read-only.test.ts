@@ -16,7 +16,7 @@ import {runCli} from '../support/cli.js'
 import {type FakeKube, startFakeKube} from '../support/fake-kube/index.js'
 import {addKpoPod} from '../support/kpo.js'
 import {fileModesUnavailable, fileModesWrapper, readOnlyMountUnavailable, readOnlyMountWrapper} from '../support/confined.js'
-import {deadPid, deletedZombie, storeFingerprint, zombiesRun} from '../support/store/helpers.js'
+import {deadPid, deletedZombie, holdWriteLock, storeFingerprint, zombiesRun} from '../support/store/helpers.js'
 
 const unavailable = readOnlyMountUnavailable()
 const modesUnavailable = fileModesUnavailable()
@@ -192,5 +192,24 @@ describe.skipIf(modesUnavailable !== undefined)(`a run store that file modes for
     expect(result.stdout).toBe('')
     expect(result.stderr).toBe(`error: run store ${file} cannot be opened: permission denied on ${file}; make ${file} readable and writable by you, or move it aside: mv ${file} ${file}.broken\n`)
     expect(result.code).toBe(1)
+  })
+})
+
+// Listing runs writes when a run has crashed (it is recorded so); a store another process keeps
+// locked past the busy timeout must not keep history from being shown.
+describe('a store locked by another process past the busy timeout', () => {
+  it('history settles crashed runs in a copy instead, with one warning', {timeout: 60_000}, async () => {
+    const store = openRunStore(file)
+    const {crashed} = recordRuns(store)
+    store.close()
+    const lock = await holdWriteLock(file, 12_000)
+    try {
+      const result = await runCli(['history', '-o', 'json', '--cache', file], {env: {HOME: dir}})
+      expect(result.stderr).toMatch(new RegExp(`^warning: run store ${file} stayed locked by another process \\(database is locked\\): showing it read-only; to record runs: try again, or pass --no-cache\\n$`))
+      expect(result.code).toBe(0)
+      expect((JSON.parse(result.stdout) as RunListDocument).items[0]).toMatchObject({runId: crashed, outcome: 'crashed'})
+    } finally {
+      await lock.released
+    }
   })
 })
