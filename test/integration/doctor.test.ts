@@ -1,7 +1,6 @@
 // doctor as a user meets it: against the fake API server (RBAC enforced from the permission table,
 // an unreachable or hanging server, a skewed clock) and real SQLite, PostgreSQL and MariaDB databases.
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {rmSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import Database from 'better-sqlite3'
 import yaml from 'js-yaml'
@@ -16,7 +15,7 @@ import {
   createPostgresAirflowDb,
   createSqliteAirflowDb,
 } from '../support/airflow-db/index.js'
-import {type CliResult, runCli} from '../support/cli.js'
+import {type CliResult, cliWorkspace, runCli} from '../support/cli.js'
 import {assertValidDoctorReport} from '../support/contract.js'
 import {type FakeKube, type FakeRole, startFakeKube} from '../support/fake-kube/index.js'
 import {addKpoPod} from '../support/kpo.js'
@@ -36,8 +35,7 @@ let kubeconfig: string
 beforeAll(async () => {
   kube = await startFakeKube()
   sqlite = await createSqliteAirflowDb('3.x')
-  dir = mkdtempSync(path.join(tmpdir(), 'reap-doctor-'))
-  kubeconfig = kube.writeKubeconfig(path.join(dir, 'kubeconfig'), {contexts: [{name: 'prod', namespace: NS}]})
+  ;({dir, kubeconfig} = cliWorkspace(kube, {prefix: 'doctor', namespace: NS}))
   await sqlite.seed.taskInstance({dagId: DAG, taskId: 'extract', runId: RUN, state: 'running', tryNumber: 1})
   await sqlite.seed.taskInstance({dagId: DAG, taskId: 'load', runId: RUN, state: 'deferred', tryNumber: 1})
   await sqlite.seed.taskInstance({dagId: DAG, taskId: 'done', runId: RUN, state: 'success', tryNumber: 1})

@@ -2,14 +2,12 @@
 // best effort (a refused or failing post is a warning, never a failed run), none in dry runs, none
 // with --no-events. The fake validates events as kube-apiserver does; kubernetes-models checks them
 // against the OpenAPI schema too.
-import {mkdtempSync, rmSync} from 'node:fs'
-import {tmpdir} from 'node:os'
-import path from 'node:path'
+import {rmSync} from 'node:fs'
 import {Event} from 'kubernetes-models/events.k8s.io/v1'
 import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest'
 import type {Report} from '../../src/core/report.js'
 import {type TestAirflowDb, createSqliteAirflowDb} from '../support/airflow-db/index.js'
-import {runCli} from '../support/cli.js'
+import {cliWorkspace, runCli} from '../support/cli.js'
 import {assertValidReport} from '../support/contract.js'
 import {type FakeKube, type FakeObject, startFakeKube} from '../support/fake-kube/index.js'
 import {addKpoPod} from '../support/kpo.js'
@@ -41,9 +39,7 @@ afterAll(async () => {
 
 beforeEach(async () => {
   kube = await startFakeKube()
-  dir = mkdtempSync(path.join(tmpdir(), 'reap-events-'))
-  const kubeconfig = kube.writeKubeconfig(path.join(dir, 'kubeconfig'), {contexts: [{name: 'prod', namespace: 'airflow'}]})
-  env = {KUBECONFIG: kubeconfig, AIRFLOW_REAP_DB: db.url, AIRFLOW_REAP_CACHE: path.join(dir, 'runs.sqlite')}
+  ;({dir, env} = cliWorkspace(kube, {prefix: 'events', db}))
   for (let i = 0; i < 4; i++) addKpoPod(kube, {name: `healthy-${i}`, dagId: DAG, taskId: `healthy_${i}`, runId: RUN, tryNumber: 1})
   for (let i = 0; i < 2; i++) addKpoPod(kube, {name: `zombie-${i}`, dagId: DAG, taskId: `zombie_${i}`, runId: RUN, tryNumber: 1})
 })

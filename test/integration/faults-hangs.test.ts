@@ -3,13 +3,12 @@
 // middle of a list or a DB session, an exec credential plugin that never exits — each ends with one
 // line and exit 1 within its timeout plus 2 s, and SIGINT / SIGTERM end a run waiting on any of them
 // within 2 s with exit 130 / 143, the run recorded as interrupted.
-import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {existsSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import yaml from 'js-yaml'
 import {afterAll, beforeAll, describe, expect, it, vi} from 'vitest'
 import {type TestAirflowDb, createMysqlAirflowDb, createPostgresAirflowDb, createSqliteAirflowDb} from '../support/airflow-db/index.js'
-import {runCli} from '../support/cli.js'
+import {cliWorkspace, runCli} from '../support/cli.js'
 import {type SilencingProxy, type SilentListener, startSilencingProxy, startSilentListener} from '../support/faults.js'
 import {type FakeKube, startFakeKube} from '../support/fake-kube/index.js'
 import {addKpoPod} from '../support/kpo.js'
@@ -35,8 +34,7 @@ let cacheCount = 0
 beforeAll(async () => {
   kube = await startFakeKube()
   sqlite = await createSqliteAirflowDb('2.10')
-  dir = mkdtempSync(path.join(tmpdir(), 'reap-hangs-'))
-  kubeconfig = kube.writeKubeconfig(path.join(dir, 'kubeconfig'), {contexts: [{name: 'prod', namespace: 'airflow'}]})
+  ;({dir, kubeconfig} = cliWorkspace(kube, {prefix: 'hangs'}))
   await sqlite.seed.dagRun({dagId: DAG, runId: RUN})
   await sqlite.seed.taskInstance({dagId: DAG, taskId: 'extract', runId: RUN, state: 'success', tryNumber: 1})
   addKpoPod(kube, {name: 'etl-extract-zombie', dagId: DAG, taskId: 'extract', runId: RUN, tryNumber: 1})

@@ -2,8 +2,7 @@
 // (PostgreSQL 2.7 / 2.10 / 3.x, SQLite 2.10 / 3.x, MariaDB 2.10) holding serialized DAGs in their
 // real encodings. Every start_date is written relative to the DATABASE's clock, and one test shifts
 // the CLI's own clock by hours: the verdicts must not move.
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {rmSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {pathToFileURL} from 'node:url'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -15,7 +14,7 @@ import {
   createPostgresAirflowDb,
   createSqliteAirflowDb,
 } from '../support/airflow-db/index.js'
-import {runCli} from '../support/cli.js'
+import {cliWorkspace, runCli} from '../support/cli.js'
 import {assertValidReport} from '../support/contract.js'
 import {type FakeKube, startFakeKube} from '../support/fake-kube/index.js'
 import {addKpoPod} from '../support/kpo.js'
@@ -178,9 +177,7 @@ describe.each(variants)('overdue against %s', (_name, createDb) => {
     kube = await startFakeKube()
     db = await createDb()
     airflow3 = db.version === '3.x'
-    dir = mkdtempSync(path.join(tmpdir(), 'reap-overdue-'))
-    const kubeconfig = kube.writeKubeconfig(path.join(dir, 'kubeconfig'), {contexts: [{name: 'test', namespace: 'airflow'}]})
-    env = {KUBECONFIG: kubeconfig, AIRFLOW_REAP_DB: db.url, AIRFLOW_REAP_CACHE: path.join(dir, 'runs.sqlite')}
+    ;({dir, env} = cliWorkspace(kube, {prefix: 'overdue', context: 'test', db}))
     await seedScenario(db, kube)
     scanned = kube.listObjects('pods').length
   })

@@ -6,15 +6,15 @@
 // (kubectl, jq) is not run; the output is checked to be what that consumer takes. The placeholders
 // of the examples (a password and a host) are replaced, and every replacement must still be needed,
 // so a new example is run without anyone adding it here and a reworded one cannot slip by.
-import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
-import {hostname, tmpdir} from 'node:os'
+import {readFileSync, rmSync} from 'node:fs'
+import {hostname} from 'node:os'
 import path from 'node:path'
 import {loadAll} from 'js-yaml'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {shlexSplit} from '../../src/airflow/shlex.js'
 import {openRunStore} from '../../src/store/run-store.js'
 import {type TestAirflowDb, createPostgresAirflowDb} from '../support/airflow-db/index.js'
-import {type CliResult, runCli} from '../support/cli.js'
+import {type CliResult, cliWorkspace, runCli} from '../support/cli.js'
 import {type FakeKube, startFakeKube} from '../support/fake-kube/index.js'
 import {addHelmAirflow} from '../support/helm-airflow.js'
 import {addKpoPod} from '../support/kpo.js'
@@ -74,10 +74,8 @@ let env: Record<string, string>
 
 beforeAll(async () => {
   kube = await startFakeKube()
-  dir = mkdtempSync(path.join(tmpdir(), 'reap-readme-'))
-  const kubeconfig = kube.writeKubeconfig(path.join(dir, 'kubeconfig'), {contexts: [{name: 'prod', namespace: 'default'}]})
   // No DB in the environment: the examples without --db find it in the cluster, as the README says.
-  env = {KUBECONFIG: kubeconfig, AIRFLOW_REAP_CACHE: path.join(dir, 'runs.sqlite'), HOME: dir}
+  ;({dir, env} = cliWorkspace(kube, {prefix: 'readme', namespace: 'default'}))
 
   db = await createPostgresAirflowDb('2.10', {password: PASSWORD})
   const {username, pathname} = new URL(db.url)

@@ -2,12 +2,11 @@
 // pseudo-terminal: the spinner is cleared before the table and before the confirmation, the prompt
 // and the typed answer are visible, Ctrl-C at the prompt and mid-run exit 130 with the run recorded,
 // and a terminal reporting 0 columns neither floods the output nor ignores SIGTERM.
-import {mkdtempSync, rmSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {rmSync} from 'node:fs'
 import path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it, vi} from 'vitest'
 import {type TestAirflowDb, createSqliteAirflowDb} from '../support/airflow-db/index.js'
-import {runCli} from '../support/cli.js'
+import {cliWorkspace, runCli} from '../support/cli.js'
 import {type FakeKube, startFakeKube} from '../support/fake-kube/index.js'
 import {addKpoPod} from '../support/kpo.js'
 import {runOnPty} from '../support/pty.js'
@@ -35,8 +34,7 @@ let removeHook: () => void
 beforeAll(async () => {
   kube = await startFakeKube({latencyMs: 100}) // slow enough for the spinner to draw a few frames
   db = await createSqliteAirflowDb('2.10')
-  dir = mkdtempSync(path.join(tmpdir(), 'reap-pty-'))
-  kubeconfig = kube.writeKubeconfig(path.join(dir, 'kubeconfig'), {contexts: [{name: 'prod', namespace: 'airflow'}]})
+  ;({dir, kubeconfig} = cliWorkspace(kube, {prefix: 'pty'}))
   await db.seed.dagRun({dagId: DAG, runId: RUN})
   await db.seed.taskInstance({dagId: DAG, taskId: 'extract', runId: RUN, state: 'success', tryNumber: 1})
   // Lists in namespace `hang` are never answered until the end: the run waits on the API server.

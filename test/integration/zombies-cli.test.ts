@@ -1,14 +1,13 @@
 // The zombies command as a user meets it: every output format, --exit-code, and every error case
 // (one clear line on stderr, the contract's exit code, nothing on stdout, no secret, no stack trace).
-import {mkdtempSync, rmSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {rmSync} from 'node:fs'
 import path from 'node:path'
 import Database from 'better-sqlite3'
 import yaml from 'js-yaml'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import type {Report} from '../../src/core/report.js'
 import {type TestAirflowDb, closedPort, createSqliteAirflowDb} from '../support/airflow-db/index.js'
-import {type CliResult, runCli} from '../support/cli.js'
+import {type CliResult, cliWorkspace, runCli} from '../support/cli.js'
 import {assertValidReport} from '../support/contract.js'
 import {type FakeKube, startFakeKube} from '../support/fake-kube/index.js'
 import {addKpoPod} from '../support/kpo.js'
@@ -25,9 +24,7 @@ let env: Record<string, string>
 beforeAll(async () => {
   kube = await startFakeKube()
   db = await createSqliteAirflowDb('2.10')
-  dir = mkdtempSync(path.join(tmpdir(), 'reap-cli-'))
-  const kubeconfig = kube.writeKubeconfig(path.join(dir, 'kubeconfig'), {contexts: [{name: 'prod', namespace: 'airflow'}]})
-  env = {KUBECONFIG: kubeconfig, AIRFLOW_REAP_DB: db.url, AIRFLOW_REAP_CACHE: path.join(dir, 'runs.sqlite'), HOME: dir}
+  ;({dir, env} = cliWorkspace(kube, {prefix: 'cli', db}))
   await db.seed.dagRun({dagId: DAG, runId: RUN})
   await db.seed.taskInstance({dagId: DAG, taskId: 'extract', runId: RUN, state: 'success', tryNumber: 1})
   await db.seed.taskInstance({dagId: DAG, taskId: 'load', runId: RUN, state: 'running', tryNumber: 1})

@@ -1,12 +1,10 @@
 // `zombies --delete`: reaping that cannot kill a live task (issue 3). Each test names the guard it
 // proves; removing that guard from the code makes it fail.
-import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
-import path from 'node:path'
+import {existsSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest'
 import type {Report} from '../../src/core/report.js'
 import {type TestAirflowDb, createPostgresAirflowDb, createSqliteAirflowDb} from '../support/airflow-db/index.js'
-import {runCli} from '../support/cli.js'
+import {cliWorkspace, runCli} from '../support/cli.js'
 import {assertValidReport, assertValidRun, assertValidRunList} from '../support/contract.js'
 import {type FakeKube, startFakeKube} from '../support/fake-kube/index.js'
 import {addKpoPod} from '../support/kpo.js'
@@ -35,9 +33,7 @@ let env: Record<string, string>
 
 beforeEach(async () => {
   kube = await startFakeKube()
-  dir = mkdtempSync(path.join(tmpdir(), 'reap-delete-'))
-  const kubeconfig = kube.writeKubeconfig(path.join(dir, 'kubeconfig'), {contexts: [{name: 'prod', namespace: 'airflow'}]})
-  env = {KUBECONFIG: kubeconfig, AIRFLOW_REAP_DB: db.url, AIRFLOW_REAP_CACHE: path.join(dir, 'runs.sqlite')}
+  ;({dir, env} = cliWorkspace(kube, {prefix: 'delete', db}))
 })
 
 afterEach(async () => {

@@ -1,14 +1,12 @@
 // The phase of each zombie (the metadata-only scan does not carry it): read with a GET per finding
 // when there are few, with one metadata-only list per phase when there are many. Both must report the
 // same phases and leave finished pods alone unless --include-finished.
-import {mkdtempSync, rmSync} from 'node:fs'
-import {tmpdir} from 'node:os'
-import path from 'node:path'
+import {rmSync} from 'node:fs'
 import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest'
 import type {Report} from '../../src/core/report.js'
 import {PHASE_GETS_MAX} from '../../src/reap/kpo-pods.js'
 import {type TestAirflowDb, createSqliteAirflowDb} from '../support/airflow-db/index.js'
-import {runCli} from '../support/cli.js'
+import {cliWorkspace, runCli} from '../support/cli.js'
 import {assertValidReport} from '../support/contract.js'
 import {type FakeKube, startFakeKube} from '../support/fake-kube/index.js'
 import {addKpoPod} from '../support/kpo.js'
@@ -37,9 +35,7 @@ afterAll(async () => {
 
 beforeEach(async () => {
   kube = await startFakeKube()
-  dir = mkdtempSync(path.join(tmpdir(), 'reap-phases-'))
-  const kubeconfig = kube.writeKubeconfig(path.join(dir, 'kubeconfig'), {contexts: [{name: 'test', namespace: 'airflow'}]})
-  env = {KUBECONFIG: kubeconfig, AIRFLOW_REAP_DB: db.url}
+  ;({dir, env} = cliWorkspace(kube, {prefix: 'phases', context: 'test', db}))
 })
 
 afterEach(async () => {

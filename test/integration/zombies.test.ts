@@ -1,8 +1,6 @@
 // The seed scenario of issue 2, end to end: the built CLI against the fake API server and real Airflow
 // databases (PostgreSQL 2.7 / 2.10 / 3.x, SQLite 2.10 / 3.x, MariaDB 2.10).
-import {mkdtempSync, rmSync} from 'node:fs'
-import {tmpdir} from 'node:os'
-import path from 'node:path'
+import {rmSync} from 'node:fs'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import type {Report, ReportItem} from '../../src/core/report.js'
 import {
@@ -11,7 +9,7 @@ import {
   createPostgresAirflowDb,
   createSqliteAirflowDb,
 } from '../support/airflow-db/index.js'
-import {runCli} from '../support/cli.js'
+import {cliWorkspace, runCli} from '../support/cli.js'
 import {assertValidReport} from '../support/contract.js'
 import {type FakeKube, startFakeKube} from '../support/fake-kube/index.js'
 import {addKpoPod} from '../support/kpo.js'
@@ -117,9 +115,7 @@ describe.each(variants)('zombies against %s', (_name, createDb) => {
   beforeAll(async () => {
     kube = await startFakeKube()
     db = await createDb()
-    dir = mkdtempSync(path.join(tmpdir(), 'reap-zombies-'))
-    const kubeconfig = kube.writeKubeconfig(path.join(dir, 'kubeconfig'), {contexts: [{name: 'test', namespace: 'airflow'}]})
-    env = {KUBECONFIG: kubeconfig, AIRFLOW_REAP_DB: db.url, AIRFLOW_REAP_CACHE: path.join(dir, 'runs.sqlite')}
+    ;({dir, env} = cliWorkspace(kube, {prefix: 'zombies', context: 'test', db}))
     await seedScenario(db, kube)
   })
 

@@ -1,7 +1,10 @@
 // Runs the built CLI (bin/run.js → dist/) as a user would, in a child process. Asynchronous on purpose:
 // the fake API server lives in the test process and must keep answering while the CLI runs.
 import {spawn} from 'node:child_process'
+import {mkdtempSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
 import path from 'node:path'
+import type {FakeKube} from './fake-kube/index.js'
 import {repoRoot} from './paths.js'
 
 export interface CliResult {
@@ -56,4 +59,32 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRes
     child.stdin.end(options.input ?? '')
     options.onSpawn?.(child)
   })
+}
+
+export interface CliWorkspace {
+  /** A throwaway directory: HOME, the kubeconfig and the run store live in it. */
+  dir: string
+  kubeconfig: string
+  /** What runCli needs to reach `kube` (and the DB, when given) and nothing of the developer's own. */
+  env: Record<string, string>
+  remove(): void
+}
+
+export interface CliWorkspaceOptions {
+  /** Names the directory (`reap-PREFIX-XXXXXX`), to tell a leftover apart. */
+  prefix: string
+  /** The kubeconfig's one context (default `prod`, namespace `airflow`). */
+  context?: string
+  namespace?: string
+  /** The Airflow DB, as AIRFLOW_REAP_DB. */
+  db?: {url: string}
+}
+
+/** A directory holding a kubeconfig for the fake API server and the run store, and the CLI's environment for them. */
+export function cliWorkspace(kube: FakeKube, options: CliWorkspaceOptions): CliWorkspace {
+  const dir = mkdtempSync(path.join(tmpdir(), `reap-${options.prefix}-`))
+  const kubeconfig = kube.writeKubeconfig(path.join(dir, 'kubeconfig'), {contexts: [{name: options.context ?? 'prod', namespace: options.namespace ?? 'airflow'}]})
+  const env: Record<string, string> = {KUBECONFIG: kubeconfig, AIRFLOW_REAP_CACHE: path.join(dir, 'runs.sqlite'), HOME: dir}
+  if (options.db) env.AIRFLOW_REAP_DB = options.db.url
+  return {dir, kubeconfig, env, remove: () => rmSync(dir, {recursive: true, force: true})}
 }
