@@ -2,6 +2,7 @@
 // the flag, our own variable, then Airflow's own configuration variables (FACTS §7.2).
 import {spawn} from 'node:child_process'
 
+import {redactArgv} from '../core/redact.js'
 import {ConfigError, UsageError} from '../errors.js'
 import {ShlexError, shlexSplit} from './shlex.js'
 import type {DbUrl} from './types.js'
@@ -71,10 +72,13 @@ export function secretHint(env: NodeJS.ProcessEnv): string {
   return secret ? ` (${secret} is set, but Airflow secrets backends are not supported)` : ''
 }
 
-/** Run a `*_CMD` option. Errors name the variable and the command, never its output (it is a secret). */
+/**
+ * Run a `*_CMD` option. Errors name the variable and the whole command, never its output (it is a
+ * secret); a token or password among the command's own arguments is masked as the run store masks it.
+ */
 async function urlFromCommand(variable: string, commandLine: string, runCommand: RunCommand): Promise<DbUrl> {
   const argv = splitCommand(variable, commandLine)
-  const command = `command "${argv.join(' ')}"`
+  const command = `command "${redactArgv(argv).join(' ')}"`
   let result: CommandResult
   try {
     result = await runCommand(argv)

@@ -7,7 +7,7 @@ import {StoreUnavailableError} from './errors.js'
 import {migrate} from './migrations.js'
 import {DEFAULT_BUSY_TIMEOUT_MS, openDatabase, toStoreError} from './open.js'
 import {currentProcess, liveness} from './process-identity.js'
-import {redactArgv, redactText} from './redact.js'
+import {redactArgv, redactText} from '../core/redact.js'
 import type {
   ActionVerb,
   DryRunMode,

@@ -112,6 +112,14 @@ describe('resolveDbUrl', () => {
       expect((error as Error).message).toBe('AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_CMD: command "x" printed an invalid DB URL: port is not a number')
     })
 
+    it('a token or password among the command\'s arguments is masked in the error', async () => {
+      const run: RunCommand = async () => ({exitCode: 2, stdout: ''})
+      const error = await resolveDbUrl({env: env('vault read -token=s.Xk3yT0ken -field=url secret/airflow'), runCommand: run}).catch((e: unknown) => e)
+      expect((error as Error).message).toBe('AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_CMD: command "vault read -token=*** -field=url secret/airflow" exited with code 2')
+      const echo = await resolveDbUrl({env: env("echo 'postgresql://u:pw1@h/d' --password hunter2"), runCommand: run}).catch((e: unknown) => e)
+      expect((echo as Error).message).not.toMatch(/pw1|hunter2/)
+    })
+
     it('a command that hangs is bounded: killed, and the error names the command and the time', async () => {
       const hung: RunCommand = async () => ({exitCode: null, stdout: '', timedOutAfterMs: 30_000})
       await expect(resolveDbUrl({env: env('vault read -field=url secret/airflow'), runCommand: hung})).rejects.toThrow(

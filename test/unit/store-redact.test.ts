@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest'
-import {redactArgv, redactText} from '../../src/store/redact.js'
+import {redactArgv, redactText} from '../../src/core/redact.js'
 
 describe('redactArgv', () => {
   it.each([
