@@ -1,6 +1,6 @@
 // Kubernetes Events for what a run did: one per delete or finalizer patch, posted once the outcome of
-// every action is known (the run frame calls this after the work, also when it failed or was
-// interrupted part-way). Best effort: a post that fails never fails the run; it becomes one warning,
+// every action is known and recorded (the run frame calls this after the work, also when it failed
+// part-way; not after a signal, whose deadline is for recording and printing the run). Best effort: a post that fails never fails the run; it becomes one warning,
 // and the remaining posts are not tried (a missing RBAC rule or a failing API server would only fail
 // them again, slowly). Dry runs post nothing: nothing was done.
 import os from 'node:os'
@@ -13,7 +13,7 @@ import {RESOURCE_TYPES, apiVersionOf} from '../kube/resources.js'
 import {forEachLimited} from './pool.js'
 import type {Progress} from './progress.js'
 
-/** However the run ended, events get this long in all (a SIGTERM leaves a pod 30 s by default). */
+/** Events get this long in all: the run is recorded before, so a slow API server only costs time. */
 export const EVENTS_BUDGET_MS = 10_000
 const CONCURRENCY = 5
 
@@ -32,7 +32,7 @@ export async function postActionEvents(kube: KubeClient, items: readonly ReportI
   const acted = items.filter((item) => item.action === 'deleted' || item.action === 'patched')
   if (acted.length === 0) return []
   options.progress.update(`posting ${acted.length} Kubernetes events`)
-  // Its own deadline, not the run's signal: after a Ctrl-C the deletes already done still get their events.
+  // Its own deadline: the run's signal has not fired (the run frame posts nothing after one).
   const signal = AbortSignal.timeout(options.budgetMs ?? EVENTS_BUDGET_MS)
   let failure: unknown
   let posted = 0

@@ -44,24 +44,34 @@ export async function runReport(frame: RunFrame): Promise<FinishedReport> {
     await frame.work(draft)
   } catch (error) {
     const interrupted = frame.signal.aborted
-    await announce(frame, draft)
     recorder.finish(toReport(frame, draft), interrupted ? 'interrupted' : 'failed', errorText(error))
+    await announce(frame, draft, interrupted)
     if (!interrupted) throw error
     // A signal: the caller prints what was done before it (the report) and exits 130 or 143.
     return {...toReport(frame, draft), interrupted: true}
   }
-  await announce(frame, draft)
   const interrupted = frame.signal.aborted
   const failure = draft.failure ?? failureOf(draft.items)
   const failed = draft.stopped ?? failure
+  // Recorded before the Events are posted: a signal's deadline must find the outcome written.
   recorder.finish(toReport(frame, draft), interrupted ? 'interrupted' : failed ? 'failed' : 'ok', interrupted ? 'interrupted' : failed)
+  await announce(frame, draft, interrupted)
   // Built after recording, so a store failure while recording shows up among the warnings.
   return {...toReport(frame, draft), stopped: draft.stopped, failure, interrupted}
 }
 
-async function announce(frame: RunFrame, draft: ReportDraft): Promise<void> {
+/**
+ * Posts the Events of what was done. Not after a signal: the few seconds a signal leaves go to
+ * settling the writes in flight, recording the run and printing its report.
+ */
+async function announce(frame: RunFrame, draft: ReportDraft, interrupted: boolean): Promise<void> {
   if (!frame.announce || draft.dryRun) return
-  draft.warnings.push(...(await frame.announce(draft.items)))
+  if (!interrupted) {
+    draft.warnings.push(...(await frame.announce(draft.items)))
+    return
+  }
+  const acted = draft.items.filter((item) => item.action === 'deleted' || item.action === 'patched').length
+  if (acted > 0) draft.warnings.push(`no Kubernetes Events posted for the ${acted} actions taken: the run was interrupted`)
 }
 
 function toReport(frame: RunFrame, draft: ReportDraft): Report {

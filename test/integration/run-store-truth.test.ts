@@ -284,6 +284,9 @@ describe('SIGINT during deletes', () => {
     for (const name of applied) expect(item(stored, name).action).toBe('deleted')
     for (const entry of stored.items) if (entry.action === 'deleted') expect(applied).toContain(entry.name)
     expect(stored.items.filter((i) => i.action === 'skipped' && i.skipReason === 'interrupted').length).toBe(ZOMBIES - applied.length)
+    // The seconds a signal leaves go to recording and printing the run, not to posting Events.
+    expect(kube.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/events'))).toEqual([])
+    expect(JSON.parse(result.stdout).warnings).toContain(`no Kubernetes Events posted for the ${applied.length} actions taken: the run was interrupted`)
   })
 })
 
