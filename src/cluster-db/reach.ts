@@ -7,7 +7,6 @@ import type {DbUrl} from '../airflow/types.js'
 import {UsageError} from '../errors.js'
 import type {KubeClient} from '../kube/client.js'
 import type {KubeTarget} from '../kube/config.js'
-import {credentialsFor} from '../kube/credentials.js'
 import {podBehindService} from './endpoints.js'
 import type {LocatedDb} from './locate.js'
 import {type ServiceRef, serviceOfHost} from './service-host.js'
@@ -62,7 +61,8 @@ async function tunnelled(url: DbUrl, service: ServiceRef, kube: ClusterConnectio
   const pod = await podBehindService(kube.client, service, servicePort, url.host!, signal)
   const tunnel = await openTunnel({
     target: kube.target,
-    credentials: credentialsFor(kube.target),
+    // The run's own client: one token cache, one exec plugin run, failures worded without its output.
+    applyCredentials: (options) => kube.client.applyCredentials(options, signal),
     pod,
     handshakeTimeoutMs: kube.target.requestTimeoutMs,
     signal,

@@ -1,16 +1,17 @@
 // A port-forward to one pod port over the API server, as `kubectl port-forward` does, for the DB
 // drivers: a listener on 127.0.0.1 with an ephemeral port, and for each accepted connection its own
 // WebSocket (`v4.channel.k8s.io`: one TCP connection per WebSocket) through client-node's
-// PortForward. The WebSocket carries this run's kubeconfig credentials (src/kube/credentials.ts).
+// PortForward. The WebSocket carries this run's kubeconfig credentials (KubeClient.applyCredentials).
 // A WebSocket that closes while its connection is still in use is a dropped tunnel: `lost` aborts,
 // so the run stops before acting on anything else.
 import net from 'node:net'
 import type {ClientRequest, IncomingMessage} from 'node:http'
+import type https from 'node:https'
 import {PassThrough, Writable} from 'node:stream'
 import type WebSocket from 'ws'
+import {bounded} from '../airflow/drivers/bounded.js'
 import {ForbiddenError, ReapError, UnreachableError} from '../errors.js'
 import type {KubeTarget} from '../kube/config.js'
-import type {Credentials} from '../kube/credentials.js'
 import {errorForResponse, oneLine} from '../kube/status.js'
 import type {PodPort} from './endpoints.js'
 
@@ -31,7 +32,8 @@ export interface Tunnel {
 
 export interface TunnelOptions {
   target: KubeTarget
-  credentials: Credentials
+  /** Sets the kubeconfig's TLS material and credentials on each WebSocket's handshake request. */
+  applyCredentials: (options: https.RequestOptions) => Promise<void>
   pod: PodPort
   /** WebSocket handshake limit (default 30 s). */
   handshakeTimeoutMs?: number
@@ -136,9 +138,16 @@ async function probe(forwarder: PortForwarder, options: TunnelOptions): Promise<
   const idle = new PassThrough()
   let ws: WebSocket | null
   try {
-    const result = await forwarder.portForward(namespace, pod, [port], new Writable({write: (_c, _e, done) => done()}), null, idle)
+    // The handshake is bounded by handshakeTimeoutMs; a signal ends the wait at once.
+    const result = await bounded(
+      () => forwarder.portForward(namespace, pod, [port], new Writable({write: (_c, _e, done) => done()}), null, idle),
+      {timeoutMs: 0, signal: options.signal},
+      () => new Error('unreachable: no time limit here'),
+      () => idle.destroy(),
+    )
     ws = typeof result === 'function' ? result() : result
   } catch (error) {
+    if (options.signal?.aborted) throw error // interrupted: the run says so itself
     const what = `cannot port-forward to the DB (pod/${pod}:${port} in namespace ${namespace})`
     const refusal = refusalOf(error)
     if (refusal instanceof ForbiddenError) throw new ForbiddenError(`${what}: ${refusal.message}`, refusal.verb, refusal.resource)
@@ -159,10 +168,15 @@ async function portForwarder(options: TunnelOptions): Promise<PortForwarder> {
   const server = options.target.server.replace(/\/+$/, '')
   const config = {
     getCurrentCluster: () => ({server}),
-    applyToHTTPSOptions: (opts: object) => options.credentials.apply(opts),
+    applyToHTTPSOptions: (opts: https.RequestOptions) => options.applyCredentials(opts),
   }
   const factory = (uri: string, protocols: string[], opts: WebSocket.ClientOptions): WebSocket => {
-    const ws = new WebSocketClass(uri, protocols, {...opts, handshakeTimeout: options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS})
+    // closeTimeout: ws waits 30 s by default for the peer's close frame, which would keep the process alive after the run.
+    const ws = new WebSocketClass(uri, protocols, {
+      ...opts,
+      handshakeTimeout: options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
+      closeTimeout: CLOSE_GRACE_MS, // in ws 8, not in its typings
+    } as WebSocket.ClientOptions)
     ws.on('unexpected-response', (request: ClientRequest, response: IncomingMessage) => refused(ws, uri, server, request, response))
     return ws
   }

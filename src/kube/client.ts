@@ -117,6 +117,20 @@ export class KubeClient {
     }
   }
 
+  /**
+   * The kubeconfig's TLS material and credentials, set on a request this client does not send itself
+   * (the port-forward's WebSockets): the same token cache and exec plugin, and the same one-line
+   * failure that never quotes what a plugin printed.
+   */
+  async applyCredentials(options: https.RequestOptions, signal?: AbortSignal): Promise<void> {
+    try {
+      await this.credentials.apply(options, signal)
+    } catch (error) {
+      if (error instanceof ReapError) throw error // a plugin killed at its time limit or on a signal
+      throw new ConfigError(`cannot get credentials for context "${this.target.contextName}": ${credentialFailure(error)}`)
+    }
+  }
+
   /** Closes idle keep-alive connections. */
   close(): void {
     this.agent.destroy()
@@ -226,12 +240,7 @@ export class KubeClient {
       headers['Content-Length'] = String(Buffer.byteLength(payload))
     }
     const options: https.RequestOptions = {method: request.method, headers}
-    try {
-      await this.credentials.apply(options, request.signal)
-    } catch (error) {
-      if (error instanceof ReapError) throw error // a plugin killed at its time limit or on a signal
-      throw new ConfigError(`cannot get credentials for context "${this.target.contextName}": ${credentialFailure(error)}`)
-    }
+    await this.applyCredentials(options, request.signal)
     // client-node builds a new agent per call; keep its proxy agents, otherwise reuse our keep-alive one.
     // The TLS options stay on the request, where the shared agent picks them up per connection.
     if (!this.credentials.usesProxy) options.agent = this.agent

@@ -11,6 +11,7 @@ import {type TestAirflowDb, createMysqlAirflowDb, createPostgresAirflowDb, creat
 import {cliWorkspace, runCli} from '../support/cli.js'
 import {type SilencingProxy, type SilentListener, startSilencingProxy, startSilentListener} from '../support/faults.js'
 import {type FakeKube, startFakeKube} from '../support/fake-kube/index.js'
+import {addHelmAirflow} from '../support/helm-airflow.js'
 import {addKpoPod} from '../support/kpo.js'
 import {type SignalledResult, runCliSignalled, stderrLines} from '../support/signals.js'
 
@@ -316,5 +317,31 @@ describe('an exec credential plugin that never exits', () => {
     await new Promise((r) => setTimeout(r, 200))
     expect(isAlive(await started)).toBe(false)
     expect((await lastRun(env)).outcome).toBe('interrupted')
+  })
+})
+
+describe('a port-forward to the DB whose upgrade is never answered', () => {
+  it('SIGTERM while the tunnel is being opened ends the run within 2 s, recorded as interrupted', async () => {
+    addHelmAirflow(kube, {namespace: 'pf', connection: 'postgresql://airflow@airflow-postgresql.pf:5432/airflow', postgresql: {localPort: 1}})
+    addKpoPod(kube, {name: 'etl-extract-pf', namespace: 'pf', dagId: DAG, taskId: 'extract', runId: RUN, tryNumber: 1})
+    let upgradeSeen: () => void = () => {}
+    const waiting = new Promise<void>((resolve) => (upgradeSeen = resolve))
+    let release: () => void = () => {}
+    const held = new Promise<void>((resolve) => (release = resolve))
+    const unhook = kube.beforeRequest(async (request) => {
+      if (!request.path.endsWith('/portforward')) return
+      upgradeSeen()
+      await held
+    })
+    try {
+      // No DB in the environment: it is found in the cluster, behind a Service only a port-forward reaches.
+      const {AIRFLOW_REAP_DB: _db, ...env} = freshEnv()
+      const result = await runCliSignalled(['zombies', '-n', 'pf'], {env, waiting, signal: 'SIGTERM'})
+      expectEndedBySignal(result, 'SIGTERM')
+      expect((await lastRun(env)).outcome).toBe('interrupted')
+    } finally {
+      unhook()
+      release()
+    }
   })
 })
