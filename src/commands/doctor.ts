@@ -3,7 +3,7 @@ import {UsageError} from '../errors.js'
 import type {DoctorOptions} from '../doctor/run.js'
 import {DOCTOR_OUTPUT_FORMATS, type DoctorOutputFormat} from '../render/doctor.js'
 import {ReapCommand} from '../cli/base.js'
-import {dbFlags, dbOptionsFrom, kubeFlags, kubeOptionsFrom, storeFlags} from '../cli/flags.js'
+import {checkDbFlag, dbFlags, dbOptionsFrom, kubeFlags, kubeOptionsFrom, storeFlags} from '../cli/flags.js'
 
 export interface DoctorCommandOptions extends DoctorOptions {
   output: DoctorOutputFormat
@@ -59,4 +59,6 @@ export function toOptions(flags: ParsedFlags): DoctorCommandOptions {
 export function validate(options: DoctorCommandOptions): void {
   if (options.kube.allNamespaces && options.kube.namespace) throw new UsageError('--all-namespaces and --namespace cannot be used together')
   if (options.db.db !== undefined && options.db.dbSecret !== undefined) throw new UsageError('--db and --db-secret cannot be used together')
+  // As zombies and overdue refuse it: before the kubeconfig is read, and never echoed.
+  if (options.db.db !== undefined) checkDbFlag(options.db.db)
 }

@@ -208,17 +208,20 @@ class Doctor {
     const {db} = this.options
     const source = this.located?.source
     const fromCluster = source ? source.kind === 'secret' || source.kind === 'pod-template' : db.db === undefined
-    if (!fromCluster) return undefined
-    const namespace = db.airflowNamespace || this.kube!.target.namespace
-    const secretName = db.dbSecret?.split(':')[0]
-    const access: DbAccess = {secret: secretName ? {namespace, name: secretName} : {namespace}}
-    // reachDb fails only on the way to a port-forward: then the commands would take that way too.
+    const access: DbAccess = {}
+    if (fromCluster) {
+      const namespace = db.airflowNamespace || this.kube!.target.namespace
+      const secretName = db.dbSecret?.split(':')[0]
+      access.secret = secretName ? {namespace, name: secretName} : {namespace}
+    }
+    // Whatever gave the URL (a Secret, --db, the environment), a Service host is reached through a
+    // port-forward. reachDb fails only on the way to one: then the commands would take that way too.
     const service = this.located && serviceOfHost(this.located.url.host, this.located.namespace)
     const via = this.reached?.via
     if (via?.kind === 'port-forward' || (this.reachFailed && service)) {
       access.portForward = {namespace: service ? service.namespace : this.located!.namespace, ...(service ? {service: service.name} : {})}
     }
-    return access
+    return access.secret || access.portForward ? access : undefined
   }
 
   private profiles(): Profile[] {

@@ -44,6 +44,7 @@ describe('usage errors: one line, the usage hint, exit 2', () => {
     [['history', 'show', 'abc'], '"abc" is not a run id: give the number in the RUN column of kubectl airflow-reap history', 'history show'],
     [['history', 'show'], 'missing required argument RUNID', 'history show'],
     [['unstick', '--bogus'], 'unknown flag: --bogus', 'unstick'],
+    [['doctor', '--db', SECRET], 'invalid --db URL: not a URL of the form dialect[+driver]://user:password@host:port/database', 'doctor'],
     [['zombies', '--request-timeout', '5x'], 'invalid argument "5x" for "--request-timeout" flag: not a duration (examples: 5, 90s, 10m, 1h30m)', 'zombies'],
   ])('%j', async (args, line, command) => {
     expectUsageError(await runCli(args, {env}), line, command)

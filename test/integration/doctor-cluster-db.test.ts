@@ -114,6 +114,18 @@ describe('doctor, no DB flag', () => {
     }
   })
 
+  it('--db naming the Service: no Secret is read, but the port-forward it takes is asked about', async () => {
+    const url = parseDbUrl(db.url, 'test')
+    const {report} = await doctor(['--db', `postgresql://${url.user}:${SECRET}@airflow-pgbouncer.${NS}:6543/${url.database}?sslmode=disable`])
+    expect(report.db).toMatchObject({source: 'flag', via: `port-forward pod/${helm.pgbouncerPod}:6543`})
+    expect(report.permissions.some((p) => p.resource === 'secrets')).toBe(false)
+    const portforward = report.permissions.filter((p) => p.subresource === 'portforward').map((p) => [p.verb, p.namespace, p.allowed])
+    expect(portforward).toEqual([
+      ['get', NS, true],
+      ['create', NS, true],
+    ])
+  })
+
   it('without create on pods/portforward: the connection fails naming it, and so does the RBAC line', async () => {
     const roles = rolesFor({command: 'doctor', namespace: NS, db: DISCOVERED}).map((role) => ({
       ...role,
