@@ -1,6 +1,6 @@
 // The cronjob command's run: resolve where things live and which Secret holds the DB URL, build the
 // manifests, then print them (YAML documents or a v1 List) or server-side apply them.
-import yaml from 'js-yaml'
+import {renderDocument} from '../render/output.js'
 import type {CronjobOptions} from '../commands/cronjob.js'
 import {ConfigError, UsageError} from '../errors.js'
 import {type ApplyOutcome, kubectlName, serverSideApply} from '../kube/apply.js'
@@ -73,9 +73,15 @@ async function dbSecret(options: CronjobOptions, namespace: string, signal: Abor
   }
 }
 
-export function renderManifests(manifests: KubeManifest[], format: 'yaml' | 'json'): string {
-  if (format === 'json') return `${JSON.stringify({apiVersion: 'v1', kind: 'List', metadata: {}, items: manifests}, null, 2)}\n`
-  return manifests.map((m) => yaml.dump(m, {noRefs: true, lineWidth: -1, sortKeys: false})).join('---\n')
+function renderManifests(manifests: KubeManifest[], format: 'yaml' | 'json'): string {
+  if (format === 'json') return renderDocument({apiVersion: 'v1', kind: 'List', metadata: {}, items: manifests}, 'json')
+  return manifests.map((m) => renderDocument(m, 'yaml')).join('---\n')
+}
+
+/** The labels every manifest carries that say which airflow-reap it is (name and instance). */
+function ownership(manifest: KubeManifest): Record<string, string> {
+  const labels = manifest.metadata.labels ?? {}
+  return Object.fromEntries(['app.kubernetes.io/name', 'app.kubernetes.io/instance'].filter((key) => key in labels).map((key) => [key, labels[key]]))
 }
 
 /** In order (the account and its roles before the CronJobs that use them); one line per object, as kubectl apply prints. */
@@ -83,7 +89,9 @@ async function applyAll(manifests: KubeManifest[], options: CronjobOptions, sign
   const kube = openKube({...options.kube, allNamespaces: false})
   try {
     for (const manifest of manifests) {
-      const outcome: ApplyOutcome = await serverSideApply(kube.client, manifest, {fieldManager: REPORTING_CONTROLLER, force: true, signal})
+      // force takes over fields of an earlier apply (kubectl edit, a changed field manager); ownedBy
+      // keeps it from taking over an object of the same name that is not ours.
+      const outcome: ApplyOutcome = await serverSideApply(kube.client, manifest, {fieldManager: REPORTING_CONTROLLER, force: true, ownedBy: ownership(manifest), signal})
       process.stdout.write(`${kubectlName(manifest)} ${outcome}\n`)
     }
   } finally {

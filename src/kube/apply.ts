@@ -1,5 +1,6 @@
 // Server-side apply (PATCH application/apply-patch+yaml) of whole objects, reporting what changed the
 // way kubectl apply words it: created, configured or unchanged.
+import {ReapError} from '../errors.js'
 import type {KubeClient} from './client.js'
 
 export type ApplyOutcome = 'created' | 'configured' | 'unchanged'
@@ -8,6 +9,12 @@ export interface ApplyOptions {
   fieldManager: string
   /** Take over fields another manager owns instead of failing with 409 Conflict. */
   force: boolean
+  /**
+   * An object that already exists is applied to only when it carries these labels: ours from an
+   * earlier apply. Anything else of the same name (someone's Role, a Helm-managed account) is left as
+   * it is and the apply fails saying so, since `force` would otherwise take it over.
+   */
+  ownedBy?: Record<string, string>
   signal?: AbortSignal
 }
 
@@ -15,6 +22,10 @@ export interface AppliedObject {
   apiVersion: string
   kind: string
   metadata: {name: string; namespace?: string}
+}
+
+interface ExistingObject {
+  metadata?: {resourceVersion?: string; labels?: Record<string, string>}
 }
 
 interface Route {
@@ -57,7 +68,8 @@ export function kubectlName(object: AppliedObject): string {
  */
 export async function serverSideApply(client: KubeClient, object: AppliedObject, options: ApplyOptions): Promise<ApplyOutcome> {
   const path = objectUrlPath(object)
-  const before = await client.request<{metadata?: {resourceVersion?: string}}>({method: 'GET', path, signal: options.signal, allowStatus: [404]})
+  const before = await client.request<ExistingObject>({method: 'GET', path, signal: options.signal, allowStatus: [404]})
+  if (before.status !== 404 && options.ownedBy) refuseForeign(object, before.body, options.ownedBy)
   const response = await client.request<{metadata?: {resourceVersion?: string}}>({
     method: 'PATCH',
     path,
@@ -68,4 +80,14 @@ export async function serverSideApply(client: KubeClient, object: AppliedObject,
   })
   if (response.status === 201 || before.status === 404) return 'created'
   return response.body.metadata?.resourceVersion === before.body.metadata?.resourceVersion ? 'unchanged' : 'configured'
+}
+
+function refuseForeign(object: AppliedObject, existing: ExistingObject, ownedBy: Record<string, string>): void {
+  const labels = existing.metadata?.labels ?? {}
+  const missing = Object.entries(ownedBy).filter(([key, value]) => labels[key] !== value)
+  if (missing.length === 0) return
+  const wanted = missing.map(([key, value]) => `${key}=${value}`).join(', ')
+  throw new ReapError(
+    `${kubectlName(object)} already exists and is not airflow-reap's (no label ${wanted}): nothing applied from it on; choose another --name-prefix, or remove it`,
+  )
 }

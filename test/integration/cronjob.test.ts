@@ -454,6 +454,19 @@ describe('cronjob --apply', () => {
     expect(kube.getObject('clusterrolebindings', '', 'airflow-reap-airflow')).toMatchObject({roleRef: {kind: 'ClusterRole', name: 'airflow-reap-airflow'}})
   })
 
+  it('an object of the same name that is not airflow-reap\'s is not taken over: one error line, its rules untouched', async () => {
+    const rules = [{apiGroups: [''], resources: ['configmaps'], verbs: ['get']}]
+    kube.addObject('roles', {apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: {namespace: 'airflow', name: 'airflow-reap'}, rules})
+    const result = await apply()
+    expect(result.code).toBe(1)
+    expect(result.stderr).toBe(
+      'error: role.rbac.authorization.k8s.io/airflow-reap already exists and is not airflow-reap\'s (no label app.kubernetes.io/name=airflow-reap, app.kubernetes.io/instance=airflow-reap): nothing applied from it on; choose another --name-prefix, or remove it\n',
+    )
+    expect(result.stdout).toBe('serviceaccount/airflow-reap created\n')
+    expect(kube.getObject('roles', 'airflow', 'airflow-reap')!.rules).toEqual(rules)
+    expect(kube.requests.filter((r) => r.method === 'PATCH' && r.path.includes('/roles/'))).toEqual([])
+  })
+
   it('an apply the API server refuses is an error naming it', async () => {
     kube.deny({verb: 'patch', resource: 'cronjobs', group: 'batch'})
     const result = await apply()
