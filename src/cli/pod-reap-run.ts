@@ -41,8 +41,11 @@ export interface PodReapCommand<S extends PodScan> {
 }
 
 export async function executePodReap<S extends PodScan>(options: PodReapOptions, command: PodReapCommand<S>, signal: AbortSignal): Promise<void> {
-  const acting = options.delete && (options.yes || options.dryRunMode === 'server')
-  if (options.delete && !acting && options.dryRunMode !== 'client' && !process.stdin.isTTY) {
+  // Deletes without asking: --delete --yes, or a server dry run; --dry-run=client never deletes.
+  const deletesUnasked = options.delete && options.dryRunMode !== 'client' && (options.yes || options.dryRunMode === 'server')
+  // --delete alone asks on a terminal and refuses without one.
+  const asks = options.delete && !deletesUnasked && options.dryRunMode !== 'client'
+  if (asks && !process.stdin.isTTY) {
     throw new UsageError('refusing to delete without --yes: no terminal to confirm on (pass --yes, or drop --delete for a report)')
   }
   const progress = await createProgress()
@@ -66,7 +69,7 @@ export async function executePodReap<S extends PodScan>(options: PodReapOptions,
       },
       signal,
       work: async (report) => {
-        if (options.force && acting) progress.warn('--force deletes with a grace period of 0: the kubelet may not have stopped the containers yet')
+        if (options.force && deletesUnasked) progress.warn('--force deletes with a grace period of 0: the kubelet may not have stopped the containers yet')
         progress.update('reading the kubeconfig')
         const session = openKube(options.kube)
         kube = session
@@ -83,8 +86,8 @@ export async function executePodReap<S extends PodScan>(options: PodReapOptions,
         report.items = scan.findings.map((f) => f.item)
         report.warnings.push(...(scan.warnings ?? []))
         recorder.findings(report.scanned, report.items)
-        let go = options.delete && options.dryRunMode !== 'client' && (options.yes || options.dryRunMode === 'server')
-        if (options.delete && !go && options.dryRunMode !== 'client') {
+        let go = deletesUnasked
+        if (asks) {
           progress.stop() // the spinner would redraw over the question and the typed answer
           go = await confirm(report.items.filter((i) => i.action === 'none'), 'Delete', signal)
           report.dryRun = !go

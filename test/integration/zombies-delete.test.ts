@@ -155,6 +155,18 @@ describe('zombies --delete --yes', () => {
     )
   })
 
+  it('--force warns about the grace period only when pods are deleted: not with --dry-run=client', async () => {
+    seedCluster()
+    const warning = 'warning: --force deletes with a grace period of 0'
+    const dryRun = await reap(['--force', '--dry-run=client'])
+    expect(dryRun.code).toBe(0)
+    expect(podNames()).toHaveLength(13)
+    expect(dryRun.stderr).not.toContain(warning)
+    const real = await reap(['--force'])
+    expect(real.code).toBe(0)
+    expect(real.stderr).toContain(warning)
+  })
+
   it('--yes with --dry-run=server is still a dry run, and is recorded as one', async () => {
     seedCluster()
     const {code, report} = await reap(['--dry-run=server'])
