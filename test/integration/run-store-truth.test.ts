@@ -254,6 +254,8 @@ describe('failed actions make a failed run', () => {
     const [run] = (await history()).items
     expect(run.outcome).toBe('failed')
     const stored = await show(run.runId)
+    // Every zombie was found and is accounted for: the loops below cannot pass on an empty run.
+    expect(stored.items).toHaveLength(ZOMBIES)
     for (const entry of stored.items) expect(['failed', 'unknown', 'skipped', 'deleted']).toContain(entry.action)
     for (const entry of stored.items.filter((i) => i.action === 'deleted')) expect(podNames().has(entry.name)).toBe(false)
   }, 120_000)

@@ -1,5 +1,5 @@
 // Shared pieces of the run store tests: throwaway directories, a realistic run, child processes.
-import {spawn, spawnSync} from 'node:child_process'
+import {type ChildProcess, spawn, spawnSync} from 'node:child_process'
 import {createHash} from 'node:crypto'
 import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
@@ -85,7 +85,7 @@ export interface ChildResult {
 }
 
 /** Run a script of this folder in a separate `node` that can import the TypeScript sources. */
-export function runChild(script: string, args: string[], onStdout?: (chunk: string) => void): Promise<ChildResult> {
+export function runChild(script: string, args: string[], onStdout?: (chunk: string) => void, onSpawn?: (child: ChildProcess) => void): Promise<ChildResult> {
   const child = spawn(process.execPath, ['--import', path.join(here, 'register-ts.mjs'), path.join(here, script), ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   })
@@ -96,21 +96,35 @@ export function runChild(script: string, args: string[], onStdout?: (chunk: stri
     onStdout?.(chunk)
   })
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+  onSpawn?.(child)
   return new Promise((resolve, reject) => {
     child.on('error', reject)
     child.on('close', (code) => resolve({code, stdout, stderr}))
   })
 }
 
-/** Start a process holding the store's write lock for holdMs; resolves once it holds it. */
-export async function holdWriteLock(storePath: string, holdMs: number): Promise<{released: Promise<ChildResult>}> {
+/**
+ * Start a process holding the store's write lock for holdMs; resolves once it holds it. `release()`
+ * ends it at once (the lock goes with the process), for a test that must hold it as long as it needs.
+ */
+export async function holdWriteLock(storePath: string, holdMs: number): Promise<{released: Promise<ChildResult>; release: () => Promise<ChildResult>}> {
   let signalLocked: () => void = () => {}
   const locked = new Promise<void>((resolve) => (signalLocked = resolve))
-  const released = runChild('lock-holder.mjs', [storePath, String(holdMs)], (chunk) => {
-    if (chunk.includes('locked')) signalLocked()
-  })
+  let holder: ChildProcess | undefined
+  const released = runChild(
+    'lock-holder.mjs',
+    [storePath, String(holdMs)],
+    (chunk) => {
+      if (chunk.includes('locked')) signalLocked()
+    },
+    (child) => (holder = child),
+  )
   await Promise.race([locked, released.then((result) => Promise.reject(new Error(`lock holder exited: ${result.stderr}`)))])
-  return {released}
+  const release = () => {
+    holder?.kill('SIGKILL')
+    return released
+  }
+  return {released, release}
 }
 
 /**
