@@ -25,13 +25,26 @@ export interface CliOptions {
 
 export const BIN = path.join(repoRoot, 'bin', 'run.js')
 
-/** Environment with nothing of the developer's own cluster or Airflow leaking into a test. */
+let isolatedHome: string | undefined
+
+function emptyHome(): string {
+  const home = mkdtempSync(path.join(tmpdir(), 'reap-home-'))
+  process.once('exit', () => rmSync(home, {recursive: true, force: true}))
+  return home
+}
+
+/**
+ * Environment with nothing of the developer's own cluster or Airflow leaking into a test. HOME (and
+ * the XDG directories under it) is an empty directory unless the test gives its own, so a test that
+ * forgets it can read no ~/.kube/config and write no ~/.cache/airflow-reap.
+ */
 export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {}
   for (const [key, value] of Object.entries(process.env)) {
-    if (/^(KUBECONFIG|AIRFLOW_|AIRFLOW__|KUBERNETES_)/.test(key)) continue
+    if (/^(KUBECONFIG|AIRFLOW_|AIRFLOW__|KUBERNETES_|XDG_(CACHE|CONFIG|DATA)_HOME$)/.test(key)) continue
     env[key] = value
   }
+  env.HOME = isolatedHome ??= emptyHome()
   for (const [key, value] of Object.entries(extra)) {
     if (value === undefined) delete env[key]
     else env[key] = value
