@@ -9,6 +9,7 @@ import {FlagValueError} from './usage.js'
 import type {PodDeletion} from '../reap/guarded-delete.js'
 import type {KubeOptions} from '../reap/session.js'
 import {OUTPUT_FORMATS, type OutputFormat} from '../render/output.js'
+import {PORT_FORWARD_MODES} from '../cluster-db/reach.js'
 
 /** A kubectl-style duration flag, parsed into seconds (a bad value is a usage error, exit 2). */
 export function durationFlag(options: {description: string; default?: string; parse?: (text: string) => number | undefined; examples?: string}) {
@@ -69,7 +70,7 @@ export const dbFlags = {
   }),
   'port-forward': Flags.string({
     description: 'Reach a DB host that is a Service of the cluster through a port-forward: auto (when it does not resolve here), always, never.',
-    options: ['auto', 'always', 'never'],
+    options: [...PORT_FORWARD_MODES],
     helpValue: 'auto|always|never',
     default: 'auto',
   }),

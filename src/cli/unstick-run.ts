@@ -1,7 +1,7 @@
 // The unstick command's run, loaded only when the command runs (the Kubernetes client, the store and
 // the spinner are the heavy part of the program).
 import type {UnstickOptions} from '../commands/unstick.js'
-import {DEFAULT_WAIT_TIMEOUT_SECONDS} from '../commands/unstick.js'
+import {DEFAULT_WAIT_TIMEOUT_SECONDS} from '../core/timeouts.js'
 import {formatAge} from '../core/duration.js'
 import {objectRef} from '../core/unstick.js'
 import {ReapError, interruption} from '../errors.js'

@@ -10,7 +10,6 @@ import {FlagValueError, flagNameOnly} from '../cli/usage.js'
 import {actFlags, durationFlag, kubeFlags, kubeOptionsFrom, outputFlags, storeFlags} from '../cli/flags.js'
 
 export const DEFAULT_TYPES = ['jobs', 'pods'] as const
-export const DEFAULT_WAIT_TIMEOUT_SECONDS = 120
 
 export interface UnstickOptions {
   kube: KubeOptions

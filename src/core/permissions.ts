@@ -19,7 +19,6 @@
 import {DEPENDENT_TYPES} from './unstick.js'
 
 export type CommandName = 'zombies' | 'overdue' | 'unstick' | 'doctor' | 'history'
-export const COMMANDS_WITH_RULES = ['zombies', 'overdue', 'unstick', 'doctor'] as const
 
 /** The commands that read the Airflow DB (unstick and history do not). */
 const DB_COMMANDS: readonly CommandName[] = ['zombies', 'overdue', 'doctor']

@@ -21,3 +21,6 @@ export const DEFAULT_REQUEST_TIMEOUT_SECONDS = 60
  * that goes silent ends the run within half a minute. `0` means no limit.
  */
 export const DEFAULT_DB_TIMEOUT_SECONDS = 30
+
+/** How long `unstick --wait` waits for the names to be free, without --wait-timeout. */
+export const DEFAULT_WAIT_TIMEOUT_SECONDS = 120

@@ -2,6 +2,7 @@
 // scheduled commands of the manifests: the container's arguments, the RBAC rules those flags need
 // (the table `doctor` checks against), and the Job's deadline. Pure.
 import {type PermissionQuery, podWrites, requiredRules, unstickWrites} from '../core/permissions.js'
+import {DEFAULT_WAIT_TIMEOUT_SECONDS} from '../core/timeouts.js'
 import {UsageError} from '../errors.js'
 import type {ResourceType} from '../kube/resources.js'
 import type {FlagShapes} from './argv.js'
@@ -22,8 +23,6 @@ export interface ParsedCommand {
 const SET_BY_CRONJOB = new Set(['output', 'cache', 'no-cache', 'port-forward'])
 /** The least time a run gets before the Job is stopped (a 50k-pod scan takes seconds). */
 export const MIN_DEADLINE_SECONDS = 600
-/** unstick --wait without --wait-timeout waits this long (commands/unstick.ts). */
-const DEFAULT_WAIT_SECONDS = 120
 
 /** Refuses what cannot work unattended in a pod, or would write a secret into a manifest. */
 export function validateScheduled(parsed: ParsedCommand): void {
@@ -91,7 +90,7 @@ export function permissionQuery(parsed: ParsedCommand, namespace: string | undef
 export function activeDeadlineFor(parsed: ParsedCommand): number {
   const bounds = ['request-timeout', 'db-timeout'].map((name) => parsed.flags[name]).filter((v): v is number => typeof v === 'number')
   const base = Math.max(MIN_DEADLINE_SECONDS, 3 * Math.max(0, ...bounds))
-  const wait = parsed.flags.wait ? ((parsed.flags['wait-timeout'] as number | undefined) ?? DEFAULT_WAIT_SECONDS) : 0
+  const wait = parsed.flags.wait ? ((parsed.flags['wait-timeout'] as number | undefined) ?? DEFAULT_WAIT_TIMEOUT_SECONDS) : 0
   return base + wait
 }
 

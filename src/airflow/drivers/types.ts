@@ -31,7 +31,6 @@ export interface DriverOptions {
 }
 
 export const DEFAULT_DB_TIMEOUT_MS = DEFAULT_DB_TIMEOUT_SECONDS * 1000
-export {DEFAULT_DB_TIMEOUT_SECONDS}
 /**
  * The client-side bound of a query is the server-side statement timeout plus this: a server that is
  * alive but slow cancels its own statement first (cleanly, nothing left running), and only a silent
