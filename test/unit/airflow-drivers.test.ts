@@ -90,6 +90,11 @@ describe('driver errors', () => {
     expect(error.message).toBe('cannot connect to the Airflow DB at postgresql://airflow:***@db:5432/airflow: bad thing with password *** and more')
   })
 
+  it('a password given as ?password= is never carried either', () => {
+    const viaParam = parseDbUrl('postgresql://airflow@db:5432/airflow?password=Qu3ry-Pa55', 'test')
+    expect(connectError(viaParam, new Error('server said Qu3ry-Pa55 is wrong')).message).not.toContain('Qu3ry-Pa55')
+  })
+
   it('lost connections are UnreachableError, other query errors plain ReapError', () => {
     expect(queryError(url, Object.assign(new Error('read ECONNRESET'), {code: 'ECONNRESET'}))).toBeInstanceOf(UnreachableError)
     expect(queryError(url, new Error('Connection terminated unexpectedly'))).toBeInstanceOf(UnreachableError)

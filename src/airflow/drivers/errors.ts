@@ -92,7 +92,8 @@ function errorCode(error: unknown): string | undefined {
 export function safeReason(url: DbUrl, error: unknown): string {
   const e = error as DriverError | undefined
   const message = e?.message || errorCode(error) || String(error)
-  return scrubPassword(oneLine(message), url.password)
+  // The password may come as `?password=` too (hasPassword above knows both).
+  return scrubPassword(scrubPassword(oneLine(message), url.password), url.params.password)
 }
 
 export function oneLine(text: string): string {

@@ -1,6 +1,5 @@
 // MySQL and MariaDB through mysql2. Airflow sets every MySQL session to UTC ("SET time_zone =
 // '+00:00'"), so TIMESTAMP values are read the same way here and parsed as UTC text.
-import {readFileSync} from 'node:fs'
 
 import mysqlCore from 'mysql2'
 import type mysql from 'mysql2/promise'
@@ -8,6 +7,7 @@ import type mysql from 'mysql2/promise'
 import {ConfigError, UsageError} from '../../errors.js'
 import type {DbUrl} from '../types.js'
 import {type Bound, bounded} from './bounded.js'
+import {connectTimeout, readSslFile} from './url-settings.js'
 import {connectError, connectTimeoutError, queryError, queryTimeoutError} from './errors.js'
 import {CLOSE_GRACE_MS, DEFAULT_DB_TIMEOUT_MS, type DriverOptions, STATEMENT_GRACE_MS, type SqlDriver} from './types.js'
 
@@ -146,12 +146,6 @@ function connectionOptions(url: DbUrl): mysqlCore.ConnectionOptions {
   }
 }
 
-/** A `connect_timeout` URL parameter (seconds, as mysqlclient reads it) wins over --db-timeout. */
-function connectTimeout(param: string | undefined, options: DriverOptions, timeoutMs: number): number {
-  const seconds = Number(param)
-  if (param && Number.isFinite(seconds) && seconds > 0) return seconds * 1000
-  return options.connectTimeoutMs ?? timeoutMs
-}
 
 type MysqlSsl = {ca?: Buffer; cert?: Buffer; key?: Buffer; rejectUnauthorized?: boolean; verifyIdentity?: boolean}
 
@@ -192,11 +186,3 @@ function isTrue(value: string | undefined): boolean {
   return value !== undefined && /^(1|true|yes|on)$/i.test(value)
 }
 
-function readSslFile(param: string, file: string): Buffer {
-  try {
-    return readFileSync(file)
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? 'unreadable'
-    throw new ConfigError(`cannot read the ${param} file ${file} given in the DB URL (${code})`)
-  }
-}

@@ -1,6 +1,5 @@
 // PostgreSQL through `pg`. Connection settings follow libpq's URL parameters as psycopg2 (Airflow's
 // driver) reads them: sslmode, sslrootcert/sslcert/sslkey, options (search_path), connect_timeout.
-import {readFileSync} from 'node:fs'
 import type {ConnectionOptions} from 'node:tls'
 
 import pg from 'pg'
@@ -10,6 +9,7 @@ import {ConfigError} from '../../errors.js'
 import {parseUtcTimestamp} from '../timestamps.js'
 import type {DbUrl} from '../types.js'
 import {type Bound, bounded} from './bounded.js'
+import {connectTimeout, readSslFile} from './url-settings.js'
 import {connectError, connectTimeoutError, queryError, queryTimeoutError} from './errors.js'
 import {APPLICATION_NAME, CLOSE_GRACE_MS, DEFAULT_DB_TIMEOUT_MS, type DriverOptions, STATEMENT_GRACE_MS, type SqlDriver} from './types.js'
 
@@ -179,12 +179,6 @@ function clientConfig(url: DbUrl): pg.ClientConfig {
   }
 }
 
-/** libpq's connect_timeout is in seconds; 0 or absent means ours (--db-timeout). */
-export function connectTimeout(param: string | undefined, options: DriverOptions, timeoutMs: number): number {
-  const seconds = Number(param)
-  if (param && Number.isFinite(seconds) && seconds > 0) return seconds * 1000
-  return options.connectTimeoutMs ?? timeoutMs
-}
 
 interface SslSettings {
   first: false | ConnectionOptions
@@ -228,14 +222,6 @@ function sslFiles(params: Record<string, string>): ConnectionOptions {
   return files
 }
 
-function readSslFile(param: string, file: string): Buffer {
-  try {
-    return readFileSync(file)
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? 'unreadable'
-    throw new ConfigError(`cannot read the ${param} file ${file} given in the DB URL (${code})`)
-  }
-}
 
 function isNoSslError(error: unknown): boolean {
   return error instanceof Error && /does not support SSL/i.test(error.message)
