@@ -32,6 +32,8 @@ export interface FinalizerPatchOptions {
   remove: readonly string[]
   /** The resourceVersion they were read at. */
   resourceVersion: string
+  /** The object's UID: after a lost answer, another object under the name means ours is gone. */
+  uid?: string
   dryRun?: boolean
   signal?: AbortSignal
 }
@@ -187,7 +189,7 @@ export async function patchFinalizersGuarded(
   })
   if (response.status === 200 || response.status === 201) return patchedOutcome(response.body)
   if (response.status === 404) return {outcome: response.earlierAttemptMayHaveApplied ? 'gone' : 'not-found'}
-  if (response.earlierAttemptMayHaveApplied) return settleAfterRetry(client, resource, namespace, name, remaining, options.signal)
+  if (response.earlierAttemptMayHaveApplied) return settleAfterRetry(client, resource, namespace, name, options)
   return {outcome: 'changed-concurrently'}
 }
 
@@ -199,22 +201,22 @@ function patchedOutcome(body: KubeObject): {outcome: FinalizerPatchOutcome; obje
 
 /**
  * Our patch was retried and its test now fails: perhaps because the lost attempt applied it (the
- * resourceVersion moved on). Read the object: if it holds exactly the finalizers we meant to leave,
- * the change we wanted is in place.
+ * resourceVersion moved on). Read the object, and judge as the reap layer judges a lost answer
+ * (reap/unstick.ts settlePatch): gone, or another object under the name, is gone; none of the
+ * finalizers we meant to remove left is patched; anything else changed concurrently.
  */
 async function settleAfterRetry(
   client: KubeClient,
   resource: ResourceType,
   namespace: string,
   name: string,
-  remaining: string[],
-  signal: AbortSignal | undefined,
+  options: FinalizerPatchOptions,
 ): Promise<{outcome: FinalizerPatchOutcome; object?: KubeObject}> {
-  const object = await getObject(client, resource, namespace, name, {signal})
-  if (!object) return {outcome: 'gone'}
+  const object = await getObject(client, resource, namespace, name, {signal: options.signal})
+  if (!object || (options.uid !== undefined && object.metadata?.uid !== options.uid)) return {outcome: 'gone'}
   const current = object.metadata?.finalizers ?? []
-  const asIntended = current.length === remaining.length && current.every((f, i) => f === remaining[i])
-  return {outcome: asIntended ? 'patched' : 'changed-concurrently', object}
+  const removed = !options.remove.some((f) => current.includes(f))
+  return {outcome: removed ? 'patched' : 'changed-concurrently', object}
 }
 
 export interface WaitUntilGoneOptions {

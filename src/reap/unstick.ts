@@ -297,6 +297,7 @@ async function patchOne(deps: UnstickDeps, finding: StuckFinding, config: Unstic
       expected: object.finalizers,
       remove: verdict.remove,
       resourceVersion: object.resourceVersion,
+      uid: object.uid,
       dryRun: config.serverDryRun,
       signal,
     })

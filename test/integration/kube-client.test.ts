@@ -480,6 +480,42 @@ describe('patchFinalizersGuarded', () => {
     expect(result.outcome).toBe('changed-concurrently')
   })
 
+  it('a patch applied whose answer was lost (503, retried, test fails): read back, it is patched', async () => {
+    const read = kube.addObject('jobs', job('retried', ['example.com/keep', 'orphan']))
+    kube.inject({method: 'PATCH', pathIncludes: '/retried', status: 503, apply: true})
+    const result = await patchFinalizersGuarded(client(), jobs, 'jobs', 'retried', {
+      expected: ['example.com/keep', 'orphan'],
+      remove: ['orphan'],
+      resourceVersion: read.metadata.resourceVersion,
+      uid: read.metadata.uid,
+    })
+    expect(kube.requests.filter((r) => r.method === 'PATCH').map((r) => r.status)).toEqual([503, 422])
+    expect(result.outcome).toBe('patched')
+  })
+
+  it('a patch applied whose answer was lost, the name taken meanwhile by another object: ours is gone, the other untouched', async () => {
+    const read = kube.addObject('jobs', job('reborn', ['orphan']))
+    kube.inject({method: 'PATCH', pathIncludes: '/reborn', status: 503, apply: true})
+    let patches = 0
+    const unhook = kube.beforeRequest((request) => {
+      if (request.method === 'PATCH' && ++patches === 2) kube.addObject('jobs', job('reborn', ['orphan']))
+    })
+    try {
+      const result = await patchFinalizersGuarded(client(), jobs, 'jobs', 'reborn', {
+        expected: ['orphan'],
+        remove: ['orphan'],
+        resourceVersion: read.metadata.resourceVersion,
+        uid: read.metadata.uid,
+      })
+      expect(result.outcome).toBe('gone')
+      const other = kube.getObject('jobs', 'jobs', 'reborn')!
+      expect(other.metadata.uid).not.toBe(read.metadata.uid)
+      expect(other.metadata.finalizers).toEqual(['orphan'])
+    } finally {
+      unhook()
+    }
+  })
+
   it('reports not-found, and changes nothing with dryRun', async () => {
     const options = {expected: ['orphan'], remove: ['orphan'], resourceVersion: '1'}
     expect((await patchFinalizersGuarded(client(), jobs, 'jobs', 'absent', options)).outcome).toBe('not-found')
