@@ -78,9 +78,16 @@ type Reference =
   | {kind: 'pod-template'; namespace: string; workload: string; variable: string; value: string}
 
 function secretFlag(text: string, namespace: string): Reference {
-  const [name, key, extra] = text.split(':')
-  if (!name || key === '' || extra !== undefined) throw new UsageError(`--db-secret "${text}" is not of the form NAME or NAME:KEY`)
-  return {kind: 'secret', namespace, name, key: key ?? DEFAULT_SECRET_KEY}
+  return {kind: 'secret', namespace, ...parseDbSecretFlag(text)}
+}
+
+/** `--db-secret NAME[:KEY]`, the key defaulting to the chart's `connection`: what every command reads. */
+export function parseDbSecretFlag(text: string): {name: string; key: string} {
+  const [name, key = DEFAULT_SECRET_KEY, ...rest] = text.split(':')
+  if (rest.length > 0 || !name || !key) throw new UsageError(`--db-secret "${text}" is not of the form NAME or NAME:KEY`)
+  if (name.length > 253 || !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(name)) throw new UsageError(`--db-secret "${name}" is not a valid object name`)
+  if (!/^[-._a-zA-Z0-9]+$/.test(key)) throw new UsageError(`--db-secret "${text}": "${key}" is not a valid Secret key`)
+  return {name, key}
 }
 
 async function discover(client: KubeClient, namespace: string, signal?: AbortSignal): Promise<Reference> {

@@ -1,5 +1,6 @@
 import {Flags, Parser} from '@oclif/core'
 import {describeError} from '../cli/usage.js'
+import {parseDbSecretFlag} from '../cluster-db/locate.js'
 import {cronScheduleError} from '../core/cron.js'
 import {UsageError} from '../errors.js'
 import {ReapCommand} from '../cli/base.js'
@@ -95,7 +96,7 @@ export default class Cronjob extends ReapCommand {
       suspend: flags.suspend,
       historyPvc: flags['history-pvc'] === undefined ? undefined : validName(flags['history-pvc'], '--history-pvc'),
       apply: flags.apply,
-      dbSecret: flags['db-secret'] === undefined ? undefined : parseSecretRef(flags['db-secret']),
+      dbSecret: flags['db-secret'] === undefined ? undefined : parseDbSecretFlag(flags['db-secret']),
       airflowNamespace: flags['airflow-namespace'],
       kube: {kubeconfig: flags.kubeconfig, context: flags.context},
     }
@@ -143,11 +144,3 @@ function validName(name: string, flag: string): string {
   return name
 }
 
-/** `NAME[:KEY]`, the key defaulting to `connection` (the official chart's key). */
-export function parseSecretRef(text: string): {name: string; key: string} {
-  const [name, key = 'connection', ...rest] = text.split(':')
-  if (rest.length > 0 || !name || !key) throw new UsageError(`--db-secret "${text}" is not NAME or NAME:KEY`)
-  validName(name, '--db-secret')
-  if (!/^[-._a-zA-Z0-9]+$/.test(key)) throw new UsageError(`--db-secret "${text}": "${key}" is not a valid Secret key`)
-  return {name, key}
-}

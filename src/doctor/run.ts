@@ -10,6 +10,7 @@ import {findDbUrl} from '../airflow/resolve.js'
 import {SqlAirflowDb, queriesFor} from '../airflow/sql-airflow-db.js'
 import type {AirflowDb} from '../airflow/types.js'
 import {type LocatedDb, type ReachedDb, describeSource, describeVia, locateDb, reachDb} from '../cluster-db/index.js'
+import {parseDbSecretFlag} from '../cluster-db/locate.js'
 import {serviceOfHost} from '../cluster-db/service-host.js'
 import type {DbOptions} from '../cli/flags.js'
 import type {ApiRule, DbAccess} from '../core/permissions.js'
@@ -211,7 +212,7 @@ class Doctor {
     const access: DbAccess = {}
     if (fromCluster) {
       const namespace = db.airflowNamespace || this.kube!.target.namespace
-      const secretName = db.dbSecret?.split(':')[0]
+      const secretName = db.dbSecret === undefined ? undefined : parseDbSecretFlag(db.dbSecret).name
       access.secret = secretName ? {namespace, name: secretName} : {namespace}
     }
     // Whatever gave the URL (a Secret, --db, the environment), a Service host is reached through a
