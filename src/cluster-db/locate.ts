@@ -51,11 +51,18 @@ export async function locateDb(options: LocateDbOptions, kube: ClusterAccess, si
   if (options.db !== undefined && options.dbSecret !== undefined) throw new UsageError('--db and --db-secret cannot be used together')
   // An explicit --db-secret wins over the environment: it is the user's choice for this run.
   if (options.dbSecret === undefined) {
-    const given = await findDbUrl({flag: options.db, env: options.env})
-    if (given) return {url: given.url, source: given.source === '--db' ? {kind: 'flag'} : {kind: 'env', variable: given.source}, namespace}
+    const given = await locateGivenDb(options, namespace)
+    if (given) return given
   }
   const reference = options.dbSecret !== undefined ? secretFlag(options.dbSecret, namespace) : await discover(kube.client, namespace, signal)
   return {...(await readReference(kube.client, reference, signal)), namespace}
+}
+
+/** The URL given here (--db, or the environment), with where it came from; undefined when none is. */
+export async function locateGivenDb(options: Pick<LocateDbOptions, 'db' | 'env'>, namespace: string): Promise<LocatedDb | undefined> {
+  const given = await findDbUrl({flag: options.db, env: options.env})
+  if (!given) return undefined
+  return {url: given.url, source: given.source === '--db' ? {kind: 'flag'} : {kind: 'env', variable: given.source}, namespace}
 }
 
 /**

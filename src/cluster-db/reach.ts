@@ -43,7 +43,7 @@ const DEFAULT_DNS_TIMEOUT_MS = 2_000
 
 export async function reachDb(located: LocatedDb, kube: ClusterConnection, options: ReachOptions, signal?: AbortSignal): Promise<ReachedDb> {
   const {url} = located
-  const direct: ReachedDb = {url, via: {kind: 'direct'}, lost: new AbortController().signal, close: async () => undefined}
+  const direct = directReach(url)
   if (options.portForward === 'never' || url.dialect === 'sqlite') return direct
   const service = serviceOfHost(url.host, located.namespace)
   if (!service) {
@@ -73,6 +73,11 @@ async function tunnelled(url: DbUrl, service: ServiceRef, kube: ClusterConnectio
     lost: tunnel.lost,
     close: () => tunnel.close(),
   }
+}
+
+/** The DB connected to as the URL says: no tunnel to lose or close. */
+export function directReach(url: DbUrl): ReachedDb {
+  return {url, via: {kind: 'direct'}, lost: new AbortController().signal, close: async () => undefined}
 }
 
 /** The same URL, to 127.0.0.1:PORT. `redacted` keeps the Service's name: messages should name what the user knows. */

@@ -6,11 +6,12 @@ import {existsSync, statSync} from 'node:fs'
 import {detectSchema} from '../airflow/schema.js'
 import {openDriver} from '../airflow/drivers/open.js'
 import type {SqlDriver} from '../airflow/drivers/types.js'
-import {findDbUrl} from '../airflow/resolve.js'
+import {secretHint} from '../airflow/resolve.js'
 import {SqlAirflowDb, queriesFor} from '../airflow/sql-airflow-db.js'
 import type {AirflowDb} from '../airflow/types.js'
 import {type LocatedDb, type ReachedDb, describeSource, describeVia, locateDb, reachDb} from '../cluster-db/index.js'
-import {parseDbSecretFlag} from '../cluster-db/locate.js'
+import {locateGivenDb, parseDbSecretFlag} from '../cluster-db/locate.js'
+import {directReach} from '../cluster-db/reach.js'
 import {serviceOfHost} from '../cluster-db/service-host.js'
 import type {DbOptions} from '../cli/flags.js'
 import type {ApiRule, DbAccess} from '../core/permissions.js'
@@ -166,10 +167,11 @@ class Doctor {
         this.located = await locateDb({db: db.db, airflowNamespace: db.airflowNamespace, dbSecret: db.dbSecret, env: this.deps.env}, this.kube, this.deps.signal)
       } else {
         // No cluster: only a URL given here can be checked.
-        const given = await findDbUrl({flag: db.db, env: this.deps.env})
-        if (!given) throw new UsageError('no DB URL given (--db, AIRFLOW_REAP_DB, AIRFLOW__DATABASE__SQL_ALCHEMY_CONN) and no cluster to find it in')
-        const source = given.source === '--db' ? ({kind: 'flag'} as const) : ({kind: 'env', variable: given.source} as const)
-        this.located = {url: given.url, source, namespace: ''}
+        const given = await locateGivenDb({db: db.db, env: this.deps.env}, '')
+        if (!given) {
+          throw new UsageError(`no DB URL given (--db, AIRFLOW_REAP_DB, AIRFLOW__DATABASE__SQL_ALCHEMY_CONN) and no cluster to find it in${secretHint(this.deps.env ?? process.env)}`)
+        }
+        this.located = given
       }
     } catch (error) {
       if (this.abortedBy(error)) return false
@@ -185,7 +187,7 @@ class Doctor {
   private async reachDb(): Promise<boolean> {
     const located = this.located!
     if (!this.kube) {
-      this.reached = {url: located.url, via: {kind: 'direct'}, lost: new AbortController().signal, close: async () => undefined}
+      this.reached = directReach(located.url)
       return true
     }
     try {
