@@ -11,6 +11,7 @@ import type {KubeClient} from '../kube/client.js'
 import {createEvent} from '../kube/events.js'
 import {RESOURCE_TYPES, apiVersionOf} from '../kube/resources.js'
 import {forEachLimited} from './pool.js'
+import {failureText} from './ambiguous.js'
 import type {Progress} from './progress.js'
 
 /** Events get this long in all: the run is recorded before, so a slow API server only costs time. */
@@ -51,7 +52,7 @@ export async function postActionEvents(kube: KubeClient, items: readonly ReportI
   await post(acted[0])
   await forEachLimited(acted.slice(1), CONCURRENCY, post, signal)
   if (failure === undefined && posted === acted.length) return []
-  const why = signal.aborted ? `no answer within ${(options.budgetMs ?? EVENTS_BUDGET_MS) / 1000}s` : describe(failure)
+  const why = signal.aborted ? `no answer within ${(options.budgetMs ?? EVENTS_BUDGET_MS) / 1000}s` : failureText(failure)
   return [`Kubernetes events not posted for ${acted.length - posted} of ${acted.length} actions: ${why}${hint(failure)}`]
 }
 
@@ -67,9 +68,6 @@ function apiVersionOfKind(kind: string): string {
   return resource ? apiVersionOf(resource) : 'v1'
 }
 
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message.split('\n')[0] : String(error)
-}
 
 function hint(error: unknown): string {
   return error instanceof ForbiddenError ? ' (grant create on events.events.k8s.io, or pass --no-events)' : ''

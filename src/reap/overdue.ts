@@ -23,6 +23,7 @@ import {POD_CHOSEN_STATES, taskKeyString} from '../core/types.js'
 import {FINISHED_PHASES, type PodMatch, buildAirflowIndex, matchPod} from '../core/zombies.js'
 import type {KubeClient} from '../kube/client.js'
 import {type PodDeletion, reapPods} from './guarded-delete.js'
+import {failureText} from './ambiguous.js'
 import {dagRunsOwning, listKpoPods, markSkipped, readPhases} from './kpo-pods.js'
 import type {Progress} from './progress.js'
 import type {ActionJournal} from './recorder.js'
@@ -176,7 +177,7 @@ export async function readExecutionTimeouts(
       } catch (error) {
         parsed.set(rowKey, null)
         const version = row.versionNumber === null ? '' : ` (version ${row.versionNumber})`
-        warnings.add(`the serialized DAG of ${row.dagId}${version} cannot be read (${errorText(error)}): its tasks are not judged`)
+        warnings.add(`the serialized DAG of ${row.dagId}${version} cannot be read (${failureText(error)}): its tasks are not judged`)
       }
     }
     const byTask = parsed.get(rowKey)
@@ -238,6 +239,3 @@ function sameTry(before: TaskInstanceRow, after: TaskInstanceRow): boolean {
   )
 }
 
-function errorText(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).split('\n')[0]
-}

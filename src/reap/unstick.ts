@@ -372,7 +372,7 @@ export async function waitUntilFreed(deps: UnstickDeps, scan: UnstickScan, timeo
         item.detail = `${item.detail}; the wait for it was interrupted`
         return
       }
-      const message = error instanceof Error ? error.message.split('\n')[0] : String(error)
+      const message = failureText(error)
       result.failed.push(`${ref}: ${message}`)
       item.detail = `${item.detail}; could not wait for it: ${message}`
     }
