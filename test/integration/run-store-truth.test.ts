@@ -6,12 +6,12 @@ import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import net from 'node:net'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
-import pty from 'node-pty'
 import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest'
 import type {Report, ReportItem} from '../../src/core/report.js'
 import type {RunDocument, RunListDocument} from '../../src/store/documents.js'
 import {type TestAirflowDb, createSqliteAirflowDb} from '../support/airflow-db/index.js'
-import {BIN, cleanEnv, runCli} from '../support/cli.js'
+import {runCli} from '../support/cli.js'
+import {runOnPty} from '../support/pty.js'
 import {assertValidReport, assertValidRun, assertValidRunList} from '../support/contract.js'
 import {type FakeKube, startFakeKube} from '../support/fake-kube/index.js'
 import {addKpoPod} from '../support/kpo.js'
@@ -331,26 +331,17 @@ describe('a deletion confirmed at the prompt', () => {
   beforeEach(() => startCluster())
 
   it('typing yes makes a real run, recorded as one (dryRun false)', async () => {
-    const child = pty.spawn(process.execPath, [BIN, 'zombies', '--delete', '--allow-mass-delete'], {
-      cols: 120,
-      rows: 40,
-      env: cleanEnv({...env, NO_COLOR: '1'}) as Record<string, string>,
-    })
-    let screen = ''
-    let answered = false
-    child.onData((data) => {
-      screen += data
-      if (!answered && screen.includes('Type "yes" to proceed')) {
-        answered = true
-        child.write('yes\r')
-      }
-    })
-    const exitCode = await new Promise<number>((resolve) => child.onExit(({exitCode: code}) => resolve(code)))
-    expect(answered).toBe(true)
+    // runOnPty kills the CLI after its time limit, and waitFor gives up: a changed prompt fails, never hangs.
+    const run = runOnPty(['zombies', '--delete', '--allow-mass-delete'], {env})
+    await run.waitFor(/Type "yes" to proceed/, 50_000)
+    run.type('yes\r')
+    const {exitCode} = await run.exited
+    // The prompt was shown and answered.
+    expect(run.screen()).toContain('Type "yes" to proceed: yes')
     expect(exitCode).toBe(0)
     expect(deletedByFake()).toHaveLength(ZOMBIES)
-    const [run] = (await history()).items
-    expect(run).toMatchObject({command: 'zombies', dryRun: false, outcome: 'ok', summary: {acted: ZOMBIES}})
-    expect((await show(run.runId)).dryRunMode).toBeNull()
+    const [stored] = (await history()).items
+    expect(stored).toMatchObject({command: 'zombies', dryRun: false, outcome: 'ok', summary: {acted: ZOMBIES}})
+    expect((await show(stored.runId)).dryRunMode).toBeNull()
   }, 60_000)
 })
