@@ -6,7 +6,7 @@
 // write to, and only the generated Role's permissions enforced by the fake.
 //
 // Run by `npm run test:release` (which builds the release first if it is missing).
-import {spawn} from 'node:child_process'
+import {type CliResult, runProcess} from '../support/cli.js'
 import {chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {hostname, tmpdir} from 'node:os'
 import path from 'node:path'
@@ -22,26 +22,10 @@ const DAG = 'pod_dag'
 const RUN = 'scheduled__2026-11-30T00:00:00+00:00'
 const SERVICE_ACCOUNT = 'var/run/secrets/kubernetes.io/serviceaccount'
 
-interface Result {
-  code: number | null
-  stdout: string
-  stderr: string
-}
 
-function run(command: string, args: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {env, cwd, stdio: ['ignore', 'pipe', 'pipe']})
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (chunk) => (stdout += chunk))
-    child.stderr.on('data', (chunk) => (stderr += chunk))
-    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000)
-    child.on('error', reject)
-    child.on('close', (code) => {
-      clearTimeout(timer)
-      resolve({code, stdout, stderr})
-    })
-  })
+/** Asynchronous on purpose: the fake API server lives in this process and must answer meanwhile. */
+function run(command: string, args: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<CliResult> {
+  return runProcess(command, args, {env, cwd, timeoutMs: 90_000})
 }
 
 const archive = hostArchive()

@@ -6,7 +6,8 @@
 //
 // Run by `npm run test:release` (which builds the release first if it is missing). kubectl is
 // AIRFLOW_REAP_KUBECTL, else the one on PATH (.ci/run installs Debian's kubernetes-client if none).
-import {spawn, spawnSync} from 'node:child_process'
+import {spawnSync} from 'node:child_process'
+import {type CliResult, runProcess} from '../support/cli.js'
 import {createHash} from 'node:crypto'
 import {existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
@@ -30,27 +31,10 @@ function findKubectl(): string | null {
   return null
 }
 
-interface Result {
-  code: number | null
-  stdout: string
-  stderr: string
-}
 
 /** Asynchronous on purpose: the fake API server lives in this process and must answer meanwhile. */
-function run(command: string, args: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {env, cwd, stdio: ['ignore', 'pipe', 'pipe']})
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (chunk) => (stdout += chunk))
-    child.stderr.on('data', (chunk) => (stderr += chunk))
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000)
-    child.on('error', reject)
-    child.on('close', (code) => {
-      clearTimeout(timer)
-      resolve({code, stdout, stderr})
-    })
-  })
+function run(command: string, args: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<CliResult> {
+  return runProcess(command, args, {env, cwd, timeoutMs: 60_000})
 }
 
 function listFiles(root: string, relative = ''): string[] {

@@ -53,12 +53,24 @@ export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS
 }
 
 export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
+  const command = [...(options.wrapper ?? []), process.execPath, BIN, ...args]
+  return runProcess(command[0], command.slice(1), {...options, env: cleanEnv({NO_COLOR: '1', ...options.env})})
+}
+
+export interface ProcessOptions {
+  /** The whole environment, as given (runCli cleans it first). */
+  env: NodeJS.ProcessEnv
+  cwd?: string
+  input?: string
+  /** SIGKILL after this long (default 60 s): a hung child ends the test, never the suite. */
+  timeoutMs?: number
+  onSpawn?: (child: import('node:child_process').ChildProcess) => void
+}
+
+/** Any program in a child process, its output collected. Asynchronous: fakes in this process keep answering. */
+export function runProcess(command: string, args: string[], options: ProcessOptions): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const command = [...(options.wrapper ?? []), process.execPath, BIN, ...args]
-    const child = spawn(command[0], command.slice(1), {
-      env: cleanEnv({NO_COLOR: '1', ...options.env}),
-      stdio: ['pipe', 'pipe', 'pipe'],
-    })
+    const child = spawn(command, args, {env: options.env, cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe']})
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (chunk) => (stdout += chunk))
