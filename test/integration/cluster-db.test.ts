@@ -10,7 +10,7 @@ import {type LocateDbOptions, type LocatedDb, TunnelLostError, describeSource, d
 import {ForbiddenError, UnreachableError, UsageError} from '../../src/errors.js'
 import {KubeClient} from '../../src/kube/client.js'
 import {type KubeTarget, loadKubeTarget} from '../../src/kube/config.js'
-import {createMysqlAirflowDb} from '../support/airflow-db/index.js'
+import {closedPort, createMysqlAirflowDb} from '../support/airflow-db/index.js'
 import {type FakeKube, startFakeKube} from '../support/fake-kube/index.js'
 import {addEndpointSlice, addHelmAirflow} from '../support/helm-airflow.js'
 
@@ -312,7 +312,7 @@ describe('reachDb: directly or through a port-forward', () => {
   it('the kubelet\'s error (nothing listens on the pod port) is the reason the tunnel dropped', async () => {
     const ns = freshNamespace()
     const helm = addHelmAirflow(kube, {namespace: ns, connection: PG_URL, pgbouncer: {localPort: echoPort}})
-    kube.portForward.map(ns, helm.pgbouncerPod!, 6543, await closedLocalPort())
+    kube.portForward.map(ns, helm.pgbouncerPod!, 6543, await closedPort())
     const reached = await reachDb(located(`postgresql://u@airflow-pgbouncer.${ns}:6543/d`), access(), {portForward: 'auto'})
     try {
       const socket = net.connect(reached.url.port!, '127.0.0.1')
@@ -379,10 +379,3 @@ async function roundTrip(port: number, text: string): Promise<string> {
   })
 }
 
-async function closedLocalPort(): Promise<number> {
-  const server = net.createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const {port} = server.address() as net.AddressInfo
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}

@@ -2,7 +2,7 @@
 // mapping and the guarded writes.
 
 import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
-import {createServer} from 'node:net'
+import {closedPort} from '../support/faults.js'
 import os from 'node:os'
 import path from 'node:path'
 import {afterAll, afterEach, beforeAll, describe, expect, it, vi} from 'vitest'
@@ -35,13 +35,6 @@ function client(options: LoadKubeTargetOptions = {}, retry: object = FAST_RETRY)
   return created
 }
 
-async function closedPort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const {port} = server.address() as {port: number}
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
 
 function job(name: string, finalizers: string[], namespace = 'jobs'): SeedObject {
   return {metadata: {name, namespace, finalizers, deletionTimestamp: '2025-01-01T00:00:00Z'}, spec: {template: {}}}

@@ -3,7 +3,7 @@
 // `unknown` (never lost), a delete whose answer was lost is settled by reading the pod back, and a run
 // with a failed action is never `ok`. Real child processes, real signals, the fake API server.
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
-import net from 'node:net'
+import {closedPort} from '../support/faults.js'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest'
@@ -78,14 +78,6 @@ function reportOf(stdout: string): Report {
 
 const item = (report: {items: ReportItem[]}, name: string) => report.items.find((i) => i.name === name)!
 
-/** A TCP port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = net.createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const {port} = server.address() as net.AddressInfo
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
-}
 
 describe('a run is recorded before anything can fail', () => {
   beforeEach(() => startCluster())

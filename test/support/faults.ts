@@ -16,7 +16,7 @@ export interface SilentListener {
 export async function startSilentListener(): Promise<SilentListener> {
   let accepts: Array<() => void> = []
   let closes: Array<() => void> = []
-  const {port, close} = await listen((socket) => {
+  const {port, close} = await listenOnLoopback((socket) => {
     socket.on('data', () => undefined) // read and ignore: the kernel never pushes back either
     socket.on('close', () => {
       for (const resolve of closes) resolve()
@@ -58,7 +58,7 @@ export async function startSilencingProxy(targetPort: number, options: ProxyOpti
     silent = true
     onSilence()
   }
-  const server = await listen((client) => {
+  const server = await listenOnLoopback((client) => {
     const upstream = net.connect(targetPort, '127.0.0.1')
     upstream.on('error', () => client.destroy())
     client.on('error', () => upstream.destroy())
@@ -78,7 +78,15 @@ export async function startSilencingProxy(targetPort: number, options: ProxyOpti
   return {port: server.port, silence, silenced, swallowed: () => swallowed, close: server.close}
 }
 
-function listen(onConnection: (socket: net.Socket) => void): Promise<{port: number; close(): Promise<void>}> {
+/** A TCP port on 127.0.0.1 where nothing listens (ECONNREFUSED; or free for a server to take). */
+export async function closedPort(): Promise<number> {
+  const server = await listenOnLoopback(() => undefined)
+  await server.close()
+  return server.port
+}
+
+/** A server on 127.0.0.1 and an ephemeral port; close() destroys every connection it accepted. */
+export function listenOnLoopback(onConnection: (socket: net.Socket) => void): Promise<{port: number; close(): Promise<void>}> {
   const sockets = new Set<net.Socket>()
   const server = net.createServer((socket) => {
     sockets.add(socket)

@@ -9,6 +9,7 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {parseDbUrl} from '../../src/airflow/url.js'
 import type {TestAirflowDb} from './airflow-db/index.js'
+import {closedPort} from './faults.js'
 
 export const PGBOUNCER_BINARY = ['/usr/sbin/pgbouncer', '/usr/bin/pgbouncer'].find((file) => existsSync(file))
 
@@ -41,7 +42,7 @@ export async function startPgBouncer(options: PgBouncerOptions): Promise<PgBounc
   // PgBouncer refuses to run as root: it is started as `postgres` then, which must read and write here.
   chmodSync(dir, 0o777)
   const upstream = options.upstream ?? {host: '127.0.0.1', port: 5432}
-  const port = await freePort()
+  const port = await closedPort()
   const databases = Object.entries(options.databases)
     .map(([name, dbname]) => `${name} = host=${upstream.host} port=${upstream.port} dbname=${dbname} pool_size=${options.poolSize ?? 5}`)
     .join('\n')
@@ -99,13 +100,6 @@ function readLog(dir: string): string {
   }
 }
 
-async function freePort(): Promise<number> {
-  const server = net.createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const {port} = server.address() as net.AddressInfo
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
 
 async function waitForPort(port: number, child: ChildProcess, output: () => string): Promise<void> {
   const deadline = Date.now() + 10_000

@@ -1,6 +1,7 @@
 // Stand-ins for PostgreSQL servers that misbehave, for error-path tests the local trust-auth server
 // cannot produce: one that asks for a password and rejects it, and one that never answers.
-import net from 'node:net'
+import type net from 'node:net'
+import {listenOnLoopback} from '../faults.js'
 
 export interface FakeServer {
   port: number
@@ -102,36 +103,8 @@ export function startSilentServer(): Promise<FakeServer> {
   return listen([], () => undefined)
 }
 
-/** A TCP port on 127.0.0.1 where nothing listens (ECONNREFUSED). */
-export async function closedPort(): Promise<number> {
-  const server = await listen([], () => undefined)
-  await server.close()
-  return server.port
-}
-
 function listen(passwords: string[], onConnection: (socket: net.Socket) => void): Promise<FakeServer> {
-  const sockets = new Set<net.Socket>()
-  const server = net.createServer((socket) => {
-    sockets.add(socket)
-    socket.on('close', () => sockets.delete(socket))
-    socket.on('error', () => undefined)
-    onConnection(socket)
-  })
-  return new Promise((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const {port} = server.address() as net.AddressInfo
-      resolve({
-        port,
-        passwords,
-        close: () =>
-          new Promise<void>((done) => {
-            for (const socket of sockets) socket.destroy()
-            server.close(() => done())
-          }),
-      })
-    })
-  })
+  return listenOnLoopback(onConnection).then((server) => ({...server, passwords}))
 }
 
 function authenticationCleartextPassword(): Buffer {

@@ -6,7 +6,8 @@
 //   ...
 //   await db.drop()                                          // in afterAll
 export {ALEMBIC_REVISION, type TestAirflowDb} from './common.js'
-export {closedPort, type FakeServer, startPasswordRejectingPostgres, startSilentServer} from './fake-postgres.js'
+export {type FakeServer, startPasswordRejectingPostgres, startSilentServer} from './fake-postgres.js'
+export {closedPort} from '../faults.js'
 export {createMysqlAirflowDb, type MysqlAirflowDbOptions} from './mysql.js'
 export {createPostgresAirflowDb, type PostgresAirflowDbOptions} from './postgres.js'
 export {
