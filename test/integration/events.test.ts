@@ -10,7 +10,7 @@ import {type TestAirflowDb, createSqliteAirflowDb} from '../support/airflow-db/i
 import {cliWorkspace, runCli} from '../support/cli.js'
 import {assertValidReport} from '../support/contract.js'
 import {type FakeKube, type FakeObject, startFakeKube} from '../support/fake-kube/index.js'
-import {addKpoPod} from '../support/kpo.js'
+import {addKpoPod, kpoOperator} from '../support/kpo.js'
 
 const DAG = 'events_dag'
 const RUN = 'scheduled__2026-11-30T00:00:00+00:00'
@@ -27,7 +27,7 @@ beforeAll(async () => {
   for (let i = 0; i < 4; i++) await db.seed.taskInstance({dagId: DAG, taskId: `healthy_${i}`, runId: RUN, state: 'running', tryNumber: 1})
   for (let i = 0; i < 2; i++) await db.seed.taskInstance({dagId: DAG, taskId: `zombie_${i}`, runId: RUN, state: 'success', tryNumber: 1})
   // One running task past its 10-minute execution_timeout (overdue).
-  const op = {__type: 'operator', __var: {task_id: 'slow', _task_type: 'KubernetesPodOperator', _task_module: 'airflow.providers.cncf.kubernetes.operators.pod', execution_timeout: 600.0}}
+  const op = kpoOperator('slow', {deferrable: false, execution_timeout: 600.0})
   await db.seed.serializedDag({dagId: DAG, data: {__version: 1, dag: {_dag_id: DAG, fileloc: '/dags/e.py', timezone: 'UTC', tasks: [op]}}})
   await db.seed.taskInstance({dagId: DAG, taskId: 'slow', runId: RUN, state: 'running', tryNumber: 1})
   await db.seed.sql(`UPDATE task_instance SET start_date = strftime('%Y-%m-%d %H:%M:%f000', 'now', '-60 minutes') WHERE task_id = 'slow'`, [])

@@ -11,7 +11,7 @@ import {type TestAirflowDb, createSqliteAirflowDb} from '../support/airflow-db/i
 import {runCli} from '../support/cli.js'
 import {assertValidReport} from '../support/contract.js'
 import {type FakeKube, startFakeKube} from '../support/fake-kube/index.js'
-import {addKpoPod, kpoLabels} from '../support/kpo.js'
+import {addKpoPod, kpoLabels, kpoOperator} from '../support/kpo.js'
 
 const DAG = 'fail_closed'
 const RUN = 'scheduled__2026-11-23T00:00:00+00:00'
@@ -21,10 +21,7 @@ let kube: FakeKube
 let dir: string
 let env: Record<string, string>
 
-const op = (taskId: string, fields: Record<string, unknown> = {}) => ({
-  __type: 'operator',
-  __var: {task_id: taskId, _task_type: 'KubernetesPodOperator', _task_module: 'airflow.providers.cncf.kubernetes.operators.pod', deferrable: true, ...fields},
-})
+const op = kpoOperator
 
 /** A task instance started `minutes` ago by the DB's clock. */
 async function task(taskId: string, state: string, minutes: number): Promise<void> {

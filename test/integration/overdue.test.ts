@@ -17,7 +17,7 @@ import {
 import {cliWorkspace, runCli} from '../support/cli.js'
 import {assertValidReport} from '../support/contract.js'
 import {type FakeKube, startFakeKube} from '../support/fake-kube/index.js'
-import {addKpoPod} from '../support/kpo.js'
+import {addKpoPod, kpoOperator} from '../support/kpo.js'
 
 const DAG = 'etl_overdue'
 const COMPRESSED_DAG = 'compressed_dag'
@@ -35,10 +35,7 @@ const variants: Array<[string, DbFactory]> = [
   ['mariadb 2.10', () => createMysqlAirflowDb('2.10')],
 ]
 
-const op = (taskId: string, fields: Record<string, unknown> = {}) => ({
-  __type: 'operator',
-  __var: {task_id: taskId, _task_type: 'KubernetesPodOperator', _task_module: 'airflow.providers.cncf.kubernetes.operators.pod', deferrable: true, ...fields},
-})
+const op = kpoOperator
 
 /** A serialized DAG as Airflow writes it: format 1 on 2.x, format 3 (with client_defaults) on 3.1. */
 function serialized(db: TestAirflowDb, dagId: string, tasks: object[]): object {

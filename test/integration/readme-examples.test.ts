@@ -17,7 +17,7 @@ import {type TestAirflowDb, createPostgresAirflowDb} from '../support/airflow-db
 import {type CliResult, cliWorkspace, runCli} from '../support/cli.js'
 import {type FakeKube, startFakeKube} from '../support/fake-kube/index.js'
 import {addHelmAirflow} from '../support/helm-airflow.js'
-import {addKpoPod} from '../support/kpo.js'
+import {addKpoPod, kpoOperator} from '../support/kpo.js'
 import {repoRoot} from '../support/paths.js'
 
 interface Example {
@@ -108,7 +108,7 @@ async function seedAirflow(): Promise<void> {
     await db.seed.taskInstance({dagId: DAG, taskId: `extract_${i}`, runId: RUN, state: 'success', tryNumber: 1})
     addKpoPod(kube, {namespace: NS, name: `etl-extract-${i}-zombie`, dagId: DAG, taskId: `extract_${i}`, runId: RUN, tryNumber: 1})
   }
-  const wait = {__type: 'operator', __var: {task_id: 'wait', _task_type: 'KubernetesPodOperator', _task_module: 'airflow.providers.cncf.kubernetes.operators.pod', deferrable: true, execution_timeout: 60}}
+  const wait = kpoOperator('wait', {execution_timeout: 60})
   await db.seed.serializedDag({dagId: DAG, data: {__version: 1, dag: {_dag_id: DAG, timezone: 'UTC', tasks: [wait]}}})
   await db.seed.taskInstance({dagId: DAG, taskId: 'wait', runId: RUN, state: 'deferred', tryNumber: 1})
   await db.seed.sql("UPDATE task_instance SET start_date = now() - interval '2 hours' WHERE task_id = 'wait'")

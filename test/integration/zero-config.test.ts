@@ -14,7 +14,7 @@ import {runCli} from '../support/cli.js'
 import {assertValidReport} from '../support/contract.js'
 import {type FakeKube, startFakeKube} from '../support/fake-kube/index.js'
 import {type HelmAirflow, addHelmAirflow} from '../support/helm-airflow.js'
-import {addKpoPod} from '../support/kpo.js'
+import {addKpoPod, kpoOperator} from '../support/kpo.js'
 import {type PgBouncer, pgbouncerMissing, startPgBouncer} from '../support/pgbouncer.js'
 
 const DAG = 'etl'
@@ -64,7 +64,7 @@ describe.skipIf(pgbouncerMissing)('the chart with PgBouncer: PostgreSQL reached 
     helm = addHelmAirflow(kube, {namespace: 'airflow', connection, pgbouncer: {localPort: pgbouncer.port}})
     via = `port-forward pod/${helm.pgbouncerPod}:6543`
     await seedAirflow(db, 'airflow', 3)
-    await db.seed.serializedDag({dagId: DAG, data: {__version: 1, dag: {_dag_id: DAG, timezone: 'UTC', tasks: [kpoTask('wait', 60)]}}})
+    await db.seed.serializedDag({dagId: DAG, data: {__version: 1, dag: {_dag_id: DAG, timezone: 'UTC', tasks: [kpoOperator('wait', {execution_timeout: 60})]}}})
     await db.seed.taskInstance({dagId: DAG, taskId: 'wait', runId: RUN, state: 'deferred', tryNumber: 1})
     await db.seed.sql("UPDATE task_instance SET start_date = now() - interval '2 hours' WHERE task_id = 'wait'")
     addKpoPod(kube, {namespace: 'airflow', name: 'etl-wait-overdue', dagId: DAG, taskId: 'wait', runId: RUN, tryNumber: 1, ageMinutes: 121})
@@ -268,16 +268,3 @@ describe('when the DB cannot be found or reached', () => {
     expect(stderr).toMatch(/^error: secret lite\/airflow-airflow-metadata:connection holds a sqlite URL: it names a file inside the Airflow pods/)
   })
 })
-
-function kpoTask(taskId: string, timeoutSeconds: number): object {
-  return {
-    __type: 'operator',
-    __var: {
-      task_id: taskId,
-      _task_type: 'KubernetesPodOperator',
-      _task_module: 'airflow.providers.cncf.kubernetes.operators.pod',
-      deferrable: true,
-      execution_timeout: timeoutSeconds,
-    },
-  }
-}

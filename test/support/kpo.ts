@@ -40,3 +40,11 @@ export function addKpoPod(kube: FakeKube, pod: KpoPod) {
     creationTimestamp: new Date(Date.now() - (pod.ageMinutes ?? 60) * 60_000),
   })
 }
+
+/** A KubernetesPodOperator task as the serialized DAG holds it (deferrable unless `fields` say otherwise). */
+export function kpoOperator(taskId: string, fields: Record<string, unknown> = {}): object {
+  return {
+    __type: 'operator',
+    __var: {task_id: taskId, _task_type: 'KubernetesPodOperator', _task_module: 'airflow.providers.cncf.kubernetes.operators.pod', deferrable: true, ...fields},
+  }
+}
