@@ -13,7 +13,7 @@ import {announceActions} from '../reap/events.js'
 import {type Progress, createProgress} from '../reap/progress.js'
 import {type ActionJournal, RunRecorder} from '../reap/recorder.js'
 import {exitCodeFor, runReport} from '../reap/run.js'
-import {type KubeSession, openKube, scopeName} from '../reap/session.js'
+import {type KubeSession, openKubeRecorded, runMetaFromFlags} from '../reap/session.js'
 import {type ClusterDb, openClusterDb, originLine} from '../cluster-db/index.js'
 import type {PodReapOptions} from './flags.js'
 
@@ -57,23 +57,16 @@ export async function executePodReap<S extends PodScan>(options: PodReapOptions,
       kind: command.kind,
       recorder,
       progress,
-      // Recorded before the kubeconfig is read or the DB reached, so that their failures are in history too.
-      meta: {
-        command: command.command,
-        argv: process.argv.slice(2),
-        context: options.kube.context ?? '',
-        server: '',
-        namespace: options.kube.allNamespaces ? '*' : (options.kube.namespace ?? ''),
+      meta: runMetaFromFlags(command.command, options.kube, {
         dryRun: !(options.delete && options.yes && options.dryRunMode === undefined),
         dryRunMode: options.dryRunMode,
-      },
+      }),
       signal,
       work: async (report) => {
         if (options.force && deletesUnasked) progress.warn('--force deletes with a grace period of 0: the kubelet may not have stopped the containers yet')
         progress.update('reading the kubeconfig')
-        const session = openKube(options.kube)
+        const session = openKubeRecorded(options.kube, recorder)
         kube = session
-        recorder.update({context: session.target.contextName, server: session.target.server, namespace: scopeName(session)})
         progress.update('connecting to the Airflow DB')
         const reached = await openClusterDb(options.db, session, signal)
         cluster = reached

@@ -12,7 +12,7 @@ import {createProgress} from '../reap/progress.js'
 import {announceActions} from '../reap/events.js'
 import {RunRecorder} from '../reap/recorder.js'
 import {type ReportDraft, exitCodeFor, runReport} from '../reap/run.js'
-import {type KubeSession, openKube, scopeName} from '../reap/session.js'
+import {type KubeSession, openKubeRecorded, runMetaFromFlags} from '../reap/session.js'
 import {type UnstickConfig, type UnstickScan, type WaitResult, reportItems, scanStuck, unstick, waitUntilFreed} from '../reap/unstick.js'
 
 const CONCURRENCY = 10
@@ -38,22 +38,13 @@ export async function executeUnstick(options: UnstickOptions, signal: AbortSigna
       kind: 'UnstickReport',
       recorder,
       progress,
-      // Recorded before the kubeconfig is read, so that its failures are in history too.
-      meta: {
-        command: 'unstick',
-        argv: process.argv.slice(2),
-        context: options.kube.context ?? '',
-        server: '',
-        namespace: options.kube.allNamespaces ? '*' : (options.kube.namespace ?? ''),
-        dryRun: !(options.yes && options.dryRunMode === undefined),
-        dryRunMode: options.dryRunMode,
-      },
+      meta: runMetaFromFlags('unstick', options.kube, {dryRun: !(options.yes && options.dryRunMode === undefined), dryRunMode: options.dryRunMode}),
       signal: signal,
       work: async (draft) => {
-        kube = openKube(options.kube)
-        recorder.update({context: kube.target.contextName, server: kube.target.server, namespace: scopeName(kube)})
-        const config = {...common, namespace: kube.namespace}
-        const deps = {kube: kube.client, progress, signal: signal, journal: recorder}
+        const session = openKubeRecorded(options.kube, recorder)
+        kube = session
+        const config = {...common, namespace: session.namespace}
+        const deps = {kube: session.client, progress, signal: signal, journal: recorder}
         scan = await scanStuck(deps, config)
         draft.scanned = scan.scanned
         draft.items = reportItems(scan)

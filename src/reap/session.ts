@@ -3,6 +3,7 @@
 import {KubeClient} from '../kube/client.js'
 import {DEFAULT_REQUEST_TIMEOUT_SECONDS} from '../core/timeouts.js'
 import {type KubeTarget, loadKubeTarget} from '../kube/config.js'
+import {ALL_NAMESPACES, type RunCommand, type StartRunInput} from '../store/types.js'
 
 export interface KubeOptions {
   kubeconfig?: string
@@ -33,5 +34,27 @@ export function openKube(options: KubeOptions): KubeSession {
 
 /** The namespace scope as recorded and shown: a name, or * for all namespaces. */
 export function scopeName(session: KubeSession): string {
-  return session.namespace ?? '*'
+  return session.namespace ?? ALL_NAMESPACES
+}
+
+/**
+ * A run as recorded before the kubeconfig is read (so that its failures are in history too): the
+ * target as the flags give it, empty where they give none.
+ */
+export function runMetaFromFlags(command: RunCommand, kube: KubeOptions, dryRun: Pick<StartRunInput, 'dryRun' | 'dryRunMode'>): StartRunInput {
+  return {
+    command,
+    argv: process.argv.slice(2),
+    context: kube.context ?? '',
+    server: '',
+    namespace: kube.allNamespaces ? ALL_NAMESPACES : (kube.namespace ?? ''),
+    ...dryRun,
+  }
+}
+
+/** Opens the cluster for a run, recording its target as soon as the kubeconfig says what it is. */
+export function openKubeRecorded(options: KubeOptions, recorder: {update(update: {context: string; server: string; namespace: string}): void}): KubeSession {
+  const session = openKube(options)
+  recorder.update({context: session.target.contextName, server: session.target.server, namespace: scopeName(session)})
+  return session
 }
