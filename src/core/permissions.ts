@@ -16,7 +16,7 @@
 //   targetPort the EndpointSlice does not resolve).
 // `/version` and SelfSubjectAccessReviews are open to every authenticated user (the default
 // ClusterRoles system:public-info-viewer and system:basic-user): they are not listed.
-import {DEPENDENT_TYPES} from './unstick.js'
+import {DEPENDENT_RESOURCES, DEPENDENT_TYPES} from './unstick.js'
 
 export type CommandName = 'zombies' | 'overdue' | 'unstick' | 'doctor' | 'history'
 
@@ -98,9 +98,6 @@ export function unstickWrites(flags: {yes: boolean; dryRunMode?: 'client' | 'ser
 }
 
 const POD: ResourceRef = {kind: 'Pod', group: '', plural: 'pods'}
-// The dependent types of core/unstick.ts, by plural.
-const DEPENDENT_GROUPS: Record<string, string> = {pods: '', jobs: 'batch', replicasets: 'apps'}
-const DEPENDENT_KINDS: Record<string, string> = {pods: 'Pod', jobs: 'Job', replicasets: 'ReplicaSet'}
 
 type RuleInput = Omit<ApiRule, 'purpose' | 'bestEffort'>
 
@@ -152,7 +149,7 @@ function unstickRules(query: PermissionQuery): ApiRule[] {
       rules.push(rule(resource, 'get', ns, 'read stuck Jobs for advice on ttlSecondsAfterFinished', {bestEffort: true}))
     }
     for (const plural of DEPENDENT_TYPES[resource.kind] ?? []) {
-      const dependent = {kind: DEPENDENT_KINDS[plural], group: DEPENDENT_GROUPS[plural], plural}
+      const dependent = {...DEPENDENT_RESOURCES[plural], plural}
       rules.push(rule(dependent, 'list', ns, `list the ${plural} a stuck ${resource.kind} owns`))
       if (writes !== 'none' && deleteDependents) rules.push(rule(dependent, 'delete', ns, `delete the ${plural} of a foreground deletion (--delete-dependents)`))
     }

@@ -54,8 +54,15 @@ export function objectRef(obj: Pick<ObjectMeta, 'kind' | 'namespace' | 'name'>):
   return `${obj.kind.toLowerCase()}/${obj.namespace}/${obj.name}`
 }
 
+/** Kind and API group of each dependent type (for RBAC rules); a dependent type missing here does not compile. */
+export const DEPENDENT_RESOURCES = {
+  pods: {kind: 'Pod', group: ''},
+  jobs: {kind: 'Job', group: 'batch'},
+  replicasets: {kind: 'ReplicaSet', group: 'apps'},
+} as const
+
 /** The resource types (plural) whose objects the garbage collector deletes with an owner of this kind. */
-export const DEPENDENT_TYPES: Readonly<Record<string, readonly string[]>> = {
+export const DEPENDENT_TYPES: Readonly<Record<string, readonly (keyof typeof DEPENDENT_RESOURCES)[]>> = {
   Job: ['pods'],
   CronJob: ['jobs'],
   Deployment: ['replicasets'],
