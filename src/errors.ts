@@ -74,5 +74,14 @@ export function interruption(abort: AbortSignal | undefined, detail: string): In
   return new InterruptedError(`interrupted${signal ? ` by ${signal}` : ''}: ${detail}`, {signal})
 }
 
+/**
+ * Why a wait ended when `abort` fired: its reason when that is one of ours (a signal's
+ * InterruptedError, a dropped tunnel's TunnelLostError), else an InterruptedError saying `waitingFor`.
+ */
+export function abortReason(abort: AbortSignal | undefined, waitingFor: string): ReapError {
+  const reason: unknown = abort?.reason
+  return reason instanceof ReapError ? reason : new InterruptedError(`interrupted while ${waitingFor}`)
+}
+
 /** A network wait that went past its bound (--request-timeout, --db-timeout, an exec plugin's limit). */
 export class TimeoutError extends UnreachableError {}

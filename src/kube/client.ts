@@ -5,7 +5,7 @@
 import type {IncomingHttpHeaders} from 'node:http'
 import https from 'node:https'
 import {setTimeout as sleep} from 'node:timers/promises'
-import {ConfigError, InterruptedError, ReapError, TimeoutError} from '../errors.js'
+import {ConfigError, ReapError, TimeoutError, abortReason} from '../errors.js'
 import type {KubeTarget} from './config.js'
 import {type Credentials, credentialsFor} from './credentials.js'
 import {errorForNetwork, errorForResponse, oneLine} from './status.js'
@@ -267,8 +267,7 @@ function parseBody(text: string, contentType: string | undefined): unknown {
 }
 
 function abortError(signal: AbortSignal | undefined): Error {
-  const reason: unknown = signal?.reason
-  return reason instanceof ReapError ? reason : new InterruptedError('interrupted while talking to the Kubernetes API')
+  return abortReason(signal, 'talking to the Kubernetes API')
 }
 
 function throwIfAborted(signal: AbortSignal | undefined): void {

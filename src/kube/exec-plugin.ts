@@ -5,7 +5,7 @@
 // is interrupted, and the waiting request failed at once with an error naming the command, whether
 // or not client-node ever hears the plugin end (a killed plugin's child can hold its stdout open).
 import {type ChildProcess, type SpawnOptions, spawn} from 'node:child_process'
-import {InterruptedError, TimeoutError} from '../errors.js'
+import {TimeoutError, abortReason} from '../errors.js'
 
 type Spawn = (command: string, args: readonly string[] | undefined, options: SpawnOptions) => ChildProcess
 
@@ -51,8 +51,7 @@ export class ExecPluginGuard {
       this.waiters.add(waiter)
     })
     const onAbort = () => {
-      const reason: unknown = signal?.reason
-      const error = reason instanceof InterruptedError ? reason : new InterruptedError('interrupted while running the credential plugin')
+      const error = abortReason(signal, 'running the credential plugin')
       for (const child of [...this.running]) this.fail(child, error)
     }
     if (signal?.aborted) onAbort()

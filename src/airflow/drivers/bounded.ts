@@ -2,7 +2,7 @@
 // cover a connection that goes silent mid-session (no RST): pg has none for queries, and mysql2's
 // per-query timer leaves the connection open. Giving up here closes the socket, so nothing stays in
 // flight and the process can exit.
-import {InterruptedError} from '../../errors.js'
+import {type ReapError, abortReason} from '../../errors.js'
 
 export interface Bound {
   /** 0: no limit. */
@@ -44,9 +44,8 @@ export async function bounded<T>(work: () => Promise<T>, bound: Bound, onTimeout
   }
 }
 
-export function interruptedReason(signal: AbortSignal): InterruptedError {
-  const reason: unknown = signal.reason
-  return reason instanceof InterruptedError ? reason : new InterruptedError('interrupted while waiting for the Airflow DB')
+export function interruptedReason(signal: AbortSignal): ReapError {
+  return abortReason(signal, 'waiting for the Airflow DB')
 }
 
 /** "30s", "1.5s": how a bound is named in an error. */
