@@ -4,6 +4,7 @@ import {spawn} from 'node:child_process'
 
 import {redactArgv} from '../core/redact.js'
 import {ConfigError, UsageError} from '../errors.js'
+import {killGroup} from '../process-group.js'
 import {ShlexError, shlexSplit} from './shlex.js'
 import type {DbUrl} from './types.js'
 import {InvalidDbUrlError, parseDbUrl} from './url.js'
@@ -129,7 +130,11 @@ const MAX_OUTPUT_BYTES = 1024 * 1024
 export function runWithoutShell(argv: string[], options: {timeoutMs?: number} = {}): Promise<CommandResult> {
   const timeoutMs = options.timeoutMs ?? COMMAND_TIMEOUT_MS
   return new Promise((resolve, reject) => {
-    const child = spawn(argv[0]!, argv.slice(1), {shell: false, stdio: ['ignore', 'pipe', 'ignore']})
+    // Its own process group: at the time limit, what it started goes with it.
+    const child = spawn(argv[0]!, argv.slice(1), {shell: false, stdio: ['ignore', 'pipe', 'ignore'], detached: true})
+    // Out of the terminal's process group, Ctrl-C no longer reaches it: it ends when the CLI does.
+    const killOnExit = () => killGroup(child)
+    process.once('exit', killOnExit)
     const chunks: Buffer[] = []
     let size = 0
     let settled = false
@@ -137,10 +142,11 @@ export function runWithoutShell(argv: string[], options: {timeoutMs?: number} = 
       if (settled) return
       settled = true
       clearTimeout(timer)
+      process.removeListener('exit', killOnExit)
       resolve(result)
     }
     const timer = setTimeout(() => {
-      child.kill('SIGKILL')
+      killGroup(child)
       child.stdout.destroy()
       finish({exitCode: null, stdout: '', timedOutAfterMs: timeoutMs})
     }, timeoutMs)
@@ -153,6 +159,7 @@ export function runWithoutShell(argv: string[], options: {timeoutMs?: number} = 
       if (settled) return
       settled = true
       clearTimeout(timer)
+      process.removeListener('exit', killOnExit)
       reject(error)
     })
     child.on('close', (code) => finish({exitCode: code, stdout: Buffer.concat(chunks).toString('utf8')}))

@@ -6,6 +6,7 @@
 // or not client-node ever hears the plugin end (a killed plugin's child can hold its stdout open).
 import {type ChildProcess, type SpawnOptions, spawn} from 'node:child_process'
 import {TimeoutError, abortReason} from '../errors.js'
+import {killGroup} from '../process-group.js'
 
 type Spawn = (command: string, args: readonly string[] | undefined, options: SpawnOptions) => ChildProcess
 
@@ -85,12 +86,3 @@ export class ExecPluginGuard {
   }
 }
 
-/** The plugin and whatever it started: its process group (still there when the plugin itself has exited). */
-function killGroup(child: ChildProcess): void {
-  if (child.pid === undefined) return
-  try {
-    process.kill(-child.pid, 'SIGKILL')
-  } catch {
-    // the group is gone
-  }
-}

@@ -1,4 +1,7 @@
 // resolveDbUrl: the order of the CLI contract's `--db` row, and `*_CMD` run without a shell.
+import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
 import {describe, expect, it, vi} from 'vitest'
 
 import {NO_DB_MESSAGE, type RunCommand, resolveDbUrl, runWithoutShell} from '../../src/airflow/resolve.js'
@@ -147,7 +150,30 @@ describe('runWithoutShell', () => {
     expect(Date.now() - started).toBeLessThan(10_000)
   })
 
+  it('kills what the program started too (its process group), not only the program', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'reap-cmd-'))
+    const pidFile = path.join(dir, 'grandchild.pid')
+    try {
+      const script = `const c = require('child_process').spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], {stdio: 'ignore'}); require('fs').writeFileSync(${JSON.stringify(pidFile)}, String(c.pid)); setInterval(() => {}, 1000)`
+      const result = await runWithoutShell([process.execPath, '-e', script], {timeoutMs: 1000})
+      expect(result.timedOutAfterMs).toBe(1000)
+      const grandchild = Number(readFileSync(pidFile, 'utf8'))
+      await vi.waitFor(() => expect(isAlive(grandchild)).toBe(false), {timeout: 5000})
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
+    }
+  })
+
   it('rejects when the program does not exist', async () => {
     await expect(runWithoutShell(['/nonexistent/program'])).rejects.toMatchObject({code: 'ENOENT'})
   })
 })
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
