@@ -85,7 +85,10 @@ pidfile = ${path.join(dir, 'pgbouncer.pid')}
       if (child.exitCode === null) {
         const exited = new Promise((resolve) => child.once('exit', resolve))
         child.kill('SIGTERM')
+        // PgBouncer 1.23+ waits on SIGTERM for its clients to leave: a leaked one must not hang afterAll.
+        const hard = setTimeout(() => child.kill('SIGKILL'), 5_000)
         await exited
+        clearTimeout(hard)
       }
       rmSync(dir, {recursive: true, force: true})
     },
