@@ -2,40 +2,14 @@
 // scope) with kube-apiserver's 403 wording, SelfSubjectAccessReviews answered from the same decision,
 // /version, and the Date header a test can skew.
 
-import https from 'node:https'
 import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
+import {type Reply, callFake} from '../support/fake-kube/call.js'
 import {type FakeKube, startFakeKube} from '../support/fake-kube/index.js'
-
-interface Reply {
-  status: number
-  headers: Record<string, string | string[] | undefined>
-  body: any
-}
 
 let kube: FakeKube
 const USER = 'system:serviceaccount:airflow:airflow-reap'
 
-function call(method: string, path: string, body?: unknown): Promise<Reply> {
-  const headers: Record<string, string> = {authorization: `Bearer ${kube.token}`}
-  const payload = body === undefined ? undefined : JSON.stringify(body)
-  if (payload !== undefined) {
-    headers['content-type'] = 'application/json'
-    headers['content-length'] = String(Buffer.byteLength(payload))
-  }
-  return new Promise((resolve, reject) => {
-    const request = https.request(`${kube.url}${path}`, {method, headers, ca: kube.caPem}, (response) => {
-      const chunks: Buffer[] = []
-      response.on('data', (chunk: Buffer) => chunks.push(chunk))
-      response.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8')
-        const isJson = (response.headers['content-type'] ?? '').includes('json')
-        resolve({status: response.statusCode ?? 0, headers: response.headers, body: isJson ? JSON.parse(text) : text})
-      })
-    })
-    request.on('error', reject)
-    request.end(payload)
-  })
-}
+const call = (method: string, path: string, body?: unknown): Promise<Reply> => callFake(kube, method, path, {body})
 
 async function review(resourceAttributes: Record<string, string>): Promise<Reply> {
   return call('POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', {

@@ -1,51 +1,13 @@
 // The fake API server itself, spoken to with plain https requests: what the other integration tests
 // rely on must behave as ../shared/k8s-api-observed/README.md says kube-apiserver does.
 
-import https from 'node:https'
 import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
+import {type CallOptions, type Reply, callFake} from '../support/fake-kube/call.js'
 import {type FakeKube, type SeedObject, startFakeKube} from '../support/fake-kube/index.js'
-
-interface Reply {
-  status: number
-  headers: Record<string, string | string[] | undefined>
-  // A test reads whatever the server answered: typing it would only add casts.
-  body: any
-}
-
-interface CallOptions {
-  body?: unknown
-  contentType?: string
-  accept?: string
-  token?: string | null
-}
 
 let kube: FakeKube
 
-function call(method: string, path: string, options: CallOptions = {}): Promise<Reply> {
-  const headers: Record<string, string> = {}
-  const token = options.token === undefined ? kube.token : options.token
-  if (token !== null) headers.authorization = `Bearer ${token}`
-  if (options.accept) headers.accept = options.accept
-  const payload = options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body)
-  if (payload !== undefined) {
-    headers['content-type'] = options.contentType ?? 'application/json'
-    // Node frames a DELETE body only with an explicit length.
-    headers['content-length'] = String(Buffer.byteLength(payload))
-  }
-  return new Promise((resolve, reject) => {
-    const request = https.request(`${kube.url}${path}`, {method, headers, ca: kube.caPem}, (response) => {
-      const chunks: Buffer[] = []
-      response.on('data', (chunk: Buffer) => chunks.push(chunk))
-      response.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8')
-        const isJson = (response.headers['content-type'] ?? '').includes('json')
-        resolve({status: response.statusCode ?? 0, headers: response.headers, body: isJson ? JSON.parse(text) : text})
-      })
-    })
-    request.on('error', reject)
-    request.end(payload)
-  })
-}
+const call = (method: string, path: string, options: CallOptions = {}): Promise<Reply> => callFake(kube, method, path, options)
 
 const podsPath = (ns: string, name = '') => `/api/v1/namespaces/${ns}/pods${name ? `/${name}` : ''}`
 const jobsPath = (ns: string, name = '') => `/apis/batch/v1/namespaces/${ns}/jobs${name ? `/${name}` : ''}`
