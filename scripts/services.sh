@@ -44,14 +44,14 @@ install_missing() {
   fi
 }
 
-postgres_version() { ls /etc/postgresql | sort -V | tail -1; }
+postgres_version() { ls /etc/postgresql 2>/dev/null | sort -V | tail -1 || true; }
 
 configure_postgres() {
   local version hba
   version="$(postgres_version)"
   if [ -z "$version" ] || [ ! -d "/etc/postgresql/$version/main" ]; then
     log "creating the PostgreSQL cluster"
-    version="$(ls /usr/lib/postgresql | sort -V | tail -1)"
+    version="$(ls /usr/lib/postgresql 2>/dev/null | sort -V | tail -1 || true)"
     pg_createcluster "$version" main >/dev/null
   fi
   hba="/etc/postgresql/$version/main/pg_hba.conf"
