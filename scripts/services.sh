@@ -68,6 +68,15 @@ configure_postgres() {
     mv "$hba.new" "$hba"
     chown postgres:postgres "$hba"
   fi
+  # No TLS (the tests prove that sslmode=require fails against a plain server instead of falling back,
+  # and their TCP fault proxies read the plain protocol); Debian turns it on with its snakeoil cert.
+  # Loopback only.
+  local conf="/etc/postgresql/$version/main/conf.d/airflow-reap-tests.conf"
+  if [ ! -f "$conf" ]; then
+    mkdir -p "$(dirname "$conf")"
+    printf "ssl = off\nlisten_addresses = 'localhost'\n" >"$conf"
+    chown -R postgres:postgres "$(dirname "$conf")"
+  fi
   echo "$version"
 }
 
@@ -76,6 +85,9 @@ start_postgres() {
   version="$(configure_postgres | tail -1)"
   if pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then
     pg_ctlcluster --skip-systemctl-redirect "$version" main reload >/dev/null 2>&1 || true
+    if [ "$(psql -h 127.0.0.1 -U postgres -Atc 'show ssl' 2>/dev/null)" != off ]; then
+      pg_ctlcluster --skip-systemctl-redirect "$version" main restart
+    fi
   else
     log "starting PostgreSQL $version"
     pg_ctlcluster --skip-systemctl-redirect "$version" main start
@@ -120,6 +132,6 @@ start_mariadb
 wait_for PostgreSQL pg_isready -h 127.0.0.1 -p 5432 -q
 wait_for MariaDB mariadb-admin --protocol=socket -u root ping --silent
 configure_mariadb
-psql -h 127.0.0.1 -U postgres -Atc 'select 1' >/dev/null
+[ "$(psql -h 127.0.0.1 -U postgres -Atc 'show ssl')" = off ] || { echo "PostgreSQL still has ssl on" >&2; exit 1; }
 mariadb -h 127.0.0.1 -P 3306 -u root -e 'select 1' >/dev/null
 log "services ready: PostgreSQL 127.0.0.1:5432 (postgres, trust), MariaDB 127.0.0.1:3306 (root), pgbouncer $(command -v pgbouncer || echo /usr/sbin/pgbouncer)"
