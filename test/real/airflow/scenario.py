@@ -5,6 +5,8 @@ test/real/airflow*.test.ts, in one process per scenario.
     python scenario.py world      parse and serialize dags/, create dag runs and move their task
                                   instances through their states with Airflow's own API, build each
                                   pod with the provider's own code and have the test create it
+    python scenario.py reference  a retried task whose pod_name XCom a custom XCom backend stored as
+                                  a reference (run with [core] xcom_backend = xcom_reference.ReferenceXCom)
 
 The DB is the one AIRFLOW__DATABASE__SQL_ALCHEMY_CONN names (already migrated by `airflow db migrate`).
 Pods: each manifest is built by the provider (KubernetesPodOperator.build_pod_request_obj, and
@@ -243,12 +245,12 @@ class World:
 
     def xcom_push(self, ti, key: str, value) -> None:
         if AIRFLOW3:
-            from airflow.sdk.bases.xcom import BaseXCom
             from airflow.sdk.execution_time.comms import SetXCom
+            from airflow.sdk.execution_time.xcom import resolve_xcom_backend
             from airflow.sdk.execution_time.request_handlers import handle_set_xcom
 
             # What the task's xcom_push sends the supervisor, and what the supervisor does with it.
-            serialized = BaseXCom.serialize_value(value, key=key, task_id=ti.task_id, dag_id=ti.dag_id, run_id=ti.run_id, map_index=ti.map_index)
+            serialized = resolve_xcom_backend().serialize_value(value, key=key, task_id=ti.task_id, dag_id=ti.dag_id, run_id=ti.run_id, map_index=ti.map_index)
             msg = SetXCom(key=key, value=serialized, dag_id=ti.dag_id, run_id=ti.run_id, task_id=ti.task_id, map_index=ti.map_index)
             handle_set_xcom(self.api, msg)
         else:
@@ -421,6 +423,17 @@ def build_world(world: World) -> None:
     world.succeed(long_run, long_task)
 
 
+def build_reference_world(world: World) -> None:
+    """plain's two tries again, with pod_name stored by a custom XCom backend as a reference."""
+    run = world.create_run("reap_kpo", datetime(2026, 11, 23, tzinfo=timezone.utc))
+    ti = world.start_try(run, "plain")
+    world.record(world.build_pod(run, ti), run, "plain")
+    world.fail(run, "plain")
+    time.sleep(1.1)
+    ti = world.start_try(run, "plain")
+    world.record(world.build_pod(run, ti), run, "plain")
+
+
 def main() -> None:
     global AIRFLOW3
     import airflow
@@ -430,8 +443,8 @@ def main() -> None:
     if command == "facts":
         emit({"result": airflow_facts()})
         return
-    if command != "world":
-        raise SystemExit(f"usage: {sys.argv[0]} facts|world")
+    if command not in ("world", "reference"):
+        raise SystemExit(f"usage: {sys.argv[0]} facts|world|reference")
     dags = os.path.join(os.path.dirname(os.path.abspath(__file__)), "dags")
     sys.path.insert(0, dags)
     from airflow import settings
@@ -442,7 +455,7 @@ def main() -> None:
         from airflow.sdk.execution_time.supervisor import InProcessTestSupervisor
 
         world.api = InProcessTestSupervisor._api_client(world.bag.get_dag("reap_kpo"))
-    build_world(world)
+    build_world(world) if command == "world" else build_reference_world(world)
     emit({"result": world.verdicts()})
 
 

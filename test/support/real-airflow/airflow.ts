@@ -130,12 +130,19 @@ export interface WorldPod {
 const MARK = '@@reap '
 
 /**
- * Runs scenario.py COMMAND in the venv against `db`, answering its create requests with `cluster`.
+ * Runs scenario.py COMMAND in the venv against `db`, answering its create requests with `cluster`
+ * (`extraEnv`: Airflow configuration, e.g. a custom XCom backend).
  * Returns its final result; throws with Airflow's output when it fails.
  */
-export async function runScenario<T>(venv: AirflowVenv, command: 'facts' | 'world', db: RealAirflowDb | undefined, cluster?: PodCluster): Promise<T> {
+export async function runScenario<T>(
+  venv: AirflowVenv,
+  command: 'facts' | 'world' | 'reference',
+  db: RealAirflowDb | undefined,
+  cluster?: PodCluster,
+  extraEnv: Record<string, string> = {},
+): Promise<T> {
   const home = db?.home ?? mkdtempSync(path.join(os.tmpdir(), 'reap-airflow-facts-'))
-  const extra: Record<string, string> = {}
+  const extra: Record<string, string> = {...extraEnv}
   if (cluster) extra.KUBECONFIG = cluster.writeKubeconfig(path.join(home, 'kubeconfig'))
   const env = airflowEnv(venv, home, db?.airflowUrl ?? `sqlite:///${path.join(home, 'airflow.db')}`, extra)
   const child = spawn(venv.python, [path.join(REAL_AIRFLOW_DIR, 'scenario.py'), command], {env, stdio: ['pipe', 'pipe', 'pipe']})

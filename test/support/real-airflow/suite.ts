@@ -14,7 +14,7 @@ import {createPostgresAirflowDb, createSqliteAirflowDb} from '../airflow-db/inde
 import {fakeCluster} from './cluster.js'
 import {postgresShape, shapeDifference, sqliteShape} from './schema-shape.js'
 import {type AirflowFacts, type DbKind, type RealAirflowDb, type WorldPod, migratedDb, runScenario} from './airflow.js'
-import {type AirflowLine, findVenv} from './venv.js'
+import {type AirflowLine, REAL_AIRFLOW_DIR, findVenv} from './venv.js'
 
 export interface LineExpectations {
   /** The Airflow release the constraints pin. */
@@ -142,6 +142,45 @@ export function describeRealAirflow(line: AirflowLine, expected: LineExpectation
             await airflowDb.close()
           }
         })
+
+        // Once per line is enough: the backend changes what is stored, not how each dialect reads it.
+        if (kind === 'sqlite') {
+          describe('a custom XCom backend stores pod_name as a reference', () => {
+            let referenceKube: FakeKube
+            let referenceWorkspace: CliWorkspace
+            let referencePods: WorldPod[]
+
+            beforeAll(async () => {
+              referenceKube = await startFakeKube()
+              referenceWorkspace = cliWorkspace(referenceKube, {prefix: `real-${line}-ref`, db: {url: db.url}})
+              const backend = {AIRFLOW__CORE__XCOM_BACKEND: 'xcom_reference.ReferenceXCom', PYTHONPATH: REAL_AIRFLOW_DIR}
+              referencePods = (await runScenario<{pods: WorldPod[]}>(venv!, 'reference', db, fakeCluster(referenceKube), backend)).pods
+            }, 240_000)
+
+            afterAll(async () => {
+              await referenceKube?.close()
+              referenceWorkspace?.remove()
+            })
+
+            it('the reference is no pod name: the retried try\'s pod is kept as may-be-reattached', async () => {
+              const airflowDb = await openAirflowDb(parseDbUrl(db.url, '--db'))
+              try {
+                const [pod] = referencePods
+                const key = {dagId: pod.dagId, taskId: pod.task_id, runId: pod.runId, mapIndex: pod.map_index}
+                const xcoms = await airflowDb.podNameXComs([key])
+                expect(xcoms.has(taskKeyString(key))).toBe(true)
+                expect(xcoms.get(taskKeyString(key))).toBeNull()
+              } finally {
+                await airflowDb.close()
+              }
+              const result = await runCli(['zombies', '-A', '-o', 'json', '--no-cache', '--min-age', '0s'], {env: referenceWorkspace.env})
+              expect(result.code, result.stderr).toBe(0)
+              const report: Report = JSON.parse(result.stdout)
+              expect(referencePods.map((pod) => pod.verdict)).toEqual(['retried', 'live'])
+              expect(report.items.map((item) => [item.name, item.reason, item.skipReason])).toEqual([[referencePods[0].name, 'stale-try', 'may-be-reattached']])
+            })
+          })
+        }
       })
     }
   })
