@@ -1,7 +1,9 @@
 """Drives a real Airflow (2.10 or 3.x, from the venvs of scripts/real-airflow.sh) for
 test/real/airflow*.test.ts, in one process per scenario.
 
-    python scenario.py facts      Airflow's own facts (versions, state sets, alembic head) as JSON
+    python scenario.py facts [VECTORS.json]
+                                  Airflow's own facts (versions, state sets, alembic heads, and the
+                                  provider's make_safe_label_value of each vector's input) as JSON
     python scenario.py world      parse and serialize dags/, create dag runs and move their task
                                   instances through their states with Airflow's own API, build each
                                   pod with the provider's own code and have the test create it
@@ -51,7 +53,7 @@ def ask(message: dict) -> dict:
     return answer
 
 
-def airflow_facts() -> dict:
+def airflow_facts(vectors_file: str | None) -> dict:
     import airflow
     from airflow.providers.cncf.kubernetes import __version__ as provider_version
     from airflow.utils.state import State
@@ -60,7 +62,11 @@ def airflow_facts() -> dict:
         from airflow.utils.db import _REVISION_HEADS_MAP as heads
     except ImportError:  # pragma: no cover - moved in some releases
         heads = {}
+    from airflow.providers.cncf.kubernetes.pod_generator import make_safe_label_value
+
+    inputs = [v["input"] for v in json.load(open(vectors_file, encoding="utf-8"))["vectors"]] if vectors_file else []
     return {
+        "labels": {value: make_safe_label_value(value) for value in inputs},
         "airflow": airflow.__version__,
         "provider": provider_version,
         "finished": sorted(s.value for s in State.finished),
@@ -441,7 +447,7 @@ def main() -> None:
     AIRFLOW3 = int(airflow.__version__.split(".")[0]) >= 3
     command = sys.argv[1] if len(sys.argv) > 1 else ""
     if command == "facts":
-        emit({"result": airflow_facts()})
+        emit({"result": airflow_facts(sys.argv[2] if len(sys.argv) > 2 else None)})
         return
     if command not in ("world", "reference"):
         raise SystemExit(f"usage: {sys.argv[0]} facts|world|reference")

@@ -107,6 +107,8 @@ export interface AirflowFacts {
   finished: string[]
   unfinished: string[]
   revisionHeads: Record<string, string>
+  /** The provider's make_safe_label_value of each input given. */
+  labels: Record<string, string>
 }
 
 /** A pod built by the provider, with Airflow's own verdict on it (scenario.py World.verdicts). */
@@ -137,6 +139,7 @@ const MARK = '@@reap '
 export async function runScenario<T>(
   venv: AirflowVenv,
   command: 'facts' | 'world' | 'reference',
+  args: string[],
   db: RealAirflowDb | undefined,
   cluster?: PodCluster,
   extraEnv: Record<string, string> = {},
@@ -145,7 +148,7 @@ export async function runScenario<T>(
   const extra: Record<string, string> = {...extraEnv}
   if (cluster) extra.KUBECONFIG = cluster.writeKubeconfig(path.join(home, 'kubeconfig'))
   const env = airflowEnv(venv, home, db?.airflowUrl ?? `sqlite:///${path.join(home, 'airflow.db')}`, extra)
-  const child = spawn(venv.python, [path.join(REAL_AIRFLOW_DIR, 'scenario.py'), command], {env, stdio: ['pipe', 'pipe', 'pipe']})
+  const child = spawn(venv.python, [path.join(REAL_AIRFLOW_DIR, 'scenario.py'), command, ...args], {env, stdio: ['pipe', 'pipe', 'pipe']})
   let output = ''
   child.stderr.on('data', (chunk) => (output += chunk))
   const timer = setTimeout(() => child.kill('SIGKILL'), 240_000)

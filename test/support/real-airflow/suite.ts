@@ -2,13 +2,16 @@
 // real `airflow db migrate` of each DB kind, a world of KubernetesPodOperator task instances and pods
 // made by Airflow and its provider (scenario.py), and airflow-reap's verdicts on it compared with
 // Airflow's own. Under CI a missing venv fails the file (findVenv throws); elsewhere it skips.
+import {readFileSync} from 'node:fs'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {makeSafeLabelValue} from '../../../src/core/labels.js'
 import {parseDbUrl} from '../../../src/airflow/url.js'
 import {openAirflowDb} from '../../../src/airflow/open.js'
 import {FINISHED_STATES, UNFINISHED_STATES, taskKeyString} from '../../../src/core/types.js'
 import {RELEASE_HEADS, compareVersions, releaseOfRevision} from '../../../src/airflow/alembic.js'
 import type {Report} from '../../../src/core/report.js'
 import {cliWorkspace, runCli, type CliWorkspace} from '../cli.js'
+import {sharedFixture} from '../paths.js'
 import {type FakeKube, startFakeKube} from '../fake-kube/index.js'
 import {createPostgresAirflowDb, createSqliteAirflowDb} from '../airflow-db/index.js'
 import {fakeCluster} from './cluster.js'
@@ -35,8 +38,17 @@ export function describeRealAirflow(line: AirflowLine, expected: LineExpectation
   describe.skipIf(!venv)(title, () => {
     let facts: AirflowFacts
     beforeAll(async () => {
-      facts = await runScenario<AirflowFacts>(venv!, 'facts', undefined)
+      facts = await runScenario<AirflowFacts>(venv!, 'facts', [sharedFixture('airflow/label-vectors.json')], undefined)
     }, 120_000)
+
+    it("the provider's make_safe_label_value gives every label vector's output, as ours does", () => {
+      const {vectors} = JSON.parse(readFileSync(sharedFixture('airflow/label-vectors.json'), 'utf8')) as {vectors: {input: string; output: string}[]}
+      expect(vectors.length).toBeGreaterThan(30)
+      for (const {input, output} of vectors) {
+        expect(facts.labels[input], JSON.stringify(input)).toBe(output)
+        expect(makeSafeLabelValue(input), JSON.stringify(input)).toBe(output)
+      }
+    })
 
     it('is the release the constraints pin', () => {
       expect(facts.airflow).toBe(expected.airflow)
@@ -69,7 +81,7 @@ export function describeRealAirflow(line: AirflowLine, expected: LineExpectation
           db = await migratedDb(venv!, kind)
           kube = await startFakeKube()
           workspace = cliWorkspace(kube, {prefix: `real-${line}`, db: {url: db.url}})
-          pods = (await runScenario<{pods: WorldPod[]}>(venv!, 'world', db, fakeCluster(kube))).pods
+          pods = (await runScenario<{pods: WorldPod[]}>(venv!, 'world', [], db, fakeCluster(kube))).pods
         }, 360_000)
 
         afterAll(async () => {
@@ -154,7 +166,7 @@ export function describeRealAirflow(line: AirflowLine, expected: LineExpectation
               referenceKube = await startFakeKube()
               referenceWorkspace = cliWorkspace(referenceKube, {prefix: `real-${line}-ref`, db: {url: db.url}})
               const backend = {AIRFLOW__CORE__XCOM_BACKEND: 'xcom_reference.ReferenceXCom', PYTHONPATH: REAL_AIRFLOW_DIR}
-              referencePods = (await runScenario<{pods: WorldPod[]}>(venv!, 'reference', db, fakeCluster(referenceKube), backend)).pods
+              referencePods = (await runScenario<{pods: WorldPod[]}>(venv!, 'reference', [], db, fakeCluster(referenceKube), backend)).pods
             }, 240_000)
 
             afterAll(async () => {
