@@ -6,9 +6,9 @@ import os from 'node:os'
 import path from 'node:path'
 import {createInterface} from 'node:readline'
 import mysql from 'mysql2/promise'
-import pg from 'pg'
 import {cleanEnv, runProcess} from '../cli.js'
 import {randomName} from '../airflow-db/common.js'
+import {withClient} from '../airflow-db/postgres.js'
 import type {PodCluster} from './cluster.js'
 import {REAL_AIRFLOW_DIR, type AirflowVenv} from './venv.js'
 
@@ -44,34 +44,7 @@ export function airflowEnv(venv: AirflowVenv, home: string, airflowUrl: string, 
 /** A new database of this kind, migrated by `airflow db migrate` of this venv. */
 export async function migratedDb(venv: AirflowVenv, kind: DbKind): Promise<RealAirflowDb> {
   const home = mkdtempSync(path.join(os.tmpdir(), `reap-airflow-${venv.line}-${kind}-`))
-  const name = randomName('reap_real')
-  let db: RealAirflowDb
-  switch (kind) {
-    case 'sqlite': {
-      const file = path.join(home, 'airflow.db')
-      db = {kind, url: `sqlite:///${file}`, airflowUrl: `sqlite:///${file}`, home, drop: async () => rmSync(home, {recursive: true, force: true})}
-      break
-    }
-    case 'postgresql': {
-      await withPg((client) => client.query(`CREATE DATABASE ${name}`))
-      const url = `postgresql://postgres@127.0.0.1:5432/${name}`
-      db = {kind, url, airflowUrl: url, home, drop: async () => {
-        await withPg((client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`))
-        rmSync(home, {recursive: true, force: true})
-      }}
-      break
-    }
-    case 'mysql': {
-      await withMysql((c) => c.query(`CREATE DATABASE ${name} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`))
-      // 2.10: the pure-Python PyMySQL; 3.x accepts only mysqlclient (plain mysql://).
-      const scheme = venv.line === '2.10' ? 'mysql+pymysql' : 'mysql'
-      db = {kind, url: `mysql://root@127.0.0.1:3306/${name}`, airflowUrl: `${scheme}://root@127.0.0.1:3306/${name}`, home, drop: async () => {
-        await withMysql((c) => c.query(`DROP DATABASE IF EXISTS ${name}`))
-        rmSync(home, {recursive: true, force: true})
-      }}
-      break
-    }
-  }
+  const db = await emptyDb(venv, kind, home)
   const result = await runProcess(venv.airflow, ['db', 'migrate'], {env: airflowEnv(venv, home, db.airflowUrl), timeoutMs: 240_000})
   if (result.code !== 0) {
     await db.drop()
@@ -80,14 +53,30 @@ export async function migratedDb(venv: AirflowVenv, kind: DbKind): Promise<RealA
   return db
 }
 
-async function withPg<T>(body: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client(PG_ADMIN)
-  await client.connect()
-  try {
-    return await body(client)
-  } finally {
-    await client.end()
+async function emptyDb(venv: AirflowVenv, kind: DbKind, home: string): Promise<RealAirflowDb> {
+  const removeHome = () => rmSync(home, {recursive: true, force: true})
+  const name = randomName('reap_real')
+  if (kind === 'sqlite') {
+    const url = `sqlite:///${path.join(home, 'airflow.db')}`
+    return {kind, url, airflowUrl: url, home, drop: async () => removeHome()}
   }
+  if (kind === 'postgresql') {
+    await withClient(PG_ADMIN, (client) => client.query(`CREATE DATABASE ${name}`))
+    const url = `postgresql://postgres@127.0.0.1:5432/${name}`
+    const drop = async () => {
+      await withClient(PG_ADMIN, (client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`))
+      removeHome()
+    }
+    return {kind, url, airflowUrl: url, home, drop}
+  }
+  await withMysql((c) => c.query(`CREATE DATABASE ${name} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`))
+  // 2.10: the pure-Python PyMySQL; 3.x accepts only mysqlclient (plain mysql://).
+  const scheme = venv.line === '2.10' ? 'mysql+pymysql' : 'mysql'
+  const drop = async () => {
+    await withMysql((c) => c.query(`DROP DATABASE IF EXISTS ${name}`))
+    removeHome()
+  }
+  return {kind, url: `mysql://root@127.0.0.1:3306/${name}`, airflowUrl: `${scheme}://root@127.0.0.1:3306/${name}`, home, drop}
 }
 
 async function withMysql<T>(body: (connection: mysql.Connection) => Promise<T>): Promise<T> {

@@ -1,7 +1,19 @@
 // The real-Airflow suite of one Airflow line (test/real/airflow-2.10.test.ts, airflow-3.test.ts): a
 // real `airflow db migrate` of each DB kind, a world of KubernetesPodOperator task instances and pods
-// made by Airflow and its provider (scenario.py), and airflow-reap's verdicts on it compared with
-// Airflow's own. Under CI a missing venv fails the file (findVenv throws); elsewhere it skips.
+// made by Airflow and its provider (test/real/airflow/scenario.py), and airflow-reap's verdicts on it
+// compared with Airflow's own. Under CI a missing venv fails the file (findVenv throws); elsewhere it
+// skips. Each DB is migrated once and used by every test of its kind (the world does not change the
+// schema); one Python process per scenario.
+//
+// Not here (yet): a KubernetesPodOperator really executed (`airflow tasks test` / dag.test()) with the
+// test playing the kubelet, and its worker killed so that Airflow itself fails the task and leaves the
+// pod. The provider's execute() needs a kube API that answers its pod reads and status polling as a
+// kubelet-backed one does, and "Airflow marks the task failed after the worker died" is the
+// scheduler's heartbeat-timeout sweep, i.e. a scheduler loop running against the DB; neither fits the
+// in-process fake API server and the time this suite has. Here the states a dead worker leaves are
+// made through Airflow's own state API instead (handle_failure / the Execution API), and the pods
+// through the provider's own build_pod_request_obj. The real kube-apiserver harness (test/real/k8s-*)
+// can take PodCluster (cluster.ts) to create the same pods there.
 import {readFileSync} from 'node:fs'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {makeSafeLabelValue} from '../../../src/core/labels.js'
