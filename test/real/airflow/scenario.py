@@ -214,7 +214,7 @@ class World:
             self.xcom_push(ti, "pod_name", created["metadata"]["name"])
             self.xcom_push(ti, "pod_namespace", created["metadata"]["namespace"])
         if defer:
-            self.defer(run, ti, op, pod)
+            self.defer(run, ti, op, pod, context)
         return created
 
     def build_job_pod(self, run, ti) -> dict:
@@ -263,12 +263,19 @@ class World:
             ti.xcom_push(key=key, value=value, session=self._session)
             self._session.commit()
 
-    def defer(self, run, ti, op, pod) -> None:
+    def defer(self, run, ti, op, pod, context) -> None:
+        import inspect
+
         from airflow.exceptions import TaskDeferred
 
         op.pod = pod
         try:
-            op.invoke_defer_method()
+            # As execute_async calls it: newer providers take the context, to give the trigger the
+            # execution_timeout deadline (trigger_kwargs["_execution_deadline"], provider 10.25.0).
+            if "context" in inspect.signature(op.invoke_defer_method).parameters:
+                op.invoke_defer_method(context=context)
+            else:
+                op.invoke_defer_method()
         except TaskDeferred as deferred:
             if AIRFLOW3:
                 from airflow.sdk.execution_time.task_runner import _defer_task
