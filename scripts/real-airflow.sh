@@ -32,7 +32,8 @@ log() { printf '== real-airflow: %s\n' "$*" >&2; }
 
 python_bin() {
   local candidate
-  for candidate in "${AIRFLOW_REAP_PYTHON:-}" python3.11 python3; do
+  # pyenv's own 3.11 too, for a shell whose PATH lacks pyenv's shims.
+  for candidate in "${AIRFLOW_REAP_PYTHON:-}" python3.11 python3 "$HOME"/.pyenv/versions/3.11*/bin/python3.11; do
     [ -n "$candidate" ] || continue
     if command -v "$candidate" >/dev/null 2>&1 && "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null; then
       command -v "$candidate"
