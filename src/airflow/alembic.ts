@@ -5,6 +5,8 @@
 // that map. A release without migrations keeps the head of the one before it, hence the ranges.
 // 3.1 is the one line with migrations added in patch releases: 3.1.0 ended at eaf332f43c7c, a later
 // 3.1 release added cc92b33c6709 (declared "3.1.0"), and 3.1.8 added 82dbd68e6171 and 509b94a1042d.
+// 2.6.2 has two ids: a DB that Airflow 2.6.2 itself migrated ends at c804e5c76e3e (the map in the
+// real 2.10.5); Airflow 3 squashed the migrations before 2.7 into 4bc4d934e2bc (the map in 3.3.2).
 import type {SchemaFamily} from '../core/types.js'
 
 export interface ReleaseHead {
@@ -17,6 +19,7 @@ export interface ReleaseHead {
 
 /** Oldest first. */
 export const RELEASE_HEADS: readonly ReleaseHead[] = [
+  {revision: 'c804e5c76e3e', from: '2.6.2', until: '2.7.0'},
   {revision: '4bc4d934e2bc', from: '2.6.2', until: '2.7.0'},
   {revision: '405de8318b3a', from: '2.7.0', until: '2.8.0'},
   {revision: '10b52ebd31f7', from: '2.8.0', until: '2.8.1'},

@@ -55,7 +55,9 @@ export type SchemaFamily = 'airflow-2.7' | 'airflow-2.10' | 'airflow-3'
 export type Dialect = 'postgresql' | 'sqlite' | 'mysql'
 
 // Task-instance states (FACTS §4.1; airflow-core utils/state.py State.finished / State.unfinished, the
-// same sets in 2.x, where older 2.x releases also list `shutdown` as unfinished). null is "none".
+// same sets in 2.x, where older 2.x releases also list `shutdown` as unfinished, and 3.x adds
+// `awaiting_input`, a task parked for human input; checked against the real Airflow by
+// test/real/airflow*.test.ts). null is "none".
 export const FINISHED_STATES = ['success', 'failed', 'skipped', 'upstream_failed', 'removed'] as const
 export const UNFINISHED_STATES = [
   'scheduled',
@@ -65,6 +67,7 @@ export const UNFINISHED_STATES = [
   'up_for_retry',
   'up_for_reschedule',
   'deferred',
+  'awaiting_input',
   'shutdown',
 ] as const // plus NULL
 /** States in which the current try has already chosen (created or adopted) its pod. */

@@ -16,6 +16,7 @@ describe('releaseOfRevision', () => {
     ['1d6611b6ab7c', 'Airflow >=3.2.0 <3.3.0', 'airflow-3', true],
     ['d2f4e1b3c5a7', 'Airflow >=3.3.0', 'airflow-3', true],
     ['4bc4d934e2bc', 'Airflow >=2.6.2 <2.7.0', 'airflow-2.7', false],
+    ['c804e5c76e3e', 'Airflow >=2.6.2 <2.7.0', 'airflow-2.7', false], // as Airflow 2.6.2 itself leaves it
   ])('%s → %s', (revision, release, family, supported) => {
     const match = releaseOfRevision(` ${revision}\n`)
     expect(match.known).toBe(true)

@@ -51,6 +51,7 @@ describe('task instance states (airflow-core utils/state.py, 2.x and 3.x)', () =
     ['up_for_retry', true, true],
     ['up_for_reschedule', true, true],
     ['deferred', true, true],
+    ['awaiting_input', true, true], // 3.x: parked for human input (State.unfinished)
     ['shutdown', true, true], // older 2.x: State.unfinished
     ['success', true, false],
     ['failed', true, false],

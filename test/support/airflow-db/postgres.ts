@@ -91,7 +91,8 @@ function adminConfig(): pg.ClientConfig & {host: string; port: number} {
   return {host: url.host ?? '127.0.0.1', port: url.port ?? 5432, user: url.user, password: url.password, database: url.database}
 }
 
-async function withClient<T>(config: pg.ClientConfig, body: (client: pg.Client) => Promise<T>): Promise<T> {
+/** One admin client for `body`, always ended. */
+export async function withClient<T>(config: pg.ClientConfig, body: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client(config)
   await client.connect()
   try {

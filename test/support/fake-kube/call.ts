@@ -18,7 +18,10 @@ export interface CallOptions {
   token?: string | null
 }
 
-export function callFake(kube: FakeKube, method: string, path: string, options: CallOptions = {}): Promise<Reply> {
+/** Any API server this suite talks to: the fake, or a real one reached with a bearer token. */
+export type KubeEndpoint = Pick<FakeKube, 'url' | 'token' | 'caPem'>
+
+export function callFake(kube: KubeEndpoint, method: string, path: string, options: CallOptions = {}): Promise<Reply> {
   const headers: Record<string, string> = {}
   const token = options.token === undefined ? kube.token : options.token
   if (token !== null) headers.authorization = `Bearer ${token}`

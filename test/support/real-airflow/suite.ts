@@ -1,0 +1,216 @@
+// The real-Airflow suite of one Airflow line (test/real/airflow-2.10.test.ts, airflow-3.test.ts): a
+// real `airflow db migrate` of each DB kind, a world of KubernetesPodOperator task instances and pods
+// made by Airflow and its provider (test/real/airflow/scenario.py), and airflow-reap's verdicts on it
+// compared with Airflow's own. Under CI a missing venv fails the file (findVenv throws); elsewhere it
+// skips. Each DB is migrated once and used by every test of its kind (the world does not change the
+// schema); one Python process per scenario.
+//
+// Not here (yet): a KubernetesPodOperator really executed (`airflow tasks test` / dag.test()) with the
+// test playing the kubelet, and its worker killed so that Airflow itself fails the task and leaves the
+// pod. The provider's execute() needs a kube API that answers its pod reads and status polling as a
+// kubelet-backed one does, and "Airflow marks the task failed after the worker died" is the
+// scheduler's heartbeat-timeout sweep, i.e. a scheduler loop running against the DB; neither fits the
+// in-process fake API server and the time this suite has. Here the states a dead worker leaves are
+// made through Airflow's own state API instead (handle_failure / the Execution API), and the pods
+// through the provider's own build_pod_request_obj. The real kube-apiserver harness (test/real/k8s-*)
+// can take PodCluster (cluster.ts) to create the same pods there.
+import {readFileSync} from 'node:fs'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {makeSafeLabelValue} from '../../../src/core/labels.js'
+import {parseDbUrl} from '../../../src/airflow/url.js'
+import {openAirflowDb} from '../../../src/airflow/open.js'
+import {FINISHED_STATES, UNFINISHED_STATES, taskKeyString} from '../../../src/core/types.js'
+import {RELEASE_HEADS, compareVersions, releaseOfRevision} from '../../../src/airflow/alembic.js'
+import type {Report} from '../../../src/core/report.js'
+import {cliWorkspace, runCli, type CliWorkspace} from '../cli.js'
+import {sharedFixture} from '../paths.js'
+import {type FakeKube, startFakeKube} from '../fake-kube/index.js'
+import {createPostgresAirflowDb, createSqliteAirflowDb} from '../airflow-db/index.js'
+import {fakeCluster} from './cluster.js'
+import {postgresShape, shapeDifference, sqliteShape} from './schema-shape.js'
+import {type AirflowFacts, type DbKind, type RealAirflowDb, type WorldPod, migratedDb, runScenario} from './airflow.js'
+import {type AirflowLine, REAL_AIRFLOW_DIR, findVenv} from './venv.js'
+
+export interface LineExpectations {
+  /** The Airflow release the constraints pin. */
+  airflow: string
+  /** schemaFamily airflow-reap must see. */
+  family: string
+  /** The DB kinds this line migrates (MariaDB: see the line's test file). */
+  kinds: DbKind[]
+  /** The DDL fixture (test/fixtures/shared/airflow/ddl) this line is held against, and how it differs, explained. */
+  ddl: {fixture: '2.10' | '3.x'; differences: Partial<Record<'postgresql' | 'sqlite', {onlyFixture: string[]; onlyAirflow: string[]}>>}
+}
+
+export function describeRealAirflow(line: AirflowLine, expected: LineExpectations): void {
+  const found = findVenv(line)
+  const venv = 'venv' in found ? found.venv : undefined
+  const title = venv ? `real Airflow ${expected.airflow}` : `real Airflow ${line} (skipped: ${'missing' in found ? found.missing : ''})`
+
+  describe.skipIf(!venv)(title, () => {
+    let facts: AirflowFacts
+    beforeAll(async () => {
+      facts = await runScenario<AirflowFacts>(venv!, 'facts', [sharedFixture('airflow/label-vectors.json')], undefined)
+    }, 120_000)
+
+    it("the provider's make_safe_label_value gives every label vector's output, as ours does", () => {
+      const {vectors} = JSON.parse(readFileSync(sharedFixture('airflow/label-vectors.json'), 'utf8')) as {vectors: {input: string; output: string}[]}
+      expect(vectors.length).toBeGreaterThan(30)
+      for (const {input, output} of vectors) {
+        expect(facts.labels[input], JSON.stringify(input)).toBe(output)
+        expect(makeSafeLabelValue(input), JSON.stringify(input)).toBe(output)
+      }
+    })
+
+    it('is the release the constraints pin', () => {
+      expect(facts.airflow).toBe(expected.airflow)
+    })
+
+    it("our task-instance states are Airflow's State.finished and State.unfinished (and other releases' extras)", () => {
+      expect([...FINISHED_STATES].sort()).toEqual(facts.finished)
+      // NULL is Airflow's None; `shutdown` is older 2.x's, `awaiting_input` 3.x's.
+      const ours = [...UNFINISHED_STATES, 'none']
+      expect(ours).toEqual(expect.arrayContaining(facts.unfinished))
+      expect(ours.filter((state) => !facts.unfinished.includes(state)).every((state) => ['shutdown', 'awaiting_input'].includes(state))).toBe(true)
+    })
+
+    it("every release head airflow-reap knows agrees with Airflow's own map", () => {
+      for (const [release, revision] of Object.entries(facts.revisionHeads)) {
+        const ours = RELEASE_HEADS.filter((head) => head.from === release)
+        if (ours.length === 0) continue // a release without migrations of its own: covered by a range
+        expect(ours.map((head) => head.revision), `Airflow ${release}`).toContain(revision)
+      }
+    })
+
+    for (const kind of expected.kinds) {
+      describe(kind, () => {
+        let db: RealAirflowDb
+        let kube: FakeKube
+        let workspace: CliWorkspace
+        let pods: WorldPod[]
+
+        beforeAll(async () => {
+          db = await migratedDb(venv!, kind)
+          kube = await startFakeKube()
+          workspace = cliWorkspace(kube, {prefix: `real-${line}`, db: {url: db.url}})
+          pods = (await runScenario<{pods: WorldPod[]}>(venv!, 'world', [], db, fakeCluster(kube))).pods
+        }, 360_000)
+
+        afterAll(async () => {
+          await kube?.close()
+          await db?.drop()
+          workspace?.remove()
+        })
+
+        it('doctor recognises the schema family and names the release from alembic_version', async () => {
+          const {stdout} = await runCli(['doctor', '-o', 'json', '--no-cache'], {env: workspace.env})
+          const report = JSON.parse(stdout)
+          const schema = report.checks.find((c: {check: string}) => c.check === 'db-schema')
+          expect(schema.status, schema.message).toBe('ok')
+          expect(report.db.schemaFamily).toBe(expected.family)
+          const match = releaseOfRevision(report.db.alembicRevision)
+          expect(match.known, report.db.alembicRevision).toBe(true)
+          if (match.known) expect(inRange(expected.airflow, match.head.from, match.head.until), report.db.airflowVersion).toBe(true)
+        })
+
+        it("zombies reports exactly the pods whose task instance Airflow says is finished or retried", async () => {
+          const result = await runCli(['zombies', '-A', '-o', 'json', '--no-cache', '--min-age', '0s'], {env: workspace.env})
+          expect(result.code, result.stderr).toBe(0)
+          const report: Report = JSON.parse(result.stdout)
+          const reported = Object.fromEntries(report.items.map((item) => [item.name, `${item.reason}${item.skipReason ? `/${item.skipReason}` : ''}`]))
+          const expectedItems = Object.fromEntries(
+            pods
+              .filter((pod) => pod.verdict !== 'live')
+              .map((pod) => [pod.name, pod.verdict === 'retried' ? 'stale-try' : pod.owned ? 'no-active-task-instance/owned-by-controller' : 'no-active-task-instance']),
+          )
+          expect(reported).toEqual(expectedItems)
+          // The scenario covers what it claims: hashed labels, a mapped task, a retried try, the Job's pod.
+          expect(pods.filter((pod) => pod.verdict === 'retried')).toHaveLength(1)
+          expect(pods.some((pod) => pod.owned && pod.verdict === 'finished')).toBe(true)
+          expect(pods.some((pod) => pod.labels.dag_id !== pod.dagId && pod.verdict === 'finished')).toBe(true)
+          expect(pods.filter((pod) => pod.labels.map_index !== undefined)).toHaveLength(3)
+        })
+
+        it('overdue reports exactly the pods whose task Airflow says has run past execution_timeout', async () => {
+          const result = await runCli(['overdue', '-A', '-o', 'json', '--no-cache'], {env: workspace.env})
+          expect(result.code, result.stderr).toBe(0)
+          const report: Report = JSON.parse(result.stdout)
+          expect(report.items.map((item) => item.name).sort()).toEqual(pods.filter((pod) => pod.overdue).map((pod) => pod.name).sort())
+          expect(report.items.every((item) => item.reason === 'execution-timeout-exceeded')).toBe(true)
+          expect(pods.filter((pod) => pod.overdue)).toHaveLength(1)
+        })
+
+        // test/fixtures/shared has DDL for PostgreSQL and SQLite only.
+        if (kind !== 'mysql') it('the DDL fixture has the columns and indexes we read as the migration made them (differences listed)', async () => {
+          const fixture = kind === 'postgresql' ? await createPostgresAirflowDb(expected.ddl.fixture) : await createSqliteAirflowDb(expected.ddl.fixture)
+          try {
+            const shape = kind === 'postgresql' ? postgresShape : (url: string) => sqliteShape(url.slice('sqlite:///'.length))
+            const difference = shapeDifference(await shape(fixture.url), await shape(db.url))
+            expect(difference).toEqual(expected.ddl.differences[kind as 'postgresql' | 'sqlite'] ?? {onlyFixture: [], onlyAirflow: []})
+          } finally {
+            await fixture.drop()
+          }
+        })
+
+        it('reads every pod_name XCom as Airflow stored it', async () => {
+          const airflowDb = await openAirflowDb(parseDbUrl(db.url, '--db'))
+          try {
+            const keys = pods.map((pod) => ({dagId: pod.dagId, taskId: pod.task_id, runId: pod.runId, mapIndex: pod.map_index}))
+            const xcoms = await airflowDb.podNameXComs(keys)
+            for (const [index, pod] of pods.entries()) {
+              const read = xcoms.get(taskKeyString(keys[index]))
+              expect(read ?? null, `${pod.task_id}[${pod.map_index}]`).toBe(pod.podNameXCom)
+            }
+            expect(pods.filter((pod) => pod.podNameXCom !== null).length).toBeGreaterThan(5)
+          } finally {
+            await airflowDb.close()
+          }
+        })
+
+        // Once per line is enough: the backend changes what is stored, not how each dialect reads it.
+        if (kind === 'sqlite') {
+          describe('a custom XCom backend stores pod_name as a reference', () => {
+            let referenceKube: FakeKube
+            let referenceWorkspace: CliWorkspace
+            let referencePods: WorldPod[]
+
+            beforeAll(async () => {
+              referenceKube = await startFakeKube()
+              referenceWorkspace = cliWorkspace(referenceKube, {prefix: `real-${line}-ref`, db: {url: db.url}})
+              const backend = {AIRFLOW__CORE__XCOM_BACKEND: 'xcom_reference.ReferenceXCom', PYTHONPATH: REAL_AIRFLOW_DIR}
+              referencePods = (await runScenario<{pods: WorldPod[]}>(venv!, 'reference', [], db, fakeCluster(referenceKube), backend)).pods
+            }, 240_000)
+
+            afterAll(async () => {
+              await referenceKube?.close()
+              referenceWorkspace?.remove()
+            })
+
+            it('the reference is no pod name: the retried try\'s pod is kept as may-be-reattached', async () => {
+              const airflowDb = await openAirflowDb(parseDbUrl(db.url, '--db'))
+              try {
+                const [pod] = referencePods
+                const key = {dagId: pod.dagId, taskId: pod.task_id, runId: pod.runId, mapIndex: pod.map_index}
+                const xcoms = await airflowDb.podNameXComs([key])
+                expect(xcoms.has(taskKeyString(key))).toBe(true)
+                expect(xcoms.get(taskKeyString(key))).toBeNull()
+              } finally {
+                await airflowDb.close()
+              }
+              const result = await runCli(['zombies', '-A', '-o', 'json', '--no-cache', '--min-age', '0s'], {env: referenceWorkspace.env})
+              expect(result.code, result.stderr).toBe(0)
+              const report: Report = JSON.parse(result.stdout)
+              expect(referencePods.map((pod) => pod.verdict)).toEqual(['retried', 'live'])
+              expect(report.items.map((item) => [item.name, item.reason, item.skipReason])).toEqual([[referencePods[0].name, 'stale-try', 'may-be-reattached']])
+            })
+          })
+        }
+      })
+    }
+  })
+}
+
+/** from <= version < until (until undefined: no upper bound). */
+function inRange(version: string, from: string, until: string | undefined): boolean {
+  return compareVersions(version, from) >= 0 && (until === undefined || compareVersions(version, until) < 0)
+}
