@@ -117,6 +117,13 @@ describe('lists: full objects, metadata only, paging', () => {
     }
   })
 
+  it('answers an empty metadata-only list with items: null and an empty full list with [], as kube-apiserver does', async () => {
+    const partial = await call('GET', `${podsPath('nothing-here')}?limit=500`, {accept: `${METADATA_ONLY},application/json`})
+    expect(partial.body).toMatchObject({kind: 'PartialObjectMetadataList', items: null})
+    const full = await call('GET', `${podsPath('nothing-here')}?limit=500`)
+    expect(full.body).toMatchObject({kind: 'PodList', items: []})
+  })
+
   it('refuses an Accept header it cannot serve with 406', async () => {
     const reply = await call('GET', podsPath('page-a'), {accept: 'application/json;as=Table;g=meta.k8s.io;v=v1'})
     expect(reply.status).toBe(406)

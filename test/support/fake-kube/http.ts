@@ -194,7 +194,8 @@ function listBody(resource: FakeResource, result: ListResult, representation: 'f
   if (result.remainingItemCount !== undefined) metadata.remainingItemCount = result.remainingItemCount
   if (representation === 'partial') {
     const items = result.items.map((o) => ({kind: PARTIAL_ITEM, apiVersion: META_API_VERSION, metadata: o.metadata}))
-    return {kind: PARTIAL_LIST, apiVersion: META_API_VERSION, metadata, items}
+    // kube-apiserver answers an empty metadata-only list with `"items": null` (a full list has `[]`).
+    return {kind: PARTIAL_LIST, apiVersion: META_API_VERSION, metadata, items: items.length > 0 ? items : null}
   }
   // Items of a typed list carry no kind/apiVersion of their own, as in the real API's JSON.
   const items = result.items.map(({kind: _kind, apiVersion: _apiVersion, ...rest}) => rest)
