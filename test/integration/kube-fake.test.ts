@@ -224,17 +224,25 @@ describe('delete', () => {
 
   it('validates with dryRun=All (404, 409, 403) and changes nothing', async () => {
     const pod = kube.addPod({namespace: 'del', name: 'dry'})
-    const ok = await call('DELETE', `${podsPath('del', 'dry')}?dryRun=All`, {body: {preconditions: {uid: pod.metadata.uid}}})
+    const ok = await call('DELETE', `${podsPath('del', 'dry')}?dryRun=All`)
     expect(ok.status).toBe(200)
     const inBody = await call('DELETE', podsPath('del', 'dry'), {body: {dryRun: ['All'], preconditions: {uid: pod.metadata.uid}}})
     expect(inBody.status).toBe(200)
     expect(kube.getObject('pods', 'del', 'dry')?.metadata.resourceVersion).toBe(pod.metadata.resourceVersion)
-    expect((await call('DELETE', `${podsPath('del', 'dry')}?dryRun=All`, {body: {preconditions: {uid: 'x'}}})).status).toBe(409)
+    expect((await call('DELETE', podsPath('del', 'dry'), {body: {dryRun: ['All'], preconditions: {uid: 'x'}}})).status).toBe(409)
     expect((await call('DELETE', `${podsPath('del', 'missing')}?dryRun=All`)).status).toBe(404)
     kube.deny({verb: 'delete', resource: 'pods', namespace: 'del-denied'})
     kube.addPod({namespace: 'del-denied', name: 'dry'})
     expect((await call('DELETE', `${podsPath('del-denied', 'dry')}?dryRun=All`)).status).toBe(403)
     expect(kube.getObject('pods', 'del-denied', 'dry')).toBeDefined()
+  })
+
+  it('reads the options from the body when there is one, the query then ignored, as kube-apiserver does: ?dryRun=All beside a body deletes', async () => {
+    const pod = kube.addPod({namespace: 'del', name: 'query-ignored'})
+    const reply = await call('DELETE', `${podsPath('del', 'query-ignored')}?dryRun=All&gracePeriodSeconds=5`, {body: {preconditions: {uid: pod.metadata.uid}}})
+    expect(reply.status).toBe(200)
+    expect(kube.requests.at(-1)?.gracePeriodSeconds).not.toBe(5)
+    expect(kube.getObject('pods', 'del', 'query-ignored')).toBeUndefined()
   })
 
   it('marks an object with finalizers Terminating and keeps it', async () => {

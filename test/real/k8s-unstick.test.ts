@@ -158,6 +158,17 @@ describe.skipIf(realKubeMissing)(`unstick on a real API server${realKubeMissing 
       expect((await getJob('precondition')).status).toBe(200)
     })
 
+    it('a pod deleted at once (unscheduled, or grace 0) is answered with deletionTimestamp and grace 0, though it is gone', async () => {
+      // Pod deletion is always graceful to kube-apiserver: the answer is marked for deletion even when
+      // the pod is removed at once. (The fake answers it unmarked, and deleteGuarded reads a marked
+      // answer as `terminating`: both left to issue 23, which changes how that answer is read.)
+      await createAll(kube, PODS, [{apiVersion: 'v1', kind: 'Pod', metadata: {name: 'at-once'}, spec: {containers: [{name: 'main', image: 'busybox'}]}}], 1)
+      const deleted = await kube.request('DELETE', `${PODS}/at-once`, deleteOptions())
+      expect(deleted.status).toBe(200)
+      expect(deleted.body).toMatchObject({kind: 'Pod', metadata: {deletionTimestamp: expect.any(String), deletionGracePeriodSeconds: 0}})
+      expect((await kube.request('GET', `${PODS}/at-once`)).status).toBe(404)
+    })
+
     it('issue 23 item 5: removing the last finalizer of a pod deleted with a grace period answers the object, and the pod stays Terminating for the kubelet', async () => {
       const pod = {
         apiVersion: 'v1',

@@ -16,6 +16,7 @@ import {type ChildProcess, execFileSync, spawn} from 'node:child_process'
 import {generateKeyPairSync, randomBytes} from 'node:crypto'
 import {existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import https from 'node:https'
+import {callFake} from './fake-kube/call.js'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {closedPort} from './faults.js'
@@ -103,8 +104,10 @@ export async function startRealKube(options: RealKubeOptions = {}): Promise<Real
     return started
   }
 
-  const request: RealKube['request'] = (method, apiPath, body, requestOptions = {}) =>
-    httpsJson(url, caPem, requestOptions.token ?? token, method, apiPath, body, requestOptions.contentType, requestOptions.accept)
+  const request: RealKube['request'] = async (method, apiPath, body, requestOptions = {}) => {
+    const reply = await callFake({url, caPem, token}, method, apiPath, {body, ...requestOptions})
+    return {status: reply.status, body: reply.body}
+  }
 
   const startControllerManager = async () => {
     controllerManager = start('kube-controller-manager', [
@@ -207,34 +210,6 @@ async function waitReady(request: RealKube['request'], processes: Started[]): Pr
     await new Promise((resolve) => setTimeout(resolve, 250))
   }
   throw new Error(`kube-apiserver not ready within ${READY_TIMEOUT_MS / 1000} s: ${last}`)
-}
-
-function httpsJson(base: string, ca: string, token: string, method: string, apiPath: string, body: unknown, contentType = 'application/json', accept = 'application/json'): Promise<{status: number; body: any}> {
-  return new Promise((resolve, reject) => {
-    const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body)
-    const headers: Record<string, string> = {Authorization: `Bearer ${token}`, Accept: accept}
-    if (payload !== undefined) {
-      headers['Content-Type'] = contentType
-      headers['Content-Length'] = String(Buffer.byteLength(payload))
-    }
-    const request = https.request(new URL(apiPath, base), {method, ca, headers, timeout: 15_000}, (response) => {
-      let text = ''
-      response.setEncoding('utf8')
-      response.on('data', (chunk) => (text += chunk))
-      response.on('end', () => {
-        let parsed: unknown = text
-        try {
-          parsed = JSON.parse(text)
-        } catch {
-          // plain text (readyz, some errors)
-        }
-        resolve({status: response.statusCode ?? 0, body: parsed})
-      })
-    })
-    request.on('timeout', () => request.destroy(new Error(`${method} ${apiPath}: no answer within 15 s`)))
-    request.on('error', reject)
-    request.end(payload)
-  })
 }
 
 async function stopProcess(process_: Started): Promise<void> {
