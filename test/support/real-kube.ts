@@ -14,11 +14,11 @@
 //   `default` ServiceAccount, which no controller here would create.
 import {type ChildProcess, execFileSync, spawn} from 'node:child_process'
 import {generateKeyPairSync, randomBytes} from 'node:crypto'
-import {existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import https from 'node:https'
-import {callFake} from './fake-kube/call.js'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
+import {callFake} from './fake-kube/call.js'
 import {closedPort} from './faults.js'
 import {type KubeconfigOptions, writeKubeconfig} from './fake-kube/kubeconfig.js'
 import {repoRoot} from './paths.js'
@@ -97,7 +97,9 @@ export async function startRealKube(options: RealKubeOptions = {}): Promise<Real
   const start = (name: string, args: string[]): Started => {
     const log = path.join(dir, `${name}.log`)
     const fd = openSync(log, 'a')
+    // detached: a process group of its own, which stop() ends as a whole.
     const child = spawn(path.join(realKubeBinDir, name), args, {detached: true, stdio: ['ignore', fd, fd]})
+    closeSync(fd) // the child has its own copy
     const started = {name, child, log}
     running.add(started)
     child.once('exit', () => running.delete(started))
