@@ -1,7 +1,8 @@
 // Issue 18 §2 on a real kube-apiserver (test/support/real-kube.ts): `zombies` and `overdue` over a
 // few thousand real pods, read in real metadata-only pages (limit + continue), deleted with real UID
 // preconditions, a server dry run that changes nothing, and the Events the real events.k8s.io/v1
-// validation accepts. No kubelet: the pods stay Pending (which zombies reaps like Running). The
+// validation accepts. No kubelet: the pods stay Pending (which zombies reaps like Running) unless a
+// test writes their phase through the status subresource, as a kubelet would. The
 // task instances live in a real PostgreSQL (test/support/airflow-db).
 // Port-forward (pods/portforward needs a kubelet) stays tested on the fake only.
 import {afterAll, beforeAll, describe, expect, it, vi} from 'vitest'
@@ -103,6 +104,20 @@ describe.skipIf(realKubeMissing)(`zombies and overdue on a real API server${real
     expect(report.items.filter((i) => i.reason === 'no-active-task-instance').every((i) => i.action === 'none' && i.detail.includes('server dry run'))).toBe(true)
     expect(await podNames()).toHaveLength(HEALTHY + ZOMBIES + 1)
     expect(events('ZombiePodDeleted')).toEqual([])
+  })
+
+  it('a zombie whose phase a kubelet would have set to Succeeded (the status subresource) is listed, not reaped', async () => {
+    const path = `${PODS}/zombie-${ZOMBIES - 1}/status`
+    const current = (await kube.request('GET', path)).body
+    const written = await kube.request('PUT', path, {...current, status: {...current.status, phase: 'Succeeded'}})
+    expect(written.status).toBe(200)
+    try {
+      const {report} = await run(['zombies', '--delete', '--yes', '--dry-run=server'])
+      expect(report.items.find((i) => i.name === `zombie-${ZOMBIES - 1}`)).toMatchObject({action: 'skipped', skipReason: 'finished'})
+    } finally {
+      const pending = (await kube.request('GET', path)).body
+      expect((await kube.request('PUT', path, {...pending, status: {...pending.status, phase: 'Pending'}})).status).toBe(200)
+    }
   })
 
   it('--delete --yes deletes exactly the zombies with UID preconditions: one re-created under its name meanwhile survives (real 409)', async () => {
