@@ -23,7 +23,8 @@ export interface ListMetadataOptions {
 
 interface MetadataList {
   metadata?: {continue?: string; resourceVersion?: string}
-  items?: {metadata?: RawObjectMeta}[]
+  /** null in kube-apiserver's answer to an empty metadata-only list. */
+  items?: {metadata?: RawObjectMeta}[] | null
 }
 
 // The fallback to full objects keeps the list working through aggregated APIs or proxies that do not
@@ -72,7 +73,7 @@ async function listAllPages(client: KubeClient, options: ListMetadataOptions): P
 
 function checkedPage(resource: ResourceType, body: unknown): MetadataList {
   const page = body as MetadataList | null
-  if (typeof page !== 'object' || page === null || (page.items !== undefined && !Array.isArray(page.items))) {
+  if (typeof page !== 'object' || page === null || (page.items !== undefined && page.items !== null && !Array.isArray(page.items))) {
     throw new ApiError(`listing ${qualifiedName(resource)}: the API server did not answer with a list`, 200)
   }
   return page

@@ -16,6 +16,7 @@ import {type TestAirflowDb, createSqliteAirflowDb} from '../support/airflow-db/i
 import {runCli} from '../support/cli.js'
 import {type FakeKube, type FakePolicyRule, startFakeKube} from '../support/fake-kube/index.js'
 import {addKpoPod} from '../support/kpo.js'
+import {ZOMBIES_APPLY_CREATED, withoutOne} from '../support/cronjob-rbac.js'
 
 interface Manifest {
   apiVersion: string
@@ -240,20 +241,6 @@ const SCENARIOS: Scenario[] = [
   },
 ]
 
-/** The Role's rules with one verb taken out of one rule (the rule dropped when it had no other verb). */
-function withoutOne(rules: FakePolicyRule[]): Array<{verb: string; resource: string; rules: FakePolicyRule[]}> {
-  const variants: Array<{verb: string; resource: string; rules: FakePolicyRule[]}> = []
-  rules.forEach((rule, index) => {
-    for (const verb of rule.verbs) {
-      const reduced = {...rule, verbs: rule.verbs.filter((v) => v !== verb)}
-      const next = rules.flatMap((r, i) => (i !== index ? [r] : reduced.verbs.length > 0 ? [reduced] : []))
-      const resource = `${rule.resources[0]}${rule.apiGroups[0] ? `.${rule.apiGroups[0]}` : ''}`
-      variants.push({verb, resource, rules: next})
-    }
-  })
-  return variants
-}
-
 describe.each(SCENARIOS)('RBAC minimality: $name', (scenario) => {
   let kube: FakeKube
   let cronJobArgs: string[]
@@ -422,15 +409,7 @@ describe('cronjob --apply', () => {
     const first = await apply()
     expect(first.stderr).toBe('')
     expect(first.code).toBe(0)
-    expect(first.stdout).toBe(
-      [
-        'serviceaccount/airflow-reap created',
-        'role.rbac.authorization.k8s.io/airflow-reap created',
-        'rolebinding.rbac.authorization.k8s.io/airflow-reap created',
-        'cronjob.batch/airflow-reap-zombies created',
-        '',
-      ].join('\n'),
-    )
+    expect(first.stdout).toBe(ZOMBIES_APPLY_CREATED)
     const cronJob = kube.getObject('cronjobs', 'airflow', 'airflow-reap-zombies')!
     new CronJob(cronJob as never).validate()
     expect((cronJob.metadata.managedFields as Array<{manager: string; operation: string}>)[0]).toMatchObject({manager: 'airflow-reap', operation: 'Apply'})

@@ -213,6 +213,10 @@ describe('listMetadata', () => {
     kube.addPod({namespace: 'listing-other', name: 'elsewhere', labels: {kubernetes_pod_operator: 'True'}})
   })
 
+  it('an empty namespace is an empty list: kube-apiserver answers it with items: null', async () => {
+    expect(await listMetadata(client(), {resource: pods, namespace: 'nothing-here'})).toEqual([])
+  })
+
   it('pages with limit/continue, asks for metadata only and converts to ObjectMeta', async () => {
     const listed = await listMetadata(client(), {resource: pods, namespace: 'listing', labelSelector: 'kubernetes_pod_operator=True', pageSize: 3})
     expect(listed.map((m) => m.name)).toEqual(['pod-1', 'pod-2', 'pod-3', 'pod-4', 'pod-5', 'pod-6', 'pod-7'])

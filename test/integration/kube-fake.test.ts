@@ -117,6 +117,13 @@ describe('lists: full objects, metadata only, paging', () => {
     }
   })
 
+  it('answers an empty metadata-only list with items: null and an empty full list with [], as kube-apiserver does', async () => {
+    const partial = await call('GET', `${podsPath('nothing-here')}?limit=500`, {accept: `${METADATA_ONLY},application/json`})
+    expect(partial.body).toMatchObject({kind: 'PartialObjectMetadataList', items: null})
+    const full = await call('GET', `${podsPath('nothing-here')}?limit=500`)
+    expect(full.body).toMatchObject({kind: 'PodList', items: []})
+  })
+
   it('refuses an Accept header it cannot serve with 406', async () => {
     const reply = await call('GET', podsPath('page-a'), {accept: 'application/json;as=Table;g=meta.k8s.io;v=v1'})
     expect(reply.status).toBe(406)
@@ -191,8 +198,11 @@ describe('delete', () => {
     const pod = kube.addPod({namespace: 'del', name: 'guarded'})
     const reply = await call('DELETE', podsPath('del', 'guarded'), {body: {preconditions: {uid: 'not-the-uid'}}})
     expect(reply.status).toBe(409)
-    expect(reply.body).toMatchObject({kind: 'Status', reason: 'Conflict', code: 409, details: {name: 'guarded', kind: 'pods'}})
-    expect(reply.body.message).toContain('UID in the precondition')
+    // As kube-apiserver answers it (pinned in test/real/k8s-unstick.test.ts): the resource named by its Kind.
+    expect(reply.body).toMatchObject({kind: 'Status', reason: 'Conflict', code: 409, details: {name: 'guarded', kind: 'Pod'}})
+    expect(reply.body.message).toBe(
+      `Operation cannot be fulfilled on Pod "guarded": the UID in the precondition (not-the-uid) does not match the UID in record (${pod.metadata.uid}). The object might have been deleted and then recreated`,
+    )
     expect(kube.getObject('pods', 'del', 'guarded')?.metadata.uid).toBe(pod.metadata.uid)
   })
 
@@ -214,17 +224,25 @@ describe('delete', () => {
 
   it('validates with dryRun=All (404, 409, 403) and changes nothing', async () => {
     const pod = kube.addPod({namespace: 'del', name: 'dry'})
-    const ok = await call('DELETE', `${podsPath('del', 'dry')}?dryRun=All`, {body: {preconditions: {uid: pod.metadata.uid}}})
+    const ok = await call('DELETE', `${podsPath('del', 'dry')}?dryRun=All`)
     expect(ok.status).toBe(200)
     const inBody = await call('DELETE', podsPath('del', 'dry'), {body: {dryRun: ['All'], preconditions: {uid: pod.metadata.uid}}})
     expect(inBody.status).toBe(200)
     expect(kube.getObject('pods', 'del', 'dry')?.metadata.resourceVersion).toBe(pod.metadata.resourceVersion)
-    expect((await call('DELETE', `${podsPath('del', 'dry')}?dryRun=All`, {body: {preconditions: {uid: 'x'}}})).status).toBe(409)
+    expect((await call('DELETE', podsPath('del', 'dry'), {body: {dryRun: ['All'], preconditions: {uid: 'x'}}})).status).toBe(409)
     expect((await call('DELETE', `${podsPath('del', 'missing')}?dryRun=All`)).status).toBe(404)
     kube.deny({verb: 'delete', resource: 'pods', namespace: 'del-denied'})
     kube.addPod({namespace: 'del-denied', name: 'dry'})
     expect((await call('DELETE', `${podsPath('del-denied', 'dry')}?dryRun=All`)).status).toBe(403)
     expect(kube.getObject('pods', 'del-denied', 'dry')).toBeDefined()
+  })
+
+  it('reads the options from the body when there is one, the query then ignored, as kube-apiserver does: ?dryRun=All beside a body deletes', async () => {
+    const pod = kube.addPod({namespace: 'del', name: 'query-ignored'})
+    const reply = await call('DELETE', `${podsPath('del', 'query-ignored')}?dryRun=All&gracePeriodSeconds=5`, {body: {preconditions: {uid: pod.metadata.uid}}})
+    expect(reply.status).toBe(200)
+    expect(kube.requests.at(-1)?.gracePeriodSeconds).not.toBe(5)
+    expect(kube.getObject('pods', 'del', 'query-ignored')).toBeUndefined()
   })
 
   it('marks an object with finalizers Terminating and keeps it', async () => {

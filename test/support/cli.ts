@@ -105,8 +105,8 @@ export interface CliWorkspaceOptions {
   db?: {url: string}
 }
 
-/** A directory holding a kubeconfig for the fake API server and the run store, and the CLI's environment for them. */
-export function cliWorkspace(kube: FakeKube, options: CliWorkspaceOptions): CliWorkspace {
+/** A directory holding a kubeconfig for the API server (the fake or a real one) and the run store, and the CLI's environment for them. */
+export function cliWorkspace(kube: Pick<FakeKube, 'writeKubeconfig'>, options: CliWorkspaceOptions): CliWorkspace {
   const dir = mkdtempSync(path.join(tmpdir(), `reap-${options.prefix}-`))
   const kubeconfig = kube.writeKubeconfig(path.join(dir, 'kubeconfig'), {contexts: [{name: options.context ?? 'prod', namespace: options.namespace ?? 'airflow'}]})
   const env: Record<string, string> = {KUBECONFIG: kubeconfig, AIRFLOW_REAP_CACHE: path.join(dir, 'runs.sqlite'), HOME: dir}

@@ -48,3 +48,13 @@ export function kpoOperator(taskId: string, fields: Record<string, unknown> = {}
     __var: {task_id: taskId, _task_type: 'KubernetesPodOperator', _task_module: 'airflow.providers.cncf.kubernetes.operators.pod', deferrable: true, ...fields},
   }
 }
+
+/** A KubernetesPodOperator pod as an API object to create on a real API server (unscheduled: it stays Pending). */
+export function kpoPodManifest(pod: Omit<KpoPod, 'phase' | 'ageMinutes'>): {apiVersion: string; kind: string; metadata: Record<string, unknown>; spec: object} {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {name: pod.name, namespace: pod.namespace ?? 'airflow', labels: {...kpoLabels(pod), ...pod.extraLabels}, annotations: pod.annotations ?? {}},
+    spec: {restartPolicy: 'Never', terminationGracePeriodSeconds: 30, containers: [{name: 'base', image: 'apache/airflow:2.10.5'}]},
+  }
+}

@@ -1,7 +1,14 @@
 // A plain https request to the fake API server, for the tests of the fake itself (the CLI's own
-// client is tested against it elsewhere): the body as JSON or text, the answer parsed when it is JSON.
+// client is tested against it elsewhere), or to the real one (test/support/real-kube.ts): the body as
+// JSON or text, the answer parsed when it is JSON.
 import https from 'node:https'
-import type {FakeKube} from './index.js'
+
+/** Where an API server listens and how to reach it: the fake (FakeKube) or a real one (RealKube). */
+export interface ApiEndpoint {
+  url: string
+  token: string
+  caPem: string
+}
 
 export interface Reply {
   status: number
@@ -18,10 +25,9 @@ export interface CallOptions {
   token?: string | null
 }
 
-/** Any API server this suite talks to: the fake, or a real one reached with a bearer token. */
-export type KubeEndpoint = Pick<FakeKube, 'url' | 'token' | 'caPem'>
+const ANSWER_TIMEOUT_MS = 30_000
 
-export function callFake(kube: KubeEndpoint, method: string, path: string, options: CallOptions = {}): Promise<Reply> {
+export function callFake(kube: ApiEndpoint, method: string, path: string, options: CallOptions = {}): Promise<Reply> {
   const headers: Record<string, string> = {}
   const token = options.token === undefined ? kube.token : options.token
   if (token !== null) headers.authorization = `Bearer ${token}`
@@ -42,6 +48,7 @@ export function callFake(kube: KubeEndpoint, method: string, path: string, optio
         resolve({status: response.statusCode ?? 0, headers: response.headers, body: isJson ? JSON.parse(text) : text})
       })
     })
+    request.setTimeout(ANSWER_TIMEOUT_MS, () => request.destroy(new Error(`${method} ${path}: no answer within ${ANSWER_TIMEOUT_MS / 1000} s`)))
     request.on('error', reject)
     request.end(payload)
   })

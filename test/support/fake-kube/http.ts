@@ -194,7 +194,8 @@ function listBody(resource: FakeResource, result: ListResult, representation: 'f
   if (result.remainingItemCount !== undefined) metadata.remainingItemCount = result.remainingItemCount
   if (representation === 'partial') {
     const items = result.items.map((o) => ({kind: PARTIAL_ITEM, apiVersion: META_API_VERSION, metadata: o.metadata}))
-    return {kind: PARTIAL_LIST, apiVersion: META_API_VERSION, metadata, items}
+    // kube-apiserver answers an empty metadata-only list with `"items": null` (a full list has `[]`).
+    return {kind: PARTIAL_LIST, apiVersion: META_API_VERSION, metadata, items: items.length > 0 ? items : null}
   }
   // Items of a typed list carry no kind/apiVersion of their own, as in the real API's JSON.
   const items = result.items.map(({kind: _kind, apiVersion: _apiVersion, ...rest}) => rest)
@@ -220,17 +221,25 @@ function isDryRun(query: Record<string, string>, bodyDryRun?: unknown): boolean 
   return values.length > 0
 }
 
+/**
+ * DeleteOptions come from the body when there is one, else from the query, never both: kube-apiserver
+ * ignores the query of a DELETE that has a body (k8s.io/apiserver endpoints/handlers/delete.go), so
+ * `?dryRun=All` beside a body deletes for real.
+ */
 function deleteOptionsOf(query: Record<string, string>, body: unknown): {options: DeleteOptions; dryRun: boolean} {
   if (body !== undefined && !isObject(body)) throw badRequest('the body of the request was not a valid DeleteOptions')
-  const fromBody = (body ?? {}) as DeleteOptions & {dryRun?: unknown}
-  const orphanQuery = query.orphanDependents === undefined ? undefined : query.orphanDependents === 'true'
-  const options: DeleteOptions = {
-    gracePeriodSeconds: fromBody.gracePeriodSeconds ?? optionalNumber(query.gracePeriodSeconds, 'gracePeriodSeconds'),
-    propagationPolicy: fromBody.propagationPolicy ?? query.propagationPolicy,
-    orphanDependents: fromBody.orphanDependents ?? orphanQuery,
-    preconditions: fromBody.preconditions,
+  if (body !== undefined) {
+    const fromBody = body as DeleteOptions & {dryRun?: unknown}
+    const {gracePeriodSeconds, propagationPolicy, orphanDependents, preconditions} = fromBody
+    return {options: {gracePeriodSeconds, propagationPolicy, orphanDependents, preconditions}, dryRun: isDryRun({}, fromBody.dryRun)}
   }
-  return {options, dryRun: isDryRun(query, fromBody.dryRun)}
+  const orphanDependents = query.orphanDependents === undefined ? undefined : query.orphanDependents === 'true'
+  const options: DeleteOptions = {
+    gracePeriodSeconds: optionalNumber(query.gracePeriodSeconds, 'gracePeriodSeconds'),
+    propagationPolicy: query.propagationPolicy,
+    orphanDependents,
+  }
+  return {options, dryRun: isDryRun(query)}
 }
 
 function requireJson(request: RecordedRequest): unknown {

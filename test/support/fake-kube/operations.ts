@@ -22,6 +22,7 @@ import {
   alreadyExists,
   badRequest,
   conflict,
+  preconditionConflict,
   expired,
   failure,
   invalid,
@@ -139,11 +140,11 @@ function checkPreconditions(resource: FakeResource, stored: FakeObject, precondi
   const {name} = stored.metadata
   if (uid && uid !== stored.metadata.uid) {
     const why = `the UID in the precondition (${uid}) does not match the UID in record (${stored.metadata.uid}). The object might have been deleted and then recreated`
-    throw conflict(resource, name, why)
+    throw preconditionConflict(resource, name, why)
   }
   if (resourceVersion && resourceVersion !== stored.metadata.resourceVersion) {
     const why = `the ResourceVersion in the precondition (${resourceVersion}) does not match the ResourceVersion in record (${stored.metadata.resourceVersion}). The object might have been modified`
-    throw conflict(resource, name, why)
+    throw preconditionConflict(resource, name, why)
   }
 }
 

@@ -61,6 +61,17 @@ export function conflict(resource: FakeResource, name: string, why: string): Api
   return failure(409, 'Conflict', message, resourceDetails(resource, name))
 }
 
+/**
+ * 409 for a DELETE whose preconditions fail: kube-apiserver checks them before deleting
+ * (k8s.io/apiserver registry/rest/delete.go BeforeDelete) and names the resource by its Kind there,
+ * `Operation cannot be fulfilled on Job.batch "NAME"` with details.kind `Job`, not by its plural.
+ */
+export function preconditionConflict(resource: FakeResource, name: string, why: string): ApiStatusError {
+  const kind = `${resource.kind}${resource.group ? `.${resource.group}` : ''}`
+  const details: NonNullable<StatusBody['details']> = {name, ...(resource.group ? {group: resource.group} : {}), kind: resource.kind}
+  return failure(409, 'Conflict', `Operation cannot be fulfilled on ${kind} "${name}": ${why}`, details)
+}
+
 export function invalid(resource: FakeResource, name: string, why: string): ApiStatusError {
   const message = `${resource.kind}${resource.group ? `.${resource.group}` : ''} "${name}" is invalid: ${why}`
   return failure(422, 'Invalid', message, {...resourceDetails(resource, name), kind: resource.kind})

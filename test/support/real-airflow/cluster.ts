@@ -2,13 +2,13 @@
 // suite can point at the in-process fake API server (today) or at a real kube-apiserver (the
 // real-Kubernetes suite of test/real/k8s-*, when it can be used here): both are reached over HTTPS
 // with a bearer token, and the test plays the controllers (the Job controller here).
-import {callFake, type KubeEndpoint} from '../fake-kube/call.js'
+import {callFake, type ApiEndpoint} from '../fake-kube/call.js'
 import type {FakeKube} from '../fake-kube/index.js'
 
 type KubeObject = {metadata: {name: string; namespace?: string; uid?: string; labels?: Record<string, string>}; [field: string]: unknown}
 
 export interface PodCluster {
-  endpoint: KubeEndpoint
+  endpoint: ApiEndpoint
   /** A kubeconfig for this cluster (written into `path`), for the CLI and for the provider's hook. */
   writeKubeconfig(path: string): string
   /** POSTs an object as the provider would; returns the stored object. */
