@@ -78,6 +78,8 @@ interface Attempt {
   what: string
   body?: string
   idempotent: boolean
+  /** Sent without credentials (the token request itself): no Authorization, no renewal. */
+  anonymous?: boolean
 }
 
 export class AirflowApiClient {
@@ -100,9 +102,9 @@ export class AirflowApiClient {
     return this.send({method: 'GET', url, what: `GET ${this.pathOf(url)}`, idempotent: true})
   }
 
-  /** POST with a JSON body; `idempotent` only for the read-only list endpoints. */
-  post(url: string, body: unknown, idempotent: boolean): Promise<ApiAnswer> {
-    return this.send({method: 'POST', url, what: `POST ${this.pathOf(url)}`, body: JSON.stringify(body), idempotent})
+  /** POST with a JSON body; `idempotent` only for the read-only list endpoints; `anonymous` for /auth/token. */
+  post(url: string, body: unknown, options: {idempotent: boolean; anonymous?: boolean}): Promise<ApiAnswer> {
+    return this.send({method: 'POST', url, what: `POST ${this.pathOf(url)}`, body: JSON.stringify(body), ...options})
   }
 
   private pathOf(url: string): string {
@@ -114,7 +116,7 @@ export class AirflowApiClient {
   private async send(attempt: Attempt): Promise<ApiAnswer> {
     await this.slot()
     try {
-      return await this.withRenewal(attempt)
+      return attempt.anonymous ? await this.withRetries(attempt) : await this.withRenewal(attempt)
     } finally {
       this.release()
     }
@@ -165,7 +167,7 @@ export class AirflowApiClient {
     const combined = signals.length > 0 ? AbortSignal.any(signals) : undefined
     try {
       const headers: Record<string, string> = {accept: 'application/json'}
-      const authorization = await this.options.auth.header(signal)
+      const authorization = attempt.anonymous ? undefined : await this.options.auth.header(signal)
       if (authorization) headers.authorization = authorization
       if (attempt.body !== undefined) headers['content-type'] = 'application/json'
       const response = await fetch(attempt.url, {method: attempt.method, headers, body: attempt.body, redirect: 'manual', signal: combined})

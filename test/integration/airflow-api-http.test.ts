@@ -91,7 +91,7 @@ describe('AirflowApiClient', () => {
     ])
     const api = client(server)
     await expect(api.get(tiList(server))).rejects.toBeInstanceOf(AirflowApiError)
-    await expect(api.post(`${server.url}/api/v2/dags/~/dagRuns/~/taskInstances/list`, {}, false)).rejects.toThrow(/503/)
+    await expect(api.post(`${server.url}/api/v2/dags/~/dagRuns/~/taskInstances/list`, {}, {idempotent: false})).rejects.toThrow(/503/)
     await expect(api.get(`${server.url}/api/v2/dags/etl/dagRuns/r`)).rejects.toThrow(/429/)
     expect(server.log.map((r) => r.method)).toEqual(['GET', 'POST', 'GET'])
   })
@@ -161,7 +161,7 @@ describe('AirflowApiClient', () => {
   it('an expired token is renewed once; a refused one is an auth error; 403 Forbidden is the caller\'s', async () => {
     const server = await serve([], {auth: {kind: 'jwt', username: 'u', password: 'p', ttlMs: 60_000}, deniedDags: ['etl']})
     const base = parseApiUrl(server.url, 'x')
-    const issue = async () => ((await client(server).post(`${server.url}/auth/token`, {username: 'u', password: 'p'}, false)).body as {access_token: string}).access_token
+    const issue = async () => ((await client(server).post(`${server.url}/auth/token`, {username: 'u', password: 'p'}, {idempotent: false, anonymous: true})).body as {access_token: string}).access_token
     let token = await issue()
     let renewals = 0
     const auth: ApiAuth = {
