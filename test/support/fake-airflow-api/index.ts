@@ -380,7 +380,15 @@ export class FakeAirflowApi {
   }
 
   private dagBody(dag: FakeDag): Record<string, unknown> {
-    return {dag_id: dag.dagId, dag_display_name: dag.dagId, is_paused: false, fileloc: `/dags/${dag.dagId}.py`, file_token: 'x', owners: ['airflow'], description: null, tags: [], max_active_tasks: 16, max_active_runs: 16, has_task_concurrency_limits: false, has_import_errors: false}
+    const common = {dag_id: dag.dagId, dag_display_name: dag.dagId, is_paused: false, fileloc: `/dags/${dag.dagId}.py`, file_token: 'x', owners: ['airflow'], description: null, tags: [], max_active_tasks: 16, max_active_runs: 16, max_consecutive_failed_dag_runs: 0, has_task_concurrency_limits: false, has_import_errors: false, last_parsed_time: ISO_EPOCH, last_expired: null, timetable_description: null}
+    if (this.options.personality === 'v1') {
+      return {...common, root_dag_id: null, is_active: true, is_subdag: false, last_pickled: null, scheduler_lock: null, pickle_id: null, default_view: 'grid', schedule_interval: null, next_dagrun: null, next_dagrun_data_interval_start: null, next_dagrun_data_interval_end: null, next_dagrun_create_after: null}
+    }
+    return {
+      ...common, is_stale: false, last_parse_duration: 0.1, bundle_name: 'dags-folder', bundle_version: null, relative_fileloc: `${dag.dagId}.py`,
+      timetable_summary: null, timetable_partitioned: false, timetable_periodic: false, next_dagrun_logical_date: null, next_dagrun_data_interval_start: null,
+      next_dagrun_data_interval_end: null, next_dagrun_run_after: null, allowed_run_types: null, is_backfillable: false,
+    }
   }
 
   private dagDetailsBody(dag: FakeDag): Record<string, unknown> {
@@ -389,12 +397,25 @@ export class FakeAirflowApi {
   }
 
   private taskBody(task: FakeTask): Record<string, unknown> {
-    const timeout = task.executionTimeout === null ? null : timeDelta(task.executionTimeout)
-    return {task_id: task.taskId, task_display_name: task.taskId, owner: 'airflow', execution_timeout: timeout, is_mapped: task.isMapped ?? false, retries: 0, operator_name: 'KubernetesPodOperator', class_ref: {module_path: 'airflow.providers.cncf.kubernetes.operators.pod', class_name: 'KubernetesPodOperator'}}
+    const common = {
+      task_id: task.taskId, task_display_name: task.taskId, owner: 'airflow', start_date: null, end_date: null, trigger_rule: 'all_success',
+      depends_on_past: false, wait_for_downstream: false, retries: 0, queue: 'default', pool: 'default_pool', pool_slots: 1,
+      execution_timeout: task.executionTimeout === null ? null : timeDelta(task.executionTimeout), retry_delay: timeDelta(300),
+      retry_exponential_backoff: this.options.personality === 'v1' ? false : 0, priority_weight: 1, weight_rule: 'downstream', ui_color: '#fff', ui_fgcolor: '#000',
+      template_fields: [], downstream_task_ids: [], doc_md: null, is_mapped: task.isMapped ?? false, extra_links: [],
+      class_ref: {module_path: 'airflow.providers.cncf.kubernetes.operators.pod', class_name: 'KubernetesPodOperator'},
+    }
+    if (this.options.personality === 'v1') return {...common, executor: null}
+    return {...common, operator_name: 'KubernetesPodOperator', params: {}}
   }
 
   private runBody(run: FakeRun): Record<string, unknown> {
-    return {dag_run_id: run.runId, dag_id: run.dagId, state: run.state, logical_date: ISO_EPOCH, start_date: ISO_EPOCH, end_date: run.endDate ?? null, run_type: 'scheduled', conf: {}, note: null, ...(this.options.personality === 'v1' ? {execution_date: ISO_EPOCH, external_trigger: false} : {run_after: ISO_EPOCH})}
+    const common = {dag_run_id: run.runId, dag_id: run.dagId, state: run.state, logical_date: ISO_EPOCH, start_date: ISO_EPOCH, end_date: run.endDate ?? null, data_interval_start: ISO_EPOCH, data_interval_end: ISO_EPOCH, last_scheduling_decision: null, run_type: 'scheduled', conf: {}, note: null}
+    if (this.options.personality === 'v1') return {...common, execution_date: ISO_EPOCH, external_trigger: false}
+    return {
+      ...common, run_after: ISO_EPOCH, queued_at: ISO_EPOCH, duration: null, triggered_by: 'timetable', triggering_user_name: null,
+      dag_versions: [], bundle_version: null, dag_display_name: run.dagId, partition_key: null, partition_date: null,
+    }
   }
 }
 
