@@ -1,5 +1,5 @@
-// The contract between the commands and the sources of Airflow's task instances (the metadata DB
-// adapters), and the DB adapters' own types.
+// The contract between the commands and the sources of Airflow's task instances (the metadata DB, the
+// REST API), and the DB adapters' own types.
 import type {ExecutingTaskInstanceRow} from '../core/overdue.js'
 import type {DagRunRow, Dialect, SchemaFamily, TaskInstanceRow, TaskKey} from '../core/types.js'
 
@@ -40,8 +40,8 @@ export interface TaskRef extends DagRunRef {
 export type ExecutionTimeout = {kind: 'seconds'; seconds: number} | {kind: 'none'} | {kind: 'unknown'; reason: string}
 
 /**
- * Where the verdicts' facts about task instances come from (the metadata DB: SqlAirflowDb). Read-only,
- * and at the level the verdicts need, not at the level of tables, so that a source without SQL fits.
+ * Where the verdicts' facts about task instances come from: the metadata DB (SqlAirflowDb) or the REST
+ * API (src/airflow-api, ApiTaskInstanceSource). Read-only, and at the level the verdicts need.
  */
 export interface TaskInstanceSource {
   /** Airflow's clock (the DB's now()), so verdicts do not depend on the laptop's clock. */

@@ -110,7 +110,13 @@ export interface LoggedRequest {
 }
 
 const V2_STATES = ['removed', 'scheduled', 'queued', 'running', 'success', 'restarting', 'failed', 'up_for_retry', 'up_for_reschedule', 'upstream_failed', 'skipped', 'deferred']
+const FINISHED = ['success', 'failed', 'skipped', 'upstream_failed', 'removed']
 const V1_STATES = ['success', 'running', 'failed', 'upstream_failed', 'skipped', 'up_for_retry', 'up_for_reschedule', 'queued', 'none', 'scheduled', 'deferred', 'removed', 'restarting']
+
+const V1_DAG_RUN_LIST_PARAMS = new Set([
+  'limit', 'offset', 'execution_date_gte', 'execution_date_lte', 'start_date_gte', 'start_date_lte', 'end_date_gte', 'end_date_lte',
+  'updated_at_gte', 'updated_at_lte', 'state', 'order_by', 'fields',
+])
 
 /** The query parameters each v1 route defines (strict_validation: anything else is a 400). */
 const V1_TI_LIST_PARAMS = new Set([
@@ -246,6 +252,7 @@ export class FakeAirflowApi {
       if (second === 'details' && runId === undefined && this.options.personality === 'v2') return {status: 200, body: this.dagDetailsBody(dag)}
       if (second === 'tasks' && runId === undefined) return {status: 200, body: {tasks: dag.tasks.map((t) => this.taskBody(t)), total_entries: dag.tasks.length}}
     }
+    if (dagId === '~' && second === 'dagRuns' && runId === undefined) return this.listDagRuns(query)
     if (second !== 'dagRuns' || runId === undefined) return this.error(404, 'Not Found')
     if (tis === undefined) {
       const run = this.fixture.runs.find((r) => r.dagId === dagId && r.runId === runId)
@@ -281,9 +288,33 @@ export class FakeAirflowApi {
         (states.length === 0 || wanted.includes(ti.state)) &&
         (query.get('task_id') === null || ti.taskId === query.get('task_id')),
     )
-    // v2 orders by map_index with the primary key as tiebreaker; v1 has no tiebreaker (the fake shuffles ties per request).
-    const ordered = v1 ? shuffleTies(rows) : [...rows].sort((a, b) => a.mapIndex - b.mapIndex || keyOf(a).localeCompare(keyOf(b)))
+    // v2 orders by map_index with the primary key as tiebreaker; v1 has no tiebreaker (the fake rotates ties per request).
+    const ordered = v1 ? rotateTies(rows, this.log.length) : [...rows].sort((a, b) => a.mapIndex - b.mapIndex || keyOf(a).localeCompare(keyOf(b)))
     return {status: 200, body: {task_instances: ordered.slice(offset, offset + limit).map((ti) => this.taskInstanceBody(ti)), total_entries: rows.length}}
+  }
+
+  private listDagRuns(query: URLSearchParams): Answer {
+    const v1 = this.options.personality === 'v1'
+    const allowed = v1 ? V1_DAG_RUN_LIST_PARAMS : undefined
+    const unknown = allowed && [...query.keys()].find((key) => !allowed.has(key))
+    if (unknown) return this.error(400, `Extra query parameter(s) ${unknown} not in spec`)
+    const states = query.getAll('state')
+    const endGte = query.get('end_date_gte')
+    const runs = this.fixture.runs.filter(
+      (run) =>
+        !this.options.deniedDags?.includes(run.dagId) &&
+        (states.length === 0 || states.includes(run.state)) &&
+        (endGte === null || (run.endDate != null && Date.parse(run.endDate) >= Date.parse(endGte))),
+    )
+    const {limit, offset} = this.window(query)
+    return {status: 200, body: {dag_runs: runs.slice(offset, offset + limit).map((run) => this.runBody(run)), total_entries: runs.length}}
+  }
+
+  private window(query: URLSearchParams): {limit: number; offset: number} {
+    const v1 = this.options.personality === 'v1'
+    let limit = query.get('limit') === null ? (v1 ? 100 : 50) : Number(query.get('limit'))
+    if (!v1 && this.options.maximumPageLimit !== undefined) limit = Math.min(limit, this.options.maximumPageLimit)
+    return {limit, offset: Number(query.get('offset') ?? 0)}
   }
 
   private oneTaskInstance(dagId: string, runId: string, taskId: string, mapIndex: number | undefined): Answer {
@@ -357,10 +388,14 @@ export class FakeAirflowApi {
     return {status: 422, body: {detail: [{loc, msg, type: 'value_error'}]}}
   }
 
-  /** The raw try_number column below 2.10: one lower than the truth unless the try is running (FACTS §4.2). */
+  /**
+   * The raw try_number column below 2.10 (FACTS §4.2): one lower than the truth while the next try
+   * waits (not running, not finished); a running or finished try reads as itself.
+   */
   private reportedTry(ti: FakeTaskInstance): number {
     const below210 = this.options.personality === 'v1' && /^2\.[0-9]\./.test(this.options.version)
-    return below210 && ti.state !== 'running' ? ti.tryNumber - 1 : ti.tryNumber
+    const waiting = ti.state !== 'running' && !FINISHED.includes(ti.state ?? '')
+    return below210 && waiting ? ti.tryNumber - 1 : ti.tryNumber
   }
 
   private taskInstanceBody(ti: FakeTaskInstance): Record<string, unknown> {
@@ -442,9 +477,18 @@ function uuidOf(key: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`
 }
 
-/** v1 orders by map_index with no tiebreaker: rows with equal keys come back in any order. */
-function shuffleTies(rows: FakeTaskInstance[]): FakeTaskInstance[] {
-  return rows.map((ti) => ({ti, r: Math.random()})).sort((a, b) => a.ti.mapIndex - b.ti.mapIndex || a.r - b.r).map((x) => x.ti)
+/**
+ * v1 orders by map_index with no tiebreaker: rows with equal keys may come back in any order. The fake
+ * rotates each group of ties by one more place per request, so consecutive pages never agree on it.
+ */
+function rotateTies(rows: FakeTaskInstance[], turn: number): FakeTaskInstance[] {
+  const groups = new Map<number, FakeTaskInstance[]>()
+  for (const ti of [...rows].sort((a, b) => keyOf(a).localeCompare(keyOf(b)))) groups.set(ti.mapIndex, [...(groups.get(ti.mapIndex) ?? []), ti])
+  return [...groups.keys()].sort((a, b) => a - b).flatMap((mapIndex) => {
+    const group = groups.get(mapIndex)!
+    const shift = turn % group.length
+    return [...group.slice(shift), ...group.slice(0, shift)]
+  })
 }
 
 async function readBody(req: http.IncomingMessage): Promise<unknown> {
