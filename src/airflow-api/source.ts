@@ -58,38 +58,33 @@ export class ApiTaskInstanceSource implements TaskInstanceSource {
       const wanted = new Set(unique.map((t) => JSON.stringify([t.dagId, t.runId, t.taskId])))
       return (await this.taskInstancesOfRuns(unique)).filter((ti) => wanted.has(JSON.stringify([ti.dagId, ti.runId, ti.taskId])))
     }
-    const rows: TaskInstanceRow[] = []
-    for (const task of unique) rows.push(...(await this.runTaskInstances(task, {task_id: task.taskId})))
-    return rows
+    return concat(unique, (task) => this.runTaskInstances(task, {task_id: task.taskId}))
   }
 
   async taskInstancesOfRuns(runs: DagRunRef[]): Promise<TaskInstanceRow[]> {
-    const rows: TaskInstanceRow[] = []
-    for (const run of uniqueRuns(runs)) rows.push(...(await this.runTaskInstances(run)))
-    return rows
+    return concat(uniqueRuns(runs), (run) => this.runTaskInstances(run))
   }
 
   async executingTaskInstances(runs: DagRunRef[]): Promise<ExecutingTaskInstanceRow[]> {
-    const rows: ExecutingTaskInstanceRow[] = []
-    for (const run of uniqueRuns(runs)) rows.push(...(await this.runTaskInstances(run, {state: [...POD_CHOSEN_STATES]})))
-    return rows
+    return concat(uniqueRuns(runs), (run) => this.runTaskInstances(run, {state: [...POD_CHOSEN_STATES]}))
   }
 
   /** One XCom entry read per task instance; 404: no XCom. The answer must be the entry asked for. */
   async podNameXComs(keys: TaskKey[]): Promise<Map<string, string | null>> {
     const names = new Map<string, string | null>()
-    for (const key of uniqueTaskKeys(keys)) {
+    const read = async (key: TaskKey) => {
       const query: Record<string, QueryValue> = {map_index: key.mapIndex}
       // v2 from 3.3 falls back to an earlier run's XCom unless told not to; older v2 ignores the parameter.
       // v1 rejects any parameter it does not define.
       if (this.personality.api === 'v2') Object.assign(query, {deserialize: false, stringify: false, include_prior_dates: false})
       const answer = await this.read(['dags', key.dagId, 'dagRuns', key.runId, 'taskInstances', key.taskId, 'xcomEntries', POD_NAME_XCOM_KEY], query, key.dagId)
-      if (answer.status === 404) continue
+      if (answer.status === 404) return
       const entry = answer.body as {key?: unknown; task_id?: unknown; map_index?: unknown; run_id?: unknown; value?: unknown}
       const same = entry.key === POD_NAME_XCOM_KEY && entry.task_id === key.taskId && entry.map_index === key.mapIndex && (entry.run_id === undefined || entry.run_id === key.runId)
       if (!same) throw new AirflowApiError(`the Airflow API answered the pod_name XCom of ${key.dagId}.${key.taskId} with another entry`)
       names.set(taskKeyString(key), podNameFromApi(entry.value))
     }
+    await Promise.all(uniqueTaskKeys(keys).map(read))
     return names
   }
 
@@ -100,14 +95,9 @@ export class ApiTaskInstanceSource implements TaskInstanceSource {
    * [core] default_task_execution_timeout when it loads the DAG, so `defaultSeconds` is not applied again.
    */
   async executionTimeouts(tis: ExecutingTaskInstanceRow[]): Promise<Map<string, ExecutionTimeout>> {
-    const answers = new Map<string, ExecutionTimeout>()
-    const byDag = new Map<string, Promise<DagTimeouts>>()
-    for (const ti of tis) {
-      if (!byDag.has(ti.dagId)) byDag.set(ti.dagId, this.dagTimeouts(ti.dagId))
-      const dag = await byDag.get(ti.dagId)!
-      answers.set(taskKeyString(ti), timeoutOf(dag, ti))
-    }
-    return answers
+    const dagIds = [...new Set(tis.map((ti) => ti.dagId))]
+    const byDag = new Map(await Promise.all(dagIds.map(async (dagId) => [dagId, await this.dagTimeouts(dagId)] as const)))
+    return new Map(tis.map((ti) => [taskKeyString(ti), timeoutOf(byDag.get(ti.dagId)!, ti)]))
   }
 
   /** One `~` list per state, limit 1: the count is total_entries. DAGs the credentials may not read are not counted. */
@@ -149,23 +139,23 @@ export class ApiTaskInstanceSource implements TaskInstanceSource {
   }
 
   /**
-   * All rows of a list, page after page, advanced by the rows received, until an empty page or
-   * total_entries of the first page; a row seen twice (rows added under us shift the offsets) is kept
+   * All rows of a list, page after page, advanced by the rows received, until an empty page or the
+   * total_entries of the latest page; a row seen twice (rows added under us shift the offsets) is kept
    * once. v1 orders its task-instance lists by map_index with no tiebreaker, so offset pages of one
    * list may skip or repeat rows: a longer v1 list is read again whole, in one request, and must then
    * hold every row it counts.
    */
   private async pages(path: string[], field: string, query: Record<string, QueryValue>, dagId?: string): Promise<unknown[]> {
     const rows = new Map<string, unknown>()
-    let total: number | undefined
     for (let offset = 0; ; ) {
       const page = await this.page(path, field, {...query, limit: this.pageSize, offset}, dagId)
       if (!page) return []
-      total ??= page.total
+      const {total} = page
       if (offset === 0 && this.personality.api === 'v1' && total !== undefined && total > page.rows.length) return this.wholeV1List(path, field, query, total, dagId)
       if (page.rows.length === 0) break
       for (const row of page.rows) rows.set(rowKey(row), row)
       offset += page.rows.length
+      // The latest count, not the first: rows added under us push the end of the list further.
       if (total !== undefined && offset >= total) break
     }
     return [...rows.values()]
@@ -208,6 +198,14 @@ export class ApiTaskInstanceSource implements TaskInstanceSource {
 }
 
 type DagTimeouts = {timeouts: Map<string, number | undefined | 'malformed'>; latestVersionId?: string | null} | {unknown: string}
+
+/**
+ * The rows of every item's reads, in the items' order. The reads are started together: the client
+ * keeps at most --airflow-concurrency of them in flight.
+ */
+async function concat<T, U>(items: T[], read: (item: T) => Promise<U[]>): Promise<U[]> {
+  return (await Promise.all(items.map(read))).flat()
+}
 
 function timeoutOf(dag: DagTimeouts, ti: ExecutingTaskInstanceRow): ExecutionTimeout {
   if ('unknown' in dag) return {kind: 'unknown', reason: dag.unknown}

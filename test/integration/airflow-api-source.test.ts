@@ -192,6 +192,52 @@ describe('the API source fails closed', () => {
     fake = undefined
   })
 
+  it("v2: the pod_name XCom of this run only, never an earlier run's (3.3 falls back unless told not to)", async () => {
+    const fixture = fakeFixture()
+    fixture.xcoms = [{dagId: DAG, runId: DONE, taskId: 'load', mapIndex: -1, key: 'pod_name', value: 'etl-load-of-yesterday'}]
+    fake = await startFakeAirflowApi({personality: 'v2', version: '3.3.2', xcomIncludePriorDatesByDefault: true}, fixture)
+    const {source} = await openApi(fake, 100)
+    expect(await source.podNameXComs([{dagId: DAG, runId: RUN, taskId: 'load', mapIndex: -1}])).toEqual(new Map())
+    expect(fake.log.at(-1)!.query).toContainEqual(['include_prior_dates', 'false'])
+    await fake.stop()
+    fake = undefined
+  })
+
+  it('a JSON-quoted pod name is unquoted once; anything but a pod name is none', async () => {
+    const fixture = fakeFixture()
+    fixture.xcoms = [
+      {dagId: DAG, runId: RUN, taskId: 'load', mapIndex: -1, key: 'pod_name', value: '"etl-load-abc123"'},
+      {dagId: DAG, runId: RUN, taskId: 'wait', mapIndex: -1, key: 'pod_name', value: {bucket: 'x'}},
+    ]
+    fake = await startFakeAirflowApi({personality: 'v2', version: '3.3.2'}, fixture)
+    const {source} = await openApi(fake, 100)
+    const names = await source.podNameXComs([{dagId: DAG, runId: RUN, taskId: 'load', mapIndex: -1}, {dagId: DAG, runId: RUN, taskId: 'wait', mapIndex: -1}])
+    expect([...names.values()]).toEqual(['etl-load-abc123', null])
+    await fake.stop()
+    fake = undefined
+  })
+
+  it('a task instance added between pages shifts the offsets: every row is still read, each once', async () => {
+    const before = fakeFixture().taskInstances.filter((ti) => ti.runId === RUN).length
+    fake = await startFakeAirflowApi(
+      {
+        personality: 'v2',
+        version: '3.3.2',
+        // Before the second page (request 3, after /version and page 1): a new map index that sorts first (map_index -1 < 0) pushes every row one place on.
+        mutations: [{before: 3, change: (f) => f.taskInstances.push({dagId: DAG, runId: RUN, taskId: 'aaa', mapIndex: -1, tryNumber: 1, state: 'scheduled'})}],
+      },
+      fakeFixture(),
+    )
+    const {source} = await openApi(fake, 2)
+    const rows = await source.taskInstancesOfRuns([{dagId: DAG, runId: RUN}])
+    const keys = rows.map((ti) => `${ti.taskId}/${ti.mapIndex}`)
+    expect(new Set(keys).size).toBe(keys.length)
+    expect(keys).toEqual(expect.arrayContaining(fakeFixture().taskInstances.filter((ti) => ti.runId === RUN).map((ti) => `${ti.taskId}/${ti.mapIndex}`)))
+    expect(rows.length).toBeGreaterThanOrEqual(before)
+    await fake.stop()
+    fake = undefined
+  })
+
   it('v1 sends no query parameter 2.x does not define (an unknown one is a 400 there)', async () => {
     fake = await startFakeAirflowApi({personality: 'v1', version: '2.10.5'}, fakeFixture())
     const {source} = await openApi(fake, 100)

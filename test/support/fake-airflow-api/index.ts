@@ -98,6 +98,10 @@ export interface FakeOptions {
   /** Added to the Date header. */
   clockSkewMs?: number
   faults?: FaultRule[]
+  /** Scripted change of the data before the Nth request is answered (1-based): a TI finishes, a run is added. */
+  mutations?: Array<{before: number; change: (fixture: FakeFixture) => void}>
+  /** v2 from 3.3: the XCom entry route falls back to an earlier run's entry unless include_prior_dates=false. */
+  xcomIncludePriorDatesByDefault?: boolean
 }
 
 export interface LoggedRequest {
@@ -173,6 +177,7 @@ export class FakeAirflowApi {
     // The body of a token request holds the password: the log keeps only that there was one.
     const logged = path.startsWith('/auth/token') ? '(credentials)' : body
     this.log.push({method: req.method ?? 'GET', path, query: [...url.searchParams.entries()], body: logged, authScheme: authorization?.split(' ')[0]})
+    for (const mutation of this.options.mutations ?? []) if (mutation.before === this.log.length) mutation.change(this.fixture)
     if (this.applyFault(path, res)) return
     const answer = this.route(req.method ?? 'GET', path, url.searchParams, body, authorization)
     this.send(res, answer)
@@ -330,12 +335,18 @@ export class FakeAirflowApi {
   }
 
   private xcom(dagId: string, runId: string, taskId: string, key: string, query: URLSearchParams): Answer {
+    if (this.options.personality === 'v1') {
+      const unknown = [...query.keys()].find((name) => !['map_index', 'deserialize', 'stringify'].includes(name))
+      if (unknown) return this.error(400, `Extra query parameter(s) ${unknown} not in spec`)
+    }
     const mapIndex = Number(query.get('map_index') ?? -1)
-    const found = this.fixture.xcoms.find((x) => x.dagId === dagId && x.runId === runId && x.taskId === taskId && x.mapIndex === mapIndex && x.key === key)
+    const priorDates = (query.get('include_prior_dates') ?? String(this.options.xcomIncludePriorDatesByDefault ?? false)) === 'true'
+    const sameTask = (x: FakeXCom) => x.dagId === dagId && x.taskId === taskId && x.mapIndex === mapIndex && x.key === key
+    const found = this.fixture.xcoms.find((x) => sameTask(x) && x.runId === runId) ?? (priorDates ? this.fixture.xcoms.find((x) => sameTask(x)) : undefined)
     if (!found) return this.error(404, `XCom entry with key: \`${key}\` not found`)
     const common = {key, timestamp: ISO_EPOCH, map_index: mapIndex, task_id: taskId, dag_id: dagId, value: found.value}
     if (this.options.personality === 'v1') return {status: 200, body: {...common, execution_date: ISO_EPOCH}}
-    return {status: 200, body: {...common, run_id: runId, logical_date: ISO_EPOCH, run_after: ISO_EPOCH, dag_display_name: dagId, task_display_name: taskId}}
+    return {status: 200, body: {...common, run_id: found.runId, logical_date: ISO_EPOCH, run_after: ISO_EPOCH, dag_display_name: dagId, task_display_name: taskId}}
   }
 
   // ---- auth -----------------------------------------------------------------------------------
