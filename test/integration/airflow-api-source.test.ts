@@ -163,6 +163,46 @@ describe.each(PAIRS)('the API source and the DB source agree: $name', (pair) => 
   })
 })
 
+describe('openAirflowApi: credentials bound to the version found', () => {
+  let fake: FakeAirflowApi | undefined
+  afterAll(async () => {
+    await fake?.stop()
+  })
+
+  const open = (server: FakeAirflowApi, env: NodeJS.ProcessEnv, api: 'auto' | 'v1' | 'v2' = 'auto') =>
+    openAirflowApi({base: parseApiUrl(server.url, 'test'), api, credentials: credentialSource(undefined, env), timeoutMs: 5000, pageSize: 100, maxRequests: 50, concurrency: 2})
+
+  it('v2: username and password become a token from POST /auth/token; only GETs and that POST are sent, no secret in any URL', async () => {
+    fake = await startFakeAirflowApi({personality: 'v2', version: '3.3.2', auth: {kind: 'jwt', username: 'reaper', password: 'pw-s3cret', ttlMs: 60_000}, prefix: '/astro/d1'}, fakeFixture())
+    const {source, personality, client} = await open(fake, {AIRFLOW_REAP_API_USERNAME: 'reaper', AIRFLOW_REAP_API_PASSWORD: 'pw-s3cret'})
+    expect(personality).toMatchObject({api: 'v2', airflowVersion: '3.3.2'})
+    expect(client.authHow).toBe('password')
+    expect(await source.taskInstancesOfRuns([{dagId: DAG, runId: RUN}])).toHaveLength(6)
+    expect(fake.log.map((r) => `${r.method} ${r.path.split('/').slice(0, 4).join('/')} ${r.authScheme ?? '-'}`)).toEqual([
+      'GET /api/v2/version -',
+      'POST /auth/token -',
+      'GET /api/v2/dags Bearer',
+    ])
+    expect(JSON.stringify(fake.log)).not.toContain('pw-s3cret')
+  })
+
+  it('v2: refused credentials are an auth error naming the variables, not the password', async () => {
+    fake = await startFakeAirflowApi({personality: 'v2', version: '3.3.2', auth: {kind: 'jwt', username: 'reaper', password: 'right', ttlMs: 60_000}}, fakeFixture())
+    const {source} = await open(fake, {AIRFLOW_REAP_API_USERNAME: 'reaper', AIRFLOW_REAP_API_PASSWORD: 'wrong-s3cret'})
+    const error = (await source.taskInstancesOfRuns([{dagId: DAG, runId: RUN}]).catch((e: Error) => e)) as Error
+    expect(error.message).toBe('the Airflow API refused AIRFLOW_REAP_API_USERNAME/PASSWORD (POST /auth/token: 401 Invalid credentials)')
+    expect(error.message).not.toContain('wrong-s3cret')
+  })
+
+  it('v1: basic auth; --airflow-api v2 against a 2.x server is refused', async () => {
+    fake = await startFakeAirflowApi({personality: 'v1', version: '2.10.5', auth: {kind: 'basic', username: 'admin', password: 'pw'}}, fakeFixture())
+    const {source} = await open(fake, {AIRFLOW_REAP_API_USERNAME: 'admin', AIRFLOW_REAP_API_PASSWORD: 'pw'})
+    expect(await source.taskInstancesOfRuns([{dagId: DAG, runId: RUN}])).toHaveLength(6)
+    expect(fake.log.at(-1)!.authScheme).toBe('Basic')
+    await expect(open(fake, {}, 'v2')).rejects.toThrow(/answers 404 to \/api\/v2\/version/)
+  })
+})
+
 describe('the API source fails closed', () => {
   let fake: FakeAirflowApi | undefined
   afterAll(async () => {
