@@ -158,6 +158,8 @@ export class AirflowApiClient {
   private async once(attempt: Attempt): Promise<{kind: 'answer'; answer: ApiAnswer} | {kind: 'error'; error: Error; waitMs?: number}> {
     const {signal, timeoutMs} = this.options
     if (signal?.aborted) throw abortReason(signal, `waiting for the Airflow API (${attempt.what})`)
+    // Credentials first (a token command has its own bound): the request's timeout is the server's alone.
+    const authorization = attempt.anonymous ? undefined : await this.options.auth.header(signal)
     if (this.stats.requests >= this.options.maxRequests) {
       throw new RequestBudgetError(`the request budget of ${this.options.maxRequests} requests to the Airflow API is spent (--airflow-max-requests); nothing was acted on after it`)
     }
@@ -167,7 +169,6 @@ export class AirflowApiClient {
     const combined = signals.length > 0 ? AbortSignal.any(signals) : undefined
     try {
       const headers: Record<string, string> = {accept: 'application/json'}
-      const authorization = attempt.anonymous ? undefined : await this.options.auth.header(signal)
       if (authorization) headers.authorization = authorization
       if (attempt.body !== undefined) headers['content-type'] = 'application/json'
       const response = await fetch(attempt.url, {method: attempt.method, headers, body: attempt.body, redirect: 'manual', signal: combined})

@@ -183,6 +183,16 @@ describe('AirflowApiClient', () => {
     await expect(client(server, {auth: staticToken(token)}).get(requestUrl(base, ['api', 'v2', 'version', 'x']))).rejects.toBeInstanceOf(AirflowAuthError)
   })
 
+  it('a slow token source does not eat the request timeout, nor a request of the budget when it fails', async () => {
+    const server = await serve()
+    const slow: ApiAuth = {how: 'token-cmd', header: () => new Promise((resolve) => setTimeout(() => resolve('Bearer t'), 600)), renew: async () => false}
+    expect((await client(server, {timeoutMs: 400, auth: slow}).get(tiList(server))).status).toBe(200)
+    const failing: ApiAuth = {how: 'token-cmd', header: async () => Promise.reject(new Error('token command failed')), renew: async () => false}
+    const api = client(server, {auth: failing})
+    await expect(api.get(tiList(server))).rejects.toThrow(/token command failed/)
+    expect(api.stats.requests).toBe(0)
+  })
+
   it('a proxy\'s HTML refusal is an auth error', async () => {
     const server = await serve([], {auth: {kind: 'proxy', token: 'right'}})
     await expect(client(server, {auth: staticToken('wrong')}).get(tiList(server))).rejects.toThrow(/rejected the token \(token\).*403 \(not JSON/)
