@@ -74,7 +74,8 @@ export class ApiTaskInstanceSource implements TaskInstanceSource {
     const names = new Map<string, string | null>()
     const read = async (key: TaskKey) => {
       const query: Record<string, QueryValue> = {map_index: key.mapIndex}
-      // v2 from 3.3 falls back to an earlier run's XCom unless told not to; older v2 ignores the parameter.
+      // v2 after 3.3.2 falls back to an earlier run's XCom unless told not to (REST-API.md §2); releases
+      // without the parameter ignore it, as FastAPI ignores unknown query parameters.
       // v1 rejects any parameter it does not define.
       if (this.personality.api === 'v2') Object.assign(query, {deserialize: false, stringify: false, include_prior_dates: false})
       const answer = await this.read(['dags', key.dagId, 'dagRuns', key.runId, 'taskInstances', key.taskId, 'xcomEntries', POD_NAME_XCOM_KEY], query, key.dagId)

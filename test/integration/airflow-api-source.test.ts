@@ -232,7 +232,7 @@ describe('the API source fails closed', () => {
     fake = undefined
   })
 
-  it("v2: the pod_name XCom of this run only, never an earlier run's (3.3 falls back unless told not to)", async () => {
+  it("v2: the pod_name XCom of this run only, never an earlier run's (Airflow after 3.3.2 falls back unless told not to)", async () => {
     const fixture = fakeFixture()
     fixture.xcoms = [{dagId: DAG, runId: DONE, taskId: 'load', mapIndex: -1, key: 'pod_name', value: 'etl-load-of-yesterday'}]
     fake = await startFakeAirflowApi({personality: 'v2', version: '3.3.2', xcomIncludePriorDatesByDefault: true}, fixture)

@@ -100,7 +100,10 @@ export interface FakeOptions {
   faults?: FaultRule[]
   /** Scripted change of the data before the Nth request is answered (1-based): a TI finishes, a run is added. */
   mutations?: Array<{before: number; change: (fixture: FakeFixture) => void}>
-  /** v2 from 3.3: the XCom entry route falls back to an earlier run's entry unless include_prior_dates=false. */
+  /**
+   * v2 after 3.3.2 (apache/airflow main; 3.3.2's document has no such parameter): the XCom entry route
+   * falls back to an earlier run's entry unless include_prior_dates=false.
+   */
   xcomIncludePriorDatesByDefault?: boolean
 }
 
