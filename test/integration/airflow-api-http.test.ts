@@ -59,6 +59,15 @@ describe('AirflowApiClient', () => {
     expect(api.stats).toEqual({requests: 1, retries: 0})
   })
 
+  it('keeps the connection alive between requests', async () => {
+    const server = await serve()
+    const api = client(server)
+    for (let i = 0; i < 20; i++) await api.get(tiList(server))
+    expect(server.log).toHaveLength(20)
+    // fetch's pool may open a second socket while the first is being returned; never one per request.
+    expect(server.connections).toBeLessThanOrEqual(2)
+  })
+
   it.each([
     ['429 with Retry-After in seconds', {kind: 'status', status: 429, headers: {'retry-after': '2'}} as const, 2000],
     ['503 text/html', {kind: 'status', status: 503} as const, undefined],

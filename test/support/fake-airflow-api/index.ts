@@ -133,6 +133,8 @@ const V1_TI_LIST_PARAMS = new Set([
 
 export class FakeAirflowApi {
   readonly log: LoggedRequest[] = []
+  /** TCP connections accepted: keep-alive shows as fewer connections than requests. */
+  connections = 0
   fixture: FakeFixture
   private server?: http.Server
   private readonly sockets = new Set<Socket>()
@@ -154,6 +156,7 @@ export class FakeAirflowApi {
   async start(): Promise<this> {
     this.server = http.createServer((req, res) => void this.handle(req, res))
     this.server.on('connection', (socket) => {
+      this.connections++
       this.sockets.add(socket)
       socket.on('close', () => this.sockets.delete(socket))
     })
