@@ -3,7 +3,7 @@ import {openDriver} from './drivers/open.js'
 import type {DriverOptions} from './drivers/types.js'
 import {detectSchema} from './schema.js'
 import {SqlAirflowDb, queriesFor} from './sql-airflow-db.js'
-import type {AirflowDb, DbUrl} from './types.js'
+import type {DbUrl} from './types.js'
 
 export type OpenAirflowDbOptions = DriverOptions
 
@@ -11,7 +11,7 @@ export type OpenAirflowDbOptions = DriverOptions
  * Throws UnreachableError (cannot connect / log in), SchemaError (not an Airflow 2.7–3.x DB),
  * ConfigError (unreadable certificate file) or ConfigError (unsupported sslmode).
  */
-export async function openAirflowDb(url: DbUrl, options: OpenAirflowDbOptions = {}): Promise<AirflowDb> {
+export async function openAirflowDb(url: DbUrl, options: OpenAirflowDbOptions = {}): Promise<SqlAirflowDb> {
   const driver = await openDriver(url, options)
   try {
     const schema = await detectSchema(driver, url)

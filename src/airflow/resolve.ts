@@ -3,7 +3,7 @@
 import {spawn} from 'node:child_process'
 
 import {redactArgv} from '../core/redact.js'
-import {ConfigError, UsageError} from '../errors.js'
+import {ConfigError, ReapError, UsageError, abortReason} from '../errors.js'
 import {killGroup} from '../process-group.js'
 import {ShlexError, shlexSplit} from './shlex.js'
 import type {DbUrl} from './types.js'
@@ -73,17 +73,33 @@ export function secretHint(env: NodeJS.ProcessEnv): string {
   return secret ? ` (${secret} is set, but Airflow secrets backends are not supported)` : ''
 }
 
-/**
- * Run a `*_CMD` option. Errors name the variable and the whole command, never its output (it is a
- * secret); a token or password among the command's own arguments is masked as the run store masks it.
- */
+/** A `*_CMD` option's output is a DB URL. */
 async function urlFromCommand(variable: string, commandLine: string, runCommand: RunCommand): Promise<DbUrl> {
+  const {text, command} = await commandOutput(variable, commandLine, runCommand)
+  try {
+    return parseDbUrl(text, variable)
+  } catch (error) {
+    if (error instanceof InvalidDbUrlError) {
+      throw new ConfigError(`${variable}: ${command} printed an invalid DB URL: ${error.reason}`)
+    }
+    throw error
+  }
+}
+
+/**
+ * Runs a command option (a `*_CMD`, --airflow-token-cmd) and returns what it printed, trimmed, with
+ * the redacted command for messages. Errors name the option and the whole command, never its output
+ * (it is a secret); a token or password among the command's own arguments is masked as the run store
+ * masks it.
+ */
+export async function commandOutput(variable: string, commandLine: string, runCommand: RunCommand): Promise<{text: string; command: string}> {
   const argv = splitCommand(variable, commandLine)
   const command = `command "${redactArgv(argv).join(' ')}"`
   let result: CommandResult
   try {
     result = await runCommand(argv)
   } catch (error) {
+    if (error instanceof ReapError) throw error // interrupted
     const code = (error as NodeJS.ErrnoException).code
     throw new ConfigError(`${variable}: cannot run ${command}${code ? ` (${code})` : ''}`, {cause: error})
   }
@@ -96,14 +112,7 @@ async function urlFromCommand(variable: string, commandLine: string, runCommand:
   }
   const text = result.stdout.trim()
   if (text === '') throw new ConfigError(`${variable}: ${command} printed nothing`)
-  try {
-    return parseDbUrl(text, variable)
-  } catch (error) {
-    if (error instanceof InvalidDbUrlError) {
-      throw new ConfigError(`${variable}: ${command} printed an invalid DB URL: ${error.reason}`)
-    }
-    throw error
-  }
+  return {text, command}
 }
 
 function splitCommand(variable: string, commandLine: string): string[] {
@@ -127,9 +136,11 @@ const MAX_OUTPUT_BYTES = 1024 * 1024
  * output). Bounded: after `timeoutMs` the program is killed (SIGKILL: a hung program may ignore
  * SIGTERM) and the answer is given at once, even if a child it started still holds stdout open.
  */
-export function runWithoutShell(argv: string[], options: {timeoutMs?: number} = {}): Promise<CommandResult> {
+export function runWithoutShell(argv: string[], options: {timeoutMs?: number; signal?: AbortSignal} = {}): Promise<CommandResult> {
   const timeoutMs = options.timeoutMs ?? COMMAND_TIMEOUT_MS
+  const {signal} = options
   return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(abortReason(signal, `running ${argv[0]}`))
     // Its own process group: at the time limit, what it started goes with it.
     const child = spawn(argv[0]!, argv.slice(1), {shell: false, stdio: ['ignore', 'pipe', 'ignore'], detached: true})
     // Out of the terminal's process group, Ctrl-C no longer reaches it: it ends when the CLI does.
@@ -138,16 +149,29 @@ export function runWithoutShell(argv: string[], options: {timeoutMs?: number} = 
     const chunks: Buffer[] = []
     let size = 0
     let settled = false
-    const finish = (result: CommandResult) => {
-      if (settled) return
+    const settle = (): boolean => {
+      if (settled) return false
       settled = true
       clearTimeout(timer)
       process.removeListener('exit', killOnExit)
-      resolve(result)
+      signal?.removeEventListener('abort', onAbort)
+      return true
     }
-    const timer = setTimeout(() => {
+    const finish = (result: CommandResult) => {
+      if (settle()) resolve(result)
+    }
+    const stop = () => {
       killGroup(child)
       child.stdout.destroy()
+    }
+    // Ctrl-C: the command and what it started end now, and the wait with the run's own reason.
+    const onAbort = () => {
+      stop()
+      if (settle()) reject(abortReason(signal, `running ${argv[0]}`))
+    }
+    signal?.addEventListener('abort', onAbort, {once: true})
+    const timer = setTimeout(() => {
+      stop()
       finish({exitCode: null, stdout: '', timedOutAfterMs: timeoutMs})
     }, timeoutMs)
     child.stdout.on('data', (chunk: Buffer) => {
@@ -156,11 +180,7 @@ export function runWithoutShell(argv: string[], options: {timeoutMs?: number} = 
       else child.kill()
     })
     child.on('error', (error) => {
-      if (settled) return
-      settled = true
-      clearTimeout(timer)
-      process.removeListener('exit', killOnExit)
-      reject(error)
+      if (settle()) reject(error)
     })
     child.on('close', (code) => finish({exitCode: code, stdout: Buffer.concat(chunks).toString('utf8')}))
   })

@@ -1,4 +1,4 @@
-// AirflowDb over any SqlDriver: the dialect module writes the statements, the family rules interpret
+// The task-instance source over any SqlDriver: the dialect module writes the statements, the family rules interpret
 // the rows. Every method reads only rows for the runs or tasks it is given (plus the bounded run list).
 import type {ExecutingTaskInstanceRow, SerializedDagRow} from '../core/overdue.js'
 import type {DagRunRow, TaskInstanceRow, TaskKey} from '../core/types.js'
@@ -13,7 +13,8 @@ import {sqliteQueries} from './queries/sqlite.js'
 import {taskInstanceStateCountsSql} from './queries/states.js'
 import type {DialectQueries, RawDagRun, RawNow, RawTaskInstance, RawXCom, Statement} from './queries/types.js'
 import {toUtcDate} from './timestamps.js'
-import type {AirflowDb, AirflowSchema, DagRunRef, SerializedDagRequest, SerializedDagRows, TaskRef} from './types.js'
+import {type SerializedDagRequest, type SerializedDagRows, resolveExecutionTimeouts} from './execution-timeouts.js'
+import type {AirflowSchema, DagRunRef, ExecutionTimeout, TaskInstanceSource, TaskRef} from './types.js'
 
 export const POD_NAME_XCOM_KEY = 'pod_name'
 
@@ -29,7 +30,7 @@ export async function queriesFor(driver: SqlDriver): Promise<DialectQueries> {
   }
 }
 
-export class SqlAirflowDb implements AirflowDb {
+export class SqlAirflowDb implements TaskInstanceSource {
   private readonly rules: FamilyRules
 
   constructor(
@@ -87,6 +88,16 @@ export class SqlAirflowDb implements AirflowDb {
     }))
   }
 
+  executionTimeouts(tis: ExecutingTaskInstanceRow[], defaultSeconds?: number): Promise<Map<string, ExecutionTimeout>> {
+    // Airflow 3's task SDK does not apply [core] default_task_execution_timeout.
+    const fallback = this.schema.family === 'airflow-3' ? undefined : defaultSeconds
+    return resolveExecutionTimeouts((request) => this.serializedDags(request), tis, fallback)
+  }
+
+  /**
+   * The serialized_dag rows asked for, undecoded (`data` as JSON text, `data_compressed` as bytes):
+   * at most one statement per list, reading only the rows of the ids given.
+   */
   async serializedDags(request: SerializedDagRequest): Promise<SerializedDagRows> {
     const versionIds = [...new Set(request.versionIds)]
     const dagIds = [...new Set(request.latestOf)]

@@ -1,5 +1,6 @@
-// The contract between the commands and the Airflow metadata DB adapters. Everything here is read-only.
-import type {ExecutingTaskInstanceRow, SerializedDagRow} from '../core/overdue.js'
+// The contract between the commands and the sources of Airflow's task instances (the metadata DB, the
+// REST API), and the DB adapters' own types.
+import type {ExecutingTaskInstanceRow} from '../core/overdue.js'
 import type {DagRunRow, Dialect, SchemaFamily, TaskInstanceRow, TaskKey} from '../core/types.js'
 
 /** A parsed SQLAlchemy URL. `redacted` is safe to print; `password` never is. */
@@ -32,24 +33,18 @@ export interface TaskRef extends DagRunRef {
   taskId: string
 }
 
-/** Which serialized DAG rows to read (overdue): see AirflowDb.serializedDags. */
-export interface SerializedDagRequest {
-  /** 3.x: dag_version ids (as the DB returned them). Ignored on 2.x, which has no versions. */
-  versionIds: string[]
-  /** DAGs whose latest row is wanted: 2.x their one serialized_dag row, 3.x the row of their newest dag_version. */
-  latestOf: string[]
-}
+/**
+ * A task's execution_timeout as the try running it was built: seconds, none (the task has none), or
+ * unknown with the reason (its DAG could not be read), in which case the task is not judged.
+ */
+export type ExecutionTimeout = {kind: 'seconds'; seconds: number} | {kind: 'none'} | {kind: 'unknown'; reason: string}
 
-export interface SerializedDagRows {
-  /** By dag_version id; a requested id without a row is absent. */
-  byVersion: Map<string, SerializedDagRow>
-  /** By dag_id; a requested DAG without a row is absent. */
-  latest: Map<string, SerializedDagRow>
-}
-
-export interface AirflowDb {
-  readonly schema: AirflowSchema
-  /** The database's clock (now() / CURRENT_TIMESTAMP), so verdicts do not depend on the laptop's clock. */
+/**
+ * Where the verdicts' facts about task instances come from: the metadata DB (SqlAirflowDb) or the REST
+ * API (src/airflow-api, ApiTaskInstanceSource). Read-only, and at the level the verdicts need.
+ */
+export interface TaskInstanceSource {
+  /** Airflow's clock (the DB's now()), so verdicts do not depend on the laptop's clock. */
   now(): Promise<Date>
   /**
    * Dag runs that can own a pod created at or after `since`: unfinished ones, and those that ended
@@ -75,10 +70,12 @@ export interface AirflowDb {
    */
   executingTaskInstances(runs: DagRunRef[]): Promise<ExecutingTaskInstanceRow[]>
   /**
-   * The serialized_dag rows asked for, undecoded (`data` as JSON text, `data_compressed` as bytes):
-   * at most one statement per list, reading only the rows of the ids given.
+   * execution_timeout of each task instance's task, as the DAG version its try runs defines it, keyed
+   * by taskKeyString. Every task instance given has an answer. `defaultSeconds` is Airflow 2.x's
+   * `[core] default_task_execution_timeout`, for tasks that do not set one; a source for Airflow 3,
+   * whose task SDK does not apply that option, ignores it.
    */
-  serializedDags(request: SerializedDagRequest): Promise<SerializedDagRows>
+  executionTimeouts(tis: ExecutingTaskInstanceRow[], defaultSeconds?: number): Promise<Map<string, ExecutionTimeout>>
   /** How many task instances are in each of these states (`doctor`); a state with none is absent. */
   taskInstanceStateCounts(states: readonly string[]): Promise<Map<string, number>>
   close(): Promise<void>

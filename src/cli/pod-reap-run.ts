@@ -2,7 +2,7 @@
 // are the heavy part of the program: the Kubernetes client, the DB drivers, the store, the spinner).
 // The commands differ only in how they scan and how they re-check; the frame around it is this one:
 // confirm or refuse, open the adapters, record the run, print the report, choose the exit code.
-import type {AirflowDb} from '../airflow/types.js'
+import type {TaskInstanceSource} from '../airflow/types.js'
 import type {ReportItem} from '../core/report.js'
 import {ReapError, SafetyStopError, UsageError, interruption} from '../errors.js'
 import type {KubeClient} from '../kube/client.js'
@@ -19,7 +19,7 @@ import type {PodReapOptions} from './flags.js'
 
 export interface PodReapDeps {
   kube: KubeClient
-  db: AirflowDb
+  db: TaskInstanceSource
   progress: Progress
   signal: AbortSignal
   /** Where each delete is journaled as it happens. */

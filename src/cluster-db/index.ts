@@ -3,7 +3,7 @@
 // the cluster); reachDb says how to get there (directly, or through a port-forward); openClusterDb
 // does both and opens the DB, for the commands that read it.
 import {openAirflowDb} from '../airflow/open.js'
-import type {AirflowDb} from '../airflow/types.js'
+import type {SqlAirflowDb} from '../airflow/sql-airflow-db.js'
 import {DEFAULT_DB_TIMEOUT_SECONDS} from '../core/timeouts.js'
 import {type ClusterAccess, type LocateDbOptions, locateDb} from './locate.js'
 import {type ClusterConnection, type PortForwardMode, reachDb} from './reach.js'
@@ -21,7 +21,7 @@ export interface ClusterDbOptions extends LocateDbOptions {
 }
 
 export interface ClusterDb {
-  db: AirflowDb
+  db: SqlAirflowDb
   /** Where the URL came from and how it is reached, as reports and the run store show it. */
   origin: DbOrigin
   /** Aborted (reason: TunnelLostError) when the port-forward drops: nothing may be acted on after it. */
@@ -32,7 +32,7 @@ export interface ClusterDb {
 export async function openClusterDb(options: ClusterDbOptions, kube: ClusterAccess & ClusterConnection, signal?: AbortSignal): Promise<ClusterDb> {
   const located = await locateDb(options, kube, signal)
   const reached = await reachDb(located, kube, {portForward: options.portForward}, signal)
-  let db: AirflowDb
+  let db: SqlAirflowDb
   try {
     // The signal ends a connect or query in flight and closes the connection.
     db = await openAirflowDb(reached.url, {timeoutMs: (options.timeoutSeconds ?? DEFAULT_DB_TIMEOUT_SECONDS) * 1000, signal})

@@ -8,7 +8,6 @@ import {openDriver} from '../airflow/drivers/open.js'
 import type {SqlDriver} from '../airflow/drivers/types.js'
 import {secretHint} from '../airflow/resolve.js'
 import {SqlAirflowDb, queriesFor} from '../airflow/sql-airflow-db.js'
-import type {AirflowDb} from '../airflow/types.js'
 import {type LocatedDb, type ReachedDb, describeSource, describeVia, locateDb, reachDb} from '../cluster-db/index.js'
 import {locateGivenDb, parseDbSecretFlag} from '../cluster-db/locate.js'
 import {directReach} from '../cluster-db/reach.js'
@@ -67,7 +66,7 @@ class Doctor {
   private reached?: ReachedDb
   private reachFailed = false
   private driver?: SqlDriver
-  private db?: AirflowDb
+  private db?: SqlAirflowDb
 
   constructor(
     private readonly options: DoctorOptions,

@@ -1,7 +1,7 @@
 // What the pod-judging commands (zombies, overdue) share around their verdicts: listing the
 // KubernetesPodOperator pods, the dag runs that can own them, the phase of the findings, and marking
 // a report item skipped. The verdicts themselves stay with each command.
-import type {AirflowDb} from '../airflow/types.js'
+import type {TaskInstanceSource} from '../airflow/types.js'
 import {KPO_LABEL_SELECTOR} from '../core/labels.js'
 import type {ReportItem} from '../core/report.js'
 import type {DagRunRow, ObjectMeta} from '../core/types.js'
@@ -35,7 +35,7 @@ export function listKpoPods(kube: KubeClient, scope: PodScope, signal?: AbortSig
 }
 
 /** The dag runs that can own these pods: unfinished, or ended after the oldest pod was created. */
-export function dagRunsOwning(db: AirflowDb, pods: readonly ObjectMeta[]): Promise<DagRunRow[]> {
+export function dagRunsOwning(db: TaskInstanceSource, pods: readonly ObjectMeta[]): Promise<DagRunRow[]> {
   let oldest = Number.POSITIVE_INFINITY
   for (const pod of pods) oldest = Math.min(oldest, pod.creationTimestamp.getTime())
   return db.dagRunsSince(new Date(oldest - CLOCK_SKEW_MARGIN_MS))

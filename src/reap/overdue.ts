@@ -2,28 +2,22 @@
 // deferred task instances, the serialized DAGs of those tries) → judge → (re-check → guarded delete).
 // As in zombies, pods are listed BEFORE the DB is read, and each candidate is checked again against a
 // fresh read just before it is deleted. Matching and deletion are the zombies command's own code.
-import type {AirflowDb} from '../airflow/types.js'
+import type {TaskInstanceSource} from '../airflow/types.js'
 import {
-  type DagSource,
   type ExecutingTaskInstanceRow,
-  type SerializedDagRow,
   currentTryTasks,
   afterDeleteNote,
-  dagSourceKey,
-  dagSourcesFor,
   judgeTask,
   overdueItem,
   reattachCandidates,
   taskOfPod,
 } from '../core/overdue.js'
 import type {ReportItem} from '../core/report.js'
-import {decodeSerializedDag, executionTimeouts} from '../core/serialized-dag.js'
 import type {DagRunRow, ObjectMeta, TaskInstanceRow} from '../core/types.js'
 import {POD_CHOSEN_STATES, taskKeyString} from '../core/types.js'
 import {FINISHED_PHASES, type PodMatch, buildAirflowIndex, matchPod} from '../core/zombies.js'
 import type {KubeClient} from '../kube/client.js'
 import {type PodDeletion, reapPods} from './guarded-delete.js'
-import {failureText} from './ambiguous.js'
 import {dagRunsOwning, listKpoPods, markSkipped, readPhases} from './kpo-pods.js'
 import type {Progress} from './progress.js'
 import type {ActionJournal} from './recorder.js'
@@ -43,7 +37,7 @@ export interface OverdueScanConfig {
 
 export interface OverdueDeps {
   kube: KubeClient
-  db: AirflowDb
+  db: TaskInstanceSource
   progress: Progress
   signal?: AbortSignal
   /** Where each delete is journaled as it happens. */
@@ -76,11 +70,10 @@ export async function scanOverdue(deps: OverdueDeps, config: OverdueScanConfig):
   const runs = await dagRunsOwning(db, pods)
   const tasks = await tasksOfPods(db, pods, runs)
   progress.update(`reading the serialized DAGs of ${tasks.length} running or deferred tasks`)
-  const defaultSeconds = db.schema.family === 'airflow-3' ? undefined : config.defaultTimeoutSeconds
   const {timeouts, warnings} = await readExecutionTimeouts(
     db,
     tasks.map((t) => t.ti),
-    defaultSeconds,
+    config.defaultTimeoutSeconds,
   )
   for (const warning of warnings) progress.warn(warning)
 
@@ -109,7 +102,7 @@ interface PodTask {
  * label normalisation as zombies. A pod of an older try counts only when the current try re-attached
  * to it (its pod_name XCom names the pod); anything else about older tries is the zombies command's.
  */
-async function tasksOfPods(db: AirflowDb, pods: ObjectMeta[], runs: DagRunRow[]): Promise<PodTask[]> {
+async function tasksOfPods(db: TaskInstanceSource, pods: ObjectMeta[], runs: DagRunRow[]): Promise<PodTask[]> {
   const runIndex = buildAirflowIndex(runs, [])
   const podRuns = pods.flatMap((pod) => matchPod(pod, runIndex).run ?? []) // the DB reads each run once
   if (podRuns.length === 0) return []
@@ -128,60 +121,19 @@ async function tasksOfPods(db: AirflowDb, pods: ObjectMeta[], runs: DagRunRow[])
 }
 
 /**
- * execution_timeout per task instance (keyed by taskKeyString), from the serialized DAG its try runs.
- * Each serialized DAG row is decoded and parsed once, however many task instances use it. A DAG
- * without a readable row yields a warning and no entry, so its tasks are not judged. At most three
- * rounds of reads (3.x: the try's version, then the run's, then the latest), usually one.
+ * execution_timeout per task instance (keyed by taskKeyString; undefined: none). A task whose timeout
+ * is unknown (its DAG could not be read) has no entry and is not judged; a warning per reason says so.
  */
 export async function readExecutionTimeouts(
-  db: AirflowDb,
+  db: TaskInstanceSource,
   tis: ExecutingTaskInstanceRow[],
   defaultSeconds?: number,
 ): Promise<{timeouts: Map<string, number | undefined>; warnings: string[]}> {
-  const rows = new Map<string, SerializedDagRow | null>() // dagSourceKey → row, null: no such row
-  const sourcesOf = new Map(tis.map((ti) => [taskKeyString(ti), dagSourcesFor(ti)]))
-  const resolve = (ti: ExecutingTaskInstanceRow): DagSource | undefined =>
-    sourcesOf.get(taskKeyString(ti))!.find((source) => rows.get(dagSourceKey(source)) !== null)
-  for (;;) {
-    const wanted = new Map<string, DagSource>()
-    for (const ti of tis) {
-      const source = resolve(ti)
-      if (source && !rows.has(dagSourceKey(source))) wanted.set(dagSourceKey(source), source)
-    }
-    if (wanted.size === 0) break
-    const sources = [...wanted.values()]
-    const read = await db.serializedDags({
-      versionIds: sources.flatMap((s) => (s.kind === 'version' ? [s.versionId] : [])),
-      latestOf: sources.flatMap((s) => (s.kind === 'latest' ? [s.dagId] : [])),
-    })
-    for (const source of sources) {
-      const row = source.kind === 'version' ? read.byVersion.get(source.versionId) : read.latest.get(source.dagId)
-      rows.set(dagSourceKey(source), row ?? null)
-    }
-  }
-
-  const warnings = new Set<string>()
-  const parsed = new Map<string, Map<string, number | undefined> | null>() // per row, parsed once
   const timeouts = new Map<string, number | undefined>()
-  for (const ti of tis) {
-    const source = resolve(ti)
-    const row = source ? rows.get(dagSourceKey(source)) : undefined
-    if (!row) {
-      warnings.add(`no serialized DAG of ${ti.dagId} in the Airflow DB: its tasks are not judged`)
-      continue
-    }
-    const rowKey = row.versionId ? `version:${row.versionId}` : `dag:${row.dagId}`
-    if (!parsed.has(rowKey)) {
-      try {
-        parsed.set(rowKey, executionTimeouts(decodeSerializedDag(row.data, row.dataCompressed), defaultSeconds))
-      } catch (error) {
-        parsed.set(rowKey, null)
-        const version = row.versionNumber === null ? '' : ` (version ${row.versionNumber})`
-        warnings.add(`the serialized DAG of ${row.dagId}${version} cannot be read (${failureText(error)}): its tasks are not judged`)
-      }
-    }
-    const byTask = parsed.get(rowKey)
-    if (byTask) timeouts.set(taskKeyString(ti), byTask.get(ti.taskId))
+  const warnings = new Set<string>()
+  for (const [key, answer] of await db.executionTimeouts(tis, defaultSeconds)) {
+    if (answer.kind === 'unknown') warnings.add(`${answer.reason}: its tasks are not judged`)
+    else timeouts.set(key, answer.kind === 'seconds' ? answer.seconds : undefined)
   }
   return {timeouts, warnings: [...warnings]}
 }
@@ -215,7 +167,7 @@ export async function reapOverdue(deps: OverdueDeps, scan: OverdueScan, deletion
  * deferred in the same try, started at the same instant: anything else means Airflow moved on (the
  * task finished, failed or was retried), and the pod is left alone. A failed read throws: nothing is deleted.
  */
-async function recheck(db: AirflowDb, chosen: OverdueFinding[]): Promise<OverdueFinding[]> {
+async function recheck(db: TaskInstanceSource, chosen: OverdueFinding[]): Promise<OverdueFinding[]> {
   const fresh = await db.taskInstancesOfRuns(chosen.map((f) => f.ti))
   const now = new Map(fresh.map((ti) => [taskKeyString(ti), ti]))
   const confirmed: OverdueFinding[] = []

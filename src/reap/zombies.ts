@@ -1,7 +1,7 @@
 // The zombies use case: list pods → read the Airflow DB → classify → (re-check → guarded delete).
 // The order is the safety argument: pods are listed BEFORE the DB is read, so no pod can be newer
 // than the snapshot it is judged by, and every candidate is judged again just before it is deleted.
-import type {AirflowDb, DagRunRef, TaskRef} from '../airflow/types.js'
+import type {DagRunRef, TaskInstanceSource, TaskRef} from '../airflow/types.js'
 import type {ReportItem} from '../core/report.js'
 import type {DagRunRow, ObjectMeta, TaskInstanceRow} from '../core/types.js'
 import {taskKeyString} from '../core/types.js'
@@ -38,7 +38,7 @@ export interface ZombieScanConfig {
 
 export interface ScanDeps {
   kube: KubeClient
-  db: AirflowDb
+  db: TaskInstanceSource
   progress: Progress
   signal?: AbortSignal
   /** Where each delete is journaled as it happens. */
@@ -87,7 +87,7 @@ export interface Judgement {
 
 /** Reads the DB for these pods and judges each. Used by the scan and by the re-check before deleting. */
 export async function judgePods(
-  db: AirflowDb,
+  db: TaskInstanceSource,
   pods: ObjectMeta[],
   runs: DagRunRow[],
   config: Pick<ZombieScanConfig, 'minAgeSeconds' | 'includeUnknown'>,
@@ -114,7 +114,7 @@ export async function judgePods(
  * not every waiting task of its run), and the whole run only for a task_id label that may have been
  * rewritten. Two statements at most.
  */
-async function taskInstancesOfPods(db: AirflowDb, matches: PodMatch[]): Promise<TaskInstanceRow[]> {
+async function taskInstancesOfPods(db: TaskInstanceSource, matches: PodMatch[]): Promise<TaskInstanceRow[]> {
   const tasks: TaskRef[] = []
   const runs: DagRunRef[] = []
   for (const match of matches) {

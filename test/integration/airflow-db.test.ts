@@ -1,8 +1,8 @@
-// The AirflowDb reader against real databases: the same suite over every schema family and dialect.
+// The metadata-DB task-instance source (SqlAirflowDb) against real databases: the same suite over every schema family and dialect.
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {openAirflowDb} from '../../src/airflow/open.js'
-import type {AirflowDb} from '../../src/airflow/types.js'
+import type {SqlAirflowDb} from '../../src/airflow/sql-airflow-db.js'
 import {parseDbUrl} from '../../src/airflow/url.js'
 import type {SchemaFamily, TaskInstanceRow} from '../../src/core/types.js'
 import {isActiveState, taskKeyString} from '../../src/core/types.js'
@@ -40,7 +40,7 @@ const BACKENDS: Backend[] = [
       ] satisfies Backend[]),
 ]
 
-describe.skipIf(!pgbouncerMissing)('AirflowDb behind PgBouncer', () => {
+describe.skipIf(!pgbouncerMissing)('SqlAirflowDb behind PgBouncer', () => {
   it.skip(`skipped: ${pgbouncerMissing}`, () => undefined)
 })
 
@@ -96,9 +96,9 @@ async function seedScenario(seed: Seeder): Promise<void> {
 
 const byKey = (a: TaskInstanceRow, b: TaskInstanceRow) => taskKeyString(a).localeCompare(taskKeyString(b))
 
-describe.each(BACKENDS)('AirflowDb on $name', (backend) => {
+describe.each(BACKENDS)('SqlAirflowDb on $name', (backend) => {
   let db: TestAirflowDb
-  let airflow: AirflowDb
+  let airflow: SqlAirflowDb
   const isAirflow3 = backend.version === '3.x'
 
   beforeAll(async () => {

@@ -1,12 +1,12 @@
-// The AirflowDb methods the overdue command added, against real databases of every family/dialect:
+// The SqlAirflowDb methods the overdue command added, against real databases of every family/dialect:
 // running/deferred task instances with their DAG-version references, and serialized DAG rows by
 // exact version (3.x) or latest, undecoded (JSON text or compressed bytes).
 import {inflateSync} from 'node:zlib'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {openAirflowDb} from '../../src/airflow/open.js'
-import type {AirflowDb} from '../../src/airflow/types.js'
+import type {SqlAirflowDb} from '../../src/airflow/sql-airflow-db.js'
 import {parseDbUrl} from '../../src/airflow/url.js'
-import {decodeSerializedDag} from '../../src/core/serialized-dag.js'
+import {decodeSerializedDag} from '../../src/airflow/serialized-dag.js'
 import {
   type TestAirflowDb,
   createMysqlAirflowDb,
@@ -36,13 +36,14 @@ describe.skipIf(!pgbouncerMissing)('overdue queries behind PgBouncer', () => {
 
 const DAG = 'dag_a'
 const OTHER = 'dag_b'
+const UNTIMED = 'dag_c' // its task sets no execution_timeout
 const RUN = 'manual__2026-01-01T00:00:00+00:00'
 const START = new Date('2026-01-01T10:00:00.123Z')
 const dagData = (timeout: number) => ({__version: 1, dag: {tasks: [{__type: 'operator', __var: {task_id: 't', execution_timeout: timeout}}]}})
 
 describe.each(BACKENDS)('overdue queries on %s', (_name, create) => {
   let db: TestAirflowDb
-  let airflow: AirflowDb
+  let airflow: SqlAirflowDb
   let v1: string | undefined
   let v2: string | undefined
   let otherVersion: string | undefined
@@ -54,6 +55,7 @@ describe.each(BACKENDS)('overdue queries on %s', (_name, create) => {
     v1 = (await seed.serializedDag({dagId: DAG, data: dagData(60)})).dagVersionId
     v2 = (await seed.serializedDag({dagId: DAG, data: dagData(120), compressed: 'zlib'})).dagVersionId
     otherVersion = (await seed.serializedDag({dagId: OTHER, data: dagData(180), compressed: 'gzip'})).dagVersionId
+    await seed.serializedDag({dagId: UNTIMED, data: {__version: 1, dag: {tasks: [{__type: 'operator', __var: {task_id: 't'}}]}}})
     const deferredRaw = db.version === '2.7' ? 1 : 2 // < 2.10 stores a deferred try one lower (FACTS §4.2)
     for (const [taskId, state, tryNumber] of [
       ['running', 'running', 1],
@@ -126,5 +128,19 @@ describe.each(BACKENDS)('overdue queries on %s', (_name, create) => {
     expect(typeof first.data).toBe('string')
     expect(JSON.parse(first.data!)).toEqual(dagData(60))
     expect(first).toMatchObject({dagId: DAG, versionNumber: 1, dataCompressed: null})
+  })
+
+  it("executionTimeouts: the try's own version (3.x) or the only row (2.x); the 2.x default only on 2.x", async () => {
+    const executing = (dagId: string, dagVersionId: string | null = null) => ({
+      dagId, taskId: 't', runId: RUN, mapIndex: -1, state: 'running', tryNumber: 1, startDate: START, operator: null, dagVersionId, runDagVersionId: null,
+    })
+    const tis = [executing(DAG, v1 ?? null), executing(UNTIMED), executing('missing')]
+    const answers = [...(await airflow.executionTimeouts(tis, 300)).values()]
+    expect(answers).toEqual([
+      {kind: 'seconds', seconds: is3() ? 60 : 120},
+      // Airflow 3's task SDK does not apply [core] default_task_execution_timeout.
+      is3() ? {kind: 'none'} : {kind: 'seconds', seconds: 300},
+      {kind: 'unknown', reason: 'no serialized DAG of missing in the Airflow DB'},
+    ])
   })
 })

@@ -6,7 +6,7 @@ import pg from 'pg'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {openDriver} from '../../src/airflow/drivers/open.js'
 import {openAirflowDb} from '../../src/airflow/open.js'
-import type {AirflowDb} from '../../src/airflow/types.js'
+import type {SqlAirflowDb} from '../../src/airflow/sql-airflow-db.js'
 import {parseDbUrl} from '../../src/airflow/url.js'
 import {type TestAirflowDb, createPostgresAirflowDb} from '../support/airflow-db/index.js'
 import {type PgBouncer, pgbouncerMissing, startPgBouncer} from '../support/pgbouncer.js'
@@ -14,7 +14,7 @@ import {type PgBouncer, pgbouncerMissing, startPgBouncer} from '../support/pgbou
 describe.skipIf(pgbouncerMissing)('behind PgBouncer, transaction pooling, one shared server connection', () => {
   let db: TestAirflowDb
   let pgbouncer: PgBouncer
-  let airflow: AirflowDb
+  let airflow: SqlAirflowDb
   let neighbour: pg.Client
 
   beforeAll(async () => {

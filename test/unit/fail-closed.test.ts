@@ -4,7 +4,7 @@
 import {describe, expect, it} from 'vitest'
 import {makeSafeLabelValue} from '../../src/core/labels.js'
 import {judgeTask, overdueItem} from '../../src/core/overdue.js'
-import {executionTimeouts} from '../../src/core/serialized-dag.js'
+import {executionTimeouts} from '../../src/airflow/serialized-dag.js'
 import {type DagRunRow, type ObjectMeta, type OwnerReference, type TaskInstanceRow, isActiveState, isKnownState} from '../../src/core/types.js'
 import {buildAirflowIndex, judgeZombie, matchPod, podGuard} from '../../src/core/zombies.js'
 import {DEFAULT_TIMEOUT_ENV, defaultTimeoutFromEnv} from '../../src/commands/overdue.js'

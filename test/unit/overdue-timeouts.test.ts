@@ -1,24 +1,28 @@
-// readExecutionTimeouts: the fallback chain of FACTS §5.2, each serialized DAG parsed once, and an
-// unreadable DAG turned into a warning (its tasks not judged) while the others still are.
+// execution_timeout from the metadata DB's serialized DAGs (resolveExecutionTimeouts, the DB adapter's),
+// and what the overdue command makes of the answers (readExecutionTimeouts): the fallback chain of
+// FACTS §5.2, each serialized DAG parsed once, and an unreadable DAG turned into a warning (its tasks
+// not judged) while the others still are.
 import {deflateSync, gzipSync} from 'node:zlib'
 import {beforeEach, describe, expect, it, vi} from 'vitest'
-import type {AirflowDb, SerializedDagRequest, SerializedDagRows} from '../../src/airflow/types.js'
+import type {SerializedDagRequest, SerializedDagRows} from '../../src/airflow/execution-timeouts.js'
+import type {TaskInstanceSource} from '../../src/airflow/types.js'
 import type {ExecutingTaskInstanceRow, SerializedDagRow} from '../../src/core/overdue.js'
 import {taskKeyString} from '../../src/core/types.js'
 
 const parseCount = vi.hoisted(() => ({n: 0}))
-vi.mock('../../src/core/serialized-dag.js', async (importOriginal) => {
-  const original = await importOriginal<typeof import('../../src/core/serialized-dag.js')>()
+vi.mock('../../src/airflow/serialized-dag.js', async (importOriginal) => {
+  const original = await importOriginal<typeof import('../../src/airflow/serialized-dag.js')>()
   return {
     ...original,
-    executionTimeouts: (serialized: unknown) => {
+    executionTimeouts: (serialized: unknown, defaultSeconds?: number) => {
       parseCount.n++
-      return original.executionTimeouts(serialized)
+      return original.executionTimeouts(serialized, defaultSeconds)
     },
   }
 })
 
 const {readExecutionTimeouts} = await import('../../src/reap/overdue.js')
+const {resolveExecutionTimeouts} = await import('../../src/airflow/execution-timeouts.js')
 
 const op = (taskId: string, fields: Record<string, unknown> = {}) => ({__type: 'operator', __var: {task_id: taskId, ...fields}})
 const dagJson = (timeouts: Record<string, number | undefined>) =>
@@ -34,19 +38,23 @@ function ti(dagId: string, taskId: string, fields: Partial<ExecutingTaskInstance
   return {dagId, taskId, runId: 'r', mapIndex: -1, state: 'deferred', tryNumber: 1, startDate: new Date(0), operator: null, dagVersionId: null, runDagVersionId: null, ...fields}
 }
 
-/** A fake DB holding serialized DAG rows by version id and by dag_id (latest), recording each request. */
+/**
+ * A fake task-instance source holding serialized DAG rows by version id and by dag_id (latest), answering
+ * executionTimeouts with the DB adapter's own resolution, and recording each read of rows.
+ */
 function fakeDb(byVersion: SerializedDagRow[], latest: SerializedDagRow[]) {
   const requests: SerializedDagRequest[] = []
+  const read = async (request: SerializedDagRequest): Promise<SerializedDagRows> => {
+    requests.push(request)
+    return {
+      byVersion: new Map(byVersion.filter((r) => request.versionIds.includes(r.versionId!)).map((r) => [r.versionId!, r])),
+      latest: new Map(latest.filter((r) => request.latestOf.includes(r.dagId)).map((r) => [r.dagId, r])),
+    }
+  }
   const db = {
-    async serializedDags(request: SerializedDagRequest): Promise<SerializedDagRows> {
-      requests.push(request)
-      return {
-        byVersion: new Map(byVersion.filter((r) => request.versionIds.includes(r.versionId!)).map((r) => [r.versionId!, r])),
-        latest: new Map(latest.filter((r) => request.latestOf.includes(r.dagId)).map((r) => [r.dagId, r])),
-      }
-    },
-  } as unknown as AirflowDb
-  return {db, requests}
+    executionTimeouts: (tis: ExecutingTaskInstanceRow[], defaultSeconds?: number) => resolveExecutionTimeouts(read, tis, defaultSeconds),
+  } as unknown as TaskInstanceSource
+  return {db, requests, read}
 }
 
 beforeEach(() => {
@@ -124,5 +132,26 @@ describe('readExecutionTimeouts', () => {
     const {db} = fakeDb([row('d', Buffer.from([0x78, 0x9c, 1, 2, 3]), 'v7', 7)], [])
     const {warnings} = await readExecutionTimeouts(db, [ti('d', 't', {dagVersionId: 'v7'})])
     expect(warnings).toEqual([expect.stringMatching(/^the serialized DAG of d \(version 7\) cannot be read/)])
+  })
+})
+
+describe('resolveExecutionTimeouts: an answer for every task instance', () => {
+  it('seconds, none (the task sets none, or its DAG does not list it), unknown with the reason', async () => {
+    const {read} = fakeDb([], [row('d', dagJson({a: 60, b: undefined})), row('broken', 'not json')])
+    const tis = [ti('d', 'a'), ti('d', 'b'), ti('d', 'not_in_dag'), ti('broken', 'a'), ti('missing', 'a')]
+    const answers = await resolveExecutionTimeouts(read, tis)
+    expect(tis.map((t) => answers.get(taskKeyString(t)))).toEqual([
+      {kind: 'seconds', seconds: 60},
+      {kind: 'none'},
+      {kind: 'none'},
+      {kind: 'unknown', reason: expect.stringMatching(/^the serialized DAG of broken cannot be read \(.+\)$/)},
+      {kind: 'unknown', reason: 'no serialized DAG of missing in the Airflow DB'},
+    ])
+  })
+
+  it("[core] default_task_execution_timeout fills in for a task serialized without one, never over an explicit 0", async () => {
+    const {read} = fakeDb([], [row('d', dagJson({unset: undefined, zero: 0}))])
+    const answers = await resolveExecutionTimeouts(read, [ti('d', 'unset'), ti('d', 'zero')], 300)
+    expect([...answers.values()]).toEqual([{kind: 'seconds', seconds: 300}, {kind: 'seconds', seconds: 0}])
   })
 })

@@ -1,6 +1,7 @@
 import {gzipSync, deflateSync} from 'node:zlib'
 import {describe, expect, it} from 'vitest'
-import {decodeSerializedDag, executionTimeouts, judgeOverdue} from '../../src/core/serialized-dag.js'
+import {decodeSerializedDag, executionTimeouts} from '../../src/airflow/serialized-dag.js'
+import {judgeOverdue} from '../../src/core/serialized-dag.js'
 
 const op = (fields: Record<string, unknown>) => ({__type: 'operator', __var: {_task_type: 'KubernetesPodOperator', ...fields}})
 

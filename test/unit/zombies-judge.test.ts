@@ -1,7 +1,7 @@
 // judgePods against an in-memory Airflow DB: what it asks for (scale: a pod's own task, not its whole
 // dag run, unless the task_id label may have been rewritten) and that the verdicts stay right.
 import {describe, expect, it} from 'vitest'
-import type {AirflowDb, DagRunRef, TaskRef} from '../../src/airflow/types.js'
+import type {DagRunRef, TaskInstanceSource, TaskRef} from '../../src/airflow/types.js'
 import {makeSafeLabelValue} from '../../src/core/labels.js'
 import type {DagRunRow, ObjectMeta, TaskInstanceRow} from '../../src/core/types.js'
 import {judgePods} from '../../src/reap/zombies.js'
@@ -58,7 +58,7 @@ function recordingDb() {
     async podNameXComs() {
       return new Map()
     },
-  } as unknown as AirflowDb
+  } as unknown as TaskInstanceSource
   return {db, asked}
 }
 

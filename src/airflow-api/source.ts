@@ -1,0 +1,237 @@
+// The task-instance source over Airflow's REST API (v2 for 3.x, v1 for 2.7–2.10): the port's reads
+// as run-scoped lists and point reads. Every list is paged by the rows received (never by the limit
+// asked for: 3.2+ clamps it silently), and every answer is checked for the shape it must have.
+import type {ExecutingTaskInstanceRow} from '../core/overdue.js'
+import type {DagRunRow, TaskInstanceRow, TaskKey} from '../core/types.js'
+import {POD_CHOSEN_STATES, taskKeyString} from '../core/types.js'
+import {uniqueRuns, uniqueTaskKeys, uniqueTaskRefs} from '../airflow/queries/dedupe.js'
+import {UNFINISHED_RUN_STATES} from '../airflow/queries/states.js'
+import type {DagRunRef, ExecutionTimeout, TaskInstanceSource, TaskRef} from '../airflow/types.js'
+import {type AirflowApiClient, AirflowApiError, type ApiAnswer, detailOf} from './http.js'
+import {type Personality, podNameFromApi, taskInstanceFromApi, timeDeltaSeconds} from './personality.js'
+import {type QueryValue, requestUrl} from './url.js'
+
+export const POD_NAME_XCOM_KEY = 'pod_name'
+
+/** A DAG the credentials may not read (403 on its own paths). */
+export class NotPermittedError extends AirflowApiError {
+  constructor(readonly dagId: string) {
+    super(`the Airflow API credentials may not read DAG ${dagId} (403)`, 403)
+  }
+}
+
+export class ApiTaskInstanceSource implements TaskInstanceSource {
+  constructor(
+    private readonly client: AirflowApiClient,
+    readonly personality: Personality,
+    /** Rows asked per page (--airflow-page-size). */
+    private readonly pageSize: number,
+  ) {}
+
+  /** The server's clock, from the Date header of an unauthenticated read. */
+  async now(): Promise<Date> {
+    const answer = await this.client.get(this.url(['version']))
+    if (!answer.date) throw new AirflowApiError('the Airflow API sent no Date header: its clock is unknown')
+    return answer.date
+  }
+
+  /**
+   * Unfinished runs (queued, running) and those that ended at or after `since`: two filtered lists of
+   * `~`. Runs of DAGs the credentials may not read are left out by the server.
+   */
+  async dagRunsSince(since: Date): Promise<DagRunRow[]> {
+    const path = ['dags', '~', 'dagRuns']
+    const unfinished = await this.pages(path, 'dag_runs', {state: [...UNFINISHED_RUN_STATES]})
+    const ended = await this.pages(path, 'dag_runs', {end_date_gte: since.toISOString()})
+    const runs = new Map<string, DagRunRow>()
+    for (const raw of [...unfinished, ...ended]) {
+      const run = dagRunFromApi(raw)
+      runs.set(JSON.stringify([run.dagId, run.runId]), run)
+    }
+    return [...runs.values()]
+  }
+
+  /** v2 filters a run's list by task_id; v1 has no such filter, so it reads the run's list and keeps the tasks asked for. */
+  async taskInstancesOfTasks(tasks: TaskRef[]): Promise<TaskInstanceRow[]> {
+    const unique = uniqueTaskRefs(tasks)
+    if (this.personality.api === 'v1') {
+      const wanted = new Set(unique.map((t) => JSON.stringify([t.dagId, t.runId, t.taskId])))
+      return (await this.taskInstancesOfRuns(unique)).filter((ti) => wanted.has(JSON.stringify([ti.dagId, ti.runId, ti.taskId])))
+    }
+    return concat(unique, (task) => this.runTaskInstances(task, {task_id: task.taskId}))
+  }
+
+  async taskInstancesOfRuns(runs: DagRunRef[]): Promise<TaskInstanceRow[]> {
+    return concat(uniqueRuns(runs), (run) => this.runTaskInstances(run))
+  }
+
+  async executingTaskInstances(runs: DagRunRef[]): Promise<ExecutingTaskInstanceRow[]> {
+    return concat(uniqueRuns(runs), (run) => this.runTaskInstances(run, {state: [...POD_CHOSEN_STATES]}))
+  }
+
+  /** One XCom entry read per task instance; 404: no XCom. The answer must be the entry asked for. */
+  async podNameXComs(keys: TaskKey[]): Promise<Map<string, string | null>> {
+    const names = new Map<string, string | null>()
+    const read = async (key: TaskKey) => {
+      const query: Record<string, QueryValue> = {map_index: key.mapIndex}
+      // v2 after 3.3.2 falls back to an earlier run's XCom unless told not to (REST-API.md §2); releases
+      // without the parameter ignore it, as FastAPI ignores unknown query parameters.
+      // v1 rejects any parameter it does not define.
+      if (this.personality.api === 'v2') Object.assign(query, {deserialize: false, stringify: false, include_prior_dates: false})
+      const answer = await this.read(['dags', key.dagId, 'dagRuns', key.runId, 'taskInstances', key.taskId, 'xcomEntries', POD_NAME_XCOM_KEY], query, key.dagId)
+      if (answer.status === 404) return
+      const entry = answer.body as {key?: unknown; task_id?: unknown; map_index?: unknown; run_id?: unknown; value?: unknown}
+      const same = entry.key === POD_NAME_XCOM_KEY && entry.task_id === key.taskId && entry.map_index === key.mapIndex && (entry.run_id === undefined || entry.run_id === key.runId)
+      if (!same) throw new AirflowApiError(`the Airflow API answered the pod_name XCom of ${key.dagId}.${key.taskId} with another entry`)
+      names.set(taskKeyString(key), podNameFromApi(entry.value))
+    }
+    await Promise.all(uniqueTaskKeys(keys).map(read))
+    return names
+  }
+
+  /**
+   * From each DAG's task list (one read per DAG). The API shows only the latest DAG version's tasks: on
+   * v2 a try that runs an older version (ti.dag_version) is unknown, never judged by another version's
+   * timeout. v1 (2.x) keeps one serialized DAG, as the DB does. The server applies its own
+   * [core] default_task_execution_timeout when it loads the DAG, so `defaultSeconds` is not applied again.
+   */
+  async executionTimeouts(tis: ExecutingTaskInstanceRow[]): Promise<Map<string, ExecutionTimeout>> {
+    const dagIds = [...new Set(tis.map((ti) => ti.dagId))]
+    const byDag = new Map(await Promise.all(dagIds.map(async (dagId) => [dagId, await this.dagTimeouts(dagId)] as const)))
+    return new Map(tis.map((ti) => [taskKeyString(ti), timeoutOf(byDag.get(ti.dagId)!, ti)]))
+  }
+
+  /** One `~` list per state, limit 1: the count is total_entries. DAGs the credentials may not read are not counted. */
+  async taskInstanceStateCounts(states: readonly string[]): Promise<Map<string, number>> {
+    const counts = new Map<string, number>()
+    for (const state of states) {
+      const answer = await this.read(['dags', '~', 'dagRuns', '~', 'taskInstances'], {state, limit: 1})
+      const total = (answer.body as {total_entries?: unknown}).total_entries
+      if (typeof total !== 'number') throw new AirflowApiError('the Airflow API answered a task-instance list without total_entries')
+      if (total > 0) counts.set(state, total)
+    }
+    return counts
+  }
+
+  async close(): Promise<void> {
+    // fetch's connection pool closes idle sockets itself; nothing is held open per source.
+  }
+
+  private async runTaskInstances(run: DagRunRef, query: Record<string, QueryValue> = {}): Promise<ExecutingTaskInstanceRow[]> {
+    const path = ['dags', run.dagId, 'dagRuns', run.runId, 'taskInstances']
+    const rows = await this.pages(path, 'task_instances', query, run.dagId)
+    return rows.map((raw) => taskInstanceFromApi(this.personality, raw)).filter((ti) => ti.dagId === run.dagId && ti.runId === run.runId)
+  }
+
+  private async dagTimeouts(dagId: string): Promise<DagTimeouts> {
+    const tasks = await this.read(['dags', dagId, 'tasks'], {}, dagId).catch(unknownOn403)
+    if ('unknown' in tasks) return tasks
+    if (tasks.status === 404) return {unknown: `the Airflow API knows no DAG ${dagId}`}
+    const list = (tasks.body as {tasks?: unknown}).tasks
+    if (!Array.isArray(list)) throw new AirflowApiError(`the Airflow API answered the tasks of ${dagId} without a task list`)
+    const timeouts = new Map<string, number | undefined | 'malformed'>()
+    for (const task of list as Array<{task_id?: unknown; execution_timeout?: unknown}>) {
+      if (typeof task.task_id === 'string') timeouts.set(task.task_id, timeDeltaSeconds(task.execution_timeout))
+    }
+    if (this.personality.api === 'v1') return {timeouts}
+    const details = await this.read(['dags', dagId, 'details'], {}, dagId)
+    const latest = (details.body as {latest_dag_version?: {id?: unknown} | null}).latest_dag_version?.id
+    return {timeouts, latestVersionId: typeof latest === 'string' ? latest : null}
+  }
+
+  /**
+   * All rows of a list, page after page, advanced by the rows received, until an empty page or the
+   * total_entries of the latest page; a row seen twice (rows added under us shift the offsets) is kept
+   * once. v1 orders its task-instance lists by map_index with no tiebreaker, so offset pages of one
+   * list may skip or repeat rows: a longer v1 list is read again whole, in one request, and must then
+   * hold every row it counts.
+   */
+  private async pages(path: string[], field: string, query: Record<string, QueryValue>, dagId?: string): Promise<unknown[]> {
+    const rows = new Map<string, unknown>()
+    for (let offset = 0; ; ) {
+      const page = await this.page(path, field, {...query, limit: this.pageSize, offset}, dagId)
+      if (!page) return []
+      const {total} = page
+      if (offset === 0 && this.personality.api === 'v1' && total !== undefined && total > page.rows.length) return this.wholeV1List(path, field, query, total, dagId)
+      if (page.rows.length === 0) break
+      for (const row of page.rows) rows.set(rowKey(row), row)
+      offset += page.rows.length
+      // The latest count, not the first: rows added under us push the end of the list further.
+      if (total !== undefined && offset >= total) break
+    }
+    return [...rows.values()]
+  }
+
+  private async wholeV1List(path: string[], field: string, query: Record<string, QueryValue>, total: number, dagId?: string): Promise<unknown[]> {
+    const page = await this.page(path, field, {...query, limit: total, offset: 0}, dagId)
+    const rows = new Map((page?.rows ?? []).map((row) => [rowKey(row), row]))
+    if (rows.size < total) {
+      throw new AirflowApiError(`the Airflow API listed ${rows.size} of the ${total} rows of ${path.join('/')} it counts (a page limit on the server?): nothing is decided on a partial list`)
+    }
+    return [...rows.values()]
+  }
+
+  /**
+   * One page; undefined when the list's own DAG or run does not exist (404). A `~` list names nothing
+   * that can be missing: a 404 there is a server that is not the API we think, never "no rows".
+   */
+  private async page(path: string[], field: string, query: Record<string, QueryValue>, dagId?: string): Promise<{rows: unknown[]; total?: number} | undefined> {
+    const answer = await this.read(path, query, dagId)
+    if (answer.status === 404 && dagId !== undefined) return undefined
+    if (answer.status === 404) throw new AirflowApiError(`the Airflow API answered GET ${path.join('/')} with 404: ${detailOf(answer)}`, 404)
+    const body = answer.body as Record<string, unknown>
+    const rows = body[field]
+    if (!Array.isArray(rows)) throw new AirflowApiError(`the Airflow API answered ${path.join('/')} without a ${field} list`)
+    return {rows, total: typeof body.total_entries === 'number' ? body.total_entries : undefined}
+  }
+
+  /** A GET below /api/vN: 2xx and 404 are answers; 403 on a DAG's own path is NotPermittedError; anything else an error. */
+  private async read(segments: string[], query: Record<string, QueryValue>, dagId?: string): Promise<ApiAnswer> {
+    const answer = await this.client.get(this.url(segments, query))
+    if (answer.status < 300 || answer.status === 404) return answer
+    if (answer.status === 403 && dagId !== undefined) throw new NotPermittedError(dagId)
+    throw new AirflowApiError(`the Airflow API answered GET ${segments.join('/')} with ${answer.status}: ${detailOf(answer)}`, answer.status)
+  }
+
+  private url(segments: string[], query: Record<string, QueryValue> = {}): string {
+    return requestUrl(this.client.base, ['api', this.personality.api, ...segments], query)
+  }
+}
+
+type DagTimeouts = {timeouts: Map<string, number | undefined | 'malformed'>; latestVersionId?: string | null} | {unknown: string}
+
+/**
+ * The rows of every item's reads, in the items' order. The reads are started together: the client
+ * keeps at most --airflow-concurrency of them in flight.
+ */
+async function concat<T, U>(items: T[], read: (item: T) => Promise<U[]>): Promise<U[]> {
+  return (await Promise.all(items.map(read))).flat()
+}
+
+function timeoutOf(dag: DagTimeouts, ti: ExecutingTaskInstanceRow): ExecutionTimeout {
+  if ('unknown' in dag) return {kind: 'unknown', reason: dag.unknown}
+  if (dag.latestVersionId !== undefined && ti.dagVersionId !== dag.latestVersionId) {
+    return {kind: 'unknown', reason: `${ti.dagId} changed since its try started (the API shows only the latest DAG version's tasks)`}
+  }
+  const seconds = dag.timeouts.get(ti.taskId)
+  if (seconds === 'malformed') return {kind: 'unknown', reason: `the execution_timeout of ${ti.dagId}.${ti.taskId} is not a TimeDelta`}
+  return seconds === undefined ? {kind: 'none'} : {kind: 'seconds', seconds}
+}
+
+function unknownOn403(error: unknown): {unknown: string} {
+  if (error instanceof NotPermittedError) return {unknown: `the credentials may not read DAG ${error.dagId}`}
+  throw error
+}
+
+/** The identity of a listed task instance or dag run, to keep each once. */
+function rowKey(row: unknown): string {
+  const r = row as {dag_id?: unknown; dag_run_id?: unknown; task_id?: unknown; map_index?: unknown}
+  return JSON.stringify([r.dag_id, r.dag_run_id, r.task_id ?? null, r.map_index ?? null])
+}
+
+function dagRunFromApi(raw: unknown): DagRunRow {
+  const run = raw as {dag_id?: unknown; dag_run_id?: unknown; state?: unknown; end_date?: unknown}
+  if (typeof run?.dag_id !== 'string' || typeof run.dag_run_id !== 'string') throw new AirflowApiError('the Airflow API returned a dag run without dag_id or dag_run_id')
+  const end = typeof run.end_date === 'string' ? new Date(run.end_date) : null
+  return {dagId: run.dag_id, runId: run.dag_run_id, state: typeof run.state === 'string' ? run.state : null, endDate: end && !Number.isNaN(end.getTime()) ? end : null}
+}
