@@ -437,6 +437,26 @@ describe('patchFinalizersGuarded', () => {
     expect(await waitUntilGone(client(), jobs, 'jobs', 'stuck', {uid: stuck.metadata.uid, timeoutMs: 1000})).toBe(true)
   })
 
+  // kube-apiserver's ShouldDeleteDuringUpdate: the last finalizer gone deletes only an object with no
+  // grace period running; a pod deleted gracefully stays Terminating, and the answer says which.
+  it.each([
+    ['a pod whose graceful deletion runs (30 s): patched, still Terminating', 'fake-node', 'patched', true],
+    ['a pod deleted with grace 0 (never scheduled): gone', null, 'gone', false],
+  ] as const)('removes the last finalizer of %s', async (_name, nodeName, outcome, stillThere) => {
+    const name = `last-${outcome}`
+    kube.addPod({namespace: 'jobs', name, finalizers: ['orphan'], nodeName, terminationGracePeriodSeconds: 30})
+    const deleting = await deleteGuarded(client(), pods, 'jobs', name, {uid: kube.getObject('pods', 'jobs', name)!.metadata.uid})
+    expect(deleting.outcome).toBe('terminating')
+    const read = kube.getObject('pods', 'jobs', name)!
+    const result = await patchFinalizersGuarded(client(), pods, 'jobs', name, {
+      expected: ['orphan'],
+      remove: ['orphan'],
+      resourceVersion: read.metadata.resourceVersion,
+    })
+    expect(result.outcome).toBe(outcome)
+    expect(kube.getObject('pods', 'jobs', name) !== undefined).toBe(stillThere)
+  })
+
   it('keeps foreign finalizers: patched, still there', async () => {
     const held = kube.addObject('jobs', job('held', ['example.com/keep', 'orphan']))
     const result = await patchFinalizersGuarded(client(), jobs, 'jobs', 'held', {
