@@ -143,6 +143,70 @@ describe('zombies: the re-check just before the delete', () => {
   })
 })
 
+describe('the deletion sequence (sanity stop → cap → re-check → guarded delete)', () => {
+  const config = {namespace: NS, minAgeSeconds: 60, includeUnknown: false, includeFinished: false, concurrency: 2}
+  const deps = () => ({kube: client, db: airflow, progress: silentProgress})
+
+  /** `count` zombies (finished tasks whose pods are still here), in `phase`; their pod names. */
+  async function zombies(count: number, phase = 'Running'): Promise<string[]> {
+    const names: string[] = []
+    for (let i = 0; i < count; i++) {
+      const id = `${taskId}_z${i}`
+      await db.seed.taskInstance({dagId: DAG, taskId: id, runId: RUN, state: 'success', tryNumber: 1})
+      names.push(id.replaceAll('_', '-'))
+      addKpoPod(kube, {name: names[i]!, dagId: DAG, taskId: id, runId: RUN, tryNumber: 1, phase})
+    }
+    return names
+  }
+
+  // Guard: the sanity stop (reapCandidates returns checkSanity's refusal before anything is deleted).
+  it('more than half of the scanned pods: refuses, and deletes nothing', async () => {
+    await zombies(3)
+    await healthyPods(1)
+    const scan = await scanZombies(deps(), config)
+    const stop = await reapZombies(deps(), scan, config, {...DELETION, allowMassDelete: false})
+    expect(stop).toMatch(/--allow-mass-delete/)
+    expect(deletedPods()).toEqual([])
+    expect(scan.findings.every((f) => f.item.action === 'none')).toBe(true)
+  })
+
+  // Guard: the --max-deletes cap (candidates beyond it are held back, never deleted).
+  it('--max-deletes 1 of 3: one deleted, the others held back', async () => {
+    const names = await zombies(3)
+    await healthyPods()
+    const scan = await scanZombies(deps(), config)
+    await reapZombies(deps(), scan, config, {...DELETION, maxDeletes: 1})
+    const items = scan.findings.map((f) => f.item)
+    expect(deletedPods()).toHaveLength(1)
+    expect(items.filter((i) => i.action === 'deleted').map((i) => i.name)).toEqual(deletedPods())
+    expect(items.filter((i) => i.skipReason === 'max-deletes')).toHaveLength(2)
+    expect(podNames()).toEqual(expect.arrayContaining(names.filter((n) => !deletedPods().includes(n))))
+  })
+
+  // Guard: only findings still to act on are candidates (a finished pod skipped at the scan stays skipped).
+  it('a zombie whose pod already finished is left alone without --include-finished', async () => {
+    const [finished] = await zombies(1, 'Succeeded')
+    await healthyPods()
+    const scan = await scanZombies(deps(), config)
+    await reapZombies(deps(), scan, config, DELETION)
+    expect(itemOf(scan.findings.map((f) => f.item), finished!)).toMatchObject({action: 'skipped', skipReason: 'finished'})
+    expect(deletedPods()).toEqual([])
+  })
+
+  // Guard: --dry-run=server sends dryRun=All and reports what would happen, deleting nothing.
+  it('--dry-run=server: every DELETE carries dryRun=All, nothing is deleted, the report says so', async () => {
+    const [name] = await zombies(1)
+    await healthyPods()
+    const scan = await scanZombies(deps(), config)
+    await reapZombies(deps(), scan, config, {...DELETION, serverDryRun: true})
+    const deletes = kube.requests.filter((r) => r.method === 'DELETE')
+    expect(deletes).toHaveLength(1)
+    expect(deletes[0]!.body).toMatchObject({dryRun: ['All']})
+    expect(podNames()).toContain(name)
+    expect(itemOf(scan.findings.map((f) => f.item), name!)).toMatchObject({action: 'none', detail: expect.stringContaining('server dry run: the API server would accept the delete')})
+  })
+})
+
 function overdueTasks(): object[] {
   // One deferrable KPO task per test, each with a 30 min timeout.
   return Array.from({length: 40}, (_, i) => kpoOperator(`task_${i + 1}`, {execution_timeout: 1800.0, retries: 3}))
