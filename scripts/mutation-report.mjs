@@ -27,21 +27,23 @@ function tally(mutants) {
 const files = Object.entries(report.files).sort(([a], [b]) => a.localeCompare(b))
 const all = tally(files.flatMap(([, f]) => f.mutants))
 const lines = [BEGIN, '', `Run of ${new Date().toISOString().slice(0, 10)}: **${all.score.toFixed(2)} %** (${all.detected} of ${all.total} mutants killed).`, '']
-lines.push('| file | killed | survived or not covered | score |', '| --- | ---: | ---: | ---: |')
+lines.push('| file | killed | survived | no test covers it | score |', '| --- | ---: | ---: | ---: | ---: |')
 for (const [file, {mutants}] of files) {
   const t = tally(mutants)
-  lines.push(`| ${file} | ${t.detected} | ${t.undetected} | ${t.score.toFixed(1)} % |`)
+  const count = (status) => mutants.filter((m) => m.status === status).length
+  lines.push(`| ${file} | ${t.detected} | ${count('Survived')} | ${count('NoCoverage')} | ${t.score.toFixed(1)} % |`)
 }
-lines.push('', '### Surviving mutants', '')
+// Mutants no test covers are counted above, not listed: their code is reached only by the CLI tests.
+lines.push('', '### Surviving mutants (covered by a test that did not notice them)', '')
 const survivors = files.flatMap(([file, {source, mutants}]) =>
-  mutants.filter((m) => UNDETECTED.has(m.status)).map((m) => ({file, source, m})),
+  mutants.filter((m) => m.status === 'Survived').map((m) => ({file, source, m})),
 )
 if (survivors.length === 0) lines.push('None.')
 for (const {file, source, m} of survivors) {
   const {line, column} = m.location.start
   const original = source.split('\n')[line - 1].trim()
   const replacement = String(m.replacement ?? '').replace(/\s+/g, ' ').slice(0, 120)
-  lines.push(`- \`${file}:${line}:${column}\` ${m.mutatorName}${m.status === 'NoCoverage' ? ' (no test covers it)' : ''}: \`${original.slice(0, 140)}\` → \`${replacement}\``)
+  lines.push(`- \`${file}:${line}:${column}\` ${m.mutatorName}: \`${original.slice(0, 140)}\` → \`${replacement}\``)
 }
 lines.push('', END)
 
