@@ -159,9 +159,9 @@ function deleteOutcome(response: KubeResponse<KubeObject>): {outcome: DeleteOutc
 
 /**
  * Removes finalizers with a JSON patch that first tests the exact list and resourceVersion read, so
- * it applies to that state only. Outcomes: patched, gone (that was the last finalizer of a
- * terminating object: it is deleted), changed-concurrently (409/422: read again and decide again),
- * not-found.
+ * it applies to that state only. Outcomes: patched (still there: other finalizers, or a pod whose
+ * graceful deletion still runs), gone (that was the last finalizer of a terminating object with no
+ * grace period left: it is deleted), changed-concurrently (409/422: read again and decide again), not-found.
  */
 export async function patchFinalizersGuarded(
   client: KubeClient,
@@ -194,9 +194,19 @@ export async function patchFinalizersGuarded(
 }
 
 function patchedOutcome(body: KubeObject): {outcome: FinalizerPatchOutcome; object?: KubeObject} {
-  if (asStatus(body)) return {outcome: 'gone'} // the API server deleted it and answered with a Status
-  const finalizersLeft = (body.metadata?.finalizers ?? []).length > 0
-  return {outcome: isTerminating(body) && !finalizersLeft ? 'gone' : 'patched', object: body}
+  if (asStatus(body)) return {outcome: 'gone'} // an API server that deleted it and answered with a Status
+  return {outcome: deletedByPatch(body) ? 'gone' : 'patched', object: body}
+}
+
+/**
+ * Did the API server delete the object it answered with? kube-apiserver (ShouldDeleteDuringUpdate)
+ * deletes a terminating object left with no finalizer only when no grace period runs (none, or 0),
+ * and answers with the object; a pod deleted gracefully stays Terminating until its kubelet is done.
+ */
+function deletedByPatch(body: KubeObject): boolean {
+  const meta = body.metadata
+  if (!isTerminating(body) || (meta?.finalizers ?? []).length > 0) return false
+  return !meta?.deletionGracePeriodSeconds
 }
 
 /**

@@ -116,6 +116,19 @@ describe('Kubernetes Events', () => {
     expect(event.note).toContain('removed [orphan]')
   })
 
+  it('unstick --yes on a pod whose graceful deletion still runs: the event never says it was deleted, and it is still Terminating', async () => {
+    kube.addPod({namespace: 'airflow', name: 'graceful', finalizers: ['orphan'], deletionTimestamp: new Date(Date.now() - 3_600_000), terminationGracePeriodSeconds: 30})
+    const {code, report} = await run(['unstick', 'pods', '--yes'])
+    expect(code).toBe(0)
+    const item = report.items.find((i) => i.name === 'graceful')!
+    expect(item.action).toBe('patched')
+    expect(item.detail).toContain('removed [orphan]')
+    expect(item.detail).not.toContain('deleted it')
+    expect(events()).toHaveLength(1)
+    expect(events()[0].note).not.toContain('deleted it')
+    expect(kube.getObject('pods', 'airflow', 'graceful')?.metadata.deletionTimestamp).toBeDefined()
+  })
+
   it.each([
     ['a report (no --delete)', ['zombies']],
     ['--delete without --yes (--dry-run=client)', ['zombies', '--delete', '--dry-run=client']],

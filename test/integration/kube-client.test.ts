@@ -6,7 +6,7 @@ import {closedPort} from '../support/faults.js'
 import os from 'node:os'
 import path from 'node:path'
 import {afterAll, afterEach, beforeAll, describe, expect, it, vi} from 'vitest'
-import {ApiError, ConfigError, ForbiddenError, UnreachableError} from '../../src/errors.js'
+import {ApiError, ConfigError, ForbiddenError, ReapError, UnreachableError} from '../../src/errors.js'
 import {KubeClient} from '../../src/kube/client.js'
 import {type LoadKubeTargetOptions, SERVICE_ACCOUNT_DIR, loadKubeTarget} from '../../src/kube/config.js'
 import {listMetadata} from '../../src/kube/list.js'
@@ -384,6 +384,14 @@ describe('deleteGuarded', () => {
     expect(survivor?.metadata.uid).not.toBe(listed.metadata.uid)
   })
 
+  it('refuses to delete without a UID precondition, and sends nothing', async () => {
+    kube.addPod({namespace: 'del', name: 'no-uid'})
+    await expect(deleteGuarded(client(), pods, 'del', 'no-uid', {uid: ''})).rejects.toThrow(ReapError)
+    await expect(deleteGuarded(client(), pods, 'del', 'no-uid', {uid: ''})).rejects.toThrow(/without a UID precondition/)
+    expect(kube.requests).toEqual([])
+    expect(kube.getObject('pods', 'del', 'no-uid')).toBeDefined()
+  })
+
   it('reports not-found for a pod already gone', async () => {
     expect((await deleteGuarded(client(), pods, 'del', 'never-was', {uid: 'x'})).outcome).toBe('not-found')
   })
@@ -439,6 +447,26 @@ describe('patchFinalizersGuarded', () => {
       ],
     })
     expect(await waitUntilGone(client(), jobs, 'jobs', 'stuck', {uid: stuck.metadata.uid, timeoutMs: 1000})).toBe(true)
+  })
+
+  // kube-apiserver's ShouldDeleteDuringUpdate: the last finalizer gone deletes only an object with no
+  // grace period running; a pod deleted gracefully stays Terminating, and the answer says which.
+  it.each([
+    ['a pod whose graceful deletion runs (30 s): patched, still Terminating', 'fake-node', 'patched', true],
+    ['a pod deleted with grace 0 (never scheduled): gone', null, 'gone', false],
+  ] as const)('removes the last finalizer of %s', async (_name, nodeName, outcome, stillThere) => {
+    const name = `last-${outcome}`
+    kube.addPod({namespace: 'jobs', name, finalizers: ['orphan'], nodeName, terminationGracePeriodSeconds: 30})
+    const deleting = await deleteGuarded(client(), pods, 'jobs', name, {uid: kube.getObject('pods', 'jobs', name)!.metadata.uid})
+    expect(deleting.outcome).toBe('terminating')
+    const read = kube.getObject('pods', 'jobs', name)!
+    const result = await patchFinalizersGuarded(client(), pods, 'jobs', name, {
+      expected: ['orphan'],
+      remove: ['orphan'],
+      resourceVersion: read.metadata.resourceVersion,
+    })
+    expect(result.outcome).toBe(outcome)
+    expect(kube.getObject('pods', 'jobs', name) !== undefined).toBe(stillThere)
   })
 
   it('keeps foreign finalizers: patched, still there', async () => {
@@ -511,6 +539,50 @@ describe('patchFinalizersGuarded', () => {
     } finally {
       unhook()
     }
+  })
+
+  it('the same lost answer settled without a UID (the caller gave none): read back, patched', async () => {
+    const read = kube.addObject('jobs', job('retried-no-uid', ['example.com/keep', 'orphan']))
+    kube.inject({method: 'PATCH', pathIncludes: '/retried-no-uid', status: 503, apply: true})
+    const result = await patchFinalizersGuarded(client(), jobs, 'jobs', 'retried-no-uid', {
+      expected: ['example.com/keep', 'orphan'],
+      remove: ['orphan'],
+      resourceVersion: read.metadata.resourceVersion,
+    })
+    expect(result.outcome).toBe('patched')
+  })
+
+  it('a 422 with no earlier attempt is changed-concurrently, even when another client removed our finalizer meanwhile', async () => {
+    const read = kube.addObject('jobs', job('removed-by-other', ['example.com/keep', 'orphan']))
+    kube.updateObject('jobs', 'jobs', 'removed-by-other', (j) => (j.metadata.finalizers = ['example.com/keep']))
+    const result = await patchFinalizersGuarded(client(), jobs, 'jobs', 'removed-by-other', {
+      expected: ['example.com/keep', 'orphan'],
+      remove: ['orphan'],
+      resourceVersion: read.metadata.resourceVersion,
+      uid: read.metadata.uid,
+    })
+    expect(result.outcome).toBe('changed-concurrently')
+    expect(kube.requests.filter((r) => r.method === 'GET')).toEqual([])
+  })
+
+  it('an API server answering the patch with a Status (it deleted the object): gone', async () => {
+    const read = kube.addObject('jobs', job('status-answer', ['orphan']))
+    kube.inject({method: 'PATCH', pathIncludes: '/status-answer', status: 200, body: {kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: {name: 'status-answer', kind: 'jobs'}}})
+    const result = await patchFinalizersGuarded(client(), jobs, 'jobs', 'status-answer', {
+      expected: ['orphan'],
+      remove: ['orphan'],
+      resourceVersion: read.metadata.resourceVersion,
+    })
+    expect(result.outcome).toBe('gone')
+  })
+
+  it.each([
+    ['no resourceVersion', {expected: ['orphan'], remove: ['orphan'], resourceVersion: ''}, /without its resourceVersion/],
+    ['none of the finalizers to remove on it', {expected: ['example.com/keep'], remove: ['orphan'], resourceVersion: '1'}, /none of the finalizers to remove/],
+  ])('refuses to patch with %s, and sends nothing', async (_name, options, message) => {
+    kube.addObject('jobs', job(`refused-${options.resourceVersion || 'norv'}`, ['orphan']))
+    await expect(patchFinalizersGuarded(client(), jobs, 'jobs', `refused-${options.resourceVersion || 'norv'}`, options)).rejects.toThrow(message)
+    expect(kube.requests).toEqual([])
   })
 
   it('reports not-found, and changes nothing with dryRun', async () => {

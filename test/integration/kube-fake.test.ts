@@ -304,7 +304,9 @@ describe('jobs: the orphan finalizer', () => {
       ],
     })
     expect(patched.status).toBe(200)
-    expect(patched.body).toMatchObject({kind: 'Status', status: 'Success'})
+    // Deleted by the update (ShouldDeleteDuringUpdate): the answer is the object written, not a Status.
+    expect(patched.body).toMatchObject({kind: 'Job', metadata: {name: 'stuck', deletionTimestamp: expect.any(String)}})
+    expect(patched.body.metadata.finalizers ?? []).toEqual([])
     expect((await call('GET', jobsPath('airflow', 'stuck'))).status).toBe(404)
     expect((await call('POST', jobsPath('airflow'), {body: jobObject('stuck')})).status).toBe(201)
   })
@@ -368,8 +370,33 @@ describe('patch', () => {
       contentType: 'application/strategic-merge-patch+json',
       body: {metadata: {'$deleteFromPrimitiveList/finalizers': ['example.com/keep']}},
     })
-    expect(directive.body).toMatchObject({kind: 'Status', status: 'Success'})
+    expect(directive.body).toMatchObject({kind: 'Job', metadata: {name: 'smp'}})
     expect(kube.getObject('jobs', 'airflow', 'smp')).toBeUndefined()
+  })
+
+  const removeFinalizers = [{op: 'replace', path: '/metadata/finalizers', value: []}]
+
+  it('removing the last finalizer of a pod whose graceful deletion runs leaves it Terminating (ShouldDeleteDuringUpdate)', async () => {
+    kube.addPod({namespace: 'patch', name: 'graceful', finalizers: ['example.com/hold'], terminationGracePeriodSeconds: 30})
+    const deleted = await call('DELETE', podsPath('patch', 'graceful'))
+    expect(deleted.body.metadata).toMatchObject({deletionGracePeriodSeconds: 30, finalizers: ['example.com/hold']})
+    const patched = await call('PATCH', podsPath('patch', 'graceful'), {contentType: 'application/json-patch+json', body: removeFinalizers})
+    expect(patched.status).toBe(200)
+    expect(patched.body).toMatchObject({kind: 'Pod', metadata: {deletionTimestamp: expect.any(String), deletionGracePeriodSeconds: 30}})
+    expect(patched.body.metadata.finalizers ?? []).toEqual([])
+    const after = await call('GET', podsPath('patch', 'graceful'))
+    expect(after.status).toBe(200)
+    expect(after.body.metadata.deletionTimestamp).toBeDefined()
+  })
+
+  it('removing the last finalizer of a pod deleted with grace 0 deletes it, and answers with the pod', async () => {
+    kube.addPod({namespace: 'patch', name: 'unscheduled', finalizers: ['example.com/hold'], nodeName: null})
+    const deleted = await call('DELETE', podsPath('patch', 'unscheduled'))
+    expect(deleted.body.metadata).toMatchObject({deletionGracePeriodSeconds: 0})
+    const patched = await call('PATCH', podsPath('patch', 'unscheduled'), {contentType: 'application/json-patch+json', body: removeFinalizers})
+    expect(patched.status).toBe(200)
+    expect(patched.body).toMatchObject({kind: 'Pod', metadata: {name: 'unscheduled', deletionGracePeriodSeconds: 0}})
+    expect((await call('GET', podsPath('patch', 'unscheduled'))).status).toBe(404)
   })
 
   it('answers 409 Conflict when the patch names a stale resourceVersion', async () => {
@@ -396,6 +423,38 @@ describe('patch', () => {
   it('answers 415 for a patch type it does not know', async () => {
     kube.addPod({namespace: 'patch', name: 'media'})
     expect((await call('PATCH', podsPath('patch', 'media'), {body: {}, contentType: 'application/json'})).status).toBe(415)
+  })
+})
+
+describe('events.k8s.io/v1 Events', () => {
+  const eventsPath = (ns: string) => `/apis/events.k8s.io/v1/namespaces/${ns}/events`
+  const event = (name: string, eventTime: string) => ({
+    apiVersion: 'events.k8s.io/v1',
+    kind: 'Event',
+    metadata: {name, namespace: 'airflow'},
+    eventTime,
+    reportingController: 'example.com/test',
+    reportingInstance: 'test-1',
+    action: 'Patch',
+    reason: 'Tested',
+    regarding: {kind: 'Pod', namespace: 'airflow', name: 'p'},
+    note: 'n',
+    type: 'Normal',
+  })
+
+  it('decodes eventTime as Go RFC3339Micro: exactly six fractional digits, else 400 BadRequest', async () => {
+    expect((await call('POST', eventsPath('airflow'), {body: event('six', '2026-11-30T12:00:00.123456Z')})).status).toBe(201)
+    expect((await call('POST', eventsPath('airflow'), {body: event('offset', '2026-11-30T12:00:00.123456+02:00')})).status).toBe(201)
+    for (const [name, eventTime] of [
+      ['millis', '2026-11-30T12:00:00.123Z'], // Date.prototype.toISOString()
+      ['nanos', '2026-11-30T12:00:00.123456789Z'],
+      ['seconds', '2026-11-30T12:00:00Z'],
+      ['one', '2026-11-30T12:00:00.1Z'],
+    ]) {
+      const reply = await call('POST', eventsPath('airflow'), {body: event(name, eventTime)})
+      expect(reply.status, eventTime).toBe(400)
+      expect(reply.body).toMatchObject({reason: 'BadRequest', message: expect.stringContaining(`parsing time "${eventTime}"`)})
+    }
   })
 })
 

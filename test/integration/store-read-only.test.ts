@@ -180,6 +180,12 @@ describe.skipIf(modesUnavailable !== undefined)(`a run store that file modes for
       const reap = await zombies(inside, asOwner)
       expect(reap.stderr).toBe(`warning: run not recorded in the local store: run store ${inside} cannot be opened: permission denied on ${storeDir}; make ${storeDir} writable by you, or pass --cache PATH\n`)
       expectUnrecordedReport(reap)
+
+      // A store to be created in a new directory under it: the directory that refused is named.
+      const below = path.join(storeDir, 'sub', 'runs.sqlite')
+      const create = await zombies(below, asOwner)
+      expect(create.stderr).toMatch(new RegExp(`^warning: run not recorded in the local store: run store ${below} cannot be \\w+: permission denied on ${storeDir}; `))
+      expectUnrecordedReport(create)
     } finally {
       chmodSync(storeDir, 0o700)
     }

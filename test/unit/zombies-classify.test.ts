@@ -78,6 +78,13 @@ const cases: Case[] = [
   {name: 'old try, no pod_name XCom yet', tis: [ti({tryNumber: 2})], expect: {reason: 'stale-try', skipReason: 'may-be-reattached'}},
   {name: 'old try, XCom not a plain name (custom backend)', tis: [ti({tryNumber: 2})], xcom: null, expect: {reason: 'stale-try', skipReason: 'may-be-reattached'}},
   {name: 'old try, current try only queued (may re-attach)', tis: [ti({tryNumber: 2, state: 'queued'})], xcom: 'kpo-task-new', expect: {reason: 'stale-try', skipReason: 'may-be-reattached'}},
+  {
+    name: 'old try label, pod created the very instant the current try started (may belong to it)',
+    pod: pod({creationTimestamp: new Date('2026-11-23T09:30:00Z')}),
+    tis: [ti({tryNumber: 2})],
+    xcom: 'kpo-task-new',
+    expect: {reason: 'stale-try', skipReason: 'may-be-reattached'},
+  },
   {name: 'old try, up_for_retry', tis: [ti({tryNumber: 2, state: 'up_for_retry'})], xcom: 'kpo-task-new', expect: {reason: 'stale-try', skipReason: 'may-be-reattached'}},
   {
     name: 'old try label but pod created after the current try started',

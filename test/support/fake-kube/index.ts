@@ -3,9 +3,11 @@
 // ../shared/k8s-api-observed/README.md. See FakeKube for what a test can do with it.
 //
 // Known differences from kube-apiserver, on purpose:
-// - no kubelet and no garbage collector: a pod without finalizers is removed at once even when its
-//   deletion is graceful (the answer still shows the deletionTimestamp a real one would carry), and
-//   orphan/foregroundDeletion finalizers stay until a test or a client removes them;
+// - no kubelet and no garbage collector: a DELETE removes a pod without finalizers at once even when
+//   its deletion is graceful (the answer still shows the deletionTimestamp a real one would carry);
+//   orphan/foregroundDeletion finalizers stay until a test or a client removes them, and a pod whose
+//   last finalizer is removed while its grace period runs stays Terminating (as on a real cluster until
+//   its kubelet finishes; here until a test removes it);
 // - namespaces need not exist: objects may be seeded into any namespace, and GET of a namespace finds
 //   it when a test added it (addNamespace), when it is built in, or when an object lives in it; no
 //   watch; JSON only (no YAML/protobuf) but for server-side apply's YAML body; server-side apply
@@ -21,7 +23,7 @@ import https from 'node:https'
 import type {AddressInfo} from 'node:net'
 import {FakeKubeHandler, type DenyRule, type Injection, type RecordedRequest, type RequestHook, type VersionInfo} from './http.js'
 import {writeKubeconfig, type KubeconfigOptions} from './kubeconfig.js'
-import {FakeApi} from './operations.js'
+import {FakeApi, shouldDeleteDuringUpdate} from './operations.js'
 import {clone} from './patch.js'
 import type {FakeRole, RequestAttributes} from './rbac.js'
 import {FakePortForwarder} from './portforward.js'
@@ -152,7 +154,8 @@ export class FakeKube {
 
   /**
    * Changes a stored object behind the clients' backs (as a controller would), bumping its
-   * resourceVersion; returns the new state. A Terminating object left without finalizers is removed.
+   * resourceVersion; returns the new state. A Terminating object left without finalizers is removed
+   * unless its grace period is running (kube-apiserver's ShouldDeleteDuringUpdate).
    */
   updateObject(resource: string, namespace: string, name: string, change: (object: FakeObject) => void): FakeObject {
     const kind = fakeResourceByPlural(resource)
@@ -160,7 +163,9 @@ export class FakeKube {
     if (!stored) throw new Error(`fake-kube: no ${resource} ${namespace}/${name}`)
     const copy = clone(stored)
     change(copy)
-    if (copy.metadata.deletionTimestamp !== undefined && !copy.metadata.finalizers?.length) {
+    // A change that itself marks the object deleted is judged as if the deletion came first.
+    const before = stored.metadata.deletionTimestamp === undefined ? copy.metadata : stored.metadata
+    if (shouldDeleteDuringUpdate(copy.metadata, before)) {
       this.store.remove(kind, namespace, name)
       return copy
     }

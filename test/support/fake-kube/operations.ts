@@ -31,7 +31,7 @@ import {
 } from './status.js'
 import {type FakeMetadata, type FakeObject, type ObjectStore, timestamp} from './store.js'
 import {APPLY_PATCH, type ApplyOptions, applyConfig, checkApplyOptions, parseApplyBody} from './apply.js'
-import {validateCreate} from './validation.js'
+import {decodeError, validateCreate} from './validation.js'
 
 export interface ListQuery {
   namespace?: string
@@ -97,6 +97,16 @@ function dropEmptyMetadata(metadata: FakeMetadata): void {
       delete metadata[field]
     }
   }
+}
+
+/**
+ * kube-apiserver's ShouldDeleteDuringUpdate (registry/generic/registry/store.go): an update that leaves
+ * no finalizer deletes the object only if a deletion was requested and no grace period is running
+ * (none, or 0). A pod deleted gracefully stays Terminating, for its kubelet to finish.
+ */
+export function shouldDeleteDuringUpdate(next: FakeMetadata, old: FakeMetadata): boolean {
+  if ((next.finalizers ?? []).length > 0 || old.deletionTimestamp === undefined) return false
+  return old.deletionGracePeriodSeconds === undefined || old.deletionGracePeriodSeconds === 0
 }
 
 /** kube-apiserver's deletionFinalizersForGarbageCollection: which GC finalizers a DELETE leaves. */
@@ -204,6 +214,8 @@ export class FakeApi {
     }
     const name = metadata.name || (metadata.generateName ? metadata.generateName + randomBytes(3).toString('hex').slice(0, 5) : '')
     if (!name) throw invalid(resource, '', 'metadata.name: Required value: name or generateName is required')
+    const undecodable = decodeError(resource, body)
+    if (undecodable) throw badRequest(undecodable)
     const errors = validateCreate(resource, {...body, metadata: {...metadata, name, namespace}})
     // kube-apiserver lists several field errors in brackets (errors.NewInvalid of an aggregate).
     if (errors.length > 0) throw invalid(resource, name, errors.length === 1 ? errors[0] : `[${errors.join(', ')}]`)
@@ -363,7 +375,12 @@ export class FakeApi {
     next.apiVersion = stored.apiVersion
     next.kind = stored.kind
     if (deepEqual(next, stored)) return clone(stored) // a no-op write does not bump the resourceVersion
-    return this.persist(resource, next, dryRun)
+    if (shouldDeleteDuringUpdate(next.metadata, old)) {
+      // deleteWithoutFinalizers: clients expect the updated object from an update, so that is the answer, never a Status.
+      if (!dryRun) this.store.remove(resource, old.namespace, old.name)
+      return next
+    }
+    return dryRun ? next : this.store.put(resource, next)
   }
 
   private keepDeletionFields(meta: FakeMetadata, old: FakeMetadata): void {
@@ -381,7 +398,7 @@ export class FakeApi {
     throw invalid(resource, old.name, `metadata.finalizers: Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{${list}}`)
   }
 
-  /** Writes an object; one that is terminating with no finalizer left is removed instead. */
+  /** A DELETE's write: an object that is terminating with no finalizer left is removed instead. */
   private persist(resource: FakeResource, object: FakeObject, dryRun: boolean): FakeObject | StatusBody {
     const finalizersLeft = (object.metadata.finalizers ?? []).length > 0
     if (object.metadata.deletionTimestamp !== undefined && !finalizersLeft) return this.removed(resource, object, dryRun)
