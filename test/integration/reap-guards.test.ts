@@ -7,7 +7,7 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest'
 import {openAirflowDb} from '../../src/airflow/open.js'
-import type {AirflowDb} from '../../src/airflow/types.js'
+import type {TaskInstanceSource} from '../../src/airflow/types.js'
 import {parseDbUrl} from '../../src/airflow/url.js'
 import type {ReportItem} from '../../src/core/report.js'
 import {KubeClient} from '../../src/kube/client.js'
@@ -28,7 +28,7 @@ const NS = 'airflow'
 const MINUTE = 60_000
 
 let db: TestAirflowDb
-let airflow: AirflowDb
+let airflow: TaskInstanceSource
 let kube: FakeKube
 let client: KubeClient
 let dir: string
