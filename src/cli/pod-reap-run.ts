@@ -12,6 +12,7 @@ import {confirm} from '../reap/confirm.js'
 import {announceActions} from '../reap/events.js'
 import {type Progress, createProgress} from '../reap/progress.js'
 import {type ActionJournal, RunRecorder} from '../reap/recorder.js'
+import {settleEarlierRuns} from '../reap/settle.js'
 import {exitCodeFor, runReport} from '../reap/run.js'
 import {type KubeSession, openKubeRecorded, runMetaFromFlags} from '../reap/session.js'
 import {type ClusterDb, openClusterDb, originLine} from '../cluster-db/index.js'
@@ -67,6 +68,7 @@ export async function executePodReap<S extends PodScan>(options: PodReapOptions,
         progress.update('reading the kubeconfig')
         const session = openKubeRecorded(options.kube, recorder)
         kube = session
+        await settleEarlierRuns(session.client, recorder, progress, signal)
         progress.update('connecting to the Airflow DB')
         const reached = await openClusterDb(options.db, session, signal)
         cluster = reached

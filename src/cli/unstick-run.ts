@@ -11,6 +11,7 @@ import {nothingFound} from './nothing-found.js'
 import {createProgress} from '../reap/progress.js'
 import {announceActions} from '../reap/events.js'
 import {RunRecorder} from '../reap/recorder.js'
+import {settleEarlierRuns} from '../reap/settle.js'
 import {type ReportDraft, exitCodeFor, runReport} from '../reap/run.js'
 import {type KubeSession, openKubeRecorded, runMetaFromFlags} from '../reap/session.js'
 import {type UnstickConfig, type UnstickScan, type WaitResult, reportItems, scanStuck, unstick, waitUntilFreed} from '../reap/unstick.js'
@@ -43,6 +44,7 @@ export async function executeUnstick(options: UnstickOptions, signal: AbortSigna
       work: async (draft) => {
         const session = openKubeRecorded(options.kube, recorder)
         kube = session
+        await settleEarlierRuns(session.client, recorder, progress, signal)
         const config = {...common, namespace: session.namespace}
         const deps = {kube: session.client, progress, signal: signal, journal: recorder}
         scan = await scanStuck(deps, config)

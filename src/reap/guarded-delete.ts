@@ -7,7 +7,7 @@ import {checkSanity} from '../core/sanity.js'
 import type {KubeClient} from '../kube/client.js'
 import {type PropagationPolicy, deleteGuarded} from '../kube/objects.js'
 import {type ResourceType, resolveResource} from '../kube/resources.js'
-import {failureText, mayHaveApplied, readBack, settleAfterInterrupt} from './ambiguous.js'
+import {failureText, mayHaveApplied, mayStillApply, readBack, settleAfterInterrupt, wasAnswered} from './ambiguous.js'
 import {forEachLimited} from './pool.js'
 import type {Progress} from './progress.js'
 import type {ActionJournal} from './recorder.js'
@@ -168,7 +168,9 @@ async function deleteOne(kube: KubeClient, item: ReportItem, options: DeleteOpti
 
 /**
  * The DELETE may have applied but its answer was lost: read the object. Gone (or another object under
- * the name), or ours with a deletionTimestamp ⇒ deleted; ours without one ⇒ failed; unreadable ⇒ unknown.
+ * the name), or ours with a deletionTimestamp ⇒ deleted; ours without one ⇒ failed when the server
+ * answered (a 5xx), unknown when it never did (the request may still be queued in the server, and is
+ * settled by a later run); unreadable ⇒ unknown.
  */
 async function settleDelete(kube: KubeClient, item: ReportItem, resource: ResourceType, error: unknown): Promise<void> {
   const why = failureText(error)
@@ -185,8 +187,13 @@ async function settleDelete(kube: KubeClient, item: ReportItem, resource: Resour
         item.detail = `${item.detail}; the DELETE got no clear answer (${why}), and the ${what} is terminating`
         return
       }
-      item.action = 'failed'
-      item.error = `${why}; the ${what} is still there and not being deleted`
+      if (wasAnswered(error)) {
+        item.action = 'failed'
+        item.error = `${why}; the ${what} is still there and not being deleted`
+        return
+      }
+      item.action = 'unknown'
+      item.error = `${why}; ${mayStillApply(error)} (the ${what} is still there, not yet being deleted; a later run settles it)`
       return
     case 'unreadable':
       item.action = 'unknown'
