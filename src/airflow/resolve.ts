@@ -3,7 +3,7 @@
 import {spawn} from 'node:child_process'
 
 import {redactArgv} from '../core/redact.js'
-import {ConfigError, UsageError} from '../errors.js'
+import {ConfigError, ReapError, UsageError, abortReason} from '../errors.js'
 import {killGroup} from '../process-group.js'
 import {ShlexError, shlexSplit} from './shlex.js'
 import type {DbUrl} from './types.js'
@@ -16,13 +16,21 @@ export interface CommandResult {
   timedOutAfterMs?: number
 }
 
-/** Runs argv without a shell. Rejects when the program cannot be started. */
-export type RunCommand = (argv: string[]) => Promise<CommandResult>
+/** How long a command may run (0: no limit) and the run's signal, which kills it at once. */
+export interface CommandLimits {
+  timeoutMs?: number
+  signal?: AbortSignal
+}
+
+/** Runs argv without a shell. Rejects when the program cannot be started, or the signal aborts. */
+export type RunCommand = (argv: string[], limits?: CommandLimits) => Promise<CommandResult>
 
 export interface ResolveDbUrlOptions {
   flag?: string
   env?: NodeJS.ProcessEnv
   runCommand?: RunCommand
+  /** A `*_CMD`'s time limit (--db-timeout; 0: no limit) and the run's signal. */
+  command?: CommandLimits
 }
 
 export interface ResolvedDbUrl {
@@ -54,7 +62,7 @@ export async function resolveDbUrl(options: ResolveDbUrlOptions = {}): Promise<R
 
 /** The URL given by the flag or the environment, or undefined when neither gives one (then the cluster is asked). */
 export async function findDbUrl(options: ResolveDbUrlOptions = {}): Promise<ResolvedDbUrl | undefined> {
-  const {flag, env = process.env, runCommand = runWithoutShell} = options
+  const {flag, env = process.env, runCommand = runWithoutShell, command: limits = {}} = options
   if (flag === '') throw new InvalidDbUrlError('--db', EMPTY_DB_FLAG)
   if (flag !== undefined) return {url: parseDbUrl(flag, '--db'), source: '--db'}
   for (const {name, kind} of SOURCES) {
@@ -62,7 +70,7 @@ export async function findDbUrl(options: ResolveDbUrlOptions = {}): Promise<Reso
     // An empty variable counts as unset, as it does for Airflow's own config lookups.
     if (value === undefined || value.trim() === '') continue
     if (kind === 'value') return {url: parseDbUrl(value, name), source: name}
-    return {url: await urlFromCommand(name, value, runCommand), source: name}
+    return {url: await urlFromCommand(name, value, runCommand, limits), source: name}
   }
   return undefined
 }
@@ -77,18 +85,19 @@ export function secretHint(env: NodeJS.ProcessEnv): string {
  * Run a `*_CMD` option. Errors name the variable and the whole command, never its output (it is a
  * secret); a token or password among the command's own arguments is masked as the run store masks it.
  */
-async function urlFromCommand(variable: string, commandLine: string, runCommand: RunCommand): Promise<DbUrl> {
+async function urlFromCommand(variable: string, commandLine: string, runCommand: RunCommand, limits: CommandLimits): Promise<DbUrl> {
   const argv = splitCommand(variable, commandLine)
   const command = `command "${redactArgv(argv).join(' ')}"`
   let result: CommandResult
   try {
-    result = await runCommand(argv)
+    result = await runCommand(argv, limits)
   } catch (error) {
+    if (error instanceof ReapError) throw error // interrupted: the command was killed with the run
     const code = (error as NodeJS.ErrnoException).code
     throw new ConfigError(`${variable}: cannot run ${command}${code ? ` (${code})` : ''}`, {cause: error})
   }
   if (result.timedOutAfterMs !== undefined) {
-    throw new ConfigError(`${variable}: ${command} did not finish within ${result.timedOutAfterMs / 1000}s and was killed`)
+    throw new ConfigError(`${variable}: ${command} did not finish within ${result.timedOutAfterMs / 1000}s (--db-timeout) and was killed`)
   }
   if (result.exitCode !== 0) {
     const how = result.exitCode === null ? 'was killed' : `exited with code ${result.exitCode}`
@@ -118,17 +127,21 @@ function splitCommand(variable: string, commandLine: string): string[] {
   return argv
 }
 
-/** How long a `*_CMD` may run: it prints a URL (a secrets manager may take seconds, never minutes). */
+/** How long a `*_CMD` may run when no --db-timeout is given (it is the default of --db-timeout). */
 export const COMMAND_TIMEOUT_MS = 30_000
 const MAX_OUTPUT_BYTES = 1024 * 1024
 
 /**
  * The default RunCommand: no shell, stdin closed, stderr dropped (it may echo secrets into our
- * output). Bounded: after `timeoutMs` the program is killed (SIGKILL: a hung program may ignore
- * SIGTERM) and the answer is given at once, even if a child it started still holds stdout open.
+ * output). Bounded: after `timeoutMs` (0: no limit) the program is killed (SIGKILL: a hung program
+ * may ignore SIGTERM) and the answer is given at once, even if a child it started still holds stdout
+ * open. The run's signal (SIGINT, SIGTERM) kills it the same way, at once, and rejects: it runs in a
+ * process group of its own, which a terminal's Ctrl-C or a pod's SIGTERM never reaches.
  */
-export function runWithoutShell(argv: string[], options: {timeoutMs?: number} = {}): Promise<CommandResult> {
+export function runWithoutShell(argv: string[], options: CommandLimits = {}): Promise<CommandResult> {
   const timeoutMs = options.timeoutMs ?? COMMAND_TIMEOUT_MS
+  const {signal} = options
+  if (signal?.aborted) return Promise.reject(abortReason(signal, `running ${argv[0]}`))
   return new Promise((resolve, reject) => {
     // Its own process group: at the time limit, what it started goes with it.
     const child = spawn(argv[0]!, argv.slice(1), {shell: false, stdio: ['ignore', 'pipe', 'ignore'], detached: true})
@@ -138,29 +151,40 @@ export function runWithoutShell(argv: string[], options: {timeoutMs?: number} = 
     const chunks: Buffer[] = []
     let size = 0
     let settled = false
-    const finish = (result: CommandResult) => {
-      if (settled) return
+    const done = () => {
+      if (settled) return false
       settled = true
       clearTimeout(timer)
       process.removeListener('exit', killOnExit)
-      resolve(result)
+      signal?.removeEventListener('abort', onAbort)
+      return true
     }
-    const timer = setTimeout(() => {
+    const finish = (result: CommandResult) => {
+      if (done()) resolve(result)
+    }
+    const kill = () => {
       killGroup(child)
       child.stdout.destroy()
-      finish({exitCode: null, stdout: '', timedOutAfterMs: timeoutMs})
-    }, timeoutMs)
+    }
+    const onAbort = () => {
+      kill()
+      if (done()) reject(abortReason(signal, `running ${argv[0]}`))
+    }
+    signal?.addEventListener('abort', onAbort, {once: true})
+    const timer =
+      timeoutMs > 0
+        ? setTimeout(() => {
+            kill()
+            finish({exitCode: null, stdout: '', timedOutAfterMs: timeoutMs})
+          }, timeoutMs)
+        : undefined
     child.stdout.on('data', (chunk: Buffer) => {
       size += chunk.length
       if (size <= MAX_OUTPUT_BYTES) chunks.push(chunk)
       else child.kill()
     })
     child.on('error', (error) => {
-      if (settled) return
-      settled = true
-      clearTimeout(timer)
-      process.removeListener('exit', killOnExit)
-      reject(error)
+      if (done()) reject(error)
     })
     child.on('close', (code) => finish({exitCode: code, stdout: Buffer.concat(chunks).toString('utf8')}))
   })

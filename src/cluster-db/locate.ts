@@ -10,6 +10,7 @@ import {parseDbUrl} from '../airflow/url.js'
 import {ForbiddenError, UsageError} from '../errors.js'
 import type {KubeClient} from '../kube/client.js'
 import type {KubeObject} from '../kube/convert.js'
+import {DEFAULT_DB_TIMEOUT_SECONDS} from '../core/timeouts.js'
 import type {DbSource} from './source.js'
 import {describeSource} from './source.js'
 
@@ -21,6 +22,8 @@ export interface LocateDbOptions {
   /** --db-secret NAME[:KEY] */
   dbSecret?: string
   env?: NodeJS.ProcessEnv
+  /** --db-timeout: bounds the connect, each query, and a `*_CMD`; 0: no limit. Default DEFAULT_DB_TIMEOUT_SECONDS. */
+  timeoutSeconds?: number
 }
 
 /** What locateDb needs of the cluster: a client and the namespace `-n` (else the context) names. */
@@ -51,7 +54,7 @@ export async function locateDb(options: LocateDbOptions, kube: ClusterAccess, si
   if (options.db !== undefined && options.dbSecret !== undefined) throw new UsageError('--db and --db-secret cannot be used together')
   // An explicit --db-secret wins over the environment: it is the user's choice for this run.
   if (options.dbSecret === undefined) {
-    const given = await locateGivenDb(options, namespace)
+    const given = await locateGivenDb(options, namespace, signal)
     if (given) return given
   }
   const reference = options.dbSecret !== undefined ? secretFlag(options.dbSecret, namespace) : await discover(kube.client, namespace, signal)
@@ -59,8 +62,13 @@ export async function locateDb(options: LocateDbOptions, kube: ClusterAccess, si
 }
 
 /** The URL given here (--db, or the environment), with where it came from; undefined when none is. */
-export async function locateGivenDb(options: Pick<LocateDbOptions, 'db' | 'env'>, namespace: string): Promise<LocatedDb | undefined> {
-  const given = await findDbUrl({flag: options.db, env: options.env})
+export async function locateGivenDb(
+  options: Pick<LocateDbOptions, 'db' | 'env' | 'timeoutSeconds'>,
+  namespace: string,
+  signal?: AbortSignal,
+): Promise<LocatedDb | undefined> {
+  const timeoutMs = (options.timeoutSeconds ?? DEFAULT_DB_TIMEOUT_SECONDS) * 1000
+  const given = await findDbUrl({flag: options.db, env: options.env, command: {timeoutMs, signal}})
   if (!given) return undefined
   return {url: given.url, source: given.source === '--db' ? {kind: 'flag'} : {kind: 'env', variable: given.source}, namespace}
 }
