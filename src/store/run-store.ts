@@ -221,7 +221,7 @@ export class RunStore {
             this.statements.markCrashed.run({
               id: row.id,
               error: cause,
-              scanned: row.scanned ?? counts.found ?? 0,
+              scanned: row.scanned ?? counts.listed ?? 0,
               found: counts.found ?? 0,
               acted: counts.acted ?? 0,
               failed: counts.failed ?? 0,
@@ -339,7 +339,7 @@ function prepareStatements(db: Database.Database) {
       WHERE run_id = @run_id AND in_flight IS NOT NULL`),
     runningRuns: db.prepare("SELECT * FROM runs WHERE outcome = 'running'"),
     countItems: db.prepare(`
-      SELECT count(*) AS found,
+      SELECT sum(action <> 'skipped') AS found, count(*) AS listed,
              sum(action IN ('deleted', 'patched')) AS acted, sum(action = 'failed') AS failed,
              sum(action = 'skipped') AS skipped, sum(action = 'unknown') AS unknown
       FROM run_items WHERE run_id = ?`),
