@@ -66,7 +66,7 @@ export async function executePodReap<S extends PodScan>(options: PodReapOptions,
       work: async (report) => {
         if (options.force && deletesUnasked) progress.warn('--force deletes with a grace period of 0: the kubelet may not have stopped the containers yet')
         progress.update('reading the kubeconfig')
-        const session = openKubeRecorded(options.kube, recorder)
+        const session = openKubeRecorded(options.kube, recorder, progress)
         kube = session
         await settleEarlierRuns(session.client, recorder, progress, signal)
         progress.update('connecting to the Airflow DB')

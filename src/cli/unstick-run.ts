@@ -42,7 +42,7 @@ export async function executeUnstick(options: UnstickOptions, signal: AbortSigna
       meta: runMetaFromFlags('unstick', options.kube, {dryRun: !(options.yes && options.dryRunMode === undefined), dryRunMode: options.dryRunMode}),
       signal: signal,
       work: async (draft) => {
-        const session = openKubeRecorded(options.kube, recorder)
+        const session = openKubeRecorded(options.kube, recorder, progress)
         kube = session
         await settleEarlierRuns(session.client, recorder, progress, signal)
         const config = {...common, namespace: session.namespace}

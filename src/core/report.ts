@@ -27,6 +27,7 @@ export type SkipReason =
   | 'interrupted'
   | 'owned-by-controller'
   | 'unknown-state'
+  | 'not-permitted'
 
 export interface TaskInstanceRef {
   dagId: string

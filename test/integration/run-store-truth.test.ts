@@ -212,12 +212,16 @@ describe('a delete whose answer is lost is settled by reading the pod back', () 
 describe('failed actions make a failed run', () => {
   beforeEach(() => startCluster())
 
-  it('403 on delete: exit 1, history failed with the RBAC error', async () => {
+  it('403 on delete: the rest are not sent; exit 1 naming the missing permission, history failed with the RBAC error', async () => {
     kube.deny({verb: 'delete', resource: 'pods'})
-    const result = await runCli(REAP, {env})
+    const result = await runCli([...REAP, '--concurrency', '10'], {env})
     expect(result.code).toBe(1)
+    expect(kube.requests.filter((r) => r.method === 'DELETE')).toHaveLength(1)
+    expect(result.stderr).toMatch(/^error: 1 of 1 actions failed \(first: pod\/airflow\/zombie-\d+: RBAC denied: cannot delete pods in namespace "airflow" \(user "[^"]+"\)\); 29 more not sent: grant that permission and run again\n$/)
+    const report = reportOf(result.stdout)
+    expect(report.items.filter((i) => i.skipReason === 'not-permitted')).toHaveLength(ZOMBIES - 1)
     const [run] = (await history()).items
-    expect(run).toMatchObject({outcome: 'failed', summary: {acted: 0, failed: ZOMBIES}})
+    expect(run).toMatchObject({outcome: 'failed', summary: {acted: 0, failed: 1, skipped: ZOMBIES - 1}})
     expect(run.error).toMatch(/RBAC denied: cannot delete pods/)
   })
 
