@@ -18,6 +18,8 @@ export type Outcome = 'ok' | 'failed' | 'interrupted'
 export interface ActionJournal {
   intent(item: ReportItem, verb: ActionVerb): void
   outcome(item: ReportItem): void
+  /** The objects listed, as soon as they are (a run interrupted later still says how many it scanned). */
+  listed?(scanned: number): void
 }
 
 export class RunRecorder implements ActionJournal {

@@ -64,6 +64,7 @@ export async function scanZombies(deps: ScanDeps, config: ZombieScanConfig): Pro
   const now = deps.now ?? (() => new Date())
   progress.update('listing KubernetesPodOperator pods')
   const pods = await listKpoPods(kube, config, deps.signal)
+  deps.journal?.listed?.(pods.length)
   if (pods.length === 0) return {scanned: 0, runs: [], findings: []}
 
   progress.update(`reading the Airflow DB for ${pods.length} pods`)
