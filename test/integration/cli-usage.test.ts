@@ -115,6 +115,14 @@ describe('version and help', () => {
     expect(stdout).toContain('$ kubectl airflow-reap [COMMAND]')
   })
 
+  it('help nosuch: one error line and the usage hint, exit 2, not oclif\'s " ›   Error:"', async () => {
+    const result = await runCli(['help', 'nosuch'], {env})
+    expect(result.code).toBe(2)
+    expect(result.stdout).toBe('')
+    expect(result.stderr).toMatch(/^error: unknown command "nosuch" for "kubectl airflow-reap help" \(commands: [a-z, ]+\)\nSee 'kubectl airflow-reap help --help' for usage\.\n$/)
+    expect((await runCli(['help', 'history', 'show'], {env})).stdout).toContain('$ kubectl airflow-reap history show RUNID')
+  })
+
   it('-h is help too', async () => {
     expect((await runCli(['-h'], {env})).stdout).toContain('$ kubectl airflow-reap [COMMAND]')
   })
