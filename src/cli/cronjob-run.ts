@@ -6,7 +6,7 @@ import {ConfigError, UsageError} from '../errors.js'
 import {type ApplyOutcome, kubectlName, serverSideApply} from '../kube/apply.js'
 import {loadKubeTarget} from '../kube/config.js'
 import {REPORTING_CONTROLLER} from '../core/events.js'
-import {type DbSecretRef, type KubeManifest, buildManifests} from '../manifests/cronjob.js'
+import {type DbSecretRef, type KubeManifest, buildManifests, readsDb} from '../manifests/cronjob.js'
 import {commonScope, scheduledCommand} from '../manifests/plan.js'
 import {locateDbSecret} from '../cluster-db/locate.js'
 import {openKube} from '../reap/session.js'
@@ -21,7 +21,7 @@ export async function executeCronjob(options: CronjobOptions, signal: AbortSigna
     version: options.version,
     schedule: options.schedule,
     suspend: options.suspend,
-    db: await dbSecret(options, home, signal),
+    db: commands.some(readsDb) ? await dbSecret(options, home, signal) : undefined,
     historyPvc: options.historyPvc,
     commands,
   })

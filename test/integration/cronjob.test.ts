@@ -145,6 +145,17 @@ describe('cronjob: the manifests', () => {
     expect(resources).toEqual(['pods:delete,get,list', 'events:create', 'jobs:get,list,patch'])
   })
 
+  it('unstick alone needs no DB: no --db-secret, no cluster to find one in, no AIRFLOW_REAP_DB in its pod, no secrets in its Role', async () => {
+    const items = await generate(['unstick', '--yes', '-n', 'airflow-jobs'])
+    const [cronJob] = ofKind(items, 'CronJob')
+    expect(containerOf(cronJob).env.map((e: {name: string}) => e.name)).toEqual(['AIRFLOW_REAP_APP_CACHE'])
+    const resources = (ofKind(items, 'Role')[0].rules as FakePolicyRule[]).flatMap((r) => r.resources)
+    expect(resources).not.toContain('secrets')
+    // With another command that reads the DB, only that one's pod gets the Secret.
+    const both = ofKind(await generate(['-n', 'airflow', 'zombies', '--delete', '--yes', 'unstick', '--yes', '--db-secret', 'db:url']), 'CronJob')
+    expect(both.map((c) => containerOf(c).env.map((e: {name: string}) => e.name))).toEqual([['AIRFLOW_REAP_DB', 'AIRFLOW_REAP_APP_CACHE'], ['AIRFLOW_REAP_APP_CACHE']])
+  })
+
   it('-A: a ClusterRole and ClusterRoleBinding named after the account\'s namespace', async () => {
     const items = await generate(['overdue', '--delete', '--yes', '-A', '--airflow-namespace', 'airflow', '--db-secret', 'airflow-metadata'])
     expect(items.map((i) => `${i.kind}/${i.metadata.name}`)).toEqual([
