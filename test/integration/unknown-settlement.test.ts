@@ -7,13 +7,12 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest'
-import type {Report} from '../../src/core/report.js'
 import {SETTLE_AS_FAILED_AFTER_MS} from '../../src/core/settle.js'
-import type {RunDocument, RunListDocument} from '../../src/store/documents.js'
+import type {RunDocument} from '../../src/store/documents.js'
 import {openRunStore} from '../../src/store/run-store.js'
 import {type TestAirflowDb, createSqliteAirflowDb} from '../support/airflow-db/index.js'
 import {runCli} from '../support/cli.js'
-import {assertValidReport, assertValidRun, assertValidRunList} from '../support/contract.js'
+import {historyOf, reportOf, showRun} from '../support/run-history.js'
 import {type FakeKube, startFakeKube} from '../support/fake-kube/index.js'
 import {addKpoPod} from '../support/kpo.js'
 
@@ -71,25 +70,9 @@ async function untilTrue(check: () => boolean, timeoutMs = 10_000): Promise<void
   }
 }
 
-async function history(): Promise<RunListDocument> {
-  const result = await runCli(['history', '-o', 'json'], {env})
-  const document = JSON.parse(result.stdout) as RunListDocument
-  assertValidRunList(document)
-  return document
-}
+const history = () => historyOf(env)
 
-async function show(runId: number): Promise<RunDocument> {
-  const result = await runCli(['history', 'show', String(runId), '-o', 'json'], {env})
-  const document = JSON.parse(result.stdout) as RunDocument
-  assertValidRun(document)
-  return document
-}
-
-function reportOf(stdout: string): Report {
-  const report = JSON.parse(stdout) as Report
-  assertValidReport(report)
-  return report
-}
+const show = (runId: number) => showRun(env, runId)
 
 const itemOf = (document: {items: Array<{name: string}>}, name: string) => document.items.find((i) => i.name === name) as RunDocument['items'][number]
 
