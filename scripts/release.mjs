@@ -5,6 +5,10 @@
 //
 //   node scripts/release.mjs                    build the release for this machine
 //   node scripts/release.mjs --if-missing       ... unless the archive is already there
+//   ... --manifest-out PATH                     write the manifest with the archive's sha256 to PATH
+//                                               (a copy of krew-manifest.yaml) and leave the tracked
+//                                               file alone: `npm run test:release` must leave the
+//                                               clone clean
 //   node scripts/release.mjs manifest [--base-url URL] ARCHIVE...
 //                                               only write the sha256 (and uri) of the given archives
 //                                               into krew-manifest.yaml (the release workflow's last step)
@@ -282,11 +286,11 @@ function writeArchive(platform, exe) {
   return {file, digest, bytes: data.length}
 }
 
-function writeManifest(archives, baseUrl) {
+function writeManifest(archives, baseUrl, out = MANIFEST) {
   const version = packageJson().version
   const before = readFileSync(MANIFEST, 'utf8')
   const after = updateManifest(before, {version, archives, baseUrl})
-  if (after !== before) writeFileSync(MANIFEST, after)
+  if (out !== MANIFEST || after !== before) writeFileSync(out, after)
 }
 
 function platformOfArchive(file) {
@@ -295,11 +299,12 @@ function platformOfArchive(file) {
   return `${match[1]}-${match[2]}`
 }
 
-async function release({ifMissing}) {
+async function release({ifMissing, manifestOut}) {
   const platform = hostPlatform()
   const target = path.join(OUT_DIR, archiveName(platform))
   if (ifMissing && existsSync(target)) {
     log(`${path.relative(ROOT, target)} exists (delete it or run \`npm run release\` to rebuild)`)
+    if (manifestOut) writeManifest({[platform.key]: {sha256: sha256(readFileSync(target))}}, undefined, manifestOut)
     return
   }
   mkdirSync(CACHE, {recursive: true})
@@ -315,8 +320,8 @@ async function release({ifMissing}) {
   smokeTestExecutable(exe, version)
   const archive = writeArchive(platform, exe)
   rmSync(path.dirname(exe), {recursive: true, force: true}) // the executable, blob and payload (~270 MB): all in the archive now
-  writeManifest({[platform.key]: {sha256: archive.digest}})
-  log(`${path.relative(ROOT, archive.file)}: ${(archive.bytes / 1e6).toFixed(1)} MB, sha256 ${archive.digest} (written to krew-manifest.yaml)`)
+  writeManifest({[platform.key]: {sha256: archive.digest}}, undefined, manifestOut)
+  log(`${path.relative(ROOT, archive.file)}: ${(archive.bytes / 1e6).toFixed(1)} MB, sha256 ${archive.digest} (written to ${path.relative(ROOT, manifestOut ?? MANIFEST)})`)
 }
 
 async function main(argv) {
@@ -334,9 +339,13 @@ async function main(argv) {
     for (const [key, {sha256: digest}] of Object.entries(archives)) log(`${key}: ${digest}`)
     return
   }
-  const unknown = argv.filter((arg) => arg !== '--if-missing')
+  const at = argv.indexOf('--manifest-out')
+  const manifestOut = at >= 0 ? path.resolve(argv[at + 1] ?? '') : undefined
+  if (at >= 0 && !argv[at + 1]) throw new Error('--manifest-out needs a PATH')
+  const unknown = argv.filter((arg, i) => arg !== '--if-missing' && (at < 0 || (i !== at && i !== at + 1)))
   if (unknown.length) throw new Error(`unknown arguments: ${unknown.join(' ')}`)
-  await release({ifMissing: argv.includes('--if-missing')})
+  if (manifestOut) mkdirSync(path.dirname(manifestOut), {recursive: true})
+  await release({ifMissing: argv.includes('--if-missing'), manifestOut})
 }
 
 main(process.argv.slice(2)).catch((error) => {

@@ -100,8 +100,8 @@ class RenewableToken implements ApiAuth {
 
 /** Runs the token command; its output is a bare token or an ExecCredential (client.authentication.k8s.io). */
 async function tokenFromCommand(source: Extract<CredentialSource, {kind: 'token-cmd'}>, runCommand: RunCommand | undefined, signal?: AbortSignal): Promise<Obtained> {
-  const run = runCommand ?? ((argv: string[]) => runWithoutShell(argv, {signal}))
-  const {text, command} = await commandOutput(source.from, source.commandLine, run)
+  const run = runCommand ?? runWithoutShell
+  const {text, command} = await commandOutput(source.from, source.commandLine, run, {signal})
   if (!text.startsWith('{')) return {token: checkedToken(text, `${source.from}: ${command}`)}
   return execCredential(text, `${source.from}: ${command}`)
 }

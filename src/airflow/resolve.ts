@@ -16,13 +16,21 @@ export interface CommandResult {
   timedOutAfterMs?: number
 }
 
-/** Runs argv without a shell. Rejects when the program cannot be started. */
-export type RunCommand = (argv: string[]) => Promise<CommandResult>
+/** How long a command may run (0: no limit) and the run's signal, which kills it at once. */
+export interface CommandLimits {
+  timeoutMs?: number
+  signal?: AbortSignal
+}
+
+/** Runs argv without a shell. Rejects when the program cannot be started, or the signal aborts. */
+export type RunCommand = (argv: string[], limits?: CommandLimits) => Promise<CommandResult>
 
 export interface ResolveDbUrlOptions {
   flag?: string
   env?: NodeJS.ProcessEnv
   runCommand?: RunCommand
+  /** A `*_CMD`'s time limit (--db-timeout; 0: no limit) and the run's signal. */
+  command?: CommandLimits
 }
 
 export interface ResolvedDbUrl {
@@ -54,7 +62,7 @@ export async function resolveDbUrl(options: ResolveDbUrlOptions = {}): Promise<R
 
 /** The URL given by the flag or the environment, or undefined when neither gives one (then the cluster is asked). */
 export async function findDbUrl(options: ResolveDbUrlOptions = {}): Promise<ResolvedDbUrl | undefined> {
-  const {flag, env = process.env, runCommand = runWithoutShell} = options
+  const {flag, env = process.env, runCommand = runWithoutShell, command: limits = {}} = options
   if (flag === '') throw new InvalidDbUrlError('--db', EMPTY_DB_FLAG)
   if (flag !== undefined) return {url: parseDbUrl(flag, '--db'), source: '--db'}
   for (const {name, kind} of SOURCES) {
@@ -62,7 +70,7 @@ export async function findDbUrl(options: ResolveDbUrlOptions = {}): Promise<Reso
     // An empty variable counts as unset, as it does for Airflow's own config lookups.
     if (value === undefined || value.trim() === '') continue
     if (kind === 'value') return {url: parseDbUrl(value, name), source: name}
-    return {url: await urlFromCommand(name, value, runCommand), source: name}
+    return {url: await urlFromCommand(name, value, runCommand, limits), source: name}
   }
   return undefined
 }
@@ -73,9 +81,9 @@ export function secretHint(env: NodeJS.ProcessEnv): string {
   return secret ? ` (${secret} is set, but Airflow secrets backends are not supported)` : ''
 }
 
-/** A `*_CMD` option's output is a DB URL. */
-async function urlFromCommand(variable: string, commandLine: string, runCommand: RunCommand): Promise<DbUrl> {
-  const {text, command} = await commandOutput(variable, commandLine, runCommand)
+/** A `*_CMD` option's output is a DB URL; its time limit is --db-timeout. */
+async function urlFromCommand(variable: string, commandLine: string, runCommand: RunCommand, limits: CommandLimits): Promise<DbUrl> {
+  const {text, command} = await commandOutput(variable, commandLine, runCommand, {...limits, limitFlag: '--db-timeout'})
   try {
     return parseDbUrl(text, variable)
   } catch (error) {
@@ -90,21 +98,26 @@ async function urlFromCommand(variable: string, commandLine: string, runCommand:
  * Runs a command option (a `*_CMD`, --airflow-token-cmd) and returns what it printed, trimmed, with
  * the redacted command for messages. Errors name the option and the whole command, never its output
  * (it is a secret); a token or password among the command's own arguments is masked as the run store
- * masks it.
+ * masks it. `limitFlag` names the flag that sets its time limit, for the message when it runs out.
  */
-export async function commandOutput(variable: string, commandLine: string, runCommand: RunCommand): Promise<{text: string; command: string}> {
+export async function commandOutput(
+  variable: string,
+  commandLine: string,
+  runCommand: RunCommand,
+  {limitFlag, ...limits}: CommandLimits & {limitFlag?: string} = {},
+): Promise<{text: string; command: string}> {
   const argv = splitCommand(variable, commandLine)
   const command = `command "${redactArgv(argv).join(' ')}"`
   let result: CommandResult
   try {
-    result = await runCommand(argv)
+    result = await runCommand(argv, limits)
   } catch (error) {
-    if (error instanceof ReapError) throw error // interrupted
+    if (error instanceof ReapError) throw error // interrupted: the command was killed with the run
     const code = (error as NodeJS.ErrnoException).code
     throw new ConfigError(`${variable}: cannot run ${command}${code ? ` (${code})` : ''}`, {cause: error})
   }
   if (result.timedOutAfterMs !== undefined) {
-    throw new ConfigError(`${variable}: ${command} did not finish within ${result.timedOutAfterMs / 1000}s and was killed`)
+    throw new ConfigError(`${variable}: ${command} did not finish within ${result.timedOutAfterMs / 1000}s${limitFlag ? ` (${limitFlag})` : ''} and was killed`)
   }
   if (result.exitCode !== 0) {
     const how = result.exitCode === null ? 'was killed' : `exited with code ${result.exitCode}`
@@ -127,18 +140,21 @@ function splitCommand(variable: string, commandLine: string): string[] {
   return argv
 }
 
-/** How long a `*_CMD` may run: it prints a URL (a secrets manager may take seconds, never minutes). */
+/** How long a `*_CMD` may run when no --db-timeout is given (it is the default of --db-timeout). */
 export const COMMAND_TIMEOUT_MS = 30_000
 const MAX_OUTPUT_BYTES = 1024 * 1024
 
 /**
  * The default RunCommand: no shell, stdin closed, stderr dropped (it may echo secrets into our
- * output). Bounded: after `timeoutMs` the program is killed (SIGKILL: a hung program may ignore
- * SIGTERM) and the answer is given at once, even if a child it started still holds stdout open.
+ * output). Bounded: after `timeoutMs` (0: no limit) the program is killed (SIGKILL: a hung program
+ * may ignore SIGTERM) and the answer is given at once, even if a child it started still holds stdout
+ * open. The run's signal (SIGINT, SIGTERM) kills it the same way, at once, and rejects: it runs in a
+ * process group of its own, which a terminal's Ctrl-C or a pod's SIGTERM never reaches.
  */
-export function runWithoutShell(argv: string[], options: {timeoutMs?: number; signal?: AbortSignal} = {}): Promise<CommandResult> {
+export function runWithoutShell(argv: string[], options: CommandLimits = {}): Promise<CommandResult> {
   const timeoutMs = options.timeoutMs ?? COMMAND_TIMEOUT_MS
   const {signal} = options
+  if (signal?.aborted) return Promise.reject(abortReason(signal, `running ${argv[0]}`))
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(abortReason(signal, `running ${argv[0]}`))
     // Its own process group: at the time limit, what it started goes with it.
@@ -149,7 +165,7 @@ export function runWithoutShell(argv: string[], options: {timeoutMs?: number; si
     const chunks: Buffer[] = []
     let size = 0
     let settled = false
-    const settle = (): boolean => {
+    const done = () => {
       if (settled) return false
       settled = true
       clearTimeout(timer)
@@ -158,29 +174,31 @@ export function runWithoutShell(argv: string[], options: {timeoutMs?: number; si
       return true
     }
     const finish = (result: CommandResult) => {
-      if (settle()) resolve(result)
+      if (done()) resolve(result)
     }
-    const stop = () => {
+    const kill = () => {
       killGroup(child)
       child.stdout.destroy()
     }
-    // Ctrl-C: the command and what it started end now, and the wait with the run's own reason.
     const onAbort = () => {
-      stop()
-      if (settle()) reject(abortReason(signal, `running ${argv[0]}`))
+      kill()
+      if (done()) reject(abortReason(signal, `running ${argv[0]}`))
     }
     signal?.addEventListener('abort', onAbort, {once: true})
-    const timer = setTimeout(() => {
-      stop()
-      finish({exitCode: null, stdout: '', timedOutAfterMs: timeoutMs})
-    }, timeoutMs)
+    const timer =
+      timeoutMs > 0
+        ? setTimeout(() => {
+            kill()
+            finish({exitCode: null, stdout: '', timedOutAfterMs: timeoutMs})
+          }, timeoutMs)
+        : undefined
     child.stdout.on('data', (chunk: Buffer) => {
       size += chunk.length
       if (size <= MAX_OUTPUT_BYTES) chunks.push(chunk)
       else child.kill()
     })
     child.on('error', (error) => {
-      if (settle()) reject(error)
+      if (done()) reject(error)
     })
     child.on('close', (code) => finish({exitCode: code, stdout: Buffer.concat(chunks).toString('utf8')}))
   })

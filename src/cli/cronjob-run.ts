@@ -2,13 +2,13 @@
 // manifests, then print them (YAML documents or a v1 List) or server-side apply them.
 import {renderDocument} from '../render/output.js'
 import type {CronjobOptions} from '../commands/cronjob.js'
-import {ConfigError, UsageError} from '../errors.js'
+import {ConfigError, InterruptedError, ReapError, UsageError} from '../errors.js'
 import {type ApplyOutcome, kubectlName, serverSideApply} from '../kube/apply.js'
 import {loadKubeTarget} from '../kube/config.js'
 import {REPORTING_CONTROLLER} from '../core/events.js'
-import {type DbSecretRef, type KubeManifest, buildManifests} from '../manifests/cronjob.js'
+import {type DbSecretRef, type KubeManifest, buildManifests, readsDb} from '../manifests/cronjob.js'
 import {commonScope, scheduledCommand} from '../manifests/plan.js'
-import {locateDbSecret} from '../cluster-db/locate.js'
+import {dbSecretProblem, locateDbSecret} from '../cluster-db/locate.js'
 import {openKube} from '../reap/session.js'
 
 export async function executeCronjob(options: CronjobOptions, signal: AbortSignal): Promise<void> {
@@ -21,7 +21,7 @@ export async function executeCronjob(options: CronjobOptions, signal: AbortSigna
     version: options.version,
     schedule: options.schedule,
     suspend: options.suspend,
-    db: await dbSecret(options, home, signal),
+    db: commands.some(readsDb) ? await dbSecret(options, home, signal) : undefined,
     historyPvc: options.historyPvc,
     commands,
   })
@@ -58,7 +58,10 @@ function contextNamespace(options: CronjobOptions): string {
  * namespace, found as `zombies` finds it (the scheduler's pod template, else `<release>-airflow-metadata`).
  */
 async function dbSecret(options: CronjobOptions, namespace: string, signal: AbortSignal): Promise<DbSecretRef> {
-  if (options.dbSecret) return options.dbSecret
+  if (options.dbSecret) {
+    if (options.verify) await verifyDbSecret(options, options.dbSecret, namespace, signal)
+    return options.dbSecret
+  }
   let kube
   try {
     kube = openKube({...options.kube, namespace, allNamespaces: false})
@@ -71,6 +74,34 @@ async function dbSecret(options: CronjobOptions, namespace: string, signal: Abor
   } finally {
     kube.client.close()
   }
+}
+
+/**
+ * --db-secret names a Secret that must exist, with its key, or the pod never starts: checked when a
+ * cluster is configured (a missing one is exit 1); when it cannot be asked, a warning says so.
+ */
+async function verifyDbSecret(options: CronjobOptions, ref: DbSecretRef, namespace: string, signal: AbortSignal): Promise<void> {
+  const notVerified = (why: string): void => {
+    process.stderr.write(`warning: --db-secret ${ref.name}:${ref.key} not verified (${why}); --no-verify skips the check\n`)
+  }
+  let kube
+  try {
+    kube = openKube({...options.kube, namespace, allNamespaces: false})
+  } catch (error) {
+    // No kubeconfig: manifests printed for a GitOps repository, away from any cluster; nothing to ask.
+    if (error instanceof ConfigError) return
+    throw error
+  }
+  let problem: string | undefined
+  try {
+    problem = await dbSecretProblem(kube.client, namespace, ref, signal)
+  } catch (error) {
+    if (error instanceof ReapError && !(error instanceof InterruptedError)) return notVerified(error.message)
+    throw error
+  } finally {
+    kube.client.close()
+  }
+  if (problem) throw new ReapError(`${problem}; pass --no-verify to write the manifests anyway`)
 }
 
 function renderManifests(manifests: KubeManifest[], format: 'yaml' | 'json'): string {

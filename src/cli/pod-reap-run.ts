@@ -12,6 +12,7 @@ import {confirm} from '../reap/confirm.js'
 import {announceActions} from '../reap/events.js'
 import {type Progress, createProgress} from '../reap/progress.js'
 import {type ActionJournal, RunRecorder} from '../reap/recorder.js'
+import {settleEarlierRuns} from '../reap/settle.js'
 import {exitCodeFor, runReport} from '../reap/run.js'
 import {type KubeSession, openKubeRecorded, runMetaFromFlags} from '../reap/session.js'
 import {type ClusterDb, openClusterDb, originLine} from '../cluster-db/index.js'
@@ -65,15 +66,24 @@ export async function executePodReap<S extends PodScan>(options: PodReapOptions,
       work: async (report) => {
         if (options.force && deletesUnasked) progress.warn('--force deletes with a grace period of 0: the kubelet may not have stopped the containers yet')
         progress.update('reading the kubeconfig')
-        const session = openKubeRecorded(options.kube, recorder)
+        const session = openKubeRecorded(options.kube, recorder, progress)
         kube = session
+        await settleEarlierRuns(session.client, recorder, progress, signal)
         progress.update('connecting to the Airflow DB')
         const reached = await openClusterDb(options.db, session, signal)
         cluster = reached
         recorder.update({db: reached.origin})
         // A dropped port-forward stops the work like Ctrl-C would (nothing more is deleted), but the run
         // then fails with the tunnel's error instead of reading as interrupted.
-        const deps = {kube: session.client, db: reached.db, progress, signal: AbortSignal.any([signal, reached.lost]), journal: recorder}
+        const journal: ActionJournal = {
+          intent: (item, verb) => recorder.intent(item, verb),
+          outcome: (item) => recorder.outcome(item),
+          listed: (scanned) => {
+            report.scanned = scanned
+            recorder.update({scanned})
+          },
+        }
+        const deps = {kube: session.client, db: reached.db, progress, signal: AbortSignal.any([signal, reached.lost]), journal}
         const scan = await failOnLostTunnel(reached.lost, () => command.scan(deps, session.namespace))
         report.scanned = scan.scanned
         report.items = scan.findings.map((f) => f.item)

@@ -11,6 +11,7 @@ import {nothingFound} from './nothing-found.js'
 import {createProgress} from '../reap/progress.js'
 import {announceActions} from '../reap/events.js'
 import {RunRecorder} from '../reap/recorder.js'
+import {settleEarlierRuns} from '../reap/settle.js'
 import {type ReportDraft, exitCodeFor, runReport} from '../reap/run.js'
 import {type KubeSession, openKubeRecorded, runMetaFromFlags} from '../reap/session.js'
 import {type UnstickConfig, type UnstickScan, type WaitResult, reportItems, scanStuck, unstick, waitUntilFreed} from '../reap/unstick.js'
@@ -41,8 +42,9 @@ export async function executeUnstick(options: UnstickOptions, signal: AbortSigna
       meta: runMetaFromFlags('unstick', options.kube, {dryRun: !(options.yes && options.dryRunMode === undefined), dryRunMode: options.dryRunMode}),
       signal: signal,
       work: async (draft) => {
-        const session = openKubeRecorded(options.kube, recorder)
+        const session = openKubeRecorded(options.kube, recorder, progress)
         kube = session
+        await settleEarlierRuns(session.client, recorder, progress, signal)
         const config = {...common, namespace: session.namespace}
         const deps = {kube: session.client, progress, signal: signal, journal: recorder}
         scan = await scanStuck(deps, config)

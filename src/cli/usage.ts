@@ -71,7 +71,12 @@ function describeParseError(e: OclifLike): string | undefined {
   const option = /^Expected --([\w-]+)=([\s\S]*) to be one of: (.*)$/.exec(message)
   if (option) return `invalid argument "${option[2]}" for "--${option[1]}" flag: must be one of ${option[3]}`
   const parsing = /^Parsing --([\w-]+) \s*\n\t?([\s\S]*)$/.exec(message)
-  if (parsing) return `invalid argument for "--${parsing[1]}" flag: ${oneLine(parsing[2])}`
+  if (parsing) {
+    // oclif's integer flags: `Expected an integer but received: abc`, said as kubectl says it.
+    const integer = /^Expected (an integer.*?) but received: (.*)$/s.exec(parsing[2].trim())
+    if (integer) return `invalid argument ${quoteArgument(integer[2])} for "--${parsing[1]}" flag: must be ${oneLine(integer[1])}`
+    return `invalid argument for "--${parsing[1]}" flag: ${oneLine(parsing[2])}`
+  }
   const needsValue = /^Flag --([\w-]+) expects (?:a value|one of these values: (.*))/.exec(message)
   if (needsValue) return `flag needs an argument: --${needsValue[1]}${needsValue[2] ? ` (one of ${needsValue[2]})` : ''}`
   // Any other error oclif's parser raised (exit 2: exclusive flags, a failed validation): its own words, on one line.

@@ -16,8 +16,6 @@ export {TunnelLostError} from './tunnel.js'
 
 export interface ClusterDbOptions extends LocateDbOptions {
   portForward: PortForwardMode
-  /** --db-timeout: bounds the connect and each query; 0: no limit. Default DEFAULT_DB_TIMEOUT_SECONDS. */
-  timeoutSeconds?: number
 }
 
 export interface ClusterDb {

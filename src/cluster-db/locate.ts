@@ -10,6 +10,7 @@ import {parseDbUrl} from '../airflow/url.js'
 import {ForbiddenError, UsageError} from '../errors.js'
 import type {KubeClient} from '../kube/client.js'
 import type {KubeObject} from '../kube/convert.js'
+import {DEFAULT_DB_TIMEOUT_SECONDS} from '../core/timeouts.js'
 import type {DbSource} from './source.js'
 import {describeSource} from './source.js'
 
@@ -21,6 +22,8 @@ export interface LocateDbOptions {
   /** --db-secret NAME[:KEY] */
   dbSecret?: string
   env?: NodeJS.ProcessEnv
+  /** --db-timeout: bounds the connect, each query, and a `*_CMD`; 0: no limit. Default DEFAULT_DB_TIMEOUT_SECONDS. */
+  timeoutSeconds?: number
 }
 
 /** What locateDb needs of the cluster: a client and the namespace `-n` (else the context) names. */
@@ -51,7 +54,7 @@ export async function locateDb(options: LocateDbOptions, kube: ClusterAccess, si
   if (options.db !== undefined && options.dbSecret !== undefined) throw new UsageError('--db and --db-secret cannot be used together')
   // An explicit --db-secret wins over the environment: it is the user's choice for this run.
   if (options.dbSecret === undefined) {
-    const given = await locateGivenDb(options, namespace)
+    const given = await locateGivenDb(options, namespace, signal)
     if (given) return given
   }
   const reference = options.dbSecret !== undefined ? secretFlag(options.dbSecret, namespace) : await discover(kube.client, namespace, signal)
@@ -59,8 +62,13 @@ export async function locateDb(options: LocateDbOptions, kube: ClusterAccess, si
 }
 
 /** The URL given here (--db, or the environment), with where it came from; undefined when none is. */
-export async function locateGivenDb(options: Pick<LocateDbOptions, 'db' | 'env'>, namespace: string): Promise<LocatedDb | undefined> {
-  const given = await findDbUrl({flag: options.db, env: options.env})
+export async function locateGivenDb(
+  options: Pick<LocateDbOptions, 'db' | 'env' | 'timeoutSeconds'>,
+  namespace: string,
+  signal?: AbortSignal,
+): Promise<LocatedDb | undefined> {
+  const timeoutMs = (options.timeoutSeconds ?? DEFAULT_DB_TIMEOUT_SECONDS) * 1000
+  const given = await findDbUrl({flag: options.db, env: options.env, command: {timeoutMs, signal}})
   if (!given) return undefined
   return {url: given.url, source: given.source === '--db' ? {kind: 'flag'} : {kind: 'env', variable: given.source}, namespace}
 }
@@ -235,6 +243,18 @@ async function secretValue(client: KubeClient, reference: Extract<Reference, {ki
   const value = Buffer.from(encoded, 'base64').toString('utf8').trim()
   if (value === '') throw new UsageError(`secret ${namespace}/${name} key "${key}" is empty`)
   return value
+}
+
+/**
+ * What is wrong with a Secret a CronJob's pod would read the DB URL from (`cronjob --db-secret`): it
+ * does not exist, or lacks the key; undefined when it is there. Reads key names only, never a value.
+ */
+export async function dbSecretProblem(client: KubeClient, namespace: string, ref: {name: string; key: string}, signal?: AbortSignal): Promise<string | undefined> {
+  const secret = await getSecret(client, namespace, ref.name, signal)
+  if (!secret) return `secret ${namespace}/${ref.name} does not exist, so the CronJob's pod would never start (the official chart names it <release>${METADATA_SECRET_SUFFIX}; kubectl get secrets -n ${namespace} lists them; without --db-secret it is found in the cluster)`
+  const keys = Object.keys(secret.data ?? {}).sort()
+  if (keys.includes(ref.key)) return undefined
+  return `secret ${namespace}/${ref.name} has no key "${ref.key}" (${keys.length > 0 ? `its keys: ${keys.join(', ')}` : 'it has no data'}), so the CronJob's pod would never start`
 }
 
 async function getSecret(client: KubeClient, namespace: string, name: string, signal?: AbortSignal): Promise<{data?: Record<string, string>} | undefined> {

@@ -25,6 +25,8 @@ export interface CronjobOptions {
   apply: boolean
   dbSecret?: {name: string; key: string}
   airflowNamespace?: string
+  /** --verify (default) / --no-verify: check that the --db-secret Secret and key exist when the cluster can be asked. */
+  verify: boolean
   kube: {kubeconfig?: string; context?: string}
 }
 
@@ -56,7 +58,7 @@ export default class Cronjob extends ReapCommand {
   static override strict = false
 
   static override examples = [
-    {description: 'Reap zombies every 15 minutes', command: 'kubectl airflow-reap cronjob zombies --delete --yes -n airflow --db-secret airflow-metadata | kubectl apply -f -'},
+    {description: 'Reap zombies every 15 minutes', command: 'kubectl airflow-reap cronjob zombies --delete --yes -n airflow --db-secret airflow-airflow-metadata | kubectl apply -f -'},
     {description: 'Zombies, overdue tasks and stuck Jobs, hourly, created directly', command: 'kubectl airflow-reap cronjob -n airflow zombies --delete --yes overdue --delete --yes unstick --yes --schedule "0 * * * *" --apply'},
     {description: 'Keep the run history on a volume', command: 'kubectl airflow-reap cronjob zombies --delete --yes -n airflow --history-pvc airflow-reap-history'},
   ]
@@ -72,6 +74,10 @@ export default class Cronjob extends ReapCommand {
     'db-secret': Flags.string({
       description: "The Secret (in Airflow's namespace) whose KEY (default connection) holds the DB URL (default: the one Airflow's scheduler uses, found in the cluster).",
       helpValue: 'NAME[:KEY]',
+    }),
+    'no-verify': Flags.boolean({
+      description: 'Do not check that the --db-secret Secret and its key exist (checked by default when a kubeconfig gives a cluster).',
+      default: false,
     }),
     'airflow-namespace': Flags.string({description: 'Where Airflow and its DB Secret are, and so the CronJob (default: -n, else the context\'s namespace).', helpValue: 'NS'}),
     kubeconfig: Flags.string({description: 'Kubeconfig for --apply.', helpValue: 'PATH'}),
@@ -98,6 +104,7 @@ export default class Cronjob extends ReapCommand {
       apply: flags.apply,
       dbSecret: flags['db-secret'] === undefined ? undefined : parseDbSecretFlag(flags['db-secret']),
       airflowNamespace: flags['airflow-namespace'],
+      verify: !flags['no-verify'],
       kube: {kubeconfig: flags.kubeconfig, context: flags.context},
     }
     // Loaded on demand, as every command's run.

@@ -20,7 +20,7 @@ export default class Doctor extends ReapCommand {
   static override examples = [
     {description: 'Before the first run', command: 'kubectl airflow-reap doctor -n airflow'},
     {description: 'In a script: the DoctorReport document', command: 'kubectl airflow-reap doctor -n airflow -o json'},
-    {description: 'With the DB Secret named', command: 'kubectl airflow-reap doctor -n airflow --db-secret airflow-metadata'},
+    {description: 'With the DB Secret named', command: 'kubectl airflow-reap doctor -n airflow --db-secret airflow-airflow-metadata'},
   ]
 
   static override flags = {

@@ -27,6 +27,7 @@ export type SkipReason =
   | 'interrupted'
   | 'owned-by-controller'
   | 'unknown-state'
+  | 'not-permitted'
 
 export interface TaskInstanceRef {
   dagId: string
@@ -86,10 +87,14 @@ export interface Report {
   warnings?: string[]
 }
 
+/**
+ * The summary counts. `found` is the contract's one definition, used by the text, JSON and history
+ * alike: the items acted on or to act on (isActionable); skipped items are counted apart, never found.
+ */
 export function summarize(scanned: number, items: ReportItem[]): Summary {
   return {
     scanned,
-    found: items.length,
+    found: items.filter(isActionable).length,
     acted: items.filter((i) => i.action === 'deleted' || i.action === 'patched').length,
     failed: items.filter((i) => i.action === 'failed').length,
     skipped: items.filter((i) => i.action === 'skipped').length,

@@ -79,9 +79,15 @@ export function permissionTable(all: readonly Profile[]): Array<{rule: ApiRule; 
 
 /**
  * One line per profile: ok when every rule is allowed; fail (essential profile) or warn when a rule
- * the command cannot do without is missing; warn when only best-effort rules are missing.
+ * the command cannot do without is missing; warn when only best-effort rules are missing. The same
+ * consequence gets the same severity: a deleting command line that misses a rule an essential one
+ * fails for (`get secrets`, say) fails too; one that misses only its own writes (`delete pods`: the
+ * account may be meant to report only) warns.
  */
 export function rbacChecks(all: readonly Profile[], allowed: (rule: ApiRule) => boolean): CheckResult[] {
+  const essentialMissing = new Set(
+    all.filter((p) => p.essential).flatMap((p) => requiredRules(p.query).filter((r) => !r.bestEffort && !allowed(r)).map(ruleKey)),
+  )
   return all.map((profile) => {
     const rules = requiredRules(profile.query)
     const missing = rules.filter((r) => !allowed(r))
@@ -90,7 +96,8 @@ export function rbacChecks(all: readonly Profile[], allowed: (rule: ApiRule) => 
       return {check: 'rbac', subject, status: 'ok', message: rules.length === 1 ? 'its 1 permission is granted' : `all ${rules.length} permissions granted`}
     }
     const needed = missing.filter((r) => !r.bestEffort)
-    const status = needed.length === 0 ? 'warn' : profile.essential ? 'fail' : 'warn'
+    const failsAlike = needed.some((r) => essentialMissing.has(ruleKey(r)))
+    const status = needed.length === 0 ? 'warn' : profile.essential || failsAlike ? 'fail' : 'warn'
     const described = missing.map((r) => `${describeRule(r)} ${describeScope(r.namespace)}${r.bestEffort ? ` (best effort: without it the command cannot ${r.purpose})` : ''}`)
     const message = `missing: ${described.join('; ')}`
     const fix =

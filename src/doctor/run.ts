@@ -163,10 +163,14 @@ class Doctor {
     const {db} = this.options
     try {
       if (this.kube) {
-        this.located = await locateDb({db: db.db, airflowNamespace: db.airflowNamespace, dbSecret: db.dbSecret, env: this.deps.env}, this.kube, this.deps.signal)
+        this.located = await locateDb(
+          {db: db.db, airflowNamespace: db.airflowNamespace, dbSecret: db.dbSecret, env: this.deps.env, timeoutSeconds: db.timeoutSeconds},
+          this.kube,
+          this.deps.signal,
+        )
       } else {
         // No cluster: only a URL given here can be checked.
-        const given = await locateGivenDb({db: db.db, env: this.deps.env}, '')
+        const given = await locateGivenDb({db: db.db, env: this.deps.env, timeoutSeconds: db.timeoutSeconds}, '', this.deps.signal)
         if (!given) {
           throw new UsageError(`no DB URL given (--db, AIRFLOW_REAP_DB, AIRFLOW__DATABASE__SQL_ALCHEMY_CONN) and no cluster to find it in${secretHint(this.deps.env ?? process.env)}`)
         }

@@ -5,7 +5,7 @@
 import type {IncomingHttpHeaders} from 'node:http'
 import https from 'node:https'
 import {setTimeout as sleep} from 'node:timers/promises'
-import {ConfigError, ReapError, TimeoutError, abortReason} from '../errors.js'
+import {ApiError, ConfigError, ReapError, TimeoutError, abortReason} from '../errors.js'
 import type {KubeTarget} from './config.js'
 import {type Credentials, credentialsFor} from './credentials.js'
 import {errorForNetwork, errorForResponse, oneLine} from './status.js'
@@ -50,6 +50,8 @@ export interface RetryPolicy {
 export interface KubeClientOptions {
   retry?: Partial<RetryPolicy>
   userAgent?: string
+  /** Told (one line) when the API server throttles a request and the retry waits a second or more. */
+  onThrottle?: (text: string) => void
 }
 
 interface RawResponse {
@@ -61,6 +63,13 @@ interface RawResponse {
 type Attempt = {response: RawResponse} | {networkError: unknown}
 
 const DEFAULT_RETRY: RetryPolicy = {maxAttempts: 5, baseDelayMs: 250, maxDelayMs: 8_000, maxRetryAfterSeconds: 30}
+/**
+ * What one request may spend in all, retries and their waits included: its --request-timeout, at least
+ * MIN_RETRY_BUDGET_MS (a 1 s Retry-After must not fail a 1 s request at once), RETRY_BUDGET_NO_TIMEOUT_MS
+ * with `--request-timeout 0`. A retry whose wait would end past it is not made: the request fails.
+ */
+export const MIN_RETRY_BUDGET_MS = 10_000
+export const RETRY_BUDGET_NO_TIMEOUT_MS = 300_000
 const RETRIED_STATUSES = new Set([429, 500, 502, 503, 504])
 // Connection failures after which the same request may well succeed (a keep-alive socket the server
 // closed, a proxy hiccup). Refused connections, DNS and TLS failures are not retried: they persist.
@@ -84,6 +93,8 @@ export class KubeClient {
   private readonly userAgent: string
   private readonly agent = new https.Agent({keepAlive: true, maxSockets: 32})
   private readonly credentials: Credentials
+  private readonly onThrottle: (text: string) => void
+  private readonly retryBudgetMs: number
 
   constructor(
     readonly target: KubeTarget,
@@ -93,18 +104,44 @@ export class KubeClient {
     this.retry = {...DEFAULT_RETRY, ...options.retry}
     this.userAgent = options.userAgent ?? 'airflow-reap'
     this.credentials = credentialsFor(target)
+    this.onThrottle = options.onThrottle ?? (() => {})
+    this.retryBudgetMs = target.requestTimeoutMs ? Math.max(target.requestTimeoutMs, MIN_RETRY_BUDGET_MS) : RETRY_BUDGET_NO_TIMEOUT_MS
   }
 
-  /** Sends the request, retrying 429, 5xx and reset connections; non-2xx answers not in allowStatus throw. */
+  /**
+   * Sends the request, retrying 429, 5xx and reset connections within the request's retry budget;
+   * non-2xx answers not in allowStatus throw.
+   */
   async request<T = unknown>(request: KubeRequest): Promise<KubeResponse<T>> {
     let mayHaveApplied = false
+    const started = Date.now()
     for (let attempt = 1; ; attempt++) {
       const result = await this.attempt(request)
       const delayMs = this.retryDelay(result, attempt)
       if (delayMs === undefined) return this.finishOrMark<T>(request, result, mayHaveApplied)
-      mayHaveApplied ||= request.method !== 'GET' && !('response' in result && result.response.status === 429)
+      const throttled = 'response' in result && result.response.status === 429
+      if (Date.now() + delayMs - started > this.retryBudgetMs) {
+        if (throttled) throw this.throttledPastBudget(request, delayMs, mayHaveApplied)
+        return this.finishOrMark<T>(request, result, mayHaveApplied)
+      }
+      mayHaveApplied ||= request.method !== 'GET' && !throttled
+      if (throttled && delayMs >= 1000) {
+        this.onThrottle(`the API server is throttling requests (429 Too Many Requests): retrying ${request.method} ${request.path} in ${seconds(delayMs)}`)
+      }
       await this.pause(delayMs, request.signal)
     }
+  }
+
+  /** A 429 whose next retry would end past the request's retry budget: say so, with the numbers. */
+  private throttledPastBudget(request: KubeRequest, delayMs: number, mayHaveApplied: boolean): ApiError {
+    const error = new ApiError(
+      `${request.method} ${request.path}: the Kubernetes API at ${this.server} is throttling requests (429 Too Many Requests); ` +
+        `waiting ${seconds(delayMs)} more to retry would pass the ${seconds(this.retryBudgetMs)} one request may take with its retries (--request-timeout)`,
+      429,
+      'TooManyRequests',
+    )
+    if (mayHaveApplied) appliedMaybe.add(error)
+    return error
   }
 
   /** finish, and a write that fails after an attempt that may have applied says so (earlierAttemptMayHaveApplied). */
@@ -264,6 +301,10 @@ function parseBody(text: string, contentType: string | undefined): unknown {
   } catch {
     return text
   }
+}
+
+function seconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(1))}s`
 }
 
 function abortError(signal: AbortSignal | undefined): Error {

@@ -27,6 +27,11 @@ export interface ScheduledCommand {
   activeDeadlineSeconds: number
 }
 
+/** Whether the command reads the Airflow DB (zombies, overdue); unstick only talks to the API server. */
+export function readsDb(command: Pick<ScheduledCommand, 'command'>): boolean {
+  return command.command !== 'unstick'
+}
+
 export interface DbSecretRef {
   name: string
   key: string
@@ -42,7 +47,8 @@ export interface ManifestSpec {
   version: string
   schedule: string
   suspend: boolean
-  db: DbSecretRef
+  /** The Secret holding the DB URL; undefined when no command reads the DB (unstick alone). */
+  db?: DbSecretRef
   /** A PersistentVolumeClaim for the run store; undefined: the run store is off (--no-cache). */
   historyPvc?: string
   commands: ScheduledCommand[]
@@ -201,7 +207,8 @@ function cronJob(spec: ManifestSpec, command: ScheduledCommand): KubeManifest {
                   imagePullPolicy: 'IfNotPresent',
                   args: containerArgs(spec, command),
                   env: [
-                    {name: DB_ENV, valueFrom: {secretKeyRef: {name: spec.db.name, key: spec.db.key}}},
+                    // unstick reads no DB: its pod must not wait on a Secret it never uses.
+                    ...(spec.db && readsDb(command) ? [{name: DB_ENV, valueFrom: {secretKeyRef: {name: spec.db.name, key: spec.db.key}}}] : []),
                     {name: 'AIRFLOW_REAP_APP_CACHE', value: APP_CACHE},
                   ],
                   resources: POD_RESOURCES,

@@ -2,7 +2,7 @@
 // or a 5xx, or was in flight when the run was interrupted, may well have been applied by the API
 // server: recording it `failed` would make history lie. Such writes are settled by reading the object
 // back, with a short deadline of its own (not the run's signal, which may already be aborted).
-import {ApiError, ConfigError, ForbiddenError, ReapError, UnreachableError} from '../errors.js'
+import {ApiError, ConfigError, ForbiddenError, InterruptedError, ReapError, TimeoutError, UnreachableError} from '../errors.js'
 import type {ReportItem} from '../core/report.js'
 import {type KubeClient, earlierAttemptMayHaveApplied} from '../kube/client.js'
 import {type KubeObject, getObject} from '../kube/objects.js'
@@ -44,6 +44,22 @@ export function mayHaveApplied(error: unknown): boolean {
   return true
 }
 
+/**
+ * Whether the API server answered the write (a 5xx): it then finished handling it, and an object
+ * read back untouched proves the write did not apply. A timeout, a reset or an interrupt leaves the
+ * request possibly still queued in the server, where it may apply later: nothing read now disproves it.
+ */
+export function wasAnswered(error: unknown): boolean {
+  return error instanceof ApiError
+}
+
+/** Why an unanswered write, whose object is still there untouched, is `unknown` rather than `failed`. */
+export function mayStillApply(error: unknown): string {
+  if (error instanceof InterruptedError) return 'the request was cut short by the interrupt; it may still apply'
+  if (error instanceof TimeoutError) return 'the request timed out; it may still apply'
+  return 'its answer was lost; it may still apply'
+}
+
 export function failureText(error: unknown): string {
   if (error instanceof ReapError) return error.message
   return error instanceof Error ? error.message.split('\n')[0] : String(error)
@@ -52,14 +68,20 @@ export function failureText(error: unknown): string {
 export type ReadBack = {kind: 'gone'} | {kind: 'present'; object: KubeObject} | {kind: 'unreadable'; error: string}
 
 /** The item's object as the API server has it now: gone (404 or another UID under the name), present, or unreadable. */
-export async function readBack(kube: KubeClient, resource: ResourceType, item: ReportItem): Promise<ReadBack> {
-  const deadline = AbortSignal.timeout(READ_BACK_TIMEOUT_MS)
+export async function readBack(
+  kube: KubeClient,
+  resource: ResourceType,
+  item: Pick<ReportItem, 'namespace' | 'name' | 'uid'>,
+  signal?: AbortSignal,
+): Promise<ReadBack> {
+  const timeout = AbortSignal.timeout(READ_BACK_TIMEOUT_MS)
+  const deadline = signal ? AbortSignal.any([timeout, signal]) : timeout
   try {
     const object = await getObject(kube, resource, item.namespace, item.name, {signal: deadline})
     if (!object || object.metadata?.uid !== item.uid) return {kind: 'gone'}
     return {kind: 'present', object}
   } catch (error) {
-    return {kind: 'unreadable', error: deadline.aborted ? `no answer within ${READ_BACK_TIMEOUT_MS / 1000}s` : failureText(error)}
+    return {kind: 'unreadable', error: timeout.aborted ? `no answer within ${READ_BACK_TIMEOUT_MS / 1000}s` : failureText(error)}
   }
 }
 

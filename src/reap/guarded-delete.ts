@@ -3,11 +3,12 @@
 // Each DELETE is journaled before it is sent and again with its outcome; a DELETE whose answer was
 // lost (a timeout, a reset, a 5xx, an interrupt while in flight) is settled by reading the object.
 import type {ReportItem} from '../core/report.js'
+import {ForbiddenError} from '../errors.js'
 import {checkSanity} from '../core/sanity.js'
 import type {KubeClient} from '../kube/client.js'
 import {type PropagationPolicy, deleteGuarded} from '../kube/objects.js'
 import {type ResourceType, resolveResource} from '../kube/resources.js'
-import {failureText, mayHaveApplied, readBack, settleAfterInterrupt} from './ambiguous.js'
+import {failureText, mayHaveApplied, mayStillApply, readBack, settleAfterInterrupt, wasAnswered} from './ambiguous.js'
 import {forEachLimited} from './pool.js'
 import type {Progress} from './progress.js'
 import type {ActionJournal} from './recorder.js'
@@ -121,17 +122,26 @@ export async function reapCandidates<T extends {item: ReportItem}>(
 export async function deleteItems(kube: KubeClient, items: ReportItem[], options: DeleteOptions): Promise<void> {
   const attempted = new Set<ReportItem>()
   const inFlight = settleAfterInterrupt(options.signal)
+  // RBAC refuses this verb on this resource for every object of a namespace alike: after the first
+  // denial in a namespace, the rest there are not sent (other namespaces may have other Roles).
+  const denials = new Map<string, ForbiddenError>()
+  const work = async (item: ReportItem) => {
+    attempted.add(item)
+    const denial = denials.get(item.namespace)
+    if (denial) {
+      item.action = 'skipped'
+      item.skipReason = 'not-permitted'
+      item.detail = `${item.detail}; not sent: ${denial.message}`
+      return
+    }
+    const error = await deleteOne(kube, item, options, inFlight.signal)
+    if (isRbacDenial(error) && !denials.has(item.namespace)) denials.set(item.namespace, error)
+    options.progress.update(`deleting ${attempted.size}/${items.length}`)
+  }
   try {
-    await forEachLimited(
-      items,
-      options.concurrency,
-      async (item) => {
-        attempted.add(item)
-        await deleteOne(kube, item, options, inFlight.signal)
-        options.progress.update(`deleting ${attempted.size}/${items.length}`)
-      },
-      options.signal,
-    )
+    // The first alone: a missing permission then costs one refused request, not one per worker.
+    await forEachLimited(items.slice(0, 1), 1, work, options.signal)
+    await forEachLimited(items.slice(1), options.concurrency, work, options.signal)
   } finally {
     inFlight.dispose()
   }
@@ -144,7 +154,14 @@ export async function deleteItems(kube: KubeClient, items: ReportItem[], options
   }
 }
 
-async function deleteOne(kube: KubeClient, item: ReportItem, options: DeleteOptions, signal: AbortSignal | undefined): Promise<void> {
+/** A 403 from RBAC (not an admission webhook's, which may refuse one object and accept the next). */
+function isRbacDenial(error: unknown): error is ForbiddenError {
+  return error instanceof ForbiddenError && error.message.startsWith('RBAC denied')
+}
+
+/** Deletes one item, recording the outcome on it; returns the error of a refused request. */
+async function deleteOne(kube: KubeClient, item: ReportItem, options: DeleteOptions, signal: AbortSignal | undefined): Promise<unknown> {
+  let refusal: unknown
   // A server dry run changes nothing, so there is no intent to journal: only its outcome.
   if (!options.serverDryRun) options.journal?.intent(item, 'delete')
   try {
@@ -161,14 +178,18 @@ async function deleteOne(kube: KubeClient, item: ReportItem, options: DeleteOpti
     else {
       item.action = 'failed'
       item.error = failureText(error)
+      refusal = error
     }
   }
   options.journal?.outcome(item)
+  return refusal
 }
 
 /**
  * The DELETE may have applied but its answer was lost: read the object. Gone (or another object under
- * the name), or ours with a deletionTimestamp ⇒ deleted; ours without one ⇒ failed; unreadable ⇒ unknown.
+ * the name), or ours with a deletionTimestamp ⇒ deleted; ours without one ⇒ failed when the server
+ * answered (a 5xx), unknown when it never did (the request may still be queued in the server, and is
+ * settled by a later run); unreadable ⇒ unknown.
  */
 async function settleDelete(kube: KubeClient, item: ReportItem, resource: ResourceType, error: unknown): Promise<void> {
   const why = failureText(error)
@@ -185,8 +206,13 @@ async function settleDelete(kube: KubeClient, item: ReportItem, resource: Resour
         item.detail = `${item.detail}; the DELETE got no clear answer (${why}), and the ${what} is terminating`
         return
       }
-      item.action = 'failed'
-      item.error = `${why}; the ${what} is still there and not being deleted`
+      if (wasAnswered(error)) {
+        item.action = 'failed'
+        item.error = `${why}; the ${what} is still there and not being deleted`
+        return
+      }
+      item.action = 'unknown'
+      item.error = `${why}; ${mayStillApply(error)} (the ${what} is still there, not yet being deleted; a later run settles it)`
       return
     case 'unreadable':
       item.action = 'unknown'

@@ -58,7 +58,8 @@ async function phasesByGet(kube: KubeClient, items: ReportItem[], concurrency: n
   await forEachLimited(items, concurrency, async (item) => {
     const pod = await getObject(kube, resolveResource('pods'), item.namespace, item.name)
     if (!pod || (pod.metadata as {uid?: string} | undefined)?.uid !== item.uid) {
-      markSkipped(item, 'already-gone', `${item.detail}; the pod is gone (or was replaced) since it was listed`)
+      // An item skipped already keeps its own reason: that is why it was never to be acted on.
+      if (item.action !== 'skipped') markSkipped(item, 'already-gone', `${item.detail}; the pod is gone (or was replaced) since it was listed`)
       return
     }
     item.phase = (pod.status as {phase?: string} | undefined)?.phase ?? 'Unknown'

@@ -62,6 +62,7 @@ export async function scanOverdue(deps: OverdueDeps, config: OverdueScanConfig):
   const {kube, db, progress} = deps
   progress.update('listing KubernetesPodOperator pods')
   const pods = await listKpoPods(kube, config, deps.signal)
+  deps.journal?.listed?.(pods.length)
   if (pods.length === 0) return {scanned: 0, findings: [], warnings: []}
 
   progress.update(`reading the Airflow DB for ${pods.length} pods`)

@@ -8,6 +8,7 @@ import {HEARTBEAT_INTERVAL_MS, openRunStore} from '../store/run-store.js'
 import type {RunStore} from '../store/run-store.js'
 import type {ActionVerb, RunUpdate, StartRunInput} from '../store/types.js'
 import type {Progress} from './progress.js'
+import type {SettlementLedger} from './settle.js'
 
 export type RunMeta = StartRunInput
 
@@ -17,6 +18,8 @@ export type Outcome = 'ok' | 'failed' | 'interrupted'
 export interface ActionJournal {
   intent(item: ReportItem, verb: ActionVerb): void
   outcome(item: ReportItem): void
+  /** The objects listed, as soon as they are (a run interrupted later still says how many it scanned). */
+  listed?(scanned: number): void
 }
 
 export class RunRecorder implements ActionJournal {
@@ -80,6 +83,31 @@ export class RunRecorder implements ActionJournal {
       store.recordItems(runId, report.items as ReportItem[])
       store.finishRun(runId, {outcome, summary: report.summary, error})
     })
+  }
+
+  /**
+   * The unknown actions of earlier runs, settled in this run's name; undefined without a store. A store
+   * that fails here only means nothing is settled this time: the run's own recording goes on.
+   */
+  ledger(): SettlementLedger | undefined {
+    const {store, runId} = this
+    if (!store || runId === null) return undefined
+    return {
+      unsettledActions: (server, limit) => {
+        try {
+          return store.unsettledActions(server, limit)
+        } catch {
+          return []
+        }
+      },
+      recordSettlement: (itemId, settlement) => {
+        try {
+          store.recordSettlement(itemId, {...settlement, byRunId: runId})
+        } catch {
+          // left unsettled: the next run looks again
+        }
+      },
+    }
   }
 
   close(): void {

@@ -21,14 +21,19 @@ export interface KubeSession {
   namespace: string | undefined
 }
 
-export function openKube(options: KubeOptions): KubeSession {
+/** Where a throttled request says it waits (stderr; a spinner's progress when there is one). */
+export type ThrottleNotice = (text: string) => void
+
+const warnOnStderr: ThrottleNotice = (text) => process.stderr.write(`warning: ${text}\n`)
+
+export function openKube(options: KubeOptions, onThrottle: ThrottleNotice = warnOnStderr): KubeSession {
   const target = loadKubeTarget({
     kubeconfig: options.kubeconfig,
     context: options.context,
     namespace: options.namespace,
     requestTimeoutMs: (options.requestTimeoutSeconds ?? DEFAULT_REQUEST_TIMEOUT_SECONDS) * 1000,
   })
-  const client = new KubeClient(target)
+  const client = new KubeClient(target, {onThrottle})
   return {target, client, namespace: options.allNamespaces ? undefined : target.namespace}
 }
 
@@ -53,8 +58,12 @@ export function runMetaFromFlags(command: RunCommand, kube: KubeOptions, dryRun:
 }
 
 /** Opens the cluster for a run, recording its target as soon as the kubeconfig says what it is. */
-export function openKubeRecorded(options: KubeOptions, recorder: {update(update: {context: string; server: string; namespace: string}): void}): KubeSession {
-  const session = openKube(options)
+export function openKubeRecorded(
+  options: KubeOptions,
+  recorder: {update(update: {context: string; server: string; namespace: string}): void},
+  progress?: {note(text: string): void},
+): KubeSession {
+  const session = openKube(options, progress ? (text) => progress.note(`warning: ${text}`) : undefined)
   recorder.update({context: session.target.contextName, server: session.target.server, namespace: scopeName(session)})
   return session
 }

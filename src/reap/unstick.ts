@@ -27,7 +27,7 @@ import {deleteItems} from './guarded-delete.js'
 import {forEachLimited} from './pool.js'
 import type {Progress} from './progress.js'
 import type {ActionJournal} from './recorder.js'
-import {failureText, mayHaveApplied, readBack, settleAfterInterrupt} from './ambiguous.js'
+import {failureText, mayHaveApplied, mayStillApply, readBack, settleAfterInterrupt, wasAnswered} from './ambiguous.js'
 
 /** What to look at: every object of a type (scan), or one named object. */
 export interface UnstickTarget {
@@ -314,7 +314,8 @@ async function patchOne(deps: UnstickDeps, finding: StuckFinding, config: Unstic
 
 /**
  * The patch may have applied but its answer was lost: read the object. Gone, or none of the
- * finalizers to remove left on it ⇒ patched; still holding one ⇒ failed; unreadable ⇒ unknown.
+ * finalizers to remove left on it ⇒ patched; still holding one ⇒ failed when the server answered (a
+ * 5xx), unknown when it never did; unreadable ⇒ unknown.
  */
 async function settlePatch(kube: KubeClient, finding: StuckFinding, error: unknown): Promise<void> {
   const {item, verdict} = finding
@@ -327,8 +328,9 @@ async function settlePatch(kube: KubeClient, finding: StuckFinding, error: unkno
   }
   const left = state.kind === 'present' ? (state.object.metadata?.finalizers ?? []).filter((f) => verdict.remove.includes(f)) : []
   if (left.length > 0) {
-    item.action = 'failed'
-    item.error = `${why}; it still holds ${left.join(', ')}`
+    // Unanswered, the patch may still be queued in the server: only a later run can tell.
+    item.action = wasAnswered(error) ? 'failed' : 'unknown'
+    item.error = wasAnswered(error) ? `${why}; it still holds ${left.join(', ')}` : `${why}; ${mayStillApply(error)} (it still holds ${left.join(', ')}; a later run settles it)`
     return
   }
   recordPatch(item, verdict.remove, state.kind === 'gone' ? 'gone' : 'patched', false)

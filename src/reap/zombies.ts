@@ -64,6 +64,7 @@ export async function scanZombies(deps: ScanDeps, config: ZombieScanConfig): Pro
   const now = deps.now ?? (() => new Date())
   progress.update('listing KubernetesPodOperator pods')
   const pods = await listKpoPods(kube, config, deps.signal)
+  deps.journal?.listed?.(pods.length)
   if (pods.length === 0) return {scanned: 0, runs: [], findings: []}
 
   progress.update(`reading the Airflow DB for ${pods.length} pods`)
@@ -144,10 +145,11 @@ function describeFinishedTasks(findings: ZombieFinding[], taskInstances: TaskIns
 
 /** Phase decides whether a pod still runs: finished pods are left alone unless --include-finished. */
 async function addPhases(kube: KubeClient, findings: ZombieFinding[], config: ZombieScanConfig, signal?: AbortSignal): Promise<void> {
-  const judged = findings.map((f) => f.item).filter((item) => item.skipReason !== 'unknown-dag-run' && item.skipReason !== 'missing-labels')
-  await readPhases(kube, judged, config, signal)
+  // Every finding's phase, skipped ones too: the report shows each pod as it is (a kept pod is Running).
+  const items = findings.map((f) => f.item)
+  await readPhases(kube, items, config, signal)
   if (config.includeFinished) return
-  for (const item of judged) {
+  for (const item of items) {
     if (item.phase && FINISHED_PHASES.includes(item.phase) && item.action === 'none') {
       markSkipped(item, 'finished', `${item.detail}; the pod already ${item.phase === 'Succeeded' ? 'succeeded' : 'failed'} (--include-finished reaps it)`)
     }

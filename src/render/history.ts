@@ -1,6 +1,7 @@
 // Renders the run store's documents (`history`, `history show`).
 import {formatAge} from '../core/duration.js'
 import type {RunDocument, RunListDocument} from '../store/documents.js'
+import type {StoredItem} from '../store/types.js'
 import {type OutputFormat, renderDocument} from './output.js'
 import {renderTable} from './table.js'
 
@@ -49,9 +50,19 @@ export function renderRun(document: RunDocument, format: OutputFormat): string {
     i.namespace,
     i.name,
     i.reason,
-    i.action === 'skipped' ? `skipped (${i.skipReason})` : i.action === 'failed' || i.action === 'unknown' ? `${i.action}: ${i.error}` : i.action,
+    actionCell(i),
     i.actedAt ?? '',
     i.detail,
   ])
   return `${header}\n\n${renderTable(headers, rows)}`
+}
+
+/** The action as recorded; an unknown one settled later shows both, the settlement after the original. */
+function actionCell(item: StoredItem): string {
+  if (item.action === 'skipped') return `skipped (${item.skipReason})`
+  if (item.action !== 'failed' && item.action !== 'unknown') return item.action
+  const recorded = `${item.action}: ${item.error}`
+  if (!item.settled) return recorded
+  const by = item.settled.byRunId === null ? 'by history' : `by run ${item.settled.byRunId}`
+  return `${recorded}; settled ${item.settled.action} at ${item.settled.at} ${by}: ${item.settled.detail}`
 }

@@ -121,13 +121,14 @@ const WORDING: Record<Report['kind'], Wording> = {
 }
 
 function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? '' : 's'}`
+  if (count === 1) return `${count} ${noun}`
+  // English: a patch, 3 patches; a delete, 3 deletes.
+  return `${count} ${noun}${/(?:s|x|z|ch|sh)$/.test(noun) ? 'es' : 's'}`
 }
 
 /** `7 zombie pods found among 20 scanned; 8 skipped (5 too-young, 3 keep-annotation); ...` */
 export function summaryLine(report: Report, serverDryRun = false): string {
-  const {scanned, acted, failed, skipped, unknown} = report.summary
-  const found = report.items.filter(isActionable).length
+  const {scanned, found, acted, failed, skipped, unknown} = report.summary
   const wording = WORDING[report.kind]
   const parts = [`${plural(found, wording.noun)} found among ${scanned} scanned`]
   if (skipped > 0) parts.push(`${skipped} skipped (${skipBreakdown(report.items)})`)

@@ -95,6 +95,7 @@ function itemEntry(item: StoredItem): StoredItem {
     ...(item.skipReason !== undefined && {skipReason: item.skipReason}),
     ...(item.error !== undefined && {error: item.error}),
     actedAt: item.actedAt,
+    ...(item.settled && {settled: {...item.settled}}),
   }
 }
 

@@ -93,6 +93,21 @@ export const migrations: readonly Migration[] = [
         ALTER TABLE runs ADD COLUMN heartbeat_at TEXT;
       `),
   },
+  {
+    description: 'settlement: what a later run found became of an action recorded unknown',
+    up: (db) =>
+      db.exec(`
+        -- The action stays 'unknown' as recorded; these say what a later look at the cluster found:
+        -- 'deleted' | 'patched' | 'failed', when, by which run (NULL: by history), and what was seen.
+        ALTER TABLE run_items ADD COLUMN settled_action TEXT;
+        ALTER TABLE run_items ADD COLUMN settled_at TEXT;
+        ALTER TABLE run_items ADD COLUMN settled_by_run INTEGER;
+        ALTER TABLE run_items ADD COLUMN settled_detail TEXT;
+        -- The verb of the action ('delete', 'patch'), kept after its outcome (in_flight is cleared):
+        -- settling needs it, since unstick both deletes dependents and patches. NULL on older rows.
+        ALTER TABLE run_items ADD COLUMN verb TEXT;
+      `),
+  },
 ]
 
 export const SCHEMA_VERSION = migrations.length

@@ -78,7 +78,7 @@ function ensurePrivateFile(file: string): void {
   } catch (err) {
     if (errnoCode(err) !== 'EEXIST') throw err
     // stat follows symlinks: a loop or a dangling link fails here with its own code.
-    if (statSync(file).isDirectory()) throw new StoreUnavailableError(file, 'is a directory, not a SQLite file')
+    if (statSync(file).isDirectory()) throw directoryError(file)
     ensureAccessible(file)
     return
   }
@@ -129,7 +129,7 @@ function fromErrno(
 ): StoreUnavailableError {
   switch (code) {
     case 'EISDIR':
-      return new StoreUnavailableError(storePath, 'is a directory, not a SQLite file', undefined, options)
+      return directoryError(storePath, options)
     case 'EACCES':
     case 'EPERM': {
       // mkdir names the directory it could not create; the one to fix is the existing one above it.
@@ -154,6 +154,15 @@ function fromErrno(
     default:
       return new StoreUnavailableError(storePath, `cannot be opened: ${messageOf(err)}`, undefined, options)
   }
+}
+
+/**
+ * The store path names a directory (`--cache $HOME`): the directory is not the tool's, so the advice is
+ * never to move it, but that the path must name a file.
+ */
+function directoryError(storePath: string, options?: {cause: unknown}): StoreUnavailableError {
+  const example = path.join(storePath, 'runs.sqlite')
+  return new StoreUnavailableError(storePath, 'is a directory, not a SQLite file', `--cache (or AIRFLOW_REAP_CACHE) must name a file, e.g. --cache ${example}`, options)
 }
 
 function permissionsHint(target: string): string {

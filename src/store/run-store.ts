@@ -18,7 +18,9 @@ import type {
   RunRecord,
   RunSummary,
   RunUpdate,
+  Settlement,
   StartRunInput,
+  UnsettledAction,
   StoredItem,
   StoredRun,
 } from './types.js'
@@ -132,7 +134,7 @@ export class RunStore {
         .transaction(() => {
           this.requireRun(runId)
           const row = itemRow(runId, item, iso(this.now()))
-          this.statements.upsertItem.run({...row, acted_at: iso(item.actedAt ?? this.now()), in_flight: verb})
+          this.statements.upsertItem.run({...row, acted_at: iso(item.actedAt ?? this.now()), in_flight: verb, verb})
         })
         .immediate(),
     )
@@ -219,7 +221,7 @@ export class RunStore {
             this.statements.markCrashed.run({
               id: row.id,
               error: cause,
-              scanned: row.scanned ?? counts.found ?? 0,
+              scanned: row.scanned ?? counts.listed ?? 0,
               found: counts.found ?? 0,
               acted: counts.acted ?? 0,
               failed: counts.failed ?? 0,
@@ -244,6 +246,40 @@ export class RunStore {
         const items = (this.statements.getItems.all(runId) as ItemRow[]).map(toStoredItem)
         return {run: toRunRecord(row), items}
       })(),
+    )
+  }
+
+  /**
+   * Actions recorded `unknown` by finished (or crashed) runs against this API server, not yet
+   * settled, newest first. Runs still going are left alone: their outcomes are theirs to record.
+   */
+  unsettledActions(server: string, limit: number): UnsettledAction[] {
+    this.settleCrashedRuns()
+    return this.guard(() =>
+      (this.statements.unsettled.all({server: redactText(server), limit}) as UnsettledRow[]).map((row) => ({
+        itemId: row.id,
+        runId: row.run_id,
+        command: row.command as RunCommand,
+        kind: row.kind,
+        namespace: row.namespace,
+        name: row.name,
+        uid: row.uid,
+        verb: verbOf(row),
+        actedAt: row.acted_at,
+      })),
+    )
+  }
+
+  /** Record what became of an unknown action; the first settlement stays (a later one changes nothing). */
+  recordSettlement(itemId: number, settlement: Settlement): void {
+    this.guard(() =>
+      this.statements.settle.run({
+        id: itemId,
+        action: settlement.action,
+        at: iso(settlement.at),
+        by_run: settlement.byRunId,
+        detail: redactText(settlement.detail),
+      }),
     )
   }
 
@@ -284,10 +320,10 @@ function prepareStatements(db: Database.Database) {
     upsertItem: db.prepare(`
       INSERT INTO run_items (run_id, kind, namespace, name, uid, phase, age_seconds, reason, detail,
                              dag_id, task_id, ti_run_id, map_index, try_number, ti_state,
-                             action, skip_reason, error, acted_at, in_flight)
+                             action, skip_reason, error, acted_at, in_flight, verb)
       VALUES (@run_id, @kind, @namespace, @name, @uid, @phase, @age_seconds, @reason, @detail,
               @dag_id, @task_id, @ti_run_id, @map_index, @try_number, @ti_state,
-              @action, @skip_reason, @error, @acted_at, @in_flight)
+              @action, @skip_reason, @error, @acted_at, @in_flight, @verb)
       ON CONFLICT (run_id, kind, namespace, name, uid) DO UPDATE SET
         phase = excluded.phase, age_seconds = excluded.age_seconds, reason = excluded.reason,
         detail = excluded.detail, dag_id = excluded.dag_id, task_id = excluded.task_id,
@@ -297,13 +333,13 @@ function prepareStatements(db: Database.Database) {
                         THEN run_items.acted_at
                         WHEN run_items.in_flight IS NOT NULL AND excluded.in_flight IS NULL
                         THEN run_items.acted_at ELSE excluded.acted_at END,
-        action = excluded.action, in_flight = excluded.in_flight`),
+        action = excluded.action, in_flight = excluded.in_flight, verb = coalesce(excluded.verb, run_items.verb)`),
     settleInFlight: db.prepare(`
       UPDATE run_items SET action = 'unknown', error = @error, in_flight = NULL, skip_reason = NULL
       WHERE run_id = @run_id AND in_flight IS NOT NULL`),
     runningRuns: db.prepare("SELECT * FROM runs WHERE outcome = 'running'"),
     countItems: db.prepare(`
-      SELECT count(*) AS found,
+      SELECT sum(action <> 'skipped') AS found, count(*) AS listed,
              sum(action IN ('deleted', 'patched')) AS acted, sum(action = 'failed') AS failed,
              sum(action = 'skipped') AS skipped, sum(action = 'unknown') AS unknown
       FROM run_items WHERE run_id = ?`),
@@ -320,6 +356,15 @@ function prepareStatements(db: Database.Database) {
     countRuns: db.prepare('SELECT COUNT(*) AS n FROM runs'),
     getRun: db.prepare('SELECT * FROM runs WHERE id = ?'),
     getItems: db.prepare('SELECT * FROM run_items WHERE run_id = ? ORDER BY id'),
+    unsettled: db.prepare(`
+      SELECT run_items.id, run_items.run_id, runs.command, kind, run_items.namespace, name, uid, acted_at, verb, detail
+      FROM run_items JOIN runs ON runs.id = run_items.run_id
+      WHERE run_items.action = 'unknown' AND run_items.in_flight IS NULL AND run_items.settled_action IS NULL
+        AND runs.outcome <> 'running' AND runs.server = @server
+      ORDER BY run_items.id DESC LIMIT @limit`),
+    settle: db.prepare(`
+      UPDATE run_items SET settled_action = @action, settled_at = @at, settled_by_run = @by_run, settled_detail = @detail
+      WHERE id = @id AND action = 'unknown' AND settled_action IS NULL`),
   }
 }
 
@@ -385,6 +430,29 @@ interface ItemRow {
   error: string | null
   acted_at: string | null
   in_flight: string | null
+  settled_action: string | null
+  settled_at: string | null
+  settled_by_run: number | null
+  settled_detail: string | null
+}
+
+interface UnsettledRow {
+  id: number
+  run_id: number
+  command: string
+  kind: string
+  namespace: string
+  name: string
+  uid: string
+  acted_at: string | null
+  verb: string | null
+  detail: string
+}
+
+/** The verb of an unknown action; rows written before 0.3.0 kept none, so it is told by the run's command. */
+function verbOf(row: UnsettledRow): ActionVerb {
+  if (row.verb === 'delete' || row.verb === 'patch') return row.verb
+  return row.command === 'unstick' && !row.detail.startsWith('dependent of ') ? 'patch' : 'delete'
 }
 
 // Every free-text field (detail, error; argv, context, server and the run's error above) goes through
@@ -413,6 +481,7 @@ function itemRow(runId: number, item: RecordableItem, recordedAt: string): Recor
     error: optionalText(item.error),
     acted_at: actedAt(item, recordedAt),
     in_flight: null,
+    verb: null,
   }
 }
 
@@ -466,6 +535,19 @@ function toStoredItem(row: ItemRow): StoredItem {
     taskInstance: taskInstanceOf(row),
     ...actionOf(row),
     actedAt: row.acted_at,
+    ...settlementOf(row),
+  }
+}
+
+function settlementOf(row: ItemRow): Pick<StoredItem, 'settled'> {
+  if (row.settled_action === null || row.settled_at === null) return {}
+  return {
+    settled: {
+      action: row.settled_action as Settlement['action'],
+      at: row.settled_at,
+      byRunId: row.settled_by_run,
+      detail: row.settled_detail ?? '',
+    },
   }
 }
 

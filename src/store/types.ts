@@ -67,6 +67,34 @@ export type RecordableItem = ReportItem & {actedAt?: Date | string}
 /** A finding as stored: the ReportItem plus when its action happened (null when nothing was done). */
 export interface StoredItem extends ReportItem {
   actedAt: string | null
+  /** For an action recorded `unknown`: what a later look at the cluster found became of it. */
+  settled?: Settlement
+}
+
+/** What became of an action recorded `unknown`, as a later run (or `history`) found it in the cluster. */
+export interface Settlement {
+  action: 'deleted' | 'patched' | 'failed'
+  /** ISO 8601, UTC. */
+  at: string
+  /** The run that settled it; null when `history` did. */
+  byRunId: number | null
+  /** What was seen: gone, terminating, still there untouched... */
+  detail: string
+}
+
+/** An action of an earlier, finished run recorded `unknown` and not yet settled. */
+export interface UnsettledAction {
+  /** The run_items row, to record the settlement against. */
+  itemId: number
+  runId: number
+  command: RunCommand
+  kind: string
+  namespace: string
+  name: string
+  uid: string
+  verb: ActionVerb
+  /** When its request was sent. */
+  actedAt: string | null
 }
 
 export interface RunSummary {

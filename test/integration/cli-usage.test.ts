@@ -37,7 +37,8 @@ describe('usage errors: one line, the usage hint, exit 2', () => {
     [['overdue', '--grace', 'soon'], 'invalid argument "soon" for "--grace" flag: not a duration (examples: 90s, 10m, 2h, 1h30m)', 'overdue'],
     [['zombies', '-o', 'xml'], 'invalid argument "xml" for "--output" flag: must be one of table, wide, json, yaml, name', 'zombies'],
     [['zombies', '--dry-run=maybe'], 'invalid argument "maybe" for "--dry-run" flag: must be one of none, client, server', 'zombies'],
-    [['zombies', '--concurrency', '0'], /^error: invalid argument for "--concurrency" flag: .*greater than or equal to 1/, 'zombies'],
+    [['zombies', '--concurrency', '0'], /^error: invalid argument "0" for "--concurrency" flag: must be an integer greater than or equal to 1$/, 'zombies'],
+    [['zombies', '--concurrency', 'abc'], /^error: invalid argument "abc" for "--concurrency" flag: must be an integer$/, 'zombies'],
     [['zombies', 'extra-arg'], 'unexpected argument "extra-arg" for "kubectl airflow-reap zombies"', 'zombies'],
     [['-n', 'airflow', 'zombies'], 'flags go after the command: kubectl airflow-reap zombies -n ...', 'zombies'],
     [['nosuch'], /^error: unknown command "nosuch" for "kubectl airflow-reap" \(commands: .*zombies/, undefined],
@@ -112,6 +113,14 @@ describe('version and help', () => {
     expect(commands).toEqual([...new Set(commands)])
     expect(commands).toEqual(expect.arrayContaining(['zombies', 'overdue', 'unstick', 'history', 'version']))
     expect(stdout).toContain('$ kubectl airflow-reap [COMMAND]')
+  })
+
+  it('help nosuch: one error line and the usage hint, exit 2, not oclif\'s " ›   Error:"', async () => {
+    const result = await runCli(['help', 'nosuch'], {env})
+    expect(result.code).toBe(2)
+    expect(result.stdout).toBe('')
+    expect(result.stderr).toMatch(/^error: unknown command "nosuch" for "kubectl airflow-reap help" \(commands: [a-z, ]+\)\nSee 'kubectl airflow-reap help --help' for usage\.\n$/)
+    expect((await runCli(['help', 'history', 'show'], {env})).stdout).toContain('$ kubectl airflow-reap history show RUNID')
   })
 
   it('-h is help too', async () => {

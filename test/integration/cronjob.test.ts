@@ -146,6 +146,17 @@ describe('cronjob: the manifests', () => {
     expect(resources).toEqual(['pods:delete,get,list', 'events:create', 'jobs:get,list,patch'])
   })
 
+  it('unstick alone needs no DB: no --db-secret, no cluster to find one in, no AIRFLOW_REAP_DB in its pod, no secrets in its Role', async () => {
+    const items = await generate(['unstick', '--yes', '-n', 'airflow-jobs'])
+    const [cronJob] = ofKind(items, 'CronJob')
+    expect(containerOf(cronJob).env.map((e: {name: string}) => e.name)).toEqual(['AIRFLOW_REAP_APP_CACHE'])
+    const resources = (ofKind(items, 'Role')[0].rules as FakePolicyRule[]).flatMap((r) => r.resources)
+    expect(resources).not.toContain('secrets')
+    // With another command that reads the DB, only that one's pod gets the Secret.
+    const both = ofKind(await generate(['-n', 'airflow', 'zombies', '--delete', '--yes', 'unstick', '--yes', '--db-secret', 'db:url']), 'CronJob')
+    expect(both.map((c) => containerOf(c).env.map((e: {name: string}) => e.name))).toEqual([['AIRFLOW_REAP_DB', 'AIRFLOW_REAP_APP_CACHE'], ['AIRFLOW_REAP_APP_CACHE']])
+  })
+
   it('-A: a ClusterRole and ClusterRoleBinding named after the account\'s namespace', async () => {
     const items = await generate(['overdue', '--delete', '--yes', '-A', '--airflow-namespace', 'airflow', '--db-secret', 'airflow-metadata'])
     expect(items.map((i) => `${i.kind}/${i.metadata.name}`)).toEqual([
@@ -346,6 +357,38 @@ describe('cronjob: the DB Secret found in the cluster', () => {
     expect(result.stderr).not.toContain('hunter2')
   })
 
+  describe('--db-secret is verified when a cluster is configured', () => {
+    const secret = (data: Record<string, string>) =>
+      kube.addObject('secrets', {apiVersion: 'v1', kind: 'Secret', metadata: {name: 'airflow-airflow-metadata', namespace: 'airflow'}, data})
+
+    it('a Secret that does not exist: exit 1, why, nothing printed', async () => {
+      const result = await runCli(['cronjob', 'zombies', '--delete', '--yes', '--db-secret', 'airflow-metadata', '--kubeconfig', kubeconfig])
+      expect(result.code).toBe(1)
+      expect(result.stdout).toBe('')
+      expect(result.stderr).toBe(
+        "error: secret airflow/airflow-metadata does not exist, so the CronJob's pod would never start (the official chart names it <release>-airflow-metadata; kubectl get secrets -n airflow lists them; without --db-secret it is found in the cluster); pass --no-verify to write the manifests anyway\n",
+      )
+    })
+
+    it('a key it does not hold: exit 1, naming the keys it has (never a value)', async () => {
+      secret({url: Buffer.from('postgresql://u:hunter2@db/airflow').toString('base64')})
+      const result = await runCli(['cronjob', 'zombies', '--delete', '--yes', '--db-secret', 'airflow-airflow-metadata', '--kubeconfig', kubeconfig])
+      expect(result.code).toBe(1)
+      expect(result.stderr).toMatch(/^error: secret airflow\/airflow-airflow-metadata has no key "connection" \(its keys: url\)/)
+      expect(result.stderr).not.toContain('hunter2')
+    })
+
+    it('there, with its key: the manifests; --no-verify does not ask', async () => {
+      secret({connection: Buffer.from('postgresql://u:p@db/airflow').toString('base64')})
+      const ok = await runCli(['cronjob', 'zombies', '--delete', '--yes', '--db-secret', 'airflow-airflow-metadata', '--kubeconfig', kubeconfig, '-o', 'json'])
+      expect(ok).toMatchObject({code: 0, stderr: ''})
+      const requests = kube.requests.length
+      const unchecked = await runCli(['cronjob', 'zombies', '--delete', '--yes', '--db-secret', 'nope', '--no-verify', '--kubeconfig', kubeconfig, '-o', 'json'])
+      expect(unchecked).toMatchObject({code: 0, stderr: ''})
+      expect(kube.requests.length).toBe(requests)
+    })
+  })
+
   it('says what it looked for and names --db-secret when nothing is found (exit 2)', async () => {
     const result = await runCli(['cronjob', 'zombies', '--kubeconfig', kubeconfig])
     expect(result.code).toBe(2)
@@ -396,6 +439,8 @@ describe('cronjob --apply', () => {
   beforeEach(async () => {
     kube = await startFakeKube()
     kubeconfig = kube.writeKubeconfig(path.join(dir, 'kubeconfig-apply'), {contexts: [{name: 'admin', namespace: 'airflow'}]})
+    // --db-secret is verified against the cluster: the Secret the CronJobs refer to exists.
+    kube.addObject('secrets', {apiVersion: 'v1', kind: 'Secret', metadata: {name: 'airflow-metadata', namespace: 'airflow'}, data: {connection: Buffer.from('postgresql://u:p@db/airflow').toString('base64')}})
   })
 
   afterEach(async () => {

@@ -193,7 +193,8 @@ describe.each(variants)('overdue against %s', (_name, createDb) => {
     expect(report).toMatchObject({kind: 'OverdueReport', context: 'test', dryRun: true})
     expect(byName(report.items)).toEqual(expected(airflow3))
     expect(report.items.every((i) => i.reason === 'execution-timeout-exceeded' && i.phase === 'Running')).toBe(true)
-    const found = Object.keys(expected(airflow3)).length
+    // The contract's "found": acted on or to act on; the skipped one is counted apart.
+    const found = Object.keys(expected(airflow3)).length - 1
     expect(report.summary).toEqual({scanned, found, acted: 0, failed: 0, skipped: 1, unknown: 0})
     expect(report.warnings).toEqual([expect.stringMatching(/^the serialized DAG of broken_dag( \(version \d+\))? cannot be read .*its tasks are not judged$/)])
     expect(result.stderr).toMatch(/^warning: the serialized DAG of broken_dag/)

@@ -7,12 +7,11 @@ import {closedPort} from '../support/faults.js'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest'
-import type {Report, ReportItem} from '../../src/core/report.js'
-import type {RunDocument, RunListDocument} from '../../src/store/documents.js'
+import type {ReportItem} from '../../src/core/report.js'
 import {type TestAirflowDb, createSqliteAirflowDb} from '../support/airflow-db/index.js'
 import {runCli} from '../support/cli.js'
+import {historyOf, reportOf, showRun} from '../support/run-history.js'
 import {runOnPty} from '../support/pty.js'
-import {assertValidReport, assertValidRun, assertValidRunList} from '../support/contract.js'
 import {type FakeKube, startFakeKube} from '../support/fake-kube/index.js'
 import {addKpoPod} from '../support/kpo.js'
 
@@ -55,26 +54,9 @@ const REAP = ['zombies', '--delete', '--yes', '--allow-mass-delete', '-o', 'json
 const podNames = () => new Set(kube.listObjects('pods').map((p) => p.metadata.name as string))
 const deletedByFake = () => Array.from({length: ZOMBIES}, (_, i) => `zombie-${i}`).filter((name) => !podNames().has(name))
 
-async function history(): Promise<RunListDocument> {
-  const result = await runCli(['history', '-o', 'json'], {env})
-  expect(result.stderr).toBe('')
-  const document = JSON.parse(result.stdout) as RunListDocument
-  assertValidRunList(document)
-  return document
-}
+const history = () => historyOf(env)
 
-async function show(runId: number): Promise<RunDocument> {
-  const result = await runCli(['history', 'show', String(runId), '-o', 'json'], {env})
-  const document = JSON.parse(result.stdout) as RunDocument
-  assertValidRun(document)
-  return document
-}
-
-function reportOf(stdout: string): Report {
-  const report = JSON.parse(stdout) as Report
-  assertValidReport(report)
-  return report
-}
+const show = (runId: number) => showRun(env, runId)
 
 const item = (report: {items: ReportItem[]}, name: string) => report.items.find((i) => i.name === name)!
 
@@ -212,12 +194,16 @@ describe('a delete whose answer is lost is settled by reading the pod back', () 
 describe('failed actions make a failed run', () => {
   beforeEach(() => startCluster())
 
-  it('403 on delete: exit 1, history failed with the RBAC error', async () => {
+  it('403 on delete: the rest are not sent; exit 1 naming the missing permission, history failed with the RBAC error', async () => {
     kube.deny({verb: 'delete', resource: 'pods'})
-    const result = await runCli(REAP, {env})
+    const result = await runCli([...REAP, '--concurrency', '10'], {env})
     expect(result.code).toBe(1)
+    expect(kube.requests.filter((r) => r.method === 'DELETE')).toHaveLength(1)
+    expect(result.stderr).toMatch(/^error: 1 of 1 actions failed \(first: pod\/airflow\/zombie-\d+: RBAC denied: cannot delete pods in namespace "airflow" \(user "[^"]+"\)\); 29 more not sent: grant that permission and run again\n$/)
+    const report = reportOf(result.stdout)
+    expect(report.items.filter((i) => i.skipReason === 'not-permitted')).toHaveLength(ZOMBIES - 1)
     const [run] = (await history()).items
-    expect(run).toMatchObject({outcome: 'failed', summary: {acted: 0, failed: ZOMBIES}})
+    expect(run).toMatchObject({outcome: 'failed', summary: {acted: 0, failed: 1, skipped: ZOMBIES - 1}})
     expect(run.error).toMatch(/RBAC denied: cannot delete pods/)
   })
 

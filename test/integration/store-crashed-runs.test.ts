@@ -45,7 +45,7 @@ describe('crashed runs', () => {
     store.recordIntent(runId, inFlight, 'delete')
 
     const [run] = store.listRuns()
-    expect(run).toMatchObject({runId, outcome: 'crashed', finishedAt: null, summary: {scanned: 12, found: 3, acted: 1, failed: 0, skipped: 1, unknown: 1}})
+    expect(run).toMatchObject({runId, outcome: 'crashed', finishedAt: null, summary: {scanned: 12, found: 2, acted: 1, failed: 0, skipped: 1, unknown: 1}})
     expect(run.error).toMatch(/^the process \(pid \d+ on .+\) ended without recording an outcome$/)
     const items = store.getRun(runId)!.items
     expect(items.find((i) => i.name === 'in-flight')).toMatchObject({action: 'unknown', error: IN_FLIGHT_AT_CRASH})

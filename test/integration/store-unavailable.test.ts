@@ -6,6 +6,7 @@ import {ReapError} from '../../src/errors.js'
 import {StoreUnavailableError} from '../../src/store/errors.js'
 import {openRunStore} from '../../src/store/run-store.js'
 import {makeTempDir} from '../support/store/helpers.js'
+import {runCli} from '../support/cli.js'
 
 let dir: string
 let cleanup: () => void
@@ -50,11 +51,18 @@ describe('an unusable store is a StoreUnavailableError that says what to do', ()
     expect(openError(file).message).toMatch(/is not a SQLite database.*mv /)
   })
 
-  it('a directory in place of the file: move it aside', () => {
+  it('a directory in place of the file (--cache $HOME): never advises moving it, says --cache must name a file', () => {
     const file = path.join(dir, 'runs.sqlite')
     mkdirSync(file)
     const err = openError(file)
-    expect(err.message).toBe(`run store ${file} is a directory, not a SQLite file; move it aside: mv ${file} ${file}.broken`)
+    expect(err.message).toBe(`run store ${file} is a directory, not a SQLite file; --cache (or AIRFLOW_REAP_CACHE) must name a file, e.g. --cache ${file}/runs.sqlite`)
+    expect(err.message).not.toContain('mv ')
+  })
+
+  it('history --cache DIR (an existing directory, $HOME say): one line, exit 1, nothing about moving the directory', async () => {
+    const result = await runCli(['history', '--cache', dir], {env: {HOME: dir}})
+    expect(result.code).toBe(1)
+    expect(result.stderr).toBe(`error: run store ${dir} is a directory, not a SQLite file; --cache (or AIRFLOW_REAP_CACHE) must name a file, e.g. --cache ${dir}/runs.sqlite\n`)
   })
 
   it('a file where its directory should be (unusable even for root): move that file aside', () => {

@@ -125,3 +125,14 @@ it('a zombie deleted between the list and its GET is reported already-gone', asy
   expect(report.items.find((i) => i.name === 'done-1')).toMatchObject({action: 'skipped', skipReason: 'already-gone'})
   expect(report.items.find((i) => i.name === 'done-0')).toMatchObject({action: 'none', phase: 'Running'})
 })
+
+it('skipped pods show their real phase too (an unknown dag run, a kept pod), never <none>', async () => {
+  seedZombies(1)
+  addKpoPod(kube, {name: 'foreign', dagId: 'other_airflows_dag', taskId: 't', runId: RUN, tryNumber: 1})
+  addKpoPod(kube, {name: 'kept', dagId: DAG, taskId: 'done_1', runId: RUN, tryNumber: 1, annotations: {'airflow-reap/keep': 'true'}})
+  const report = await scan()
+  expect(report.items.find((i) => i.name === 'foreign')).toMatchObject({action: 'skipped', skipReason: 'unknown-dag-run', phase: 'Running'})
+  expect(report.items.find((i) => i.name === 'kept')).toMatchObject({action: 'skipped', skipReason: 'keep-annotation', phase: 'Running'})
+  const table = await runCli(['zombies', '--no-cache'], {env})
+  expect(table.stdout).toMatch(/^foreign\s+\S+\s+Running\s/m)
+})

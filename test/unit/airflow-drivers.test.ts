@@ -103,6 +103,16 @@ describe('driver errors', () => {
     expect(other).toBeInstanceOf(ReapError)
   })
 
+  it('a statement ended by its timeout names --db-timeout and its value, not only the server\'s words', () => {
+    const pg = queryError(url, Object.assign(new Error('canceling statement due to statement timeout'), {code: '57014'}), 30_000)
+    expect(pg.message).toBe(`the Airflow DB at ${url.redacted} cancelled a query at its statement timeout (--db-timeout 30s): canceling statement due to statement timeout`)
+    const mysql = queryError(url, Object.assign(new Error('Query inactivity timeout'), {code: 'PROTOCOL_SEQUENCE_TIMEOUT'}), 5_000)
+    expect(mysql.message).toMatch(/\(--db-timeout 5s\): Query inactivity timeout$/)
+    // An administrator's cancel is not the timeout.
+    const cancelled = queryError(url, Object.assign(new Error('canceling statement due to user request'), {code: '57014'}), 30_000)
+    expect(cancelled.message).not.toContain('--db-timeout')
+  })
+
   it('scrubPassword leaves very short passwords alone and also scrubs the encoded form', () => {
     expect(scrubPassword('a b', 'a')).toBe('a b')
     expect(scrubPassword('x p%40ss y p@ss', 'p@ss')).toBe('x *** y ***')

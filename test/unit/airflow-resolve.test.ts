@@ -6,7 +6,7 @@ import {describe, expect, it, vi} from 'vitest'
 
 import {NO_DB_MESSAGE, type RunCommand, resolveDbUrl, runWithoutShell} from '../../src/airflow/resolve.js'
 import {InvalidDbUrlError} from '../../src/airflow/url.js'
-import {ConfigError, EXIT_RUNTIME, EXIT_USAGE, UsageError} from '../../src/errors.js'
+import {ConfigError, EXIT_RUNTIME, EXIT_USAGE, InterruptedError, UsageError} from '../../src/errors.js'
 
 const A = 'postgresql://a:pa@a/a'
 const B = 'postgresql://b:pb@b/b'
@@ -85,7 +85,14 @@ describe('resolveDbUrl', () => {
     it('splits the command like shlex.split and runs it without a shell', async () => {
       const run = vi.fn<RunCommand>(async () => ({exitCode: 0, stdout: `${C}\n`}))
       await resolveDbUrl({env: env(`cat "/run/secrets/my db" '$HOME'`), runCommand: run})
-      expect(run).toHaveBeenCalledWith(['cat', '/run/secrets/my db', '$HOME'])
+      expect(run).toHaveBeenCalledWith(['cat', '/run/secrets/my db', '$HOME'], {})
+    })
+
+    it('is given the time limit and the signal it was asked to honour (--db-timeout, the run)', async () => {
+      const run = vi.fn<RunCommand>(async () => ({exitCode: 0, stdout: `${C}\n`}))
+      const signal = new AbortController().signal
+      await resolveDbUrl({env: env('get-conn'), runCommand: run, command: {timeoutMs: 5000, signal}})
+      expect(run).toHaveBeenCalledWith(['get-conn'], {timeoutMs: 5000, signal})
     })
 
     it('a non-zero exit is a ConfigError naming the variable, not the output', async () => {
@@ -126,7 +133,7 @@ describe('resolveDbUrl', () => {
     it('a command that hangs is bounded: killed, and the error names the command and the time', async () => {
       const hung: RunCommand = async () => ({exitCode: null, stdout: '', timedOutAfterMs: 30_000})
       await expect(resolveDbUrl({env: env('vault read -field=url secret/airflow'), runCommand: hung})).rejects.toThrow(
-        new ConfigError('AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_CMD: command "vault read -field=url secret/airflow" did not finish within 30s and was killed'),
+        new ConfigError('AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_CMD: command "vault read -field=url secret/airflow" did not finish within 30s (--db-timeout) and was killed'),
       )
     })
   })
@@ -162,6 +169,15 @@ describe('runWithoutShell', () => {
     } finally {
       rmSync(dir, {recursive: true, force: true})
     }
+  })
+
+  it('a signal kills it (and what it started) at once and rejects as an interrupt', async () => {
+    const controller = new AbortController()
+    const started = Date.now()
+    const running = runWithoutShell([process.execPath, '-e', 'setInterval(() => {}, 1000)'], {timeoutMs: 0, signal: controller.signal})
+    setTimeout(() => controller.abort(new InterruptedError('interrupted by SIGTERM', {signal: 'SIGTERM'})), 300)
+    await expect(running).rejects.toBeInstanceOf(InterruptedError)
+    expect(Date.now() - started).toBeLessThan(5000)
   })
 
   it('rejects when the program does not exist', async () => {

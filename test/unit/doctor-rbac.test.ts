@@ -32,7 +32,15 @@ describe('rbacChecks', () => {
     expect(byLine.zombies.status).toBe('fail')
     expect(byLine.zombies.message).toBe('missing: get pods in namespace "airflow"')
     expect(byLine.zombies.fix).toMatch(/`zombies` will fail without them/)
-    expect(byLine['zombies --delete --yes'].status).toBe('warn')
+    // The same missing read makes the deleting line fail the same way: the same severity.
+    expect(byLine['zombies --delete --yes'].status).toBe('fail')
+  })
+
+  it('without get secrets, zombies and zombies --delete --yes both fail (same consequence, same severity)', () => {
+    const checks = Object.fromEntries(rbacChecks(all, missing('get secrets airflow-metadata')).map((c) => [c.subject, c.status]))
+    expect(checks.zombies).toBe('fail')
+    expect(checks['zombies --delete --yes']).toBe('fail')
+    expect(checks['overdue --delete --yes']).toBe('fail')
   })
 
   it('delete missing only warns, on the deleting command lines', () => {

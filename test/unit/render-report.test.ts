@@ -115,6 +115,14 @@ describe('tables', () => {
   })
 })
 
+describe('found', () => {
+  it('is the contract\'s one definition: items acted on or to act on; skipped ones are counted apart', () => {
+    const items = [item(), item({action: 'deleted'}), item({action: 'failed', error: 'x'}), item({action: 'unknown', error: 'y'}), kept, young]
+    expect(summarize(10, items)).toEqual({scanned: 10, found: 4, acted: 1, failed: 1, skipped: 2, unknown: 1})
+    expect(summaryLine(report(items, {dryRun: false}))).toMatch(/^4 zombie pods found among 10 scanned; 2 skipped/)
+  })
+})
+
 describe('summary line', () => {
   it.each([
     [[item()], true, 'ZombieReport', '1 zombie pod found among 10 scanned; dry run: nothing changed (add --delete --yes to delete them)'],
@@ -123,6 +131,8 @@ describe('summary line', () => {
     [[item({kind: 'Job', reason: 'stuck-terminating'})], true, 'UnstickReport', '1 stuck object found among 10 scanned; dry run: nothing changed (add --yes to remove their finalizers)'],
     [[item({action: 'deleted'}), item({action: 'failed', error: 'x'})], false, 'ZombieReport', '2 zombie pods found among 10 scanned; 1 deleted; 1 failed'],
     [[item({action: 'patched'}), item({action: 'deleted'})], false, 'UnstickReport', '2 stuck objects found among 10 scanned; 1 patched; 1 dependent deleted'],
+    // One definition of found (the contract's): acted on or to act on, in the text as in summary.found.
+    [[item({action: 'deleted'}), kept], false, 'ZombieReport', '1 zombie pod found among 10 scanned; 1 skipped (1 keep-annotation); 1 deleted'],
   ] as const)('%#: %s', (items, dryRun, kind, expected) => {
     expect(summaryLine(report([...items], {dryRun, kind}))).toBe(`${expected}\n`)
   })
@@ -138,6 +148,11 @@ describe('summary line', () => {
       [item({kind: 'Job', reason: 'stuck-terminating'})],
       'UnstickReport',
       '1 stuck object found among 10 scanned; server dry run: the API server would accept 1 patch; nothing changed (run it with --yes and without --dry-run=server to remove their finalizers)',
+    ],
+    [
+      [item({kind: 'Job', reason: 'stuck-terminating'}), item({kind: 'Job', reason: 'stuck-terminating'}), item({kind: 'Job', reason: 'stuck-terminating'})],
+      'UnstickReport',
+      '3 stuck objects found among 10 scanned; server dry run: the API server would accept 3 patches; nothing changed (run it with --yes and without --dry-run=server to remove their finalizers)',
     ],
     [[kept], 'OverdueReport', '0 overdue pods found among 10 scanned; 1 skipped (1 keep-annotation)'],
   ] as const)('server dry run %#: %s', (items, kind, expected) => {

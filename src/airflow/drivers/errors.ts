@@ -59,10 +59,23 @@ function isPasswordWanted(code: string | undefined, reason: string): boolean {
   return code === '28P01' || code === '28000'
 }
 
-/** A failed statement: UnreachableError when the connection was lost, else a plain ReapError. */
-export function queryError(url: DbUrl, error: unknown): ReapError {
+// A statement ended by its timeout: PostgreSQL's query_canceled (also sent for an admin's cancel, told
+// apart by its message), MySQL's max_execution_time, mysql2's own per-query timer.
+const STATEMENT_TIMEOUT_CODES = new Set(['57014', 'ER_QUERY_TIMEOUT', 'PROTOCOL_SEQUENCE_TIMEOUT'])
+
+/**
+ * A failed statement: TimeoutError naming --db-timeout when the statement timeout ended it,
+ * UnreachableError when the connection was lost, else a plain ReapError.
+ */
+export function queryError(url: DbUrl, error: unknown, statementTimeoutMs?: number): ReapError {
   const code = errorCode(error)
   const reason = safeReason(url, error)
+  if (statementTimeoutMs && code && STATEMENT_TIMEOUT_CODES.has(code) && (code !== '57014' || /statement timeout/i.test(reason))) {
+    return new TimeoutError(
+      `the Airflow DB at ${url.redacted} cancelled a query at its statement timeout (--db-timeout ${seconds(statementTimeoutMs)}): ${reason}`,
+      {cause: error},
+    )
+  }
   if ((code && CONNECTION_CODES.has(code)) || /Connection terminated|connection is in closed state/i.test(reason)) {
     return new UnreachableError(`lost the connection to the Airflow DB at ${url.redacted}: ${reason}`, {cause: error})
   }

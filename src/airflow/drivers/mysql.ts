@@ -58,7 +58,7 @@ class MysqlDriver implements SqlDriver {
       return rows as T[]
     } catch (error) {
       await this.connection.query('ROLLBACK').catch(() => undefined)
-      throw queryError(this.url, error)
+      throw queryError(this.url, error, this.statementTimeoutMs)
     }
   }
 
@@ -73,7 +73,7 @@ class MysqlDriver implements SqlDriver {
     try {
       return rows.map(map)
     } catch (error) {
-      throw queryError(this.url, error)
+      throw queryError(this.url, error, this.statementTimeoutMs)
     }
   }
 

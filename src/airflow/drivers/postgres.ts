@@ -98,7 +98,7 @@ class PostgresDriver implements SqlDriver {
       return result
     } catch (error) {
       await this.client.query('ROLLBACK').catch(() => undefined)
-      throw queryError(this.url, error)
+      throw queryError(this.url, error, this.statementTimeoutMs)
     }
   }
 

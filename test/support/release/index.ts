@@ -37,8 +37,15 @@ export interface KrewManifest {
   }
 }
 
+/**
+ * The manifest of the archive built here: `npm run test:release` writes it to dist/release (the
+ * tracked krew-manifest.yaml with this build's sha256), so that a test run leaves the clone clean.
+ */
+export const BUILT_MANIFEST_PATH = path.join(RELEASE_DIR, 'krew-manifest.yaml')
+
 export function loadManifest(): KrewManifest {
-  return yaml.load(readFileSync(MANIFEST_PATH, 'utf8')) as KrewManifest
+  const file = existsSync(BUILT_MANIFEST_PATH) ? BUILT_MANIFEST_PATH : MANIFEST_PATH
+  return yaml.load(readFileSync(file, 'utf8')) as KrewManifest
 }
 
 export function packageVersion(): string {
