@@ -109,8 +109,14 @@ describe.skipIf(realKubeMissing)(`cronjob on a real API server${realKubeMissing 
     for (let i = 0; i < 4; i++) await db.seed.taskInstance({dagId: DAG, taskId: `healthy_${i}`, runId: RUN, state: 'running', tryNumber: 1})
     await db.seed.taskInstance({dagId: DAG, taskId: 'zombie', runId: RUN, state: 'success', tryNumber: 1})
     await createAll(kube, '/api/v1/namespaces', [NS, 'applied'].map((name) => ({apiVersion: 'v1', kind: 'Namespace', metadata: {name}})), 1)
+    // The Secret --db-secret names, as a chart install has it: cronjob checks it exists before it prints.
+    for (const namespace of [NS, 'applied']) createDbSecret(namespace)
     await createAll(kube, PODS, Array.from({length: 4}, (_, i) => kpoPodManifest({name: `healthy-${i}`, dagId: DAG, taskId: `healthy_${i}`, runId: RUN, tryNumber: 1})))
   }, 180_000)
+
+  function createDbSecret(namespace: string): void {
+    kube.kubectl(['create', 'secret', 'generic', 'airflow-metadata', '-n', namespace, `--from-literal=connection=${db.url}`])
+  }
 
   afterAll(async () => {
     await kube?.stop()
@@ -252,6 +258,7 @@ describe.skipIf(realKubeMissing)(`cronjob on a real API server${realKubeMissing 
 
     it("refuses a foreign object of the same name: one error line, its rules untouched", async () => {
       kube.kubectl(['create', 'namespace', 'foreign'])
+      createDbSecret('foreign')
       kube.kubectl(['create', 'role', 'airflow-reap', '-n', 'foreign', '--verb=get', '--resource=configmaps'])
       const before = kube.kubectl(['get', 'role', 'airflow-reap', '-n', 'foreign', '-o', 'json'])
       const result = await runCli(['cronjob', 'zombies', '--delete', '--yes', '-n', 'foreign', '--db-secret', 'airflow-metadata', '--apply'], {env: admin.env})
