@@ -5,6 +5,14 @@
 // skips. Each DB is migrated once and used by every test of its kind (the world does not change the
 // schema); one Python process per scenario.
 //
+// The pods go to the real kube-apiserver (test/support/real-kube.ts, with etcd and the real Job
+// controller, which makes the KubernetesJobOperator's pod) whenever its binaries are built, and
+// always under CI, where a missing binary fails the file; the fake API server only stands in on a
+// machine without them. One control plane per file; each DB kind's world in a namespace of its own
+// (the DAG file reads it from REAP_POD_NAMESPACE), so the CLI judges each namespace against its DB.
+// The real server stamps creationTimestamp itself (whole seconds, at creation): the zombies runs pass
+// --min-age 0s, and the scenario waits a second between a try's pod and the next try's start.
+//
 // Not here (yet): a KubernetesPodOperator really executed (`airflow tasks test` / dag.test()) with the
 // test playing the kubelet, and its worker killed so that Airflow itself fails the task and leaves the
 // pod. The provider's execute() needs a kube API that answers its pod reads and status polling as a
@@ -24,12 +32,12 @@ import {RELEASE_HEADS, compareVersions, releaseOfRevision} from '../../../src/ai
 import type {Report} from '../../../src/core/report.js'
 import {cliWorkspace, runCli, type CliWorkspace} from '../cli.js'
 import {sharedFixture} from '../paths.js'
-import {type FakeKube, startFakeKube} from '../fake-kube/index.js'
 import {createPostgresAirflowDb, createSqliteAirflowDb} from '../airflow-db/index.js'
-import {fakeCluster} from './cluster.js'
+import {type PodCluster, type PodClusters, startPodClusters} from './cluster.js'
 import {postgresShape, shapeDifference, sqliteShape} from './schema-shape.js'
 import {type AirflowFacts, type DbKind, type RealAirflowDb, type WorldPod, migratedDb, runScenario} from './airflow.js'
 import {type AirflowLine, REAL_AIRFLOW_DIR, findVenv} from './venv.js'
+import {realKubeMissing} from '../real-kube.js'
 
 export interface LineExpectations {
   /** The Airflow release the constraints pin. */
@@ -49,9 +57,22 @@ export function describeRealAirflow(line: AirflowLine, expected: LineExpectation
 
   describe.skipIf(!venv)(title, () => {
     let facts: AirflowFacts
+    // One control plane for the whole file (the real one starts in about 7 s): a namespace per world.
+    let clusters: PodClusters
     beforeAll(async () => {
-      facts = await runScenario<AirflowFacts>(venv!, 'facts', [sharedFixture('airflow/label-vectors.json')], undefined)
-    }, 120_000)
+      ;[facts, clusters] = await Promise.all([
+        runScenario<AirflowFacts>(venv!, 'facts', [sharedFixture('airflow/label-vectors.json')], undefined),
+        startPodClusters(),
+      ])
+    }, 180_000)
+
+    afterAll(async () => {
+      await clusters?.stop()
+    })
+
+    it('the pods are created in a real kube-apiserver when its binaries are built (always under CI)', () => {
+      expect(clusters.kind).toBe(realKubeMissing ? 'fake' : 'real')
+    })
 
     it("the provider's make_safe_label_value gives every label vector's output, as ours does", () => {
       const {vectors} = JSON.parse(readFileSync(sharedFixture('airflow/label-vectors.json'), 'utf8')) as {vectors: {input: string; output: string}[]}
@@ -85,19 +106,17 @@ export function describeRealAirflow(line: AirflowLine, expected: LineExpectation
     for (const kind of expected.kinds) {
       describe(kind, () => {
         let db: RealAirflowDb
-        let kube: FakeKube
+        let cluster: PodCluster
         let workspace: CliWorkspace
         let pods: WorldPod[]
 
         beforeAll(async () => {
-          db = await migratedDb(venv!, kind)
-          kube = await startFakeKube()
-          workspace = cliWorkspace(kube, {prefix: `real-${line}`, db: {url: db.url}})
-          pods = (await runScenario<{pods: WorldPod[]}>(venv!, 'world', [], db, fakeCluster(kube))).pods
+          ;[db, cluster] = await Promise.all([migratedDb(venv!, kind), clusters.open(`airflow-${kind}`)])
+          workspace = cliWorkspace(cluster, {prefix: `real-${line}`, db: {url: db.url}, namespace: cluster.namespace})
+          pods = (await runScenario<{pods: WorldPod[]}>(venv!, 'world', [], db, cluster)).pods
         }, 360_000)
 
         afterAll(async () => {
-          await kube?.close()
           await db?.drop()
           workspace?.remove()
         })
@@ -114,7 +133,8 @@ export function describeRealAirflow(line: AirflowLine, expected: LineExpectation
         })
 
         it("zombies reports exactly the pods whose task instance Airflow says is finished or retried", async () => {
-          const result = await runCli(['zombies', '-A', '-o', 'json', '--no-cache', '--min-age', '0s'], {env: workspace.env})
+          // --min-age 0s: the server stamped every pod's creationTimestamp moments ago.
+          const result = await runCli(['zombies', '-n', cluster.namespace, '-o', 'json', '--no-cache', '--min-age', '0s'], {env: workspace.env})
           expect(result.code, result.stderr).toBe(0)
           const report: Report = JSON.parse(result.stdout)
           const reported = Object.fromEntries(report.items.map((item) => [item.name, `${item.reason}${item.skipReason ? `/${item.skipReason}` : ''}`]))
@@ -132,7 +152,7 @@ export function describeRealAirflow(line: AirflowLine, expected: LineExpectation
         })
 
         it('overdue reports exactly the pods whose task Airflow says has run past execution_timeout', async () => {
-          const result = await runCli(['overdue', '-A', '-o', 'json', '--no-cache'], {env: workspace.env})
+          const result = await runCli(['overdue', '-n', cluster.namespace, '-o', 'json', '--no-cache'], {env: workspace.env})
           expect(result.code, result.stderr).toBe(0)
           const report: Report = JSON.parse(result.stdout)
           expect(report.items.map((item) => item.name).sort()).toEqual(pods.filter((pod) => pod.overdue).map((pod) => pod.name).sort())
@@ -170,19 +190,18 @@ export function describeRealAirflow(line: AirflowLine, expected: LineExpectation
         // Once per line is enough: the backend changes what is stored, not how each dialect reads it.
         if (kind === 'sqlite') {
           describe('a custom XCom backend stores pod_name as a reference', () => {
-            let referenceKube: FakeKube
+            let referenceCluster: PodCluster
             let referenceWorkspace: CliWorkspace
             let referencePods: WorldPod[]
 
             beforeAll(async () => {
-              referenceKube = await startFakeKube()
-              referenceWorkspace = cliWorkspace(referenceKube, {prefix: `real-${line}-ref`, db: {url: db.url}})
+              referenceCluster = await clusters.open(`airflow-${kind}-ref`)
+              referenceWorkspace = cliWorkspace(referenceCluster, {prefix: `real-${line}-ref`, db: {url: db.url}, namespace: referenceCluster.namespace})
               const backend = {AIRFLOW__CORE__XCOM_BACKEND: 'xcom_reference.ReferenceXCom', PYTHONPATH: REAL_AIRFLOW_DIR}
-              referencePods = (await runScenario<{pods: WorldPod[]}>(venv!, 'reference', [], db, fakeCluster(referenceKube), backend)).pods
+              referencePods = (await runScenario<{pods: WorldPod[]}>(venv!, 'reference', [], db, referenceCluster, backend)).pods
             }, 240_000)
 
             afterAll(async () => {
-              await referenceKube?.close()
               referenceWorkspace?.remove()
             })
 
@@ -197,7 +216,7 @@ export function describeRealAirflow(line: AirflowLine, expected: LineExpectation
               } finally {
                 await airflowDb.close()
               }
-              const result = await runCli(['zombies', '-A', '-o', 'json', '--no-cache', '--min-age', '0s'], {env: referenceWorkspace.env})
+              const result = await runCli(['zombies', '-n', referenceCluster.namespace, '-o', 'json', '--no-cache', '--min-age', '0s'], {env: referenceWorkspace.env})
               expect(result.code, result.stderr).toBe(0)
               const report: Report = JSON.parse(result.stdout)
               expect(referencePods.map((pod) => pod.verdict)).toEqual(['retried', 'live'])
