@@ -249,7 +249,7 @@ export function describeRealAirflow(line: AirflowLine, expected: LineExpectation
         // The real control plane only: the fake API server does not implement the status subresource
         // the test writes as the kubelet. Once per line (on SQLite, whose DB is already migrated).
         if (kind === 'sqlite') {
-          describe.skipIf(realKubeMissing)('an executed KubernetesPodOperator, the test playing the kubelet', () => {
+          describe.skipIf(realKubeMissing)(`an executed KubernetesPodOperator, the test playing the kubelet${realKubeMissing ? ` (skipped: ${realKubeMissing})` : ''}`, () => {
             async function zombiesIn(cluster: PodCluster): Promise<[string, string, string | undefined][]> {
               const workspace = cliWorkspace(cluster, {prefix: `real-${line}-exec`, db: {url: db.url}, namespace: cluster.namespace})
               try {
