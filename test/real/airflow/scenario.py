@@ -14,8 +14,8 @@ The DB is the one AIRFLOW__DATABASE__SQL_ALCHEMY_CONN names (already migrated by
 Pods: each manifest is built by the provider (KubernetesPodOperator.build_pod_request_obj, and
 KubernetesJobOperator.build_job_request_obj for the Job) from the task instance as Airflow holds it,
 then handed to the test on stdout as one `@@reap {"create": ...}` line; the test creates it in the
-cluster (test/support/real-airflow/cluster.ts: the fake API server today, a real kube-apiserver
-later) and answers with the created object on stdin, so pods exist in the order a worker would
+cluster (test/support/real-airflow/cluster.ts: the real kube-apiserver of test/support/real-kube.ts,
+or the fake API server where that is not built) and answers with the created object on stdin, so pods exist in the order a worker would
 create them (the stale-try rule compares a pod's creationTimestamp with the try's start_date).
 
 State changes go through Airflow's own code: 2.10 the ORM TaskInstance methods a worker and the

@@ -135,7 +135,10 @@ export async function runScenario<T>(
 ): Promise<T> {
   const home = db?.home ?? mkdtempSync(path.join(os.tmpdir(), 'reap-airflow-facts-'))
   const extra: Record<string, string> = {...extraEnv}
-  if (cluster) extra.KUBECONFIG = cluster.writeKubeconfig(path.join(home, 'kubeconfig'))
+  if (cluster) {
+    extra.KUBECONFIG = cluster.writeKubeconfig(path.join(home, 'kubeconfig'))
+    extra.REAP_POD_NAMESPACE = cluster.namespace
+  }
   const env = airflowEnv(venv, home, db?.airflowUrl ?? `sqlite:///${path.join(home, 'airflow.db')}`, extra)
   const child = spawn(venv.python, [path.join(REAL_AIRFLOW_DIR, 'scenario.py'), command, ...args], {env, stdio: ['pipe', 'pipe', 'pipe']})
   let output = ''

@@ -1,6 +1,7 @@
 # KubernetesPodOperator tasks as users write them, for test/real/airflow*.test.ts: parsed and
 # serialized by the real Airflow (2.10 and 3.x), their pods built by the provider's own code.
 # Nothing here runs a pod: the test drives the task instances' states itself.
+import os
 from datetime import datetime, timedelta
 
 try:  # Airflow 3: the Task SDK
@@ -14,7 +15,9 @@ from airflow.providers.cncf.kubernetes.operators.job import KubernetesJobOperato
 from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
 
 IMAGE = "busybox:1.36"
-COMMON = dict(namespace="airflow", image=IMAGE, cmds=["sh", "-c", "sleep 3600"], get_logs=False)
+# The test gives each DB kind a namespace of its own on the one control plane of a test file.
+NAMESPACE = os.environ.get("REAP_POD_NAMESPACE", "airflow")
+COMMON = dict(namespace=NAMESPACE, image=IMAGE, cmds=["sh", "-c", "sleep 3600"], get_logs=False)
 
 with DAG(dag_id="reap_kpo", start_date=datetime(2026, 1, 1), schedule=None, catchup=False) as dag:
     KubernetesPodOperator(task_id="plain", name="plain", retries=3, **COMMON)
@@ -29,9 +32,9 @@ with DAG(dag_id="reap_kpo", start_date=datetime(2026, 1, 1), schedule=None, catc
         **COMMON,
     )
     KubernetesPodOperator(task_id="slow", name="slow", execution_timeout=timedelta(minutes=20), **COMMON)
-    KubernetesJobOperator(task_id="job", name="job", namespace="airflow", image=IMAGE, cmds=["true"])
+    KubernetesJobOperator(task_id="job", name="job", namespace=NAMESPACE, image=IMAGE, cmds=["true"])
 
-    @task.kubernetes(image="python:3.11-slim", namespace="airflow")
+    @task.kubernetes(image="python:3.11-slim", namespace=NAMESPACE)
     def decorated():
         print("hello")
 
