@@ -1,15 +1,12 @@
 // A 429 from the API server (issue 21 §3): stderr says it is throttling and when the retry is, and one
 // request's retries are bounded (its --request-timeout, at least 10 s), not up to 5 × 30 s of silence.
-import {mkdtempSync, rmSync} from 'node:fs'
-import {tmpdir} from 'node:os'
-import path from 'node:path'
 import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest'
 import {type TestAirflowDb, createSqliteAirflowDb} from '../support/airflow-db/index.js'
-import {runCli} from '../support/cli.js'
+import {type CliWorkspace, cliWorkspace, runCli} from '../support/cli.js'
 import {type FakeKube, startFakeKube} from '../support/fake-kube/index.js'
 
 let db: TestAirflowDb
-let dir: string
+let workspace: CliWorkspace
 let kube: FakeKube
 let env: Record<string, string>
 
@@ -22,15 +19,14 @@ afterAll(async () => {
 })
 
 beforeEach(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'reap-429-'))
   kube = await startFakeKube()
-  const kubeconfig = kube.writeKubeconfig(path.join(dir, 'kubeconfig'), {contexts: [{name: 'prod', namespace: 'airflow'}]})
-  env = {KUBECONFIG: kubeconfig, AIRFLOW_REAP_DB: db.url, AIRFLOW_REAP_CACHE: path.join(dir, 'runs.sqlite')}
+  workspace = cliWorkspace(kube, {prefix: '429', db})
+  env = workspace.env
 })
 
 afterEach(async () => {
   await kube?.close()
-  rmSync(dir, {recursive: true, force: true})
+  workspace?.remove()
 })
 
 const THROTTLED = {method: 'GET', pathIncludes: '/namespaces/airflow/pods', status: 429, body: 'Too many requests, please try again later.\n'}

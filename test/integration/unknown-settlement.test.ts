@@ -2,16 +2,13 @@
 // answered after --request-timeout and applied later still, SIGINT and SIGTERM with 10 deletes in
 // flight, a finalizer patch applied after its timeout. The fake API server holds the chosen requests
 // before serving them, so they apply after the CLI has given up on them, as a queued request does.
-import {mkdtempSync, rmSync} from 'node:fs'
-import {tmpdir} from 'node:os'
-import path from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest'
 import {SETTLE_AS_FAILED_AFTER_MS} from '../../src/core/settle.js'
 import type {RunDocument} from '../../src/store/documents.js'
 import {openRunStore} from '../../src/store/run-store.js'
 import {type TestAirflowDb, createSqliteAirflowDb} from '../support/airflow-db/index.js'
-import {runCli} from '../support/cli.js'
+import {type CliWorkspace, cliWorkspace, runCli} from '../support/cli.js'
 import {historyOf, reportOf, showRun} from '../support/run-history.js'
 import {type FakeKube, startFakeKube} from '../support/fake-kube/index.js'
 import {addKpoPod} from '../support/kpo.js'
@@ -22,7 +19,7 @@ const ZOMBIES = 30
 const REAP = ['zombies', '--delete', '--yes', '--allow-mass-delete', '-o', 'json']
 
 let db: TestAirflowDb
-let dir: string
+let workspace: CliWorkspace
 let kube: FakeKube
 let env: Record<string, string>
 
@@ -37,15 +34,14 @@ afterAll(async () => {
 })
 
 beforeEach(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'reap-settle-'))
   kube = await startFakeKube()
-  const kubeconfig = kube.writeKubeconfig(path.join(dir, 'kubeconfig'), {contexts: [{name: 'prod', namespace: 'airflow'}]})
-  env = {KUBECONFIG: kubeconfig, AIRFLOW_REAP_DB: db.url, AIRFLOW_REAP_CACHE: path.join(dir, 'runs.sqlite')}
+  workspace = cliWorkspace(kube, {prefix: 'settle', db})
+  env = workspace.env
 })
 
 afterEach(async () => {
   await kube?.close()
-  rmSync(dir, {recursive: true, force: true})
+  workspace?.remove()
 })
 
 function addZombies(): void {
