@@ -12,7 +12,7 @@ import {createProgress} from '../reap/progress.js'
 import {announceActions} from '../reap/events.js'
 import {RunRecorder} from '../reap/recorder.js'
 import {settleEarlierRuns} from '../reap/settle.js'
-import {type ReportDraft, exitCodeFor, runReport} from '../reap/run.js'
+import {type ReportDraft, exitCodeFor, notSentNote, runReport} from '../reap/run.js'
 import {type KubeSession, openKubeRecorded, runMetaFromFlags} from '../reap/session.js'
 import {type UnstickConfig, type UnstickScan, type WaitResult, reportItems, scanStuck, unstick, waitUntilFreed} from '../reap/unstick.js'
 
@@ -84,7 +84,7 @@ function failureOf(draft: ReportDraft, waited: WaitResult | undefined, waitTimeo
   if (failed.length > 0) {
     const first = failed[0]
     const more = failed.length > 1 ? ` (and ${failed.length - 1} more failures: see the report)` : ''
-    problems.push(`could not unstick ${objectRef(first)}: ${first.error ?? 'unknown error'}${more}`)
+    problems.push(`could not unstick ${objectRef(first)}: ${first.error ?? 'unknown error'}${more}${notSentNote(draft.items)}`)
   }
   const unknown = draft.items.filter((i) => i.action === 'unknown')
   if (unknown.length > 0) {
