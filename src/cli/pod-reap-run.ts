@@ -115,7 +115,7 @@ export async function executePodReap<S extends PodScan>(options: PodReapOptions,
     // The table's header line, on stderr: the DB its verdicts come from. Not above "No resources found"
     // (there is no table), nor before an error (one line).
     if ((options.output === 'table' || options.output === 'wide') && cluster && report.items.length > 0) progress.note(originLine(cluster.origin))
-    process.stdout.write(renderReport(report, options.output, {allNamespaces: options.kube.allNamespaces, serverDryRun: options.dryRunMode === 'server'}))
+    process.stdout.write(renderReport(report, options.output, {allNamespaces: options.kube.allNamespaces, serverDryRun: options.dryRunMode === 'server', dryRunNone: options.dryRunNone}))
     if (kube && !report.interrupted) process.stderr.write(await nothingFound(report, options.output, kube.client, kube.namespace, signal))
     if (report.stopped) throw new SafetyStopError(report.stopped)
     if (report.interrupted) throw interruption(signal, 'deletes not yet started were abandoned; the run is recorded as interrupted')

@@ -64,7 +64,7 @@ export async function executeUnstick(options: UnstickOptions, signal: AbortSigna
       announce: options.events ? async (items) => (kube ? announceActions(kube.client, items, progress) : []) : undefined,
     })
     progress.stop()
-    process.stdout.write(renderReport(report, options.output, {allNamespaces: options.kube.allNamespaces, serverDryRun: options.dryRunMode === 'server'}))
+    process.stdout.write(renderReport(report, options.output, {allNamespaces: options.kube.allNamespaces, serverDryRun: options.dryRunMode === 'server', dryRunNone: options.dryRunNone}))
     if (kube && !report.interrupted) process.stderr.write(await nothingFound(report, options.output, kube.client, kube.namespace, signal))
     if (options.output === 'table' || options.output === 'wide') process.stderr.write(adviceLines(scan?.findings ?? [], waited?.freed))
     if (report.interrupted) throw interruption(signal, 'patches not yet started were abandoned; the run is recorded as interrupted')
