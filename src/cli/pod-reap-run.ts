@@ -75,14 +75,7 @@ export async function executePodReap<S extends PodScan>(options: PodReapOptions,
         recorder.update({db: reached.origin})
         // A dropped port-forward stops the work like Ctrl-C would (nothing more is deleted), but the run
         // then fails with the tunnel's error instead of reading as interrupted.
-        const journal: ActionJournal = {
-          intent: (item, verb) => recorder.intent(item, verb),
-          outcome: (item) => recorder.outcome(item),
-          listed: (scanned) => {
-            report.scanned = scanned
-            recorder.update({scanned})
-          },
-        }
+        const journal = recorder.journalFor(report)
         const deps = {kube: session.client, db: reached.db, progress, signal: AbortSignal.any([signal, reached.lost]), journal}
         const scan = await failOnLostTunnel(reached.lost, () => command.scan(deps, session.namespace))
         report.scanned = scan.scanned

@@ -46,7 +46,7 @@ export async function executeUnstick(options: UnstickOptions, signal: AbortSigna
         kube = session
         await settleEarlierRuns(session.client, recorder, progress, signal)
         const config = {...common, namespace: session.namespace}
-        const deps = {kube: session.client, progress, signal: signal, journal: recorder}
+        const deps = {kube: session.client, progress, signal: signal, journal: recorder.journalFor(draft)}
         scan = await scanStuck(deps, config)
         draft.scanned = scan.scanned
         draft.items = reportItems(scan)

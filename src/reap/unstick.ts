@@ -136,6 +136,8 @@ async function readCandidates(deps: UnstickDeps, config: UnstickConfig, warnings
       onPage: (n) => deps.progress.update(`listing ${target.resource.plural}: ${n}`),
     })
     scanned += objects.length
+    // As soon as listed: a run interrupted later still says how many objects it scanned.
+    deps.journal?.listed?.(scanned)
     for (const object of objects) if (object.deletionTimestamp) add({resource: target.resource, object, named: false})
   }
   for (const target of config.targets.filter((t) => t.name !== undefined)) {
@@ -146,6 +148,7 @@ async function readCandidates(deps: UnstickDeps, config: UnstickConfig, warnings
       continue
     }
     scanned++
+    deps.journal?.listed?.(scanned)
     add({resource: target.resource, object: objectMetaOf(target.resource, full), full, named: true})
   }
   return {candidates, scanned}

@@ -473,6 +473,27 @@ describe('--wait', () => {
   })
 })
 
+describe('interrupted while scanning', () => {
+  it('records how many objects it listed before the interrupt (SCANNED was 0)', async () => {
+    for (const name of ['listed-a', 'listed-b']) stuckJob(name, ['orphan'])
+    kube.addObject('jobs', {...jobBody('listed-alive'), metadata: {name: 'listed-alive', namespace: ns}})
+    let child: ChildProcess | undefined
+    // The jobs are listed; the next list (pods) is where Ctrl-C comes.
+    const remove = kube.beforeRequest((request) => {
+      if (request.method === 'GET' && request.path.startsWith(`/api/v1/namespaces/${ns}/pods`)) child?.kill('SIGINT')
+    })
+    try {
+      const result = await unstick(['-o', 'json'], {onSpawn: (c) => (child = c)})
+      expect(result.code, result.stderr).toBe(130)
+      expect(reportOf(result).summary.scanned).toBe(3)
+    } finally {
+      remove()
+    }
+    const [run] = (await history()).filter((r) => r.namespace === ns)
+    expect(run).toMatchObject({command: 'unstick', outcome: 'interrupted', summary: {scanned: 3}})
+  })
+})
+
 describe('named objects and arguments', () => {
   it('a named object that does not exist or is not stuck is reported, not a crash', async () => {
     kube.addObject('jobs', {...jobBody('alive'), metadata: {name: 'alive', namespace: ns}})
