@@ -4,6 +4,7 @@ import {EMPTY_DB_FLAG} from '../airflow/resolve.js'
 import {InvalidDbUrlError, parseDbUrl} from '../airflow/url.js'
 import {parseDuration, parseTimeout} from '../core/duration.js'
 import {DEFAULT_DB_TIMEOUT_SECONDS, DEFAULT_REQUEST_TIMEOUT_SECONDS} from '../core/timeouts.js'
+import {dryRunModeOf} from '../core/dry-run.js'
 import {UsageError} from '../errors.js'
 import {FlagValueError} from './usage.js'
 import type {PodDeletion} from '../reap/guarded-delete.js'
@@ -111,7 +112,7 @@ export const storeFlags = {
 
 export const actFlags = {
   yes: Flags.boolean({char: 'y', description: 'Really act (without it every command is a dry run).', default: false}),
-  'dry-run': Flags.custom<'client' | 'server' | undefined>({
+  'dry-run': Flags.custom<'client' | 'server' | 'none'>({
     description:
       'client: report only (the default without --yes); server: send the requests with dryRun=All (RBAC and admission are checked, nothing changes); none: no dry run, as kubectl reads it (acting still needs --yes).',
     options: ['none', 'client', 'server'],
@@ -124,13 +125,14 @@ export const actFlags = {
 
 /**
  * `--dry-run` as kubectl reads it (cmdutil.GetDryRunStrategy): `client`, `server`, or `none`, which is
- * no dry run at all and so the same as leaving the flag out.
+ * no dry run at all. The parsed flag keeps `none` (the report must not call a run the user asked not
+ * to be one a dry run); dryRunModeOf gives the mode, where `none` is the same as leaving the flag out.
  */
-export function parseDryRun(input: string, flag = 'dry-run'): 'client' | 'server' | undefined {
-  if (input === 'client' || input === 'server') return input
-  if (input === 'none') return undefined
+export function parseDryRun(input: string, flag = 'dry-run'): 'client' | 'server' | 'none' {
+  if (input === 'client' || input === 'server' || input === 'none') return input
   throw new FlagValueError(flag, input, 'must be "none", "server", or "client"')
 }
+
 
 /** --delete and the flags that shape a pod deletion, for the commands that delete pods (zombies, overdue). */
 export function podDeleteFlags(noun: string) {
@@ -158,6 +160,8 @@ export interface PodReapOptions {
   delete: boolean
   yes: boolean
   dryRunMode?: 'client' | 'server'
+  /** `--dry-run=none` was given: no dry run was asked for (though without --delete --yes nothing acts). */
+  dryRunNone?: boolean
   exitCode: boolean
   /** Post a Kubernetes Event for every delete (--no-events: false). */
   events: boolean
@@ -174,7 +178,8 @@ export function podReapOptionsFrom(flags: Record<string, unknown>): PodReapOptio
     store: {flag: flags.cache as string | undefined, noCache: flags['no-cache'] as boolean},
     delete: flags.delete as boolean,
     yes: flags.yes as boolean,
-    dryRunMode: flags['dry-run'] as PodReapOptions['dryRunMode'],
+    dryRunMode: dryRunModeOf(flags),
+    dryRunNone: flags['dry-run'] === 'none',
     exitCode: flags['exit-code'] as boolean,
     events: !flags['no-events'],
     force: flags.force as boolean,

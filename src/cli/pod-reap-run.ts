@@ -75,14 +75,7 @@ export async function executePodReap<S extends PodScan>(options: PodReapOptions,
         recorder.update({db: reached.origin})
         // A dropped port-forward stops the work like Ctrl-C would (nothing more is deleted), but the run
         // then fails with the tunnel's error instead of reading as interrupted.
-        const journal: ActionJournal = {
-          intent: (item, verb) => recorder.intent(item, verb),
-          outcome: (item) => recorder.outcome(item),
-          listed: (scanned) => {
-            report.scanned = scanned
-            recorder.update({scanned})
-          },
-        }
+        const journal = recorder.journalFor(report)
         const deps = {kube: session.client, db: reached.db, progress, signal: AbortSignal.any([signal, reached.lost]), journal}
         const scan = await failOnLostTunnel(reached.lost, () => command.scan(deps, session.namespace))
         report.scanned = scan.scanned
@@ -115,7 +108,7 @@ export async function executePodReap<S extends PodScan>(options: PodReapOptions,
     // The table's header line, on stderr: the DB its verdicts come from. Not above "No resources found"
     // (there is no table), nor before an error (one line).
     if ((options.output === 'table' || options.output === 'wide') && cluster && report.items.length > 0) progress.note(originLine(cluster.origin))
-    process.stdout.write(renderReport(report, options.output, {allNamespaces: options.kube.allNamespaces, serverDryRun: options.dryRunMode === 'server'}))
+    process.stdout.write(renderReport(report, options.output, {allNamespaces: options.kube.allNamespaces, serverDryRun: options.dryRunMode === 'server', dryRunNone: options.dryRunNone}))
     if (kube && !report.interrupted) process.stderr.write(await nothingFound(report, options.output, kube.client, kube.namespace, signal))
     if (report.stopped) throw new SafetyStopError(report.stopped)
     if (report.interrupted) throw interruption(signal, 'deletes not yet started were abandoned; the run is recorded as interrupted')

@@ -12,7 +12,7 @@ import {createProgress} from '../reap/progress.js'
 import {announceActions} from '../reap/events.js'
 import {RunRecorder} from '../reap/recorder.js'
 import {settleEarlierRuns} from '../reap/settle.js'
-import {type ReportDraft, exitCodeFor, runReport} from '../reap/run.js'
+import {type ReportDraft, exitCodeFor, notSentNote, runReport} from '../reap/run.js'
 import {type KubeSession, openKubeRecorded, runMetaFromFlags} from '../reap/session.js'
 import {type UnstickConfig, type UnstickScan, type WaitResult, reportItems, scanStuck, unstick, waitUntilFreed} from '../reap/unstick.js'
 
@@ -46,7 +46,7 @@ export async function executeUnstick(options: UnstickOptions, signal: AbortSigna
         kube = session
         await settleEarlierRuns(session.client, recorder, progress, signal)
         const config = {...common, namespace: session.namespace}
-        const deps = {kube: session.client, progress, signal: signal, journal: recorder}
+        const deps = {kube: session.client, progress, signal: signal, journal: recorder.journalFor(draft)}
         scan = await scanStuck(deps, config)
         draft.scanned = scan.scanned
         draft.items = reportItems(scan)
@@ -64,7 +64,7 @@ export async function executeUnstick(options: UnstickOptions, signal: AbortSigna
       announce: options.events ? async (items) => (kube ? announceActions(kube.client, items, progress) : []) : undefined,
     })
     progress.stop()
-    process.stdout.write(renderReport(report, options.output, {allNamespaces: options.kube.allNamespaces, serverDryRun: options.dryRunMode === 'server'}))
+    process.stdout.write(renderReport(report, options.output, {allNamespaces: options.kube.allNamespaces, serverDryRun: options.dryRunMode === 'server', dryRunNone: options.dryRunNone}))
     if (kube && !report.interrupted) process.stderr.write(await nothingFound(report, options.output, kube.client, kube.namespace, signal))
     if (options.output === 'table' || options.output === 'wide') process.stderr.write(adviceLines(scan?.findings ?? [], waited?.freed))
     if (report.interrupted) throw interruption(signal, 'patches not yet started were abandoned; the run is recorded as interrupted')
@@ -84,7 +84,7 @@ function failureOf(draft: ReportDraft, waited: WaitResult | undefined, waitTimeo
   if (failed.length > 0) {
     const first = failed[0]
     const more = failed.length > 1 ? ` (and ${failed.length - 1} more failures: see the report)` : ''
-    problems.push(`could not unstick ${objectRef(first)}: ${first.error ?? 'unknown error'}${more}`)
+    problems.push(`could not unstick ${objectRef(first)}: ${first.error ?? 'unknown error'}${more}${notSentNote(draft.items)}`)
   }
   const unknown = draft.items.filter((i) => i.action === 'unknown')
   if (unknown.length > 0) {

@@ -1,4 +1,5 @@
 import {Args, Flags} from '@oclif/core'
+import {dryRunModeOf} from '../core/dry-run.js'
 import {parseDuration} from '../core/duration.js'
 import {UsageError} from '../errors.js'
 import {type ResourceType, resolveResource} from '../kube/resources.js'
@@ -22,6 +23,8 @@ export interface UnstickOptions {
   deleteDependents: boolean
   yes: boolean
   dryRunMode?: 'client' | 'server'
+  /** `--dry-run=none` was given: no dry run was asked for (though without --yes nothing acts). */
+  dryRunNone?: boolean
   exitCode: boolean
   /** Post a Kubernetes Event for every patch and delete (--no-events: false). */
   events: boolean
@@ -101,7 +104,8 @@ export function toOptions(flags: ParsedFlags, args: string[]): UnstickOptions {
     finalizers: [...new Set(((flags.finalizer as string[] | undefined) ?? []).map((f) => f.trim()).filter((f) => f !== ''))],
     deleteDependents: flags['delete-dependents'] as boolean,
     yes: flags.yes as boolean,
-    dryRunMode: flags['dry-run'] as UnstickOptions['dryRunMode'],
+    dryRunMode: dryRunModeOf(flags),
+    dryRunNone: flags['dry-run'] === 'none',
     exitCode: flags['exit-code'] as boolean,
     events: !flags['no-events'],
     wait: flags.wait as boolean,

@@ -154,7 +154,8 @@ function deleteOutcome(response: KubeResponse<KubeObject>): {outcome: DeleteOutc
   if (response.status === 409) return {outcome: 'uid-mismatch'}
   if (asStatus(response.body)) return {outcome: 'deleted'}
   const object = response.body
-  return {outcome: isTerminating(object) ? 'terminating' : 'deleted', object}
+  // kube-apiserver answers a pod it removes at once (unscheduled, or grace 0) marked for deletion.
+  return {outcome: isTerminating(object) && !removedByServer(object) ? 'terminating' : 'deleted', object}
 }
 
 /**
@@ -195,15 +196,16 @@ export async function patchFinalizersGuarded(
 
 function patchedOutcome(body: KubeObject): {outcome: FinalizerPatchOutcome; object?: KubeObject} {
   if (asStatus(body)) return {outcome: 'gone'} // an API server that deleted it and answered with a Status
-  return {outcome: deletedByPatch(body) ? 'gone' : 'patched', object: body}
+  return {outcome: removedByServer(body) ? 'gone' : 'patched', object: body}
 }
 
 /**
- * Did the API server delete the object it answered with? kube-apiserver (ShouldDeleteDuringUpdate)
- * deletes a terminating object left with no finalizer only when no grace period runs (none, or 0),
- * and answers with the object; a pod deleted gracefully stays Terminating until its kubelet is done.
+ * Did the API server remove the object it answered a DELETE or a finalizer patch with? kube-apiserver
+ * removes a terminating object with no finalizer only when no grace period runs (none, or 0: a DELETE's
+ * deleteImmediately, a patch's ShouldDeleteDuringUpdate), and answers with the object as last stored;
+ * a pod deleted gracefully stays Terminating until its kubelet is done.
  */
-function deletedByPatch(body: KubeObject): boolean {
+function removedByServer(body: KubeObject): boolean {
   const meta = body.metadata
   if (!isTerminating(body) || (meta?.finalizers ?? []).length > 0) return false
   return !meta?.deletionGracePeriodSeconds

@@ -2,6 +2,7 @@
 // scheduled commands of the manifests: the container's arguments, the RBAC rules those flags need
 // (the table `doctor` checks against), and the Job's deadline. Pure.
 import {type PermissionQuery, podWrites, requiredRules, unstickWrites} from '../core/permissions.js'
+import {dryRunModeOf} from '../core/dry-run.js'
 import {DEFAULT_WAIT_TIMEOUT_SECONDS} from '../core/timeouts.js'
 import {UsageError} from '../errors.js'
 import type {ResourceType} from '../kube/resources.js'
@@ -34,7 +35,7 @@ export function validateScheduled(parsed: ParsedCommand): void {
   if (flags.kubeconfig !== undefined || flags.context !== undefined) {
     throw new UsageError('--kubeconfig and --context are for this machine: the CronJob uses its own service account')
   }
-  if (command !== 'unstick' && flags.delete && !flags.yes && flags['dry-run'] === undefined) {
+  if (command !== 'unstick' && flags.delete && !flags.yes && dryRunModeOf(flags) === undefined) {
     throw new UsageError(`${command} --delete in a CronJob has no terminal to confirm on: add --yes (or --dry-run=server), or drop --delete for a report`)
   }
 }
@@ -69,7 +70,7 @@ export function containerCommandArgs(parsed: ParsedCommand, namespace: string | 
 /** The permission query of the command with these flags. The DB URL comes from env: no discovery, no port-forward. */
 export function permissionQuery(parsed: ParsedCommand, namespace: string | undefined): PermissionQuery {
   const {command, flags} = parsed
-  const dryRunMode = flags['dry-run'] as 'client' | 'server' | undefined
+  const dryRunMode = dryRunModeOf(flags)
   const events = !flags['no-events']
   if (command === 'unstick') {
     return {

@@ -3,13 +3,12 @@
 // Each DELETE is journaled before it is sent and again with its outcome; a DELETE whose answer was
 // lost (a timeout, a reset, a 5xx, an interrupt while in flight) is settled by reading the object.
 import type {ReportItem} from '../core/report.js'
-import {ForbiddenError} from '../errors.js'
 import {checkSanity} from '../core/sanity.js'
 import type {KubeClient} from '../kube/client.js'
 import {type PropagationPolicy, deleteGuarded} from '../kube/objects.js'
 import {type ResourceType, resolveResource} from '../kube/resources.js'
 import {failureText, mayHaveApplied, mayStillApply, readBack, settleAfterInterrupt, wasAnswered} from './ambiguous.js'
-import {forEachLimited} from './pool.js'
+import {forEachUntilDenied} from './rbac-stop.js'
 import type {Progress} from './progress.js'
 import type {ActionJournal} from './recorder.js'
 
@@ -122,41 +121,24 @@ export async function reapCandidates<T extends {item: ReportItem}>(
 export async function deleteItems(kube: KubeClient, items: ReportItem[], options: DeleteOptions): Promise<void> {
   const attempted = new Set<ReportItem>()
   const inFlight = settleAfterInterrupt(options.signal)
-  // RBAC refuses this verb on this resource for every object of a namespace alike: after the first
-  // denial in a namespace, the rest there are not sent (other namespaces may have other Roles).
-  const denials = new Map<string, ForbiddenError>()
-  const work = async (item: ReportItem) => {
+  const send = async (item: ReportItem) => {
     attempted.add(item)
-    const denial = denials.get(item.namespace)
-    if (denial) {
-      item.action = 'skipped'
-      item.skipReason = 'not-permitted'
-      item.detail = `${item.detail}; not sent: ${denial.message}`
-      return
-    }
-    const error = await deleteOne(kube, item, options, inFlight.signal)
-    if (isRbacDenial(error) && !denials.has(item.namespace)) denials.set(item.namespace, error)
+    const refusal = await deleteOne(kube, item, options, inFlight.signal)
     options.progress.update(`deleting ${attempted.size}/${items.length}`)
+    return refusal
   }
   try {
-    // The first alone: a missing permission then costs one refused request, not one per worker.
-    await forEachLimited(items.slice(0, 1), 1, work, options.signal)
-    await forEachLimited(items.slice(1), options.concurrency, work, options.signal)
+    await forEachUntilDenied(items, {concurrency: options.concurrency, signal: options.signal, itemOf: (item) => item}, send)
   } finally {
     inFlight.dispose()
   }
   // Whatever was not started before an interrupt is reported as such, never silently dropped.
   for (const item of items) {
-    if (!attempted.has(item)) {
+    if (!attempted.has(item) && item.skipReason !== 'not-permitted') {
       item.action = 'skipped'
       item.skipReason = 'interrupted'
     }
   }
-}
-
-/** A 403 from RBAC (not an admission webhook's, which may refuse one object and accept the next). */
-function isRbacDenial(error: unknown): error is ForbiddenError {
-  return error instanceof ForbiddenError && error.message.startsWith('RBAC denied')
 }
 
 /** Deletes one item, recording the outcome on it; returns the error of a refused request. */

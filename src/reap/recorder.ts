@@ -78,6 +78,21 @@ export class RunRecorder implements ActionJournal {
     this.write((store, runId) => store.recordItems(runId, [item]))
   }
 
+  /**
+   * The journal of a run's work: each write as it happens, and the objects listed as soon as they
+   * are, into the store and into `draft` (the report an interrupt prints) alike.
+   */
+  journalFor(draft: {scanned: number}): ActionJournal {
+    return {
+      intent: (item, verb) => this.intent(item, verb),
+      outcome: (item) => this.outcome(item),
+      listed: (scanned) => {
+        draft.scanned = scanned
+        this.update({scanned})
+      },
+    }
+  }
+
   finish(report: Pick<Report, 'summary' | 'items'>, outcome: Outcome, error?: string): void {
     this.write((store, runId) => {
       store.recordItems(runId, report.items as ReportItem[])

@@ -108,10 +108,16 @@ export function failureOf(items: readonly ReportItem[]): string | undefined {
     ...(unknown.length > 0 ? [`${unknown.length} of ${attempted} actions have an unknown outcome (they may have been applied)`] : []),
   ]
   const first = failed[0] ?? unknown[0]
-  // After an RBAC denial the rest were not sent (guarded-delete): the missing permission is in `first`.
+  return `${parts.join(', ')} (first: ${first.kind.toLowerCase()}/${first.namespace}/${first.name}: ${first.error})${notSentNote(items)}`
+}
+
+/**
+ * After an RBAC denial the rest were not sent (rbac-stop.ts): says how many, the missing permission
+ * being in the first failure's error. Empty when all were sent.
+ */
+export function notSentNote(items: readonly ReportItem[]): string {
   const notSent = items.filter((item) => item.action === 'skipped' && item.skipReason === 'not-permitted').length
-  const rest = notSent > 0 ? `; ${notSent} more not sent: grant that permission and run again` : ''
-  return `${parts.join(', ')} (first: ${first.kind.toLowerCase()}/${first.namespace}/${first.name}: ${first.error})${rest}`
+  return notSent > 0 ? `; ${notSent} more not sent: grant that permission and run again` : ''
 }
 
 /** Exit code of a finished run: 3 with --exit-code when something it would act on was left in place. */

@@ -25,6 +25,7 @@ import {type KubeObject, getObject, objectMetaOf, patchFinalizersGuarded, waitUn
 import {type ResourceType, resolveResource} from '../kube/resources.js'
 import {deleteItems} from './guarded-delete.js'
 import {forEachLimited} from './pool.js'
+import {forEachUntilDenied} from './rbac-stop.js'
 import type {Progress} from './progress.js'
 import type {ActionJournal} from './recorder.js'
 import {failureText, mayHaveApplied, mayStillApply, readBack, settleAfterInterrupt, wasAnswered} from './ambiguous.js'
@@ -135,6 +136,8 @@ async function readCandidates(deps: UnstickDeps, config: UnstickConfig, warnings
       onPage: (n) => deps.progress.update(`listing ${target.resource.plural}: ${n}`),
     })
     scanned += objects.length
+    // As soon as listed: a run interrupted later still says how many objects it scanned.
+    deps.journal?.listed?.(scanned)
     for (const object of objects) if (object.deletionTimestamp) add({resource: target.resource, object, named: false})
   }
   for (const target of config.targets.filter((t) => t.name !== undefined)) {
@@ -145,6 +148,7 @@ async function readCandidates(deps: UnstickDeps, config: UnstickConfig, warnings
       continue
     }
     scanned++
+    deps.journal?.listed?.(scanned)
     add({resource: target.resource, object: objectMetaOf(target.resource, full), full, named: true})
   }
   return {candidates, scanned}
@@ -240,26 +244,23 @@ export async function unstick(deps: UnstickDeps, scan: UnstickScan, config: Unst
   const started = new Set<StuckFinding>()
   const patching = new Set<StuckFinding>()
   const inFlight = settleAfterInterrupt(deps.signal)
+  const send = async (finding: StuckFinding) => {
+    started.add(finding)
+    deps.progress.update(`unsticking ${started.size}/${actionable.length}`)
+    await deleteDependents(deps, finding, config)
+    // Its dependents' deletes were cut short by an interrupt: the patch is not started.
+    if (deps.signal?.aborted) return undefined
+    patching.add(finding)
+    return patchOne(deps, finding, config, inFlight.signal)
+  }
   try {
-    await forEachLimited(
-      actionable,
-      config.concurrency,
-      async (finding) => {
-        started.add(finding)
-        deps.progress.update(`unsticking ${started.size}/${actionable.length}`)
-        await deleteDependents(deps, finding, config)
-        // Its dependents' deletes were cut short by an interrupt: the patch is not started.
-        if (deps.signal?.aborted) return
-        patching.add(finding)
-        await patchOne(deps, finding, config, inFlight.signal)
-      },
-      deps.signal,
-    )
+    // After RBAC refuses the patch of a kind in a namespace, the rest there are not sent (not-permitted).
+    await forEachUntilDenied(actionable, {concurrency: config.concurrency, signal: deps.signal, itemOf: (finding) => finding.item}, send)
   } finally {
     inFlight.dispose()
   }
   for (const finding of actionable) {
-    if (patching.has(finding)) continue
+    if (patching.has(finding) || finding.item.skipReason === 'not-permitted') continue
     // Started but cut short after its dependents: only its own patch was abandoned.
     const items = started.has(finding) ? [finding.item] : [finding.item, ...finding.dependents.flatMap((d) => (d.item ? [d.item] : []))]
     for (const item of items) {
@@ -289,8 +290,10 @@ async function deleteDependents(deps: UnstickDeps, finding: StuckFinding, config
   }
 }
 
-async function patchOne(deps: UnstickDeps, finding: StuckFinding, config: UnstickConfig, signal: AbortSignal | undefined): Promise<void> {
+/** Patches one finding's finalizers, recording the outcome on its item; returns the error of a refused request. */
+async function patchOne(deps: UnstickDeps, finding: StuckFinding, config: UnstickConfig, signal: AbortSignal | undefined): Promise<unknown> {
   const {object, verdict, item} = finding
+  let refusal: unknown
   if (!config.serverDryRun) deps.journal?.intent(item, 'patch')
   try {
     const {outcome} = await patchFinalizersGuarded(deps.kube, finding.resource, object.namespace, object.name, {
@@ -307,9 +310,11 @@ async function patchOne(deps: UnstickDeps, finding: StuckFinding, config: Unstic
     else {
       item.action = 'failed'
       item.error = failureText(error)
+      refusal = error
     }
   }
   deps.journal?.outcome(item)
+  return refusal
 }
 
 /**

@@ -12,6 +12,8 @@ export interface ReportScope {
   allNamespaces: boolean
   /** `--dry-run=server`: the requests were sent with dryRun=All. */
   serverDryRun?: boolean
+  /** `--dry-run=none`: the user asked for no dry run (nothing acted all the same without --yes). */
+  dryRunNone?: boolean
 }
 
 const NONE = '<none>'
@@ -28,7 +30,7 @@ export function renderReport(report: Report, format: OutputFormat, scope: Report
         .join('')
     default:
       if (report.items.length === 0) return ''
-      return itemsTable(report, format === 'wide', scope) + summaryLine(report, scope.serverDryRun)
+      return itemsTable(report, format === 'wide', scope) + summaryLine(report, scope.serverDryRun, scope.dryRunNone)
   }
 }
 
@@ -127,7 +129,7 @@ function plural(count: number, noun: string): string {
 }
 
 /** `7 zombie pods found among 20 scanned; 8 skipped (5 too-young, 3 keep-annotation); ...` */
-export function summaryLine(report: Report, serverDryRun = false): string {
+export function summaryLine(report: Report, serverDryRun = false, dryRunNone = false): string {
   const {scanned, found, acted, failed, skipped, unknown} = report.summary
   const wording = WORDING[report.kind]
   const parts = [`${plural(found, wording.noun)} found among ${scanned} scanned`]
@@ -139,7 +141,8 @@ export function summaryLine(report: Report, serverDryRun = false): string {
     if (failed > 0) parts.push(`${failed} refused`)
     if (pending + failed > 0) parts.push(`nothing changed (${wording.howToActAfterServerDryRun})`)
   } else if (report.dryRun) {
-    if (pending > 0) parts.push(`dry run: nothing changed (${wording.howToAct})`)
+    // Not a dry run to one who said --dry-run=none: only what is true, that nothing changed.
+    if (pending > 0) parts.push(`${dryRunNone ? '' : 'dry run: '}nothing changed (${wording.howToAct})`)
   } else {
     if (report.kind === 'UnstickReport') {
       const deleted = report.items.filter((i) => i.action === 'deleted').length

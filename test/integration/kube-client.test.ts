@@ -362,6 +362,22 @@ describe('deleteGuarded', () => {
     expect(kube.requests[0]).toMatchObject({method: 'DELETE', body: {preconditions: {uid: pod.metadata.uid}, gracePeriodSeconds: 0}})
   })
 
+  // kube-apiserver answers a pod it removes at once marked for deletion, grace 0 (test/real/k8s-unstick.test.ts).
+  it('reads the marked answer for an unscheduled pod, removed at once, as deleted', async () => {
+    const pod = kube.addPod({namespace: 'del', name: 'unscheduled', nodeName: null})
+    const result = await deleteGuarded(client(), pods, 'del', 'unscheduled', {uid: pod.metadata.uid})
+    expect(result.object?.metadata).toMatchObject({deletionTimestamp: expect.any(String), deletionGracePeriodSeconds: 0})
+    expect(result.outcome).toBe('deleted')
+    expect(kube.getObject('pods', 'del', 'unscheduled')).toBeUndefined()
+  })
+
+  it('still reads a pod with a finalizer left, deleted with grace 0, as terminating', async () => {
+    const pod = kube.addPod({namespace: 'del', name: 'held', nodeName: null, finalizers: ['example.com/hold']})
+    const result = await deleteGuarded(client(), pods, 'del', 'held', {uid: pod.metadata.uid})
+    expect(result.outcome).toBe('terminating')
+    expect(kube.getObject('pods', 'del', 'held')).toBeDefined()
+  })
+
   it('reports a graceful pod deletion as terminating, with the pod\'s own grace period', async () => {
     const pod = kube.addPod({namespace: 'del', name: 'graceful', terminationGracePeriodSeconds: 20})
     const result = await deleteGuarded(client(), pods, 'del', 'graceful', {uid: pod.metadata.uid})

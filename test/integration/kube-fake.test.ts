@@ -216,6 +216,18 @@ describe('delete', () => {
     expect((await call('DELETE', podsPath('del', 'ok'))).status).toBe(404)
   })
 
+  // As the real server answers (test/real/k8s-unstick.test.ts 'a pod deleted at once').
+  it.each([
+    ['an unscheduled pod', {nodeName: null}, {}],
+    ['a scheduled pod deleted with gracePeriodSeconds 0', {}, {gracePeriodSeconds: 0}],
+  ] as const)('answers the DELETE of %s, removed at once, marked for deletion with grace 0', async (_name, pod, options) => {
+    kube.addPod({namespace: 'del', name: 'at-once', ...pod})
+    const reply = await call('DELETE', podsPath('del', 'at-once'), {body: {kind: 'DeleteOptions', apiVersion: 'v1', ...options}})
+    expect(reply.status).toBe(200)
+    expect(reply.body).toMatchObject({kind: 'Pod', metadata: {deletionTimestamp: expect.any(String), deletionGracePeriodSeconds: 0}})
+    expect(kube.getObject('pods', 'del', 'at-once')).toBeUndefined()
+  })
+
   it('takes gracePeriodSeconds from the query too', async () => {
     kube.addPod({namespace: 'del', name: 'query-grace'})
     await call('DELETE', `${podsPath('del', 'query-grace')}?gracePeriodSeconds=0`)

@@ -398,6 +398,27 @@ describe('RBAC', () => {
     expect(run).toMatchObject({command: 'unstick', outcome: 'failed', error: expect.stringContaining('cannot patch jobs.batch')})
   })
 
+  it('after the first 403 on patching jobs in a namespace, sends no more job patches there: not-permitted, the permission named, exit 1', async () => {
+    kube.deny({verb: 'patch', resource: 'jobs', group: 'batch', namespace: ns})
+    for (const name of ['denied-a', 'denied-b', 'denied-c']) stuckJob(name, ['orphan'])
+    kube.addPod({namespace: ns, name: 'stuck-pod', finalizers: ['orphan'], deletionTimestamp: new Date(Date.now() - 3_600_000)})
+
+    const result = await unstick(['--yes', '-o', 'json'])
+    expect(result.code, result.stderr).toBe(1)
+    expect(kube.requests.filter((r) => r.method === 'PATCH' && r.path.includes('/jobs/'))).toHaveLength(1)
+    const report = reportOf(result)
+    const jobs = report.items.filter((i) => i.kind === 'Job')
+    expect(jobs.filter((i) => i.action === 'failed')).toHaveLength(1)
+    const notSent = jobs.filter((i) => i.action === 'skipped')
+    expect(notSent).toHaveLength(2)
+    for (const item of notSent) {
+      expect(item).toMatchObject({skipReason: 'not-permitted', detail: expect.stringContaining(`not sent: RBAC denied: cannot patch jobs.batch in namespace "${ns}"`)})
+    }
+    // Another kind in the namespace has its own permission: still sent.
+    expect(itemNamed(report, 'Pod', 'stuck-pod')).toMatchObject({action: 'patched'})
+    expect(result.stderr).toMatch(/^error: could not unstick job\/.*cannot patch jobs\.batch.*; 2 more not sent: grant that permission and run again$/m)
+  })
+
   it('a 403 on list is one error line and exit 1', async () => {
     kube.deny({verb: 'list', resource: 'pods', namespace: ns})
     const result = await unstick([])
@@ -449,6 +470,27 @@ describe('--wait', () => {
     }
     const [run] = (await history()).filter((r) => r.namespace === ns)
     expect(run).toMatchObject({command: 'unstick', outcome: 'interrupted'})
+  })
+})
+
+describe('interrupted while scanning', () => {
+  it('records how many objects it listed before the interrupt (SCANNED was 0)', async () => {
+    for (const name of ['listed-a', 'listed-b']) stuckJob(name, ['orphan'])
+    kube.addObject('jobs', {...jobBody('listed-alive'), metadata: {name: 'listed-alive', namespace: ns}})
+    let child: ChildProcess | undefined
+    // The jobs are listed; the next list (pods) is where Ctrl-C comes.
+    const remove = kube.beforeRequest((request) => {
+      if (request.method === 'GET' && request.path.startsWith(`/api/v1/namespaces/${ns}/pods`)) child?.kill('SIGINT')
+    })
+    try {
+      const result = await unstick(['-o', 'json'], {onSpawn: (c) => (child = c)})
+      expect(result.code, result.stderr).toBe(130)
+      expect(reportOf(result).summary.scanned).toBe(3)
+    } finally {
+      remove()
+    }
+    const [run] = (await history()).filter((r) => r.namespace === ns)
+    expect(run).toMatchObject({command: 'unstick', outcome: 'interrupted', summary: {scanned: 3}})
   })
 })
 

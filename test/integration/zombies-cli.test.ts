@@ -53,6 +53,12 @@ describe('output formats', () => {
     expect(lines.at(-1)).toBe('1 zombie pod found among 2 scanned; dry run: nothing changed (add --delete --yes to delete them)')
   })
 
+  it('--dry-run=none without --delete: nothing changed, and not called a dry run (none was asked for)', async () => {
+    const {code, stdout} = await runCli(['zombies', '--no-cache', '--dry-run=none'], {env})
+    expect(code).toBe(0)
+    expect(stdout.trimEnd().split('\n').at(-1)).toBe('1 zombie pod found among 2 scanned; nothing changed (add --delete --yes to delete them)')
+  })
+
   it('table with -A: a NAMESPACE column first; found and skipped counted apart', async () => {
     const {code, stdout} = await runCli(['zombies', '-A', '--no-cache'], {env})
     expect(code).toBe(0)

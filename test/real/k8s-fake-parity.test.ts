@@ -101,12 +101,13 @@ const PROBES: Probe[] = [
       await call('POST', PODS, {body: pod(`${p}dry`)})
       await call('POST', JOBS, {body: job(`${p}background`)})
       const terminating = (b: any) => ({terminating: !!b.metadata?.deletionTimestamp, finalizers: b.metadata?.finalizers ?? []})
-      // With a body, the query is ignored: this dryRun=All deletes (the answer's deletionTimestamp is
-      // not compared: see 'a pod deleted at once' in k8s-unstick.test.ts, left to issue 23).
+      const marked = (b: any) => ({terminating: !!b.metadata?.deletionTimestamp, grace: b.metadata?.deletionGracePeriodSeconds})
+      // With a body, the query is ignored: this dryRun=All deletes the unscheduled pod at once, and
+      // the answer is marked for deletion with grace 0 all the same.
       const dry = await call('DELETE', `${PODS}/${p}dry?dryRun=All`, {body: {kind: 'DeleteOptions', apiVersion: 'v1'}})
       const background = await call('DELETE', `${JOBS}/${p}background`, {body: {kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background'}})
       return [
-        comparable(dry),
+        comparable(dry, marked),
         comparable(await call('GET', `${PODS}/${p}dry`), terminating),
         comparable(background, terminating),
         comparable(await call('GET', `${JOBS}/${p}background`)),

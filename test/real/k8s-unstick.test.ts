@@ -160,8 +160,8 @@ describe.skipIf(realKubeMissing)(`unstick on a real API server${realKubeMissing 
 
     it('a pod deleted at once (unscheduled, or grace 0) is answered with deletionTimestamp and grace 0, though it is gone', async () => {
       // Pod deletion is always graceful to kube-apiserver: the answer is marked for deletion even when
-      // the pod is removed at once. (The fake answers it unmarked, and deleteGuarded reads a marked
-      // answer as `terminating`: both left to issue 23, which changes how that answer is read.)
+      // the pod is removed at once. The fake answers the same (test/integration/kube-fake.test.ts), and
+      // deleteGuarded reads it as deleted (no finalizer, grace 0).
       await createAll(kube, PODS, [{apiVersion: 'v1', kind: 'Pod', metadata: {name: 'at-once'}, spec: {containers: [{name: 'main', image: 'busybox'}]}}], 1)
       const deleted = await kube.request('DELETE', `${PODS}/at-once`, deleteOptions())
       expect(deleted.status).toBe(200)

@@ -137,6 +137,10 @@ describe('summary line', () => {
     expect(summaryLine(report([...items], {dryRun, kind}))).toBe(`${expected}\n`)
   })
 
+  it('--dry-run=none without --yes: nothing changed, not called a dry run', () => {
+    expect(summaryLine(report([item()], {dryRun: true, kind: 'UnstickReport'}), false, true)).toBe('1 stuck object found among 10 scanned; nothing changed (add --yes to remove their finalizers)\n')
+  })
+
   // --dry-run=server stays a dry run whatever else is given: the hint says what acts instead.
   it.each([
     [

@@ -298,11 +298,9 @@ export class FakeApi {
     candidate.metadata.deletionGracePeriodSeconds = grace
     candidate.metadata.finalizers = finalizers
     dropEmptyMetadata(candidate.metadata)
-    if (finalizers.length === 0 && grace === 0) {
-      // Deleted at once: the answer is the object as it was, never marked for deletion.
-      delete candidate.metadata.deletionTimestamp
-      delete candidate.metadata.deletionGracePeriodSeconds
-    }
+    // Deleted at once or not, a pod's answer carries the marks (kube-apiserver's Store.Delete answers
+    // the object of its graceful update, deletionGracePeriodSeconds 0 for an unscheduled pod); other
+    // resources deleted at once answer with a Status (removed()).
     // With no finalizers a graceful pod would wait for its kubelet; the fake has none and removes it now.
     if (finalizers.length === 0) return {body: this.removed(resource, candidate, dryRun), gracePeriodSeconds}
     return {body: dryRun ? candidate : this.store.put(resource, candidate), gracePeriodSeconds}
