@@ -1,8 +1,10 @@
 // krew-manifest.yaml against krew's rules, and against the release archive when one was built here
 // (`npm run release`). Needs no release build: without an archive the archive checks are skipped.
+import {spawnSync} from 'node:child_process'
 import {readFileSync} from 'node:fs'
 import path from 'node:path'
 import {describe, expect, it} from 'vitest'
+import {repoRoot} from '../support/paths.js'
 import {EXECUTABLE, archivePath, hostArchive, hostPlatform, loadManifest, packageVersion, readTar, selectorMatches} from '../support/release/index.js'
 import {krewInstallLayout, krewManifestErrors} from '../support/release/krew.js'
 
@@ -44,6 +46,14 @@ describe('krew-manifest.yaml', () => {
     expect(platform!.uri!.endsWith(`/v${packageVersion()}/${path.basename(archivePath({os, arch}))}`)).toBe(true)
     expect(platform!.bin).toBe(EXECUTABLE)
     expect(krewInstallLayout([EXECUTABLE, 'LICENSE'], platform!.files).get(platform!.bin!)).toBe(EXECUTABLE)
+  })
+
+  // `npm run test:release` builds an archive and writes its manifest to dist/release; only `npm run
+  // release` writes the tracked file, so a test run leaves the clone clean (git status empty).
+  const tracked = spawnSync('git', ['ls-files', '--error-unmatch', 'krew-manifest.yaml'], {cwd: repoRoot}).status === 0
+  it.runIf(tracked)('is left as committed by the release build of the tests', () => {
+    const diff = spawnSync('git', ['diff', '--quiet', 'HEAD', '--', 'krew-manifest.yaml'], {cwd: repoRoot})
+    expect(diff.status, 'krew-manifest.yaml differs from HEAD').toBe(0)
   })
 
   it('has no entry for a platform without a release', () => {
