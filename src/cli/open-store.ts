@@ -3,9 +3,13 @@ import {StoreTooNewError, StoreUnavailableError} from '../store/errors.js'
 import {resolveStorePath} from '../store/location.js'
 import {type RunStore, openRunStore} from '../store/run-store.js'
 import {openRunStoreSnapshot} from '../store/snapshot.js'
+import type {SettlementLedger} from '../reap/settle.js'
 
-/** What `history` needs of the store: reading only. */
-export type RunHistory = Pick<RunStore, 'listRuns' | 'getRun' | 'close'>
+/**
+ * What `history` needs of the store: reading, and, while the store is writable, recording what became
+ * of earlier runs' unknown actions (settled by history itself: by no run).
+ */
+export type RunHistory = Pick<RunStore, 'listRuns' | 'getRun' | 'close'> & {settlementLedger(): SettlementLedger | undefined}
 
 /**
  * The run store for `history`: undefined when nothing was ever recorded. A store that can be read but
@@ -23,11 +27,15 @@ export function openStoreForReading(flag: string | undefined, warn: (text: strin
     warn(`run store ${path} ${err.problem}: showing it read-only; to record runs: ${err.fix}`)
     return snapshot
   }
+  const readOnlyHistory = (err: unknown): RunHistory => {
+    const snapshot = readOnly(err)
+    return {listRuns: (o) => snapshot.listRuns(o), getRun: (id) => snapshot.getRun(id), close: () => snapshot.close(), settlementLedger: () => undefined}
+  }
   try {
     // Writable first: runs whose process died are then recorded crashed for good, and the schema upgraded.
     return withReadOnlyFallback(openRunStore(path), readOnly)
   } catch (err) {
-    return readOnly(err)
+    return readOnlyHistory(err)
   }
 }
 
@@ -51,5 +59,13 @@ function withReadOnlyFallback(writable: RunStore, readOnly: (err: unknown) => Ru
     listRuns: (options) => read((store) => store.listRuns(options)),
     getRun: (runId) => read((store) => store.getRun(runId)),
     close: () => current.close(),
+    // Settlements go only to the store itself, never to a read-only copy.
+    settlementLedger: () =>
+      current === writable
+        ? {
+            unsettledActions: (server, limit) => writable.unsettledActions(server, limit),
+            recordSettlement: (itemId, settlement) => writable.recordSettlement(itemId, {...settlement, byRunId: null}),
+          }
+        : undefined,
   }
 }

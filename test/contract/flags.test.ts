@@ -58,8 +58,8 @@ const CONTRACT: Record<string, Record<string, FlagSpec>> = {
     output: {char: 'o', default: 'table', options: ['table', 'json', 'yaml']},
     ...STORE,
   },
-  history: {...OUTPUT, cache: {}, limit: {}},
-  'history:show': {...OUTPUT, cache: {}},
+  history: {...OUTPUT, cache: {}, limit: {}, kubeconfig: {}, context: {}},
+  'history:show': {...OUTPUT, cache: {}, kubeconfig: {}, context: {}},
   cronjob: {
     output: {char: 'o', default: 'yaml', options: ['yaml', 'json']},
     schedule: {default: '*/15 * * * *'},

@@ -2,6 +2,7 @@
 // answered after --request-timeout and applied later still, SIGINT and SIGTERM with 10 deletes in
 // flight, a finalizer patch applied after its timeout. The fake API server holds the chosen requests
 // before serving them, so they apply after the CLI has given up on them, as a queued request does.
+import path from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest'
 import {SETTLE_AS_FAILED_AFTER_MS} from '../../src/core/settle.js'
@@ -66,12 +67,29 @@ async function untilTrue(check: () => boolean, timeoutMs = 10_000): Promise<void
   }
 }
 
-const history = () => historyOf(env)
+// What the store holds, read by history with no cluster to ask, so that history settles nothing itself.
+const offlineEnv = () => ({...env, KUBECONFIG: path.join(workspace.dir, 'no-such-kubeconfig')})
+const history = () => historyOf(offlineEnv())
 
-const show = (runId: number) => showRun(env, runId)
+const show = (runId: number) => showRun(offlineEnv(), runId)
 
 const itemOf = (document: {items: Array<{name: string}>}, name: string) => document.items.find((i) => i.name === name) as RunDocument['items'][number]
 
+async function seedUnknown(server: string, actedAgoMs: number, name: string): Promise<number> {
+  const at = new Date(Date.now() - actedAgoMs)
+  const store = openRunStore(env.AIRFLOW_REAP_CACHE, {now: () => at})
+  try {
+    const runId = store.startRun({command: 'zombies', argv: ['zombies'], context: 'prod', server, namespace: 'airflow', dryRun: false})
+    const pod = kube.getObject('pods', 'airflow', name)!
+    const item = {kind: 'Pod', namespace: 'airflow', name, uid: pod.metadata.uid as string, ageSeconds: 600, reason: 'no-active-task-instance' as const, detail: 'seeded', taskInstance: null, action: 'none' as const}
+    store.recordIntent(runId, item, 'delete')
+    store.recordItems(runId, [{...item, action: 'unknown', error: 'the request timed out; it may still apply'}])
+    store.finishRun(runId, {outcome: 'failed', summary: {scanned: 1, found: 1, acted: 0, failed: 0, skipped: 0, unknown: 1}})
+    return runId
+  } finally {
+    store.close()
+  }
+}
 describe('a DELETE answered after the request timeout, and applied later still', () => {
   it('is unknown ("the request timed out; it may still apply"), never failed; the next run settles it deleted', async () => {
     addZombies()
@@ -157,21 +175,7 @@ describe.each([
 })
 
 describe('an unknown delete still untouched', () => {
-  async function seedUnknown(server: string, actedAgoMs: number, name: string): Promise<number> {
-    const at = new Date(Date.now() - actedAgoMs)
-    const store = openRunStore(env.AIRFLOW_REAP_CACHE, {now: () => at})
-    try {
-      const runId = store.startRun({command: 'zombies', argv: ['zombies'], context: 'prod', server, namespace: 'airflow', dryRun: false})
-      const pod = kube.getObject('pods', 'airflow', name)!
-      const item = {kind: 'Pod', namespace: 'airflow', name, uid: pod.metadata.uid as string, ageSeconds: 600, reason: 'no-active-task-instance' as const, detail: 'seeded', taskInstance: null, action: 'none' as const}
-      store.recordIntent(runId, item, 'delete')
-      store.recordItems(runId, [{...item, action: 'unknown', error: 'the request timed out; it may still apply'}])
-      store.finishRun(runId, {outcome: 'failed', summary: {scanned: 1, found: 1, acted: 0, failed: 0, skipped: 0, unknown: 1}})
-      return runId
-    } finally {
-      store.close()
-    }
-  }
+
 
   it('long after the request: settled failed; just after it: left unknown (it may still apply)', async () => {
     addZombies()
@@ -184,6 +188,29 @@ describe('an unknown delete still untouched', () => {
     expect(next.stderr).toContain('settled actions of earlier runs recorded unknown: 1 failed')
     expect(itemOf(await show(old), 'zombie-1')).toMatchObject({action: 'unknown', settled: {action: 'failed', detail: expect.stringMatching(/still there and not being deleted 11m after the request: it did not apply/)}})
     expect(itemOf(await show(recent), 'zombie-2').settled).toBeUndefined()
+  }, 60_000)
+})
+
+describe('history settles too, when it can ask the cluster', () => {
+  it('no cluster to ask: the unknown shown as recorded, nothing said; the cluster answers: settled by history', async () => {
+    addZombies()
+    const probe = await runCli(['zombies', '-o', 'json'], {env}) // learns the server URL as recorded
+    expect(probe.code).toBe(0)
+    const [probed] = (await history()).items
+    const old = await seedUnknown(probed.server, SETTLE_AS_FAILED_AFTER_MS + 60_000, 'zombie-1')
+
+    const offline = offlineEnv()
+    const listed = await runCli(['history'], {env: offline})
+    expect(listed.code).toBe(0)
+    expect(listed.stderr).toBe('')
+    expect(itemOf(await show(old), 'zombie-1')).toMatchObject({action: 'unknown'})
+    expect(itemOf(await show(old), 'zombie-1').settled).toBeUndefined()
+
+    const online = await runCli(['history'], {env})
+    expect(online.code).toBe(0)
+    expect(online.stderr).toContain('settled actions of earlier runs recorded unknown: 1 failed')
+    expect(itemOf(await show(old), 'zombie-1')).toMatchObject({action: 'unknown', settled: {action: 'failed', byRunId: null}})
+    expect((await runCli(['history', 'show', String(old)], {env})).stdout).toMatch(/by history/)
   }, 60_000)
 })
 

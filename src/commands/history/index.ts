@@ -3,7 +3,8 @@ import {runListDocument} from '../../store/documents.js'
 import {renderRunList} from '../../render/history.js'
 import type {OutputFormat} from '../../render/output.js'
 import {ReapCommand} from '../../cli/base.js'
-import {outputFlags, storeFlags} from '../../cli/flags.js'
+import {kubeFlags, outputFlags, storeFlags} from '../../cli/flags.js'
+import {settleFromHistory} from '../../cli/history-settle.js'
 import {openStoreForReading} from '../../cli/open-store.js'
 
 export default class History extends ReapCommand {
@@ -17,6 +18,9 @@ export default class History extends ReapCommand {
   static override flags = {
     ...outputFlags,
     cache: storeFlags.cache,
+    // To settle what earlier runs left unknown, when that cluster can be asked (never required).
+    kubeconfig: kubeFlags.kubeconfig,
+    context: kubeFlags.context,
     limit: Flags.integer({description: 'Show at most this many runs (newest first).', helpValue: 'N', default: 20, min: 1}),
   }
 
@@ -28,6 +32,7 @@ export default class History extends ReapCommand {
       return
     }
     try {
+      await settleFromHistory(store, {kubeconfig: flags.kubeconfig, context: flags.context}, this.abort.signal)
       this.writeOut(renderRunList(runListDocument(store.listRuns({limit: flags.limit})), flags.output as OutputFormat))
     } finally {
       store.close()

@@ -5,7 +5,8 @@ import {renderRun} from '../../render/history.js'
 import type {OutputFormat} from '../../render/output.js'
 import {ReapCommand} from '../../cli/base.js'
 import {quoteArgument} from '../../cli/usage.js'
-import {outputFlags, storeFlags} from '../../cli/flags.js'
+import {kubeFlags, outputFlags, storeFlags} from '../../cli/flags.js'
+import {settleFromHistory} from '../../cli/history-settle.js'
 import {openStoreForReading} from '../../cli/open-store.js'
 
 export default class HistoryShow extends ReapCommand {
@@ -26,14 +27,22 @@ export default class HistoryShow extends ReapCommand {
   static override flags = {
     ...outputFlags,
     cache: storeFlags.cache,
+    // To settle what earlier runs left unknown, when that cluster can be asked (never required).
+    kubeconfig: kubeFlags.kubeconfig,
+    context: kubeFlags.context,
   }
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(HistoryShow)
     const runId = args.runId as number // required: oclif has refused a missing one
     const store = openStoreForReading(flags.cache, (text) => this.writeWarning(text))
-    const run = store?.getRun(runId)
-    store?.close()
+    let run
+    try {
+      if (store) await settleFromHistory(store, {kubeconfig: flags.kubeconfig, context: flags.context}, this.abort.signal)
+      run = store?.getRun(runId)
+    } finally {
+      store?.close()
+    }
     if (!run) throw new ReapError(`run ${runId} not found in the local run store (kubectl airflow-reap history lists the runs)`)
     this.writeOut(renderRun(runDocument(run), flags.output as OutputFormat))
   }
