@@ -67,11 +67,10 @@ async function untilTrue(check: () => boolean, timeoutMs = 10_000): Promise<void
   }
 }
 
-// What the store holds, read by history with no cluster to ask, so that history settles nothing itself.
+const history = () => historyOf(env) // what the store holds: these helpers let history settle nothing
 const offlineEnv = () => ({...env, KUBECONFIG: path.join(workspace.dir, 'no-such-kubeconfig')})
-const history = () => historyOf(offlineEnv())
 
-const show = (runId: number) => showRun(offlineEnv(), runId)
+const show = (runId: number) => showRun(env, runId)
 
 const itemOf = (document: {items: Array<{name: string}>}, name: string) => document.items.find((i) => i.name === name) as RunDocument['items'][number]
 
