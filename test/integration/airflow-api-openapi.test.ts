@@ -62,6 +62,13 @@ const READS: Array<[string, number]> = [
   [`/dags/etl/dagRuns/${encodeURIComponent(RUN)}/taskInstances/load/xcomEntries/other?map_index=-1`, 404],
 ]
 
+/**
+ * Where the real server departs from its own document (seen on the real Airflow 2.10.5 webserver of
+ * test/real/airflow-2.10.test.ts): the XCom 404 carries `"detail": null` where v1.yaml says a string.
+ * The fake answers as the real server does; the rest of the answer must still be as documented.
+ */
+const NULL_DETAIL_OF_THE_REAL_SERVER = new Set([`v1 /dags/etl/dagRuns/${encodeURIComponent(RUN)}/taskInstances/load/xcomEntries/other?map_index=-1`])
+
 describe.each(['v1', 'v2'] as const)('the fake Airflow API (%s) against the real OpenAPI document', (personality) => {
   const document = findDocument(personality)
   if (!document && process.env.CI === 'true') {
@@ -97,7 +104,11 @@ describe.each(['v1', 'v2'] as const)('the fake Airflow API (%s) against the real
   it.each(READS)('%s answers %i with the documented shape', async (request, status) => {
     const response = await fetch(`${fake.url}${api}${request}`)
     expect(response.status).toBe(status)
-    const body = await response.json()
+    let body = await response.json()
+    if (NULL_DETAIL_OF_THE_REAL_SERVER.has(`${personality} ${request}`)) {
+      expect(body.detail).toBeNull()
+      body = {...body, detail: ''}
+    }
     const schema = responseSchema(spec, `${DOCUMENTS[personality].prefix}${templateOf(spec, DOCUMENTS[personality].prefix, request.split('?')[0]!)}`, String(status))
     const validate = ajv.compile({$ref: `spec${schema}`})
     expect(validate(body), JSON.stringify(validate.errors?.slice(0, 5))).toBe(true)

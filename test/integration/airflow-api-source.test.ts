@@ -11,6 +11,7 @@ import type {TaskInstanceSource} from '../../src/airflow/types.js'
 import {parseDbUrl} from '../../src/airflow/url.js'
 import type {ExecutingTaskInstanceRow} from '../../src/core/overdue.js'
 import {type TestAirflowDb, createPostgresAirflowDb, createSqliteAirflowDb} from '../support/airflow-db/index.js'
+import {sortRows, withoutVersions} from '../support/source-parity.js'
 import {type FakeAirflowApi, type FakeFixture, type FakeOptions, startFakeAirflowApi} from '../support/fake-airflow-api/index.js'
 
 const DAG = 'etl'
@@ -89,8 +90,6 @@ const PAIRS: Array<{name: string; db: () => Promise<TestAirflowDb>; fake: Pick<F
   {name: 'v2 (Airflow 3.3) and a 3.x DB', db: () => createSqliteAirflowDb('3.x'), fake: {personality: 'v2', version: '3.3.2'}},
 ]
 
-const sortRows = <T extends object>(rows: T[]) => [...rows].map((r) => JSON.stringify(r)).sort()
-const withoutVersions = (rows: ExecutingTaskInstanceRow[]) => rows.map(({dagVersionId: _v, runDagVersionId: _r, ...rest}) => rest)
 
 describe.each(PAIRS)('the API source and the DB source agree: $name', (pair) => {
   let db: TestAirflowDb

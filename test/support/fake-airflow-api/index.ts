@@ -116,7 +116,7 @@ export interface LoggedRequest {
   authScheme?: string
 }
 
-const V2_STATES = ['removed', 'scheduled', 'queued', 'running', 'success', 'restarting', 'failed', 'up_for_retry', 'up_for_reschedule', 'upstream_failed', 'skipped', 'deferred']
+const V2_STATES = ['removed', 'scheduled', 'queued', 'running', 'success', 'restarting', 'failed', 'up_for_retry', 'up_for_reschedule', 'upstream_failed', 'skipped', 'deferred', 'awaiting_input']
 const FINISHED = ['success', 'failed', 'skipped', 'upstream_failed', 'removed']
 const V1_STATES = ['success', 'running', 'failed', 'upstream_failed', 'skipped', 'up_for_retry', 'up_for_reschedule', 'queued', 'none', 'scheduled', 'deferred', 'removed', 'restarting']
 
@@ -258,7 +258,7 @@ export class FakeAirflowApi {
     if (dagId !== '~') {
       const dag = this.fixture.dags.find((d) => d.dagId === dagId)
       if (this.options.deniedDags?.includes(dagId)) return this.error(403, 'Forbidden')
-      if (!dag) return this.error(404, `The DAG with dag_id: \`${dagId}\` was not found`)
+      if (!dag) return this.personality === 'v1' ? this.error(404, `The DAG with dag_id: ${dagId} was not found`, 'DAG not found') : this.error(404, `The Dag with ID: \`${dagId}\` was not found`)
       if (second === undefined) return {status: 200, body: this.dagBody(dag)}
       if (second === 'details' && runId === undefined && this.options.personality === 'v2') return {status: 200, body: this.dagDetailsBody(dag)}
       if (second === 'tasks' && runId === undefined) return {status: 200, body: {tasks: dag.tasks.map((t) => this.taskBody(t)), total_entries: dag.tasks.length}}
@@ -267,7 +267,10 @@ export class FakeAirflowApi {
     if (second !== 'dagRuns' || runId === undefined) return this.error(404, 'Not Found')
     if (tis === undefined) {
       const run = this.fixture.runs.find((r) => r.dagId === dagId && r.runId === runId)
-      return run ? {status: 200, body: this.runBody(run)} : this.error(404, `The DagRun with dag_id: \`${dagId}\` and run_id: \`${runId}\` was not found`)
+      if (run) return {status: 200, body: this.runBody(run)}
+      return this.personality === 'v1'
+        ? this.error(404, `DAGRun with DAG ID: '${dagId}' and DagRun ID: '${runId}' not found`, 'DAGRun not found')
+        : this.error(404, `The DagRun with dag_id: \`${dagId}\` and run_id: \`${runId}\` was not found`)
     }
     if (tis !== 'taskInstances') return this.error(404, 'Not Found')
     if (taskId === undefined) return this.listTaskInstances(dagId, runId, query)
@@ -284,13 +287,19 @@ export class FakeAirflowApi {
     const states = query.getAll('state')
     const known = v1 ? V1_STATES : [...V2_STATES, 'none', 'no_status']
     const bad = states.find((s) => !known.includes(s))
-    if (bad) return v1 ? this.error(400, `'${bad}' is not one of ${JSON.stringify(V1_STATES)}`) : this.validation(['query', 'state'], `Invalid value for state. Valid values are ${V2_STATES.join(', ')}`)
+    // 2.10.5 fails on an unknown state with a 500 HTML page; 3.3.2 answers 422 with a string detail.
+    if (bad) return v1 ? {status: 500, html: INTERNAL_SERVER_ERROR_HTML} : this.error(422, `Invalid value for state. Valid values are ${V2_STATES.join(', ')}`)
     const limitText = query.get('limit')
     const offset = Number(query.get('offset') ?? 0)
     let limit = limitText === null ? (v1 ? 100 : 50) : Number(limitText)
-    if (limit < 0 || offset < 0) return v1 ? this.error(400, 'limit and offset must not be negative') : this.validation(['query', 'limit'], 'Input should be greater than or equal to 0')
+    // 3.3.2 refuses a negative limit (422); 2.10.5 passes it to the DB, and SQLite's LIMIT -1 is no limit.
+    if (!v1 && (limit < 0 || offset < 0)) return this.validation(['query', 'limit'], 'Input should be greater than or equal to 0')
+    if (v1 && limit < 0) limit = Number.POSITIVE_INFINITY
     if (!v1 && this.options.maximumPageLimit !== undefined) limit = Math.min(limit, this.options.maximumPageLimit)
-    if (runId !== '~' && !this.fixture.runs.some((r) => r.runId === runId)) return this.error(404, `DagRun with run_id: \`${runId}\` was not found`) // by run_id only, as Airflow
+    // 3.3.2 looks the run up by dag_id and run_id (404); 2.10.5 does not look it up at all (no rows).
+    if (!v1 && runId !== '~' && !this.fixture.runs.some((r) => r.dagId === dagId && r.runId === runId)) {
+      return this.error(404, `DagRun with dag_id: \`${dagId}\` and run_id: \`${runId}\` was not found`)
+    }
     const wanted = states.map((s) => (s === 'none' || s === 'no_status' ? null : s))
     const rows = this.fixture.taskInstances.filter(
       (ti) =>
@@ -301,7 +310,7 @@ export class FakeAirflowApi {
     )
     // v2 orders by map_index with the primary key as tiebreaker; v1 has no tiebreaker (the fake rotates ties per request).
     const ordered = v1 ? rotateTies(rows, this.log.length) : [...rows].sort((a, b) => a.mapIndex - b.mapIndex || keyOf(a).localeCompare(keyOf(b)))
-    return {status: 200, body: {task_instances: ordered.slice(offset, offset + limit).map((ti) => this.taskInstanceBody(ti)), total_entries: rows.length}}
+    return {status: 200, body: {task_instances: ordered.slice(offset, offset + limit).map((ti) => this.taskInstanceBody(ti)), total_entries: rows.length, ...this.cursorFields()}}
   }
 
   private listDagRuns(query: URLSearchParams): Answer {
@@ -318,7 +327,7 @@ export class FakeAirflowApi {
         (endGte === null || (run.endDate != null && Date.parse(run.endDate) >= Date.parse(endGte))),
     )
     const {limit, offset} = this.window(query)
-    return {status: 200, body: {dag_runs: runs.slice(offset, offset + limit).map((run) => this.runBody(run)), total_entries: runs.length}}
+    return {status: 200, body: {dag_runs: runs.slice(offset, offset + limit).map((run) => this.runBody(run)), total_entries: runs.length, ...this.cursorFields()}}
   }
 
   private window(query: URLSearchParams): {limit: number; offset: number} {
@@ -332,7 +341,7 @@ export class FakeAirflowApi {
     const matching = this.fixture.taskInstances.filter((ti) => ti.dagId === dagId && ti.runId === runId && ti.taskId === taskId)
     const notFound = this.error(404, `The Task Instance with dag_id: \`${dagId}\`, run_id: \`${runId}\`, task_id: \`${taskId}\` and map_index: \`${mapIndex ?? -1}\` was not found`)
     if (mapIndex === undefined) {
-      if (matching.some((ti) => ti.mapIndex >= 0) && this.options.personality === 'v2') return this.error(404, 'Task instance is mapped, add the map_index value to the URL')
+      if (matching.some((ti) => ti.mapIndex >= 0)) return this.error(404, 'Task instance is mapped, add the map_index value to the URL', 'Task instance not found')
       const one = matching.find((ti) => ti.mapIndex === -1)
       return one ? {status: 200, body: this.taskInstanceBody(one)} : notFound
     }
@@ -349,7 +358,7 @@ export class FakeAirflowApi {
     const priorDates = (query.get('include_prior_dates') ?? String(this.options.xcomIncludePriorDatesByDefault ?? false)) === 'true'
     const sameTask = (x: FakeXCom) => x.dagId === dagId && x.taskId === taskId && x.mapIndex === mapIndex && x.key === key
     const found = this.fixture.xcoms.find((x) => sameTask(x) && x.runId === runId) ?? (priorDates ? this.fixture.xcoms.find((x) => sameTask(x)) : undefined)
-    if (!found) return this.error(404, `XCom entry with key: \`${key}\` not found`)
+    if (!found) return this.personality === 'v1' ? this.error(404, null, 'XCom entry not found') : this.error(404, `XCom entry with key: \`${key}\` not found`)
     const common = {key, timestamp: ISO_EPOCH, map_index: mapIndex, task_id: taskId, dag_id: dagId, value: found.value}
     if (this.options.personality === 'v1') return {status: 200, body: {...common, execution_date: ISO_EPOCH}}
     return {status: 200, body: {...common, run_id: found.runId, logical_date: ISO_EPOCH, run_after: ISO_EPOCH, dag_display_name: dagId, task_display_name: taskId}}
@@ -361,7 +370,11 @@ export class FakeAirflowApi {
     const auth = this.options.auth
     if (auth?.kind !== 'jwt') return this.error(404, 'Not Found')
     const {username, password} = (body ?? {}) as {username?: unknown; password?: unknown}
-    if (typeof username !== 'string' || typeof password !== 'string') return this.validation(['body', 'username'], 'Field required')
+    if (typeof username !== 'string' || typeof password !== 'string') {
+      // 3.3.2's simple auth manager validates the body itself: a 422 whose detail is pydantic's text.
+      if (auth.manager !== 'fab') return this.error(422, '1 validation error for LoginBody\npassword\n  Field required [type=missing]')
+      return this.validation(['body', 'username'], 'Field required')
+    }
     if (auth.manager !== 'fab' && (!username || !password)) return this.error(400, 'Username and password must be provided')
     if (username !== auth.username) return this.error(401, auth.manager === 'fab' ? 'Invalid username' : 'Invalid credentials')
     if (password !== auth.password) return this.error(401, auth.manager === 'fab' ? 'Invalid password' : 'Invalid credentials')
@@ -384,8 +397,7 @@ export class FakeAirflowApi {
       }
       case 'basic': {
         const expected = `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`
-        if (!authorization) return this.error(401, 'Unauthorized')
-        return authorization === expected ? undefined : this.error(401, 'Unauthorized')
+        return authorization === expected ? undefined : this.error(401, null, 'Unauthorized', 'Unauthenticated')
       }
       case 'proxy':
         if (authorization === `Bearer ${auth.token}`) return undefined
@@ -395,10 +407,26 @@ export class FakeAirflowApi {
 
   // ---- shapes ---------------------------------------------------------------------------------
 
-  private error(status: number, detail: string): Answer {
+  /**
+   * v2: `{"detail"}`. v1: problem JSON as 2.10.5 writes it: a title per case (null for a request the
+   * spec refuses), a detail that may be null, the type's section named by the status.
+   */
+  private error(status: number, detail: string | null, title?: string | null, section?: string): Answer {
     if (this.options.personality === 'v2') return {status, body: {detail}}
-    const title = {400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed'}[status] ?? 'Error'
-    return {status, body: {type: `https://airflow.apache.org/docs/apache-airflow/stable/stable-rest-api-ref.html#section/Errors/${title.replace(/ /g, '')}`, title, status, detail}}
+    const name = {400: 'BadRequest', 401: 'Unauthenticated', 403: 'PermissionDenied', 404: 'NotFound', 405: 'MethodNotAllowed'}[status] ?? 'Unknown'
+    const defaultTitle = {401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed'}[status] ?? null
+    const type = `https://airflow.apache.org/docs/apache-airflow/${this.options.version}/stable-rest-api-ref.html#section/Errors/${section ?? name}`
+    return {status, body: {detail, status, title: title === undefined ? defaultTitle : title, type}}
+  }
+
+  private get personality(): Personality {
+    return this.options.personality
+  }
+
+  /** 3.3.2's list answers carry cursor fields (null for offset paging); earlier documents have none. */
+  private cursorFields(): Record<string, null> {
+    const [major, minor] = this.options.version.split('.').map(Number)
+    return this.personality === 'v2' && (major > 3 || (major === 3 && minor >= 3)) ? {total_entries_limit: null, next_cursor: null, previous_cursor: null} : {}
   }
 
   private validation(loc: string[], msg: string): Answer {
@@ -426,7 +454,7 @@ export class FakeAirflowApi {
     if (this.options.personality === 'v1') return {...common, execution_date: ISO_EPOCH, sla_miss: null, rendered_fields: {}}
     return {
       ...common, id: uuidOf(keyOf(ti)), logical_date: ISO_EPOCH, run_after: ISO_EPOCH, dag_display_name: ti.dagId,
-      operator_name: 'KubernetesPodOperator', scheduled_when: null,
+      operator_name: 'KubernetesPodOperator', scheduled_when: null, rendered_fields: {},
       dag_version: ti.dagVersionId ? {id: ti.dagVersionId, version_number: 1, dag_id: ti.dagId, bundle_name: 'dags-folder', bundle_version: null, created_at: ISO_EPOCH, dag_display_name: ti.dagId, bundle_url: null} : null,
     }
   }
@@ -457,7 +485,6 @@ export class FakeAirflowApi {
       template_fields: [], downstream_task_ids: [], doc_md: null, is_mapped: task.isMapped ?? false, extra_links: [],
       class_ref: {module_path: 'airflow.providers.cncf.kubernetes.operators.pod', class_name: 'KubernetesPodOperator'},
     }
-    if (this.options.personality === 'v1') return {...common, executor: null}
     return {...common, operator_name: 'KubernetesPodOperator', params: {}}
   }
 
@@ -479,6 +506,8 @@ interface Answer {
 }
 
 const ISO_EPOCH = '2026-01-01T00:00:00Z'
+
+const INTERNAL_SERVER_ERROR_HTML = '<html>\n  <head>\n    <title>Internal Server Error</title>\n  </head>\n  <body>\n    <h1><p>Internal Server Error</p></h1>\n  </body>\n</html>\n'
 
 function timeDelta(seconds: number): Record<string, unknown> {
   return {__type: 'TimeDelta', days: Math.floor(seconds / 86400), seconds: Math.floor(seconds % 86400), microseconds: Math.round((seconds % 1) * 1e6)}

@@ -56,6 +56,7 @@ import {type AirflowFacts, type DbKind, type RealAirflowDb, type WorldPod, migra
 import {type AirflowLine, REAL_AIRFLOW_DIR, findVenv} from './venv.js'
 import {type ExecutedTask, execute, kubeletSets, waitForPod} from './execute.js'
 import {realKubeMissing} from '../real-kube.js'
+import {describeApiParity} from './api-parity.js'
 
 /** A KubernetesPodOperator run by the real Airflow: Airflow's start-up, the pod, the polling. */
 const EXECUTE_TIMEOUT_MS = 300_000
@@ -207,6 +208,8 @@ export function describeRealAirflow(line: AirflowLine, expected: LineExpectation
             await airflowDb.close()
           }
         })
+
+        describeApiParity({venv: () => venv!, db: () => db, pods: () => pods})
 
         // Once per line is enough: the backend changes what is stored, not how each dialect reads it.
         if (kind === 'sqlite') {
