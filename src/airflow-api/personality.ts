@@ -33,6 +33,18 @@ export function personalityFor(api: ApiVersion, version: string): Personality {
   throw new AirflowApiError(`Airflow ${version} through API ${api} is not supported (2.7–2.10 through v1, 3.x through v2)`)
 }
 
+/**
+ * Whether this release's task-instance list accepts `state=<state>`: v1 (2.7–2.10) knows no
+ * `shutdown` (older 2.x) nor `awaiting_input`; v2 knows `awaiting_input` from 3.3 (3.3.2's 422 lists
+ * it; 3.2.1's document does not). A state the release does not know holds none of its task instances.
+ */
+export function listsState(personality: Personality, state: string): boolean {
+  if (state === 'shutdown') return false
+  if (state !== 'awaiting_input') return true
+  const version = parseVersion(personality.airflowVersion)
+  return personality.api === 'v2' && version !== undefined && (version.major > 3 || version.minor >= 3)
+}
+
 /** One task instance as the API returned it, checked: a shape we do not know is an error, never a guess. */
 export function taskInstanceFromApi(personality: Personality, raw: unknown): ExecutingTaskInstanceRow {
   const ti = raw as Record<string, unknown>

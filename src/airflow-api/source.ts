@@ -8,7 +8,7 @@ import {uniqueRuns, uniqueTaskKeys, uniqueTaskRefs} from '../airflow/queries/ded
 import {UNFINISHED_RUN_STATES} from '../airflow/queries/states.js'
 import type {DagRunRef, ExecutionTimeout, TaskInstanceSource, TaskRef} from '../airflow/types.js'
 import {type AirflowApiClient, AirflowApiError, type ApiAnswer, detailOf} from './http.js'
-import {type Personality, podNameFromApi, taskInstanceFromApi, timeDeltaSeconds} from './personality.js'
+import {type Personality, listsState, podNameFromApi, taskInstanceFromApi, timeDeltaSeconds} from './personality.js'
 import {type QueryValue, requestUrl} from './url.js'
 
 export const POD_NAME_XCOM_KEY = 'pod_name'
@@ -101,10 +101,13 @@ export class ApiTaskInstanceSource implements TaskInstanceSource {
     return new Map(tis.map((ti) => [taskKeyString(ti), timeoutOf(byDag.get(ti.dagId)!, ti)]))
   }
 
-  /** One `~` list per state, limit 1: the count is total_entries. DAGs the credentials may not read are not counted. */
+  /**
+   * One `~` list per state, limit 1: the count is total_entries. DAGs the credentials may not read are
+   * not counted; a state this release does not define (it would refuse the list) has none.
+   */
   async taskInstanceStateCounts(states: readonly string[]): Promise<Map<string, number>> {
     const counts = new Map<string, number>()
-    for (const state of states) {
+    for (const state of states.filter((s) => listsState(this.personality, s))) {
       const answer = await this.read(['dags', '~', 'dagRuns', '~', 'taskInstances'], {state, limit: 1})
       const total = (answer.body as {total_entries?: unknown}).total_entries
       if (typeof total !== 'number') throw new AirflowApiError('the Airflow API answered a task-instance list without total_entries')

@@ -1,6 +1,7 @@
 // The DoctorReport document (`doctor -o json`, docs/schemas/doctor-report.schema.json): one line per
 // check, and the facts the checks found, for scripts.
 import type {ApiRule} from '../core/permissions.js'
+import type {AirflowApiFacts} from './airflow-api.js'
 
 /** skip: not checked, because a check it depends on failed (that one says why). */
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skip'
@@ -13,6 +14,10 @@ export const CHECK_NAMES = [
   'db-source',
   'db-connection',
   'db-schema',
+  'airflow-api',
+  'airflow-api-auth',
+  'airflow-api-reads',
+  'airflow-api-page-size',
   'clock',
   'workload',
   'run-store',
@@ -53,11 +58,15 @@ export interface DoctorFacts {
     alembicRevision: string | null
     airflowVersion: string | null
   }
+  /** The Airflow REST API, when the task instances come from it (--airflow-url); else null. */
+  airflowApi: AirflowApiFacts | null
   clock: {
     /** API server minus this machine, seconds (positive: the server is ahead). */
     apiServerOffsetSeconds: number | null
     /** DB minus this machine, seconds. */
     dbOffsetSeconds: number | null
+    /** The Airflow API server (its Date header) minus this machine, seconds. */
+    airflowApiOffsetSeconds: number | null
   }
   workload: {
     kpoPods: number | null
@@ -83,7 +92,8 @@ export function emptyFacts(): DoctorFacts {
     serverVersion: null,
     permissions: [],
     db: {source: null, via: null, dialect: null, schemaFamily: null, alembicRevision: null, airflowVersion: null},
-    clock: {apiServerOffsetSeconds: null, dbOffsetSeconds: null},
+    airflowApi: null,
+    clock: {apiServerOffsetSeconds: null, dbOffsetSeconds: null, airflowApiOffsetSeconds: null},
     workload: {kpoPods: null, taskInstances: null},
     store: {path: null, sizeBytes: null, runs: null},
   }

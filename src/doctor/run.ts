@@ -17,7 +17,7 @@ import type {ApiRule, DbAccess} from '../core/permissions.js'
 import {KPO_LABEL_SELECTOR} from '../core/labels.js'
 import {DEFAULT_DB_TIMEOUT_SECONDS} from '../core/timeouts.js'
 import {UNFINISHED_STATES} from '../core/types.js'
-import {ForbiddenError, InterruptedError, ReapError, UsageError} from '../errors.js'
+import {ForbiddenError, InterruptedError, UsageError} from '../errors.js'
 import {canI} from '../kube/access-review.js'
 import {listMetadata} from '../kube/list.js'
 import {resolveResource} from '../kube/resources.js'
@@ -27,6 +27,10 @@ import {forEachLimited} from '../reap/pool.js'
 import {type KubeOptions, type KubeSession, openKube, scopeName} from '../reap/session.js'
 import {resolveStorePath} from '../store/location.js'
 import {openRunStore} from '../store/run-store.js'
+import type {OpenAirflowApiOptions} from '../airflow-api/open.js'
+import type {TaskInstanceSource} from '../airflow/types.js'
+import {checkAirflowApi} from './airflow-api.js'
+import {errorLine} from './error-line.js'
 import {type CheckResult, type DoctorFacts, type DoctorReport, doctorReport, emptyFacts} from './report.js'
 import {type Profile, permissionResults, permissionTable, profiles, questionsOf, rbacChecks, ruleKey} from './rbac.js'
 import {clockCheck, schemaCheck} from './verdicts.js'
@@ -35,6 +39,8 @@ export interface DoctorOptions {
   kube: KubeOptions
   db: DbOptions
   store: {flag?: string; noCache: boolean}
+  /** The Airflow REST API, when the task instances come from it (--airflow-url): its checks replace the DB's. */
+  airflowApi?: Omit<OpenAirflowApiOptions, 'signal'>
 }
 
 export interface DoctorDeps {
@@ -67,6 +73,8 @@ class Doctor {
   private reachFailed = false
   private driver?: SqlDriver
   private db?: SqlAirflowDb
+  /** Where the workload line counts task instances: the DB, or the Airflow API. */
+  private taskSource?: TaskInstanceSource
 
   constructor(
     private readonly options: DoctorOptions,
@@ -75,6 +83,7 @@ class Doctor {
 
   async run(): Promise<void> {
     const apiUp = this.checkKubeconfig() && (await this.step('asking the API server its version', () => this.checkApiServer()))
+    if (this.options.airflowApi) return this.runWithAirflowApi(apiUp, this.options.airflowApi)
     const located = await this.step('finding the Airflow DB', () => this.checkDbSource())
     const reached = located && (await this.step('reaching the Airflow DB', () => this.reachDb()))
     if (apiUp) await this.step('asking the API server about each permission', () => this.checkRbac())
@@ -83,9 +92,34 @@ class Doctor {
     if (!located) this.skip('db-connection', 'no DB URL')
     const schemaOk = connected && (await this.step('reading the schema', () => this.checkSchema()))
     if (!connected) this.skip('db-schema', 'not connected to the DB')
-    await this.step('comparing clocks', () => this.checkClock(schemaOk))
-    await this.step('counting pods and task instances', () => this.checkWorkload(apiUp, schemaOk))
+    if (schemaOk) this.taskSource = this.db
+    await this.step('comparing clocks', () => this.checkClock(schemaOk ? () => this.dbClock() : undefined))
+    await this.step('counting pods and task instances', () => this.checkWorkload(apiUp))
     this.checkStore()
+  }
+
+  /** The task instances come from the Airflow API: its checks stand where the DB's would. */
+  private async runWithAirflowApi(apiUp: boolean, options: Omit<OpenAirflowApiOptions, 'signal'>): Promise<void> {
+    const why = 'the task instances come from the Airflow API (--airflow-url)'
+    for (const check of ['db-source', 'db-connection', 'db-schema'] as const) this.skip(check, why)
+    if (apiUp) await this.step('asking the API server about each permission', () => this.checkRbac())
+    else this.skip('rbac', 'the API server could not be reached')
+    const airflow = await this.step('checking the Airflow API', () => checkAirflowApi(options, this.deps.signal))
+    if (!airflow) return
+    for (const check of airflow.checks) this.add(check)
+    this.facts.airflowApi = airflow.facts
+    this.taskSource = airflow.source
+    await this.step('comparing clocks', () => this.checkClock(airflow.clock ? async () => dateHeaderOffset(airflow.clock!) : undefined, 'Airflow API'))
+    await this.step('counting pods and task instances', () => this.checkWorkload(apiUp))
+    this.checkStore()
+  }
+
+  /** The DB's now() against this machine's, measured around the query. */
+  private async dbClock(): Promise<{offsetMs: number; uncertaintyMs: number}> {
+    const sent = Date.now()
+    const dbNow = await this.db!.now()
+    const received = Date.now()
+    return {offsetMs: dbNow.getTime() - (sent + received) / 2, uncertaintyMs: (received - sent) / 2}
   }
 
   async close(): Promise<void> {
@@ -213,6 +247,8 @@ class Doctor {
   private dbAccess(): DbAccess | undefined {
     const {db} = this.options
     const source = this.located?.source
+    // The API source reads no Secret and forwards no port.
+    if (this.options.airflowApi) return undefined
     const fromCluster = source ? source.kind === 'secret' || source.kind === 'pod-template' : db.db === undefined
     const access: DbAccess = {}
     if (fromCluster) {
@@ -309,34 +345,34 @@ class Doctor {
     }
   }
 
-  private async checkClock(dbReadable: boolean): Promise<void> {
+  /** `airflowClock`: Airflow's clock (the DB's, or the Airflow API's Date header) against this machine's. */
+  private async checkClock(airflowClock?: () => Promise<{offsetMs: number; uncertaintyMs: number}>, airflowName: 'DB' | 'Airflow API' = 'DB'): Promise<void> {
     let apiServerMs: number | undefined
     let dbMs: number | undefined
     let uncertaintyMs = 0
     const api = this.apiClock
     if (api?.serverTime) {
-      // The Date header is whole seconds, truncated: the server's time was in [D, D + 1 s).
-      const rtt = api.receivedAt.getTime() - api.sentAt.getTime()
-      apiServerMs = api.serverTime.getTime() + 500 - (api.sentAt.getTime() + rtt / 2)
-      uncertaintyMs = rtt / 2 + 500
+      const reading = dateHeaderOffset({serverTime: api.serverTime, sentAt: api.sentAt, receivedAt: api.receivedAt})
+      apiServerMs = reading.offsetMs
+      uncertaintyMs = reading.uncertaintyMs
     }
-    if (dbReadable && this.db) {
+    if (airflowClock) {
       try {
-        const sent = Date.now()
-        const dbNow = await this.db.now()
-        const received = Date.now()
-        dbMs = dbNow.getTime() - (sent + received) / 2
-        uncertaintyMs = Math.max(uncertaintyMs, (received - sent) / 2)
+        const reading = await airflowClock()
+        dbMs = reading.offsetMs
+        uncertaintyMs = Math.max(uncertaintyMs, reading.uncertaintyMs)
       } catch (error) {
         if (this.abortedBy(error)) return
       }
     }
     this.facts.clock.apiServerOffsetSeconds = apiServerMs === undefined ? null : round(apiServerMs / 1000)
-    this.facts.clock.dbOffsetSeconds = dbMs === undefined ? null : round(dbMs / 1000)
-    this.add(clockCheck({apiServerMs, dbMs, uncertaintyMs}))
+    const airflowSeconds = dbMs === undefined ? null : round(dbMs / 1000)
+    if (airflowName === 'DB') this.facts.clock.dbOffsetSeconds = airflowSeconds
+    else this.facts.clock.airflowApiOffsetSeconds = airflowSeconds
+    this.add(clockCheck({apiServerMs, dbMs, uncertaintyMs, airflowClock: airflowName}))
   }
 
-  private async checkWorkload(apiUp: boolean, dbReadable: boolean): Promise<void> {
+  private async checkWorkload(apiUp: boolean): Promise<void> {
     const parts: string[] = []
     const problems: string[] = []
     if (apiUp) {
@@ -355,9 +391,9 @@ class Doctor {
         problems.push(`pods: ${errorLine(error)}`)
       }
     }
-    if (dbReadable && this.db) {
+    if (this.taskSource) {
       try {
-        const counts = await this.db.taskInstanceStateCounts(UNFINISHED_STATES)
+        const counts = await this.taskSource.taskInstanceStateCounts(UNFINISHED_STATES)
         const byState = Object.fromEntries(UNFINISHED_STATES.filter((s) => counts.has(s)).map((s) => [s, counts.get(s)!]))
         this.facts.workload.taskInstances = byState
         const total = Object.values(byState).reduce((a, b) => a + b, 0)
@@ -371,7 +407,7 @@ class Doctor {
     if (problems.length > 0) {
       this.add({check: 'workload', status: 'fail', message: [...parts, ...problems].join('; '), fix: 'see the rbac and db lines above'})
     } else if (parts.length === 0) {
-      this.skip('workload', 'neither the API server nor the DB could be read')
+      this.skip('workload', `neither the API server nor the ${this.options.airflowApi ? 'Airflow API' : 'DB'} could be read`)
     } else {
       this.add({check: 'workload', status: 'ok', message: parts.join('; ')})
     }
@@ -418,9 +454,10 @@ function locateFix(error: unknown): string {
   return 'check that the API server can be reached, or pass --db URL'
 }
 
-function errorLine(error: unknown): string {
-  const message = error instanceof ReapError || error instanceof Error ? error.message : String(error)
-  return message.replace(/\s+/g, ' ').trim()
+/** A server's Date header against this machine's clock. It is whole seconds, truncated: the server's time was in [D, D + 1 s). */
+function dateHeaderOffset(clock: {serverTime: Date; sentAt: Date; receivedAt: Date}): {offsetMs: number; uncertaintyMs: number} {
+  const rtt = clock.receivedAt.getTime() - clock.sentAt.getTime()
+  return {offsetMs: clock.serverTime.getTime() + 500 - (clock.sentAt.getTime() + rtt / 2), uncertaintyMs: rtt / 2 + 500}
 }
 
 function round(n: number): number {

@@ -14,8 +14,10 @@ export const SKEW_FAIL_MS = 60_000
 export interface ClockOffsets {
   /** API server minus this machine, ms; undefined: not measured. */
   apiServerMs?: number
-  /** DB minus this machine, ms. */
+  /** Airflow's clock (the DB's, or the Airflow API server's Date header) minus this machine, ms. */
   dbMs?: number
+  /** Whose clock dbMs is: 'DB' (default) or 'Airflow API'. */
+  airflowClock?: string
   /** How far off a measurement can be by itself (round trip, the header's whole seconds). */
   uncertaintyMs: number
 }
@@ -47,6 +49,7 @@ function worst(statuses: CheckStatus[]): CheckStatus {
  */
 export function clockCheck(offsets: ClockOffsets): CheckResult {
   const {apiServerMs, dbMs, uncertaintyMs} = offsets
+  const airflow = offsets.airflowClock ?? 'DB'
   if (apiServerMs === undefined && dbMs === undefined) {
     return {check: 'clock', status: 'skip', message: 'neither the API server nor the DB could be read'}
   }
@@ -56,9 +59,9 @@ export function clockCheck(offsets: ClockOffsets): CheckResult {
     parts.push(`API server ${seconds(apiServerMs)} from this machine`)
     statuses.push(grade(apiServerMs, uncertaintyMs))
   }
-  if (dbMs !== undefined) parts.push(`DB ${seconds(dbMs)} from this machine`)
+  if (dbMs !== undefined) parts.push(`${airflow} ${seconds(dbMs)} from this machine`)
   if (apiServerMs !== undefined && dbMs !== undefined) {
-    parts.push(`DB ${seconds(dbMs - apiServerMs)} from the API server`)
+    parts.push(`${airflow} ${seconds(dbMs - apiServerMs)} from the API server`)
     statuses.push(grade(dbMs - apiServerMs, uncertaintyMs))
   }
   const status = worst(statuses)

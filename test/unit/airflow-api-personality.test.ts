@@ -1,7 +1,7 @@
 // What the two REST APIs' answers mean: the release's try-number semantics, TimeDelta, the pod name
 // in an XCom entry, and the task-instance shape checked before anything is decided on it.
 import {describe, expect, it} from 'vitest'
-import {personalityFor, podNameFromApi, taskInstanceFromApi, timeDeltaSeconds} from '../../src/airflow-api/personality.js'
+import {listsState, personalityFor, podNameFromApi, taskInstanceFromApi, timeDeltaSeconds} from '../../src/airflow-api/personality.js'
 
 describe('personalityFor', () => {
   it.each([
@@ -68,5 +68,19 @@ describe('podNameFromApi', () => {
     ['Not_A_Pod', null],
   ])('%j → %j', (value, name) => {
     expect(podNameFromApi(value)).toBe(name)
+  })
+})
+
+describe('listsState: the states a release lets a task-instance list filter by', () => {
+  it.each([
+    ['v1', '2.10.5', 'running', true],
+    ['v1', '2.10.5', 'shutdown', false],
+    ['v1', '2.10.5', 'awaiting_input', false],
+    ['v2', '3.2.1', 'awaiting_input', false],
+    ['v2', '3.3.2', 'awaiting_input', true],
+    ['v2', '3.3.2', 'shutdown', false],
+    ['v2', '3.0.6', 'deferred', true],
+  ] as const)('%s %s: %s → %s', (api, version, state, expected) => {
+    expect(listsState(personalityFor(api, version), state)).toBe(expected)
   })
 })

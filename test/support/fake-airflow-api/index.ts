@@ -177,7 +177,12 @@ export class FakeAirflowApi {
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://fake')
     const prefix = this.options.prefix ?? ''
-    const path = url.pathname.startsWith(prefix) ? url.pathname.slice(prefix.length) : url.pathname
+    // Mounted under the prefix only (an Astronomer deployment URL): anything else is not this server's.
+    if (!url.pathname.startsWith(`${prefix}/`)) {
+      this.send(res, {status: 404, html: '<html><body>404 page not found</body></html>'})
+      return
+    }
+    const path = url.pathname.slice(prefix.length)
     const body = await readBody(req)
     const authorization = req.headers.authorization
     // The body of a token request holds the password: the log keeps only that there was one.
