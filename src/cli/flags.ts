@@ -11,6 +11,8 @@ import type {PodDeletion} from '../reap/guarded-delete.js'
 import type {KubeOptions} from '../reap/session.js'
 import {OUTPUT_FORMATS, type OutputFormat} from '../render/output.js'
 import {PORT_FORWARD_MODES} from '../cluster-db/reach.js'
+import {type CredentialSource, credentialSource} from '../airflow-api/auth.js'
+import {type ApiBaseUrl, parseApiUrl} from '../airflow-api/url.js'
 
 /** A kubectl-style duration flag, parsed into seconds (a bad value is a usage error, exit 2). */
 export function durationFlag(options: {description: string; default?: string; parse?: (text: string) => number | undefined; examples?: string}) {
@@ -101,6 +103,111 @@ export function dbOptionsFrom(flags: Record<string, unknown>): DbOptions {
   }
 }
 
+/** The REST API flags' defaults and bounds (cli-contract.md, "Task-instance source: the REST API"). */
+export const API_URL_ENV = 'AIRFLOW_REAP_API_URL'
+export const DEFAULT_API_TIMEOUT = '30s'
+export const DEFAULT_API_PAGE_SIZE = 100
+export const MAX_API_PAGE_SIZE = 1000
+export const DEFAULT_API_MAX_REQUESTS = 2000
+export const TASK_SOURCES = ['auto', 'db', 'api'] as const
+export const API_VERSIONS = ['auto', 'v1', 'v2'] as const
+
+export const airflowApiFlags = {
+  'airflow-url': Flags.string({
+    description: `Airflow's REST API server (base URL; a path prefix is kept, no /api/vN): task instances come from the API, no DB access needed. Else ${API_URL_ENV}.`,
+    helpValue: 'URL',
+  }),
+  'airflow-api': Flags.string({
+    description: 'Which REST API: v2 (Airflow 3.x), v1 (2.7-2.10), or auto (asks /api/v2/version, then /api/v1/version).',
+    options: [...API_VERSIONS],
+    helpValue: 'auto|v1|v2',
+    default: 'auto',
+  }),
+  'airflow-token-cmd': Flags.string({
+    description:
+      'A command printing a bearer token (or an ExecCredential JSON) for the API, run without a shell. Else AIRFLOW_REAP_API_TOKEN_CMD, AIRFLOW_REAP_API_TOKEN, AIRFLOW_REAP_API_USERNAME + AIRFLOW_REAP_API_PASSWORD.',
+    helpValue: 'CMD',
+  }),
+  'airflow-timeout': durationFlag({description: 'Timeout of each request to the Airflow API (0: none).', default: DEFAULT_API_TIMEOUT}),
+  'airflow-page-size': Flags.integer({description: 'Rows asked per page of an API list (pages advance by the rows received).', helpValue: 'N', default: DEFAULT_API_PAGE_SIZE, min: 1, max: MAX_API_PAGE_SIZE}),
+  'airflow-max-requests': Flags.integer({description: 'Request budget of a run: exceeded before any action, nothing is deleted (exit 1).', helpValue: 'N', default: DEFAULT_API_MAX_REQUESTS, min: 1}),
+  'task-source': Flags.string({
+    description: 'Where task instances come from: db, api, or auto (the API when --airflow-url or AIRFLOW_REAP_API_URL gives a URL, else the DB).',
+    options: [...TASK_SOURCES],
+    helpValue: 'auto|db|api',
+    default: 'auto',
+  }),
+}
+
+/** The REST API's typed options, from the airflowApiFlags group. */
+export interface AirflowApiOptions {
+  /** --airflow-url as given (the environment is read when the source is chosen). */
+  url?: string
+  api: (typeof API_VERSIONS)[number]
+  tokenCmd?: string
+  /** --airflow-timeout in seconds (0: none). */
+  timeoutSeconds: number
+  pageSize: number
+  maxRequests: number
+}
+
+/** Everything that says where task instances come from: the choice, the DB's options, the API's. */
+export interface TaskSourceOptions {
+  taskSource: (typeof TASK_SOURCES)[number]
+  db: DbOptions
+  api: AirflowApiOptions
+}
+
+export function airflowApiOptionsFrom(flags: Record<string, unknown>): AirflowApiOptions {
+  return {
+    url: flags['airflow-url'] as string | undefined,
+    api: (flags['airflow-api'] as AirflowApiOptions['api'] | undefined) ?? 'auto',
+    tokenCmd: flags['airflow-token-cmd'] as string | undefined,
+    timeoutSeconds: (flags['airflow-timeout'] as number | undefined) ?? 30,
+    pageSize: (flags['airflow-page-size'] as number | undefined) ?? DEFAULT_API_PAGE_SIZE,
+    maxRequests: (flags['airflow-max-requests'] as number | undefined) ?? DEFAULT_API_MAX_REQUESTS,
+  }
+}
+
+/** The source a run reads task instances from, once flags and environment are weighed. */
+export type TaskSourceChoice =
+  | {kind: 'db'; db: DbOptions}
+  | {kind: 'api'; api: AirflowApiOptions; base: ApiBaseUrl; credentials: CredentialSource; ignored: string[]}
+
+/** Environment variables that name a metadata DB: not read when the API is the source (the report says so). */
+const DB_ENV_VARIABLES = ['AIRFLOW_REAP_DB', 'AIRFLOW__DATABASE__SQL_ALCHEMY_CONN', 'AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_CMD', 'AIRFLOW__CORE__SQL_ALCHEMY_CONN']
+
+/**
+ * Which source, from the flags and the environment; every refusal of the contract is a usage error
+ * (exit 2), raised before anything is opened. Pure but for `env`. `--task-source auto` takes the API
+ * when a URL is given, by flag or by AIRFLOW_REAP_API_URL, unless --db is given as a flag (a flag
+ * outweighs the environment).
+ */
+export function chooseTaskSource(options: TaskSourceOptions, env: NodeJS.ProcessEnv = process.env): TaskSourceChoice {
+  const flagUrl = options.api.url
+  const envUrl = env[API_URL_ENV]?.trim() ? env[API_URL_ENV] : undefined
+  if (flagUrl !== undefined && options.db.db !== undefined) throw new UsageError('--db and --airflow-url cannot be used together: choose the DB or the REST API')
+  if (flagUrl !== undefined && options.taskSource === 'db') throw new UsageError('--task-source db and --airflow-url cannot be used together')
+  const url = flagUrl ?? envUrl
+  if (options.taskSource === 'api' && url === undefined) throw new UsageError(`--task-source api needs the API's URL: --airflow-url or ${API_URL_ENV}`)
+  const useApi = options.taskSource === 'api' || (options.taskSource === 'auto' && url !== undefined && (flagUrl !== undefined || options.db.db === undefined))
+  if (!useApi) return {kind: 'db', db: options.db}
+  const base = parseApiUrl(url!, flagUrl !== undefined ? '--airflow-url' : API_URL_ENV)
+  const credentials = credentialSource(options.api.tokenCmd, env)
+  if (base.plainHttpRemote && credentials.kind !== 'none') {
+    throw new UsageError(`refusing to send Airflow API credentials over plain http:// to ${new URL(base.base).host}: use https:// (plain http is allowed to loopback only)`)
+  }
+  return {kind: 'api', api: options.api, base, credentials, ignored: ignoredDbSettings(options.db, env)}
+}
+
+/** DB settings a run on the API does not read, named so the report can say so. */
+function ignoredDbSettings(db: DbOptions, env: NodeJS.ProcessEnv): string[] {
+  const ignored = DB_ENV_VARIABLES.filter((name) => env[name]?.trim())
+  if (db.dbSecret !== undefined) ignored.push('--db-secret')
+  if (db.airflowNamespace !== undefined) ignored.push('--airflow-namespace')
+  return ignored
+}
+
 export const outputFlags = {
   output: Flags.string({char: 'o', description: 'Output format.', helpValue: 'FORMAT', options: [...OUTPUT_FORMATS], default: 'table'}),
 }
@@ -148,13 +255,12 @@ export function podDeleteFlags(noun: string) {
 
 /** Every flag of a pod-deleting command but its own judging flags. */
 export function podReapFlags(noun: string) {
-  return {...kubeFlags, ...dbFlags, ...outputFlags, ...storeFlags, ...actFlags, ...podDeleteFlags(noun)}
+  return {...kubeFlags, ...dbFlags, ...airflowApiFlags, ...outputFlags, ...storeFlags, ...actFlags, ...podDeleteFlags(noun)}
 }
 
 /** What every pod-deleting command is given, whatever it judges pods by. */
-export interface PodReapOptions {
+export interface PodReapOptions extends TaskSourceOptions {
   kube: KubeOptions
-  db: DbOptions
   output: OutputFormat
   store: {flag?: string; noCache: boolean}
   delete: boolean
@@ -174,6 +280,8 @@ export function podReapOptionsFrom(flags: Record<string, unknown>): PodReapOptio
   return {
     kube: kubeOptionsFrom(flags),
     db: dbOptionsFrom(flags),
+    api: airflowApiOptionsFrom(flags),
+    taskSource: (flags['task-source'] as PodReapOptions['taskSource'] | undefined) ?? 'auto',
     output: flags.output as OutputFormat,
     store: {flag: flags.cache as string | undefined, noCache: flags['no-cache'] as boolean},
     delete: flags.delete as boolean,
@@ -204,6 +312,7 @@ export function validatePodReap(options: PodReapOptions, noun: string): void {
   if (options.dryRunMode === 'server' && !options.delete) throw new UsageError('--dry-run=server goes with --delete')
   // A bad --db is a bad flag value: refused before the kubeconfig is read, like the others.
   if (options.db.db !== undefined) checkDbFlag(options.db.db)
+  chooseTaskSource(options)
 }
 
 /** `--db ''` and a malformed --db alike: exit 2, the value never echoed (it may be a password). */

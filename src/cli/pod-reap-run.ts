@@ -7,15 +7,16 @@ import type {ReportItem} from '../core/report.js'
 import {ReapError, SafetyStopError, UsageError, interruption} from '../errors.js'
 import type {KubeClient} from '../kube/client.js'
 import {renderReport} from '../render/report.js'
+import {sourceLine} from '../render/source-line.js'
 import {nothingFound} from './nothing-found.js'
 import {confirm} from '../reap/confirm.js'
 import {announceActions} from '../reap/events.js'
 import {type Progress, createProgress} from '../reap/progress.js'
 import {type ActionJournal, RunRecorder} from '../reap/recorder.js'
 import {settleEarlierRuns} from '../reap/settle.js'
-import {exitCodeFor, runReport} from '../reap/run.js'
+import {type ReportDraft, exitCodeFor, runReport} from '../reap/run.js'
 import {type KubeSession, openKubeRecorded, runMetaFromFlags} from '../reap/session.js'
-import {type ClusterDb, openClusterDb, originLine} from '../cluster-db/index.js'
+import {type OpenedTaskSource, openTaskSource} from '../task-source/open.js'
 import type {PodReapOptions} from './flags.js'
 
 export interface PodReapDeps {
@@ -50,13 +51,11 @@ export async function executePodReap<S extends PodScan>(options: PodReapOptions,
     throw new UsageError('refusing to delete without --yes: no terminal to confirm on (pass --yes, or drop --delete for a report)')
   }
   const progress = await createProgress()
-  const recorder = new RunRecorder(options.store, progress)
-  let kube: KubeSession | undefined
-  let cluster: ClusterDb | undefined
+  const run: RunState = {options, command, progress, recorder: new RunRecorder(options.store, progress), signal, deletesUnasked, asks}
   try {
     const report = await runReport({
       kind: command.kind,
-      recorder,
+      recorder: run.recorder,
       progress,
       meta: runMetaFromFlags(command.command, options.kube, {
         dryRun: !(options.delete && options.yes && options.dryRunMode === undefined),
@@ -64,62 +63,87 @@ export async function executePodReap<S extends PodScan>(options: PodReapOptions,
       }),
       signal,
       work: async (report) => {
-        if (options.force && deletesUnasked) progress.warn('--force deletes with a grace period of 0: the kubelet may not have stopped the containers yet')
-        progress.update('reading the kubeconfig')
-        const session = openKubeRecorded(options.kube, recorder, progress)
-        kube = session
-        await settleEarlierRuns(session.client, recorder, progress, signal)
-        progress.update('connecting to the Airflow DB')
-        const reached = await openClusterDb(options.db, session, signal)
-        cluster = reached
-        recorder.update({db: reached.origin})
-        // A dropped port-forward stops the work like Ctrl-C would (nothing more is deleted), but the run
-        // then fails with the tunnel's error instead of reading as interrupted.
-        const journal = recorder.journalFor(report)
-        const deps = {kube: session.client, db: reached.db, progress, signal: AbortSignal.any([signal, reached.lost]), journal}
-        const scan = await failOnLostTunnel(reached.lost, () => command.scan(deps, session.namespace))
-        report.scanned = scan.scanned
-        report.items = scan.findings.map((f) => f.item)
-        report.warnings.push(...(scan.warnings ?? []))
-        recorder.findings(report.scanned, report.items)
-        let go = deletesUnasked
-        if (asks) {
-          progress.stop() // the spinner would redraw over the question and the typed answer
-          go = await confirm(report.items.filter((i) => i.action === 'none'), 'Delete', signal)
-          report.dryRun = !go
-          // Confirmed at the prompt: a real run from here on, recorded as one before the first delete.
-          if (go) recorder.update({dryRun: false})
-        }
-        if (!go) return
-        let stop: string | undefined
         try {
-          stop = await command.reap(deps, scan, session.namespace)
-        } catch (error) {
-          if (!reached.lost.aborted) throw error
+          await reapWork(run, report)
+        } finally {
+          // The requests made up to the end (or the failure): what reports and history record.
+          if (run.opened) run.recorder.update({source: run.opened.describe()})
         }
-        // What was deleted before the tunnel dropped is reported and recorded; nothing was after it.
-        if (reached.lost.aborted) report.failure = (reached.lost.reason as Error).message
-        else if (stop) report.stopped = stop
       },
       // No Events when the kubeconfig could not even be read (nothing was acted on then).
-      announce: options.events ? async (items) => (kube ? announceActions(kube.client, items, progress) : []) : undefined,
+      announce: options.events ? async (items) => (run.kube ? announceActions(run.kube.client, items, progress) : []) : undefined,
     })
     progress.stop() // the spinner's line must not prefix the table
-    // The table's header line, on stderr: the DB its verdicts come from. Not above "No resources found"
-    // (there is no table), nor before an error (one line).
-    if ((options.output === 'table' || options.output === 'wide') && cluster && report.items.length > 0) progress.note(originLine(cluster.origin))
+    // The table's header line, on stderr: the source its verdicts come from. Not above "No resources
+    // found" (there is no table), nor before an error (one line).
+    if ((options.output === 'table' || options.output === 'wide') && run.opened && report.items.length > 0) progress.note(sourceLine(run.opened.describe()))
     process.stdout.write(renderReport(report, options.output, {allNamespaces: options.kube.allNamespaces, serverDryRun: options.dryRunMode === 'server', dryRunNone: options.dryRunNone}))
-    if (kube && !report.interrupted) process.stderr.write(await nothingFound(report, options.output, kube.client, kube.namespace, signal))
+    if (run.kube && !report.interrupted) process.stderr.write(await nothingFound(report, options.output, run.kube.client, run.kube.namespace, signal))
     if (report.stopped) throw new SafetyStopError(report.stopped)
     if (report.interrupted) throw interruption(signal, 'deletes not yet started were abandoned; the run is recorded as interrupted')
     if (report.failure) throw new ReapError(report.failure)
     process.exitCode = exitCodeFor(report, options.exitCode)
   } finally {
     progress.stop()
-    recorder.close()
-    kube?.client.close()
-    await cluster?.close()
+    run.recorder.close()
+    run.kube?.client.close()
+    await run.opened?.close()
   }
+}
+
+/** One run's inputs, and the adapters it opened (closed by executePodReap whatever happens). */
+interface RunState {
+  options: PodReapOptions
+  command: PodReapCommand<PodScan>
+  progress: Progress
+  recorder: RunRecorder
+  signal: AbortSignal
+  deletesUnasked: boolean
+  asks: boolean
+  kube?: KubeSession
+  opened?: OpenedTaskSource
+}
+
+/** Open the cluster and the task-instance source, scan, confirm, reap: the draft says what happened. */
+async function reapWork(run: RunState, report: ReportDraft): Promise<void> {
+  const {options, command, progress, recorder, signal} = run
+  if (options.force && run.deletesUnasked) progress.warn('--force deletes with a grace period of 0: the kubelet may not have stopped the containers yet')
+  progress.update('reading the kubeconfig')
+  const session = openKubeRecorded(options.kube, recorder, progress)
+  run.kube = session
+  await settleEarlierRuns(session.client, recorder, progress, signal)
+  progress.update('connecting to the Airflow task-instance source')
+  const reached = await openTaskSource(options, session, signal)
+  run.opened = reached
+  recorder.update({source: reached.describe()})
+  report.warnings.push(...reached.warnings)
+  // A dropped port-forward stops the work like Ctrl-C would (nothing more is deleted), but the run
+  // then fails with the tunnel's error instead of reading as interrupted.
+  const journal = recorder.journalFor(report)
+  const deps = {kube: session.client, db: reached.source, progress, signal: AbortSignal.any([signal, reached.lost]), journal}
+  const scan = await failOnLostTunnel(reached.lost, () => command.scan(deps, session.namespace))
+  report.scanned = scan.scanned
+  report.items = scan.findings.map((f) => f.item)
+  report.warnings.push(...(scan.warnings ?? []))
+  recorder.findings(report.scanned, report.items)
+  let go = run.deletesUnasked
+  if (run.asks) {
+    progress.stop() // the spinner would redraw over the question and the typed answer
+    go = await confirm(report.items.filter((i) => i.action === 'none'), 'Delete', signal)
+    report.dryRun = !go
+    // Confirmed at the prompt: a real run from here on, recorded as one before the first delete.
+    if (go) recorder.update({dryRun: false})
+  }
+  if (!go) return
+  let stop: string | undefined
+  try {
+    stop = await command.reap(deps, scan, session.namespace)
+  } catch (error) {
+    if (!reached.lost.aborted) throw error
+  }
+  // What was deleted before the tunnel dropped is reported and recorded; nothing was after it.
+  if (reached.lost.aborted) report.failure = (reached.lost.reason as Error).message
+  else if (stop) report.stopped = stop
 }
 
 /** Whatever the scan threw or returned, a tunnel that dropped meanwhile is the run's failure. */

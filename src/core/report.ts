@@ -72,6 +72,15 @@ export interface DbOrigin {
   via: string
 }
 
+/**
+ * Where a run's verdicts about task instances came from (`source` in reports and history): the
+ * metadata DB (where its URL was found, how it was reached) or the REST API (its redacted URL, the API
+ * and Airflow versions, how the credentials were obtained, requests made so far). Never a secret.
+ */
+export type SourceDescription =
+  | {kind: 'db'; source: string; via: string}
+  | {kind: 'api'; url: string; api: 'v1' | 'v2'; airflowVersion: string; auth: 'token-cmd' | 'token' | 'password' | 'none'; requests: number}
+
 export interface Report {
   apiVersion: 'airflow-reap/v1'
   kind: ReportKind
@@ -81,6 +90,8 @@ export interface Report {
   dryRun: boolean
   /** The commands that read the Airflow DB (zombies, overdue). */
   db?: DbOrigin
+  /** The commands that read task instances (zombies, overdue): which source the verdicts came from. */
+  source?: SourceDescription
   summary: Summary
   items: ReportItem[]
   /** Non-fatal notes for the user (store unavailable, unparsable DAG, ...). Not part of the contract's required fields. */

@@ -3,7 +3,7 @@
 // interrupted). A run that fails part-way still records what it did before failing, and a run with
 // any failed or unknown action is failed, never ok.
 import {EXIT_FOUND, EXIT_OK, ReapError} from '../errors.js'
-import type {Report, ReportItem, ReportKind} from '../core/report.js'
+import type {Report, ReportItem, ReportKind, SourceDescription} from '../core/report.js'
 import {isLeftInPlace, summarize} from '../core/report.js'
 import type {Progress} from './progress.js'
 import type {RunMeta, RunRecorder} from './recorder.js'
@@ -82,11 +82,17 @@ function toReport(frame: RunFrame, draft: ReportDraft): Report {
     context: frame.recorder.meta.context,
     generatedAt: new Date().toISOString(),
     dryRun: draft.dryRun,
-    ...(frame.recorder.meta.db && {db: frame.recorder.meta.db}),
+    ...dbAndSource(frame.recorder.meta.source),
     summary: summarize(draft.scanned, draft.items),
     items: draft.items,
     warnings: [...draft.warnings, ...frame.recorder.warnings],
   }
+}
+
+/** The report's `source`, and for the DB its `db` too (where the URL came from, as before 0.3). */
+function dbAndSource(source: SourceDescription | undefined): Pick<Report, 'db' | 'source'> {
+  if (!source) return {}
+  return source.kind === 'db' ? {db: {source: source.source, via: source.via}, source} : {source}
 }
 
 function errorText(error: unknown): string {

@@ -3,6 +3,7 @@ import {formatAge} from '../core/duration.js'
 import type {RunDocument, RunListDocument} from '../store/documents.js'
 import type {StoredItem} from '../store/types.js'
 import {type OutputFormat, renderDocument} from './output.js'
+import {sourceParts} from './source-line.js'
 import {renderTable} from './table.js'
 
 export function renderRunList(document: RunListDocument, format: OutputFormat, now = new Date()): string {
@@ -29,6 +30,12 @@ export function renderRunList(document: RunListDocument, format: OutputFormat, n
   return renderTable(headers, rows)
 }
 
+/** `DB:        secret NS/NAME:KEY via direct` or `API:       https://host (v2, ...)`, aligned with the other header lines. */
+function sourceHeader(source: NonNullable<RunDocument['source']>): string {
+  const {label, text} = sourceParts(source)
+  return `${`${label}:`.padEnd(11)}${text}`
+}
+
 export function renderRun(document: RunDocument, format: OutputFormat): string {
   if (format === 'json' || format === 'yaml') return renderDocument(document, format)
   if (format === 'name') return document.items.map((i) => `${i.kind.toLowerCase()}/${i.namespace}/${i.name}\n`).join('')
@@ -39,7 +46,7 @@ export function renderRun(document: RunDocument, format: OutputFormat): string {
     `Finished:  ${document.finishedAt ?? '(not finished)'}`,
     `Context:   ${document.context} (${document.server}), namespace ${document.namespace}`,
     `Command:   airflow-reap ${document.argv.join(' ')}`,
-    ...(document.db ? [`DB:        ${document.db.source} via ${document.db.via}`] : []),
+    ...(document.source ? [sourceHeader(document.source)] : []),
     ...(s ? [`Summary:   scanned ${s.scanned}, found ${s.found}, acted ${s.acted}, failed ${s.failed}, skipped ${s.skipped}, unknown ${s.unknown}`] : []),
     ...(document.error ? [`Error:     ${document.error}`] : []),
   ].join('\n')

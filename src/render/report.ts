@@ -54,8 +54,8 @@ export function nothingFoundNotice(report: Report, format: OutputFormat, namespa
 
 /** The JSON document exactly as the contract lists its fields, in its order (warnings only when there are any). */
 function contractDocument(report: Report): Report {
-  const {apiVersion, kind, runId, context, generatedAt, dryRun, db, summary, items, warnings} = report
-  const document: Report = {apiVersion, kind, runId, context, generatedAt, dryRun, ...(db && {db: {source: db.source, via: db.via}}), summary, items}
+  const {apiVersion, kind, runId, context, generatedAt, dryRun, db, source, summary, items, warnings} = report
+  const document: Report = {apiVersion, kind, runId, context, generatedAt, dryRun, ...(db && {db: {source: db.source, via: db.via}}), ...(source && {source: {...source}}), summary, items}
   return warnings && warnings.length > 0 ? {...document, warnings} : document
 }
 

@@ -1,6 +1,6 @@
 // The `history` documents of the CLI contract (`-o json`; `-o yaml` is the same document). Built
 // field by field in a fixed order, so the output is stable and reads like the report documents.
-import type {DbOrigin, Summary} from '../core/report.js'
+import type {DbOrigin, SourceDescription, Summary} from '../core/report.js'
 import type {DryRunMode, RunCommand, RunOutcome, RunSummary, StoredItem, StoredRun} from './types.js'
 
 export const API_VERSION = 'airflow-reap/v1'
@@ -29,6 +29,8 @@ export interface RunDocument {
   dryRunMode: DryRunMode | null
   /** Only for runs that read the Airflow DB. */
   db?: DbOrigin
+  /** Only for runs that read task instances: the DB or the REST API. */
+  source?: SourceDescription
   outcome: RunOutcome
   error?: string
   summary: Summary | null
@@ -56,6 +58,7 @@ export function runDocument({run, items}: StoredRun): RunDocument {
     dryRun: run.dryRun,
     dryRunMode: run.dryRunMode,
     ...(run.db && {db: {source: run.db.source, via: run.db.via}}),
+    ...(run.source && {source: {...run.source}}),
     outcome: run.outcome,
     ...(run.error !== undefined && {error: run.error}),
     summary: copySummary(run.summary),

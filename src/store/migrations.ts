@@ -108,6 +108,20 @@ export const migrations: readonly Migration[] = [
         ALTER TABLE run_items ADD COLUMN verb TEXT;
       `),
   },
+  {
+    description: 'the task-instance source: the metadata DB or the REST API (source.kind, url, api, versions, auth, requests)',
+    up: (db) =>
+      db.exec(`
+        -- 'db' (db_source/db_via say where) or 'api'; NULL on older rows (db_source set: the DB) and
+        -- for runs that read no task instances (unstick).
+        ALTER TABLE runs ADD COLUMN source_kind TEXT;
+        ALTER TABLE runs ADD COLUMN api_url TEXT;          -- redacted: scheme, host and path prefix only
+        ALTER TABLE runs ADD COLUMN api_version TEXT;      -- 'v1' | 'v2'
+        ALTER TABLE runs ADD COLUMN airflow_version TEXT;  -- as /api/vN/version answered
+        ALTER TABLE runs ADD COLUMN api_auth TEXT;         -- how the credentials were obtained: 'token-cmd' | 'token' | 'password' | 'none'
+        ALTER TABLE runs ADD COLUMN api_requests INTEGER;  -- requests made, as last recorded
+      `),
+  },
 ]
 
 export const SCHEMA_VERSION = migrations.length

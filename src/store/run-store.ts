@@ -2,7 +2,7 @@
 // did we delete, when, and why" has an answer. Every failure is a StoreUnavailableError, which the
 // command layer turns into one warning: recording must never stop a reap.
 import type Database from 'better-sqlite3'
-import type {ReportItem, Summary, TaskInstanceRef} from '../core/report.js'
+import type {ReportItem, SourceDescription, Summary, TaskInstanceRef} from '../core/report.js'
 import {StoreUnavailableError} from './errors.js'
 import {migrate} from './migrations.js'
 import {DEFAULT_BUSY_TIMEOUT_MS, openDatabase, toStoreError} from './open.js'
@@ -88,9 +88,7 @@ export class RunStore {
         namespace: input.namespace,
         dry_run: input.dryRun ? 1 : 0,
         dry_run_mode: input.dryRun ? (input.dryRunMode ?? 'client') : null,
-        // Names only (a flag, a variable, a Secret, a pod); redacted all the same, like every free text.
-        db_source: input.db ? redactText(input.db.source) : null,
-        db_via: input.db ? redactText(input.db.via) : null,
+        ...sourceColumns(input.source),
       })
       return Number(result.lastInsertRowid)
     })
@@ -116,8 +114,7 @@ export class RunStore {
             dry_run: dryRun,
             dry_run_mode: update.dryRun === false ? null : (update.dryRunMode ?? (update.dryRun ? 'client' : null)),
             scanned: update.scanned ?? null,
-            db_source: update.db ? redactText(update.db.source) : null,
-            db_via: update.db ? redactText(update.db.via) : null,
+            ...sourceColumns(update.source),
           })
         })
         .immediate(),
@@ -304,15 +301,20 @@ export class RunStore {
 function prepareStatements(db: Database.Database) {
   return {
     insertRun: db.prepare(`
-      INSERT INTO runs (started_at, command, argv, context, server, namespace, dry_run, dry_run_mode, db_source, db_via, outcome, pid, host, process_start, heartbeat_at)
-      VALUES (@started_at, @command, @argv, @context, @server, @namespace, @dry_run, @dry_run_mode, @db_source, @db_via, 'running', @pid, @host, @process_start, @started_at)`),
+      INSERT INTO runs (started_at, command, argv, context, server, namespace, dry_run, dry_run_mode, db_source, db_via,
+                        source_kind, api_url, api_version, airflow_version, api_auth, api_requests, outcome, pid, host, process_start, heartbeat_at)
+      VALUES (@started_at, @command, @argv, @context, @server, @namespace, @dry_run, @dry_run_mode, @db_source, @db_via,
+              @source_kind, @api_url, @api_version, @airflow_version, @api_auth, @api_requests, 'running', @pid, @host, @process_start, @started_at)`),
     heartbeat: db.prepare("UPDATE runs SET heartbeat_at = @at WHERE id = @id AND outcome = 'running'"),
     updateRun: db.prepare(`
       UPDATE runs SET context = coalesce(@context, context), server = coalesce(@server, server),
                       namespace = coalesce(@namespace, namespace), dry_run = coalesce(@dry_run, dry_run),
                       dry_run_mode = CASE WHEN @dry_run IS NULL THEN dry_run_mode ELSE @dry_run_mode END,
                       scanned = coalesce(@scanned, scanned),
-                      db_source = coalesce(@db_source, db_source), db_via = coalesce(@db_via, db_via)
+                      db_source = coalesce(@db_source, db_source), db_via = coalesce(@db_via, db_via),
+                      source_kind = coalesce(@source_kind, source_kind), api_url = coalesce(@api_url, api_url),
+                      api_version = coalesce(@api_version, api_version), airflow_version = coalesce(@airflow_version, airflow_version),
+                      api_auth = coalesce(@api_auth, api_auth), api_requests = coalesce(@api_requests, api_requests)
       WHERE id = @id AND outcome = 'running'`),
     runExists: db.prepare('SELECT 1 FROM runs WHERE id = ?'),
     // Re-recording the same action keeps its first time: the moment it happened, not the moment a
@@ -381,6 +383,12 @@ interface RunRow {
   dry_run_mode: string | null
   db_source: string | null
   db_via: string | null
+  source_kind: string | null
+  api_url: string | null
+  api_version: string | null
+  airflow_version: string | null
+  api_auth: string | null
+  api_requests: number | null
   outcome: string
   error: string | null
   scanned: number | null
@@ -512,7 +520,43 @@ function toRunRecord(row: RunRow): RunRecord {
     argv: JSON.parse(row.argv) as string[],
     dryRunMode: row.dry_run_mode as DryRunMode | null,
     db: row.db_source !== null && row.db_via !== null ? {source: row.db_source, via: row.db_via} : null,
+    source: sourceOf(row),
   }
+}
+
+/**
+ * The source's columns; all NULL when it is not given (an update leaves them as they are). Names and a
+ * redacted URL only; redacted again all the same, like every free text.
+ */
+function sourceColumns(source: SourceDescription | undefined) {
+  const db = source?.kind === 'db' ? source : undefined
+  const api = source?.kind === 'api' ? source : undefined
+  return {
+    source_kind: source?.kind ?? null,
+    db_source: db ? redactText(db.source) : null,
+    db_via: db ? redactText(db.via) : null,
+    api_url: api ? redactText(api.url) : null,
+    api_version: api?.api ?? null,
+    airflow_version: api ? redactText(api.airflowVersion) : null,
+    api_auth: api?.auth ?? null,
+    api_requests: api?.requests ?? null,
+  }
+}
+
+/** The source as recorded; a row from before the column (db_source set) read the DB. */
+function sourceOf(row: RunRow): SourceDescription | null {
+  if (row.source_kind === 'api') {
+    return {
+      kind: 'api',
+      url: row.api_url ?? '',
+      api: row.api_version as 'v1' | 'v2',
+      airflowVersion: row.airflow_version ?? '',
+      auth: (row.api_auth ?? 'none') as Extract<SourceDescription, {kind: 'api'}>['auth'],
+      requests: row.api_requests ?? 0,
+    }
+  }
+  if (row.db_source !== null && row.db_via !== null) return {kind: 'db', source: row.db_source, via: row.db_via}
+  return null
 }
 
 function summaryOf(row: RunRow): Summary | null {

@@ -1,5 +1,5 @@
 // What a run leaves in the store, as the rest of the program sees it.
-import type {DbOrigin, ReportItem, Summary} from '../core/report.js'
+import type {DbOrigin, ReportItem, SourceDescription, Summary} from '../core/report.js'
 import type {ProcessIdentity} from './process-identity.js'
 
 export type RunCommand = 'zombies' | 'overdue' | 'unstick'
@@ -26,8 +26,8 @@ export interface StartRunInput {
   dryRun: boolean
   /** How the dry run was made; ignored when dryRun is false, `client` when omitted. */
   dryRunMode?: DryRunMode
-  /** Where the Airflow DB came from and how it was reached (commands that read it). */
-  db?: DbOrigin
+  /** Where the task instances come from (commands that read them): the DB (and where it was found) or the REST API. */
+  source?: SourceDescription
   startedAt?: Date
   /** The process running the run (default: this one), to tell later whether it is still alive. */
   process?: ProcessIdentity
@@ -42,8 +42,8 @@ export interface RunUpdate {
   dryRunMode?: DryRunMode
   /** Objects scanned so far. */
   scanned?: number
-  /** Where the Airflow DB came from and how it was reached, once it is open. */
-  db?: DbOrigin
+  /** Where the task instances come from, once the source is open (again at the end: the API's request count). */
+  source?: SourceDescription
 }
 
 /** The verb of an action about to be sent: recorded before the request, so a crash leaves it `unknown`. */
@@ -117,8 +117,10 @@ export interface RunSummary {
 export interface RunRecord extends RunSummary {
   argv: string[]
   dryRunMode: DryRunMode | null
-  /** null for runs that read no DB (unstick) and runs recorded before 0.3. */
+  /** null for runs that read no DB (unstick, the REST API) and runs recorded before 0.3. */
   db: DbOrigin | null
+  /** null for runs that read no task instances (unstick) and runs recorded before 0.3. */
+  source: SourceDescription | null
 }
 
 export interface StoredRun {

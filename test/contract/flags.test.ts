@@ -22,6 +22,16 @@ const OUTPUT: Record<string, FlagSpec> = {output: {char: 'o', default: 'table', 
 const STORE: Record<string, FlagSpec> = {cache: {}, 'no-cache': {}}
 const DB: Record<string, FlagSpec> = {db: {}, 'airflow-namespace': {}, 'db-secret': {}, 'port-forward': {default: 'auto', options: ['auto', 'always', 'never']}}
 // --dry-run: the contract's client|server, and kubectl's none (no dry run), accepted since 0.2.0.
+// The REST API source (0.3.0): cli-contract.md, "Task-instance source: the REST API".
+const API: Record<string, FlagSpec> = {
+  'airflow-url': {},
+  'airflow-api': {default: 'auto', options: ['auto', 'v1', 'v2']},
+  'airflow-token-cmd': {},
+  'airflow-timeout': {default: 30},
+  'airflow-page-size': {default: 100},
+  'airflow-max-requests': {default: 2000},
+  'task-source': {default: 'auto', options: ['auto', 'db', 'api']},
+}
 const ACT: Record<string, FlagSpec> = {yes: {}, 'dry-run': {options: ['none', 'client', 'server']}, 'exit-code': {}, 'no-events': {}}
 
 const CONTRACT: Record<string, Record<string, FlagSpec>> = {
@@ -31,6 +41,7 @@ const CONTRACT: Record<string, Record<string, FlagSpec>> = {
     ...STORE,
     ...ACT,
     ...DB,
+    ...API,
     'db-timeout': {default: 30},
     'min-age': {default: 300},
     delete: {},
@@ -42,7 +53,7 @@ const CONTRACT: Record<string, Record<string, FlagSpec>> = {
     'allow-mass-delete': {},
     'include-unknown': {},
   },
-  overdue: {...KUBE, ...OUTPUT, ...STORE, ...ACT, ...DB, 'db-timeout': {default: 30}, grace: {default: 60}, delete: {}, 'default-execution-timeout': {}},
+  overdue: {...KUBE, ...OUTPUT, ...STORE, ...ACT, ...DB, ...API, 'db-timeout': {default: 30}, grace: {default: 60}, delete: {}, 'default-execution-timeout': {}},
   unstick: {...KUBE, ...OUTPUT, ...STORE, ...ACT, 'older-than': {default: 300}, finalizer: {}},
   doctor: {
     kubeconfig: {},

@@ -39,7 +39,7 @@ describe('a run round-trips', () => {
         namespace: ALL_NAMESPACES,
         dryRun: true,
         dryRunMode: 'server',
-        db: {source: 'secret airflow/airflow-airflow-metadata:connection', via: 'port-forward pod/airflow-pgbouncer-0:6543'},
+        source: {kind: 'db', source: 'secret airflow/airflow-airflow-metadata:connection', via: 'port-forward pod/airflow-pgbouncer-0:6543'},
         startedAt: new Date('2026-11-23T10:00:00Z'),
       }),
     )
@@ -72,6 +72,7 @@ describe('a run round-trips', () => {
         argv: ['zombies', '-A', '--dry-run=server', '--delete'],
         dryRunMode: 'server',
         db: {source: 'secret airflow/airflow-airflow-metadata:connection', via: 'port-forward pod/airflow-pgbouncer-0:6543'},
+        source: {kind: 'db', source: 'secret airflow/airflow-airflow-metadata:connection', via: 'port-forward pod/airflow-pgbouncer-0:6543'},
       },
       items: [
         {...deleted, actedAt: '2026-11-23T10:00:05.000Z'},

@@ -192,6 +192,8 @@ describe('validate (flag conflicts, before anything is opened)', () => {
   const base: OverdueOptions = {
     kube: {allNamespaces: false},
     db: {portForward: 'auto'},
+    api: {api: 'auto', timeoutSeconds: 30, pageSize: 100, maxRequests: 2000},
+    taskSource: 'auto',
     output: 'table',
     store: {noCache: true},
     scan: {graceSeconds: 60, concurrency: 10},

@@ -14,6 +14,7 @@ const finished: RunRecord = {
   dryRun: true,
   dryRunMode: 'server',
   db: {source: 'secret airflow/airflow-airflow-metadata:connection', via: 'port-forward pod/airflow-pgbouncer-0:6543'},
+  source: {kind: 'db', source: 'secret airflow/airflow-airflow-metadata:connection', via: 'port-forward pod/airflow-pgbouncer-0:6543'},
   outcome: 'failed',
   error: 'RBAC: cannot delete pods',
   summary: {scanned: 40, found: 2, acted: 0, failed: 1, skipped: 1, unknown: 0},
@@ -104,7 +105,7 @@ describe('runDocument', () => {
     expect(doc).toEqual({apiVersion: 'airflow-reap/v1', kind: 'Run', ...finished, items})
     expect(Object.keys(doc)).toEqual([
       'apiVersion', 'kind', 'runId', 'startedAt', 'finishedAt', 'command', 'argv', 'context', 'server', 'namespace',
-      'dryRun', 'dryRunMode', 'db', 'outcome', 'error', 'summary', 'items',
+      'dryRun', 'dryRunMode', 'db', 'source', 'outcome', 'error', 'summary', 'items',
     ])
     expect(Object.keys(doc.items[0]!)).toEqual([
       'kind', 'namespace', 'name', 'uid', 'phase', 'ageSeconds', 'reason', 'detail', 'taskInstance', 'action', 'error', 'actedAt',
