@@ -6,11 +6,16 @@ import {doctorFailed} from '../doctor/report.js'
 import {runDoctor} from '../doctor/run.js'
 import {renderDoctor} from '../render/doctor.js'
 import {createProgress} from '../reap/progress.js'
+import {airflowApiOpenOptions} from '../task-source/open.js'
+import {chooseTaskSource} from './flags.js'
 
 export async function executeDoctor(options: DoctorCommandOptions, signal: AbortSignal): Promise<void> {
   const progress = await createProgress()
   try {
-    const report = await runDoctor(options, {progress, signal})
+    // The API's checks stand where the DB's would when the task instances come from it.
+    const choice = chooseTaskSource(options.taskSource)
+    const airflowApi = choice.kind === 'api' ? airflowApiOpenOptions(choice) : undefined
+    const report = await runDoctor({...options, airflowApi}, {progress, signal})
     progress.stop()
     process.stdout.write(renderDoctor(report, options.output))
     // The report says what failed; the exit code only says that something did.

@@ -3,9 +3,9 @@
 // this one function and get the same three things back whichever it is: the port, a description for
 // reports and history, and a signal that says the source was lost mid-run. Nothing else may tell them
 // apart.
-import {openAirflowApi} from '../airflow-api/open.js'
+import {type OpenAirflowApiOptions, openAirflowApi} from '../airflow-api/open.js'
 import type {TaskInstanceSource} from '../airflow/types.js'
-import {type TaskSourceOptions, chooseTaskSource} from '../cli/flags.js'
+import {type TaskSourceChoice, type TaskSourceOptions, chooseTaskSource} from '../cli/flags.js'
 import {type ClusterAccess, type ClusterConnection, openClusterDb} from '../cluster-db/index.js'
 import type {SourceDescription} from '../core/report.js'
 
@@ -21,6 +21,20 @@ export interface OpenedTaskSource {
   /** Notes for the report: settings the chosen source does not read. */
   warnings: string[]
   close(): Promise<void>
+}
+
+/** What opening the API takes, from the choice (the run frame and doctor open it alike). */
+export function airflowApiOpenOptions(choice: Extract<TaskSourceChoice, {kind: 'api'}>): Omit<OpenAirflowApiOptions, 'signal'> {
+  const {api} = choice
+  return {
+    base: choice.base,
+    api: api.api,
+    credentials: choice.credentials,
+    timeoutMs: api.timeoutSeconds * 1000,
+    pageSize: api.pageSize,
+    maxRequests: api.maxRequests,
+    concurrency: API_CONCURRENCY,
+  }
 }
 
 /** Opens the source the options choose (chooseTaskSource: usage errors first, before anything is opened). */
@@ -42,17 +56,7 @@ export async function openTaskSource(
       close: () => cluster.close(),
     }
   }
-  const {api} = choice
-  const opened = await openAirflowApi({
-    base: choice.base,
-    api: api.api,
-    credentials: choice.credentials,
-    timeoutMs: api.timeoutSeconds * 1000,
-    pageSize: api.pageSize,
-    maxRequests: api.maxRequests,
-    concurrency: API_CONCURRENCY,
-    signal,
-  })
+  const opened = await openAirflowApi({...airflowApiOpenOptions(choice), signal})
   const describe = (): SourceDescription => ({
     kind: 'api',
     url: choice.base.redacted,

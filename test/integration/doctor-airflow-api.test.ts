@@ -8,7 +8,7 @@ import {parseApiUrl} from '../../src/airflow-api/url.js'
 import type {CheckResult, DoctorReport} from '../../src/doctor/report.js'
 import {type DoctorOptions, runDoctor} from '../../src/doctor/run.js'
 import type {Progress} from '../../src/reap/progress.js'
-import {cliWorkspace} from '../support/cli.js'
+import {cliWorkspace, runCli} from '../support/cli.js'
 import {assertValidDoctorReport} from '../support/contract.js'
 import {type FakeAirflowApi, type FakeFixture, type FakeOptions, startFakeAirflowApi} from '../support/fake-airflow-api/index.js'
 import {type FakeKube, startFakeKube} from '../support/fake-kube/index.js'
@@ -129,5 +129,26 @@ describe('doctor with --airflow-url', () => {
   it("a skewed Airflow API clock is judged like the DB's", async () => {
     const report = await doctor({personality: 'v2', version: '3.3.2', clockSkewMs: 5 * 60_000}, {})
     expect(check(report, 'clock')).toMatchObject({status: 'fail', message: expect.stringMatching(/Airflow API \+(299|300|301)s from this machine/)})
+  })
+})
+
+describe('doctor --airflow-url, the built CLI', () => {
+  it('runs the API checks from the flags (credentials from the environment only) and exits 0', async () => {
+    await fake?.stop()
+    fake = await startFakeAirflowApi({personality: 'v2', version: '3.3.2', auth: jwt}, FIXTURE)
+    const env = {KUBECONFIG: kubeconfig, HOME: dir, ...passwordEnv, AIRFLOW_REAP_DB: 'postgresql://nobody@db.invalid/airflow'}
+    const result = await runCli(['doctor', '-o', 'json', '--no-cache', '-n', NS, '--airflow-url', fake.url], {env})
+    expect(result.code, result.stderr).toBe(0)
+    const report = JSON.parse(result.stdout) as DoctorReport
+    assertValidDoctorReport(report)
+    expect(report.airflowApi).toMatchObject({api: 'v2', auth: 'password'})
+    expect(check(report, 'db-source').status).toBe('skip')
+    expect(result.stdout + result.stderr).not.toContain(PASSWORD)
+  })
+
+  it('--db with --airflow-url is a usage error (exit 2), before anything is opened', async () => {
+    const result = await runCli(['doctor', '--db', 'sqlite:///x.db', '--airflow-url', 'http://127.0.0.1:9'], {env: {KUBECONFIG: kubeconfig, HOME: dir}})
+    expect(result.code).toBe(2)
+    expect(result.stderr.split('\n')[0]).toBe('error: --db and --airflow-url cannot be used together: choose the DB or the REST API')
   })
 })
