@@ -209,7 +209,7 @@ export function describeRealAirflow(line: AirflowLine, expected: LineExpectation
           }
         })
 
-        describeApiParity({venv: () => venv!, db: () => db, pods: () => pods})
+        describeApiParity({venv: () => venv!, db: () => db, pods: () => pods, cli: () => ({env: workspace.env, namespace: cluster.namespace})})
 
         // Once per line is enough: the backend changes what is stored, not how each dialect reads it.
         if (kind === 'sqlite') {
