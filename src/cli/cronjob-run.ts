@@ -6,7 +6,7 @@ import {ConfigError, InterruptedError, ReapError, UsageError} from '../errors.js
 import {type ApplyOutcome, kubectlName, serverSideApply} from '../kube/apply.js'
 import {loadKubeTarget} from '../kube/config.js'
 import {REPORTING_CONTROLLER} from '../core/events.js'
-import {type DbSecretRef, type KubeManifest, buildManifests, readsDb} from '../manifests/cronjob.js'
+import {type ApiCredentialsRef, type DbSecretRef, type KubeManifest, PASSWORD_SECRET_KEYS, type ScheduledCommand, buildManifests, readsDb} from '../manifests/cronjob.js'
 import {commonScope, scheduledCommand} from '../manifests/plan.js'
 import {dbSecretProblem, locateDbSecret} from '../cluster-db/locate.js'
 import {openKube} from '../reap/session.js'
@@ -22,6 +22,7 @@ export async function executeCronjob(options: CronjobOptions, signal: AbortSigna
     schedule: options.schedule,
     suspend: options.suspend,
     db: commands.some(readsDb) ? await dbSecret(options, home, signal) : undefined,
+    apiCredentials: await apiCredentials(options, commands, home, signal),
     historyPvc: options.historyPvc,
     commands,
   })
@@ -77,12 +78,42 @@ async function dbSecret(options: CronjobOptions, namespace: string, signal: Abor
 }
 
 /**
- * --db-secret names a Secret that must exist, with its key, or the pod never starts: checked when a
- * cluster is configured (a missing one is exit 1); when it cannot be asked, a warning says so.
+ * A command reading the Airflow API (--airflow-url) in a pod takes its credentials from a Secret, never
+ * from a flag value or the manifest: --airflow-token-secret or --airflow-password-secret (verified as
+ * --db-secret is). Only a command that runs its own --airflow-token-cmd needs neither.
  */
-async function verifyDbSecret(options: CronjobOptions, ref: DbSecretRef, namespace: string, signal: AbortSignal): Promise<void> {
+async function apiCredentials(options: CronjobOptions, commands: ScheduledCommand[], namespace: string, signal: AbortSignal): Promise<ApiCredentialsRef | undefined> {
+  const readers = commands.filter((c) => c.taskSource === 'api')
+  const given = options.apiCredentials
+  if (readers.length === 0) {
+    if (given) throw new UsageError('--airflow-token-secret and --airflow-password-secret are for a command that reads the Airflow REST API (--airflow-url); none does')
+    return undefined
+  }
+  if (!given) {
+    const bare = readers.find((c) => !c.tokenCommand)
+    if (bare) {
+      throw new UsageError(
+        `${bare.command} --airflow-url in a CronJob needs the API's credentials from a Secret: --airflow-token-secret NAME[:KEY] (a bearer token) or --airflow-password-secret NAME (keys username and password)`,
+      )
+    }
+    return undefined
+  }
+  if (options.verify) {
+    const refs = given.kind === 'token' ? [given.secret] : Object.values(PASSWORD_SECRET_KEYS).map((key) => ({name: given.name, key}))
+    const flag = given.kind === 'token' ? '--airflow-token-secret' : '--airflow-password-secret'
+    for (const ref of refs) await verifyDbSecret(options, ref, namespace, signal, flag)
+  }
+  return given
+}
+
+/**
+ * --db-secret names a Secret that must exist, with its key, or the pod never starts: checked when a
+ * cluster is configured (a missing one is exit 1); when it cannot be asked, a warning says so. The
+ * API's credential Secrets are checked alike (`flag` names which).
+ */
+async function verifyDbSecret(options: CronjobOptions, ref: DbSecretRef, namespace: string, signal: AbortSignal, flag = '--db-secret'): Promise<void> {
   const notVerified = (why: string): void => {
-    process.stderr.write(`warning: --db-secret ${ref.name}:${ref.key} not verified (${why}); --no-verify skips the check\n`)
+    process.stderr.write(`warning: ${flag} ${ref.name}:${ref.key} not verified (${why}); --no-verify skips the check\n`)
   }
   let kube
   try {

@@ -97,11 +97,12 @@ function secretFlag(text: string, namespace: string): Reference {
 }
 
 /** `--db-secret NAME[:KEY]`, the key defaulting to the chart's `connection`: what every command reads. */
-export function parseDbSecretFlag(text: string): {name: string; key: string} {
-  const [name, key = DEFAULT_SECRET_KEY, ...rest] = text.split(':')
-  if (rest.length > 0 || !name || !key) throw new UsageError(`--db-secret "${text}" is not of the form NAME or NAME:KEY`)
-  if (name.length > 253 || !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(name)) throw new UsageError(`--db-secret "${name}" is not a valid object name`)
-  if (!/^[-._a-zA-Z0-9]+$/.test(key)) throw new UsageError(`--db-secret "${text}": "${key}" is not a valid Secret key`)
+/** A `NAME[:KEY]` Secret reference given to `flag` (--db-secret, or cronjob's --airflow-token-secret with its own default key). */
+export function parseDbSecretFlag(text: string, flag = '--db-secret', defaultKey = DEFAULT_SECRET_KEY): {name: string; key: string} {
+  const [name, key = defaultKey, ...rest] = text.split(':')
+  if (rest.length > 0 || !name || !key) throw new UsageError(`${flag} "${text}" is not of the form NAME or NAME:KEY`)
+  if (name.length > 253 || !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(name)) throw new UsageError(`${flag} "${name}" is not a valid object name`)
+  if (!/^[-._a-zA-Z0-9]+$/.test(key)) throw new UsageError(`${flag} "${text}": "${key}" is not a valid Secret key`)
   return {name, key}
 }
 

@@ -6,7 +6,7 @@ import {UsageError} from '../errors.js'
 import {ReapCommand} from '../cli/base.js'
 import {validatePodReap} from '../cli/flags.js'
 import {type FlagShapes, splitCronjobArgv} from '../manifests/argv.js'
-import type {CronJobCommandName} from '../manifests/cronjob.js'
+import type {ApiCredentialsRef, CronJobCommandName} from '../manifests/cronjob.js'
 import {IMAGE_REPOSITORY, defaultImage} from '../manifests/image.js'
 import type {ParsedCommand} from '../manifests/plan.js'
 import Overdue, {toOptions as overdueOptions} from './overdue.js'
@@ -24,6 +24,8 @@ export interface CronjobOptions {
   historyPvc?: string
   apply: boolean
   dbSecret?: {name: string; key: string}
+  /** --airflow-token-secret / --airflow-password-secret: where the pod takes the Airflow API's credentials from. */
+  apiCredentials?: ApiCredentialsRef
   airflowNamespace?: string
   /** --verify (default) / --no-verify: check that the --db-secret Secret and key exist when the cluster can be asked. */
   verify: boolean
@@ -60,6 +62,10 @@ export default class Cronjob extends ReapCommand {
   static override examples = [
     {description: 'Reap zombies every 15 minutes', command: 'kubectl airflow-reap cronjob zombies --delete --yes -n airflow --db-secret airflow-airflow-metadata | kubectl apply -f -'},
     {description: 'Zombies, overdue tasks and stuck Jobs, hourly, created directly', command: 'kubectl airflow-reap cronjob -n airflow zombies --delete --yes overdue --delete --yes unstick --yes --schedule "0 * * * *" --apply'},
+    {
+      description: 'Without DB access: the Airflow REST API, its token from a Secret',
+      command: 'kubectl airflow-reap cronjob zombies --delete --yes -n airflow --airflow-url https://airflow.example.com --airflow-token-secret airflow-reap-api:token',
+    },
     {description: 'Keep the run history on a volume', command: 'kubectl airflow-reap cronjob zombies --delete --yes -n airflow --history-pvc airflow-reap-history'},
   ]
 
@@ -75,8 +81,17 @@ export default class Cronjob extends ReapCommand {
       description: "The Secret (in Airflow's namespace) whose KEY (default connection) holds the DB URL (default: the one Airflow's scheduler uses, found in the cluster).",
       helpValue: 'NAME[:KEY]',
     }),
+    'airflow-token-secret': Flags.string({
+      description: 'For a command reading the Airflow REST API (--airflow-url): the Secret (in the CronJob\'s namespace) whose KEY (default token) holds a bearer token, given to the pod as AIRFLOW_REAP_API_TOKEN.',
+      helpValue: 'NAME[:KEY]',
+      exclusive: ['airflow-password-secret'],
+    }),
+    'airflow-password-secret': Flags.string({
+      description: 'For a command reading the Airflow REST API (--airflow-url): the Secret whose keys username and password the pod gets as AIRFLOW_REAP_API_USERNAME and AIRFLOW_REAP_API_PASSWORD.',
+      helpValue: 'NAME',
+    }),
     'no-verify': Flags.boolean({
-      description: 'Do not check that the --db-secret Secret and its key exist (checked by default when a kubeconfig gives a cluster).',
+      description: 'Do not check that the --db-secret (or --airflow-*-secret) Secret and its keys exist (checked by default when a kubeconfig gives a cluster).',
       default: false,
     }),
     'airflow-namespace': Flags.string({description: 'Where Airflow and its DB Secret are, and so the CronJob (default: -n, else the context\'s namespace).', helpValue: 'NS'}),
@@ -103,6 +118,7 @@ export default class Cronjob extends ReapCommand {
       historyPvc: flags['history-pvc'] === undefined ? undefined : validName(flags['history-pvc'], '--history-pvc'),
       apply: flags.apply,
       dbSecret: flags['db-secret'] === undefined ? undefined : parseDbSecretFlag(flags['db-secret']),
+      apiCredentials: apiCredentialsFrom(flags['airflow-token-secret'], flags['airflow-password-secret']),
       airflowNamespace: flags['airflow-namespace'],
       verify: !flags['no-verify'],
       kube: {kubeconfig: flags.kubeconfig, context: flags.context},
@@ -130,6 +146,13 @@ async function parseCommand(name: CronJobCommandName, argv: string[]): Promise<P
   schedulable.validate(flags, args)
   const raw = output.raw.map((token) => (token.type === 'flag' ? {type: 'flag' as const, flag: token.flag, input: token.input} : {type: 'arg' as const, input: token.input}))
   return {command: name, flags, raw, shapes: command.flags as unknown as FlagShapes, targets: name === 'unstick' ? parseTargets(args) : undefined}
+}
+
+/** At most one of the two (oclif's `exclusive` refuses both); the Secret's name checked as --db-secret's is. */
+function apiCredentialsFrom(tokenSecret: string | undefined, passwordSecret: string | undefined): ApiCredentialsRef | undefined {
+  if (tokenSecret !== undefined) return {kind: 'token', secret: parseDbSecretFlag(tokenSecret, '--airflow-token-secret', 'token')}
+  if (passwordSecret !== undefined) return {kind: 'password', name: validName(passwordSecret, '--airflow-password-secret')}
+  return undefined
 }
 
 function validSchedule(schedule: string): string {

@@ -12,6 +12,10 @@
 //   --port-forward never when it has that flag: no port-forward, no RBAC for services, endpoints or
 //   pods/portforward.
 // - Its API token is mounted only into this pod (the ServiceAccount itself opts out of automounting).
+// - A command that reads Airflow's REST API instead (--airflow-url) takes the API's credentials from a
+//   Secret the same way (a token, or a username and password, as the variables the CLI reads), and
+//   no DB Secret at all; the URL itself is no secret and stays in the arguments.
+import {PASSWORD_ENV, TOKEN_ENV, USERNAME_ENV} from '../airflow-api/auth.js'
 import {REPORTING_CONTROLLER} from '../core/events.js'
 import {type ApiRule, policyRulesByNamespace} from '../core/permissions.js'
 
@@ -25,17 +29,27 @@ export interface ScheduledCommand {
   rules: ApiRule[]
   /** Job.spec.activeDeadlineSeconds: longer than every bound of the command's own. */
   activeDeadlineSeconds: number
+  /** Where its task instances come from: the DB, Airflow's REST API (--airflow-url), or nowhere (unstick). */
+  taskSource: 'db' | 'api' | 'none'
+  /** It runs --airflow-token-cmd, which needs no credentials from a Secret. */
+  tokenCommand?: boolean
 }
 
-/** Whether the command reads the Airflow DB (zombies, overdue); unstick only talks to the API server. */
-export function readsDb(command: Pick<ScheduledCommand, 'command'>): boolean {
-  return command.command !== 'unstick'
+/** Whether the command reads the Airflow DB (zombies, overdue on the DB); unstick only talks to the API server. */
+export function readsDb(command: Pick<ScheduledCommand, 'taskSource'>): boolean {
+  return command.taskSource === 'db'
 }
 
 export interface DbSecretRef {
   name: string
   key: string
 }
+
+/** Where the pod takes the Airflow API's credentials from (cronjob --airflow-token-secret / --airflow-password-secret). */
+export type ApiCredentialsRef = {kind: 'token'; secret: DbSecretRef} | {kind: 'password'; name: string}
+
+/** The keys of an --airflow-password-secret Secret. */
+export const PASSWORD_SECRET_KEYS = {username: 'username', password: 'password'} as const
 
 export interface ManifestSpec {
   /** Names of the objects: `<prefix>` (account, roles) and `<prefix>-<command>` (CronJobs). */
@@ -47,8 +61,10 @@ export interface ManifestSpec {
   version: string
   schedule: string
   suspend: boolean
-  /** The Secret holding the DB URL; undefined when no command reads the DB (unstick alone). */
+  /** The Secret holding the DB URL; undefined when no command reads the DB (unstick alone, or the API). */
   db?: DbSecretRef
+  /** The Secret holding the Airflow API's credentials; undefined when no command reads the API (or it runs a token command). */
+  apiCredentials?: ApiCredentialsRef
   /** A PersistentVolumeClaim for the run store; undefined: the run store is off (--no-cache). */
   historyPvc?: string
   commands: ScheduledCommand[]
@@ -158,6 +174,20 @@ export function containerArgs(spec: Pick<ManifestSpec, 'historyPvc'>, command: S
   return [command.command, ...command.args, '-o', 'json', ...store]
 }
 
+/** A variable the kubelet fills from a Secret when it starts the container: never a value in the manifest. */
+function secretEnv(name: string, ref: DbSecretRef): Record<string, unknown> {
+  return {name, valueFrom: {secretKeyRef: {name: ref.name, key: ref.key}}}
+}
+
+/** The variables the CLI reads its API credentials from (src/airflow-api/auth.ts), each from the Secret. */
+function apiCredentialEnv(credentials: ApiCredentialsRef): Record<string, unknown>[] {
+  if (credentials.kind === 'token') return [secretEnv(TOKEN_ENV, credentials.secret)]
+  return [
+    secretEnv(USERNAME_ENV, {name: credentials.name, key: PASSWORD_SECRET_KEYS.username}),
+    secretEnv(PASSWORD_ENV, {name: credentials.name, key: PASSWORD_SECRET_KEYS.password}),
+  ]
+}
+
 function cronJob(spec: ManifestSpec, command: ScheduledCommand): KubeManifest {
   const component = command.command
   const volumes: Record<string, unknown>[] = [{name: 'tmp', emptyDir: {sizeLimit: '128Mi'}}]
@@ -208,7 +238,8 @@ function cronJob(spec: ManifestSpec, command: ScheduledCommand): KubeManifest {
                   args: containerArgs(spec, command),
                   env: [
                     // unstick reads no DB: its pod must not wait on a Secret it never uses.
-                    ...(spec.db && readsDb(command) ? [{name: DB_ENV, valueFrom: {secretKeyRef: {name: spec.db.name, key: spec.db.key}}}] : []),
+                    ...(spec.db && readsDb(command) ? [secretEnv(DB_ENV, spec.db)] : []),
+                    ...(spec.apiCredentials && command.taskSource === 'api' ? apiCredentialEnv(spec.apiCredentials) : []),
                     {name: 'AIRFLOW_REAP_APP_CACHE', value: APP_CACHE},
                   ],
                   resources: POD_RESOURCES,

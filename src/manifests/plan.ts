@@ -35,6 +35,9 @@ export function validateScheduled(parsed: ParsedCommand): void {
   if (flags.kubeconfig !== undefined || flags.context !== undefined) {
     throw new UsageError('--kubeconfig and --context are for this machine: the CronJob uses its own service account')
   }
+  if (flags['task-source'] === 'api' && flags['airflow-url'] === undefined) {
+    throw new UsageError('--task-source api in a CronJob needs --airflow-url URL: the pod has no AIRFLOW_REAP_API_URL')
+  }
   if (command !== 'unstick' && flags.delete && !flags.yes && dryRunModeOf(flags) === undefined) {
     throw new UsageError(`${command} --delete in a CronJob has no terminal to confirm on: add --yes (or --dry-run=server), or drop --delete for a report`)
   }
@@ -84,12 +87,20 @@ export function permissionQuery(parsed: ParsedCommand, namespace: string | undef
   return {command, namespace, writes: podWrites({delete: Boolean(flags.delete), dryRunMode}), events}
 }
 
+/** Where the command's task instances come from in the pod: the API when it names one (--airflow-url), else the DB. */
+export function taskSourceOf(parsed: ParsedCommand): ScheduledCommand['taskSource'] {
+  if (parsed.command === 'unstick') return 'none'
+  const source = parsed.flags['task-source']
+  if (source === 'db') return 'db'
+  return source === 'api' || parsed.flags['airflow-url'] !== undefined ? 'api' : 'db'
+}
+
 /**
  * Longer than every bound of the command's own: at least 10 minutes, or three times its longest
- * timeout (--request-timeout, --db-timeout), plus unstick's --wait time.
+ * timeout (--request-timeout, --db-timeout, --airflow-timeout), plus unstick's --wait time.
  */
 export function activeDeadlineFor(parsed: ParsedCommand): number {
-  const bounds = ['request-timeout', 'db-timeout'].map((name) => parsed.flags[name]).filter((v): v is number => typeof v === 'number')
+  const bounds = ['request-timeout', 'db-timeout', 'airflow-timeout'].map((name) => parsed.flags[name]).filter((v): v is number => typeof v === 'number')
   const base = Math.max(MIN_DEADLINE_SECONDS, 3 * Math.max(0, ...bounds))
   const wait = parsed.flags.wait ? ((parsed.flags['wait-timeout'] as number | undefined) ?? DEFAULT_WAIT_TIMEOUT_SECONDS) : 0
   return base + wait
@@ -102,6 +113,8 @@ export function scheduledCommand(parsed: ParsedCommand, namespace: string | unde
     args: containerCommandArgs(parsed, namespace),
     rules: requiredRules(permissionQuery(parsed, namespace)),
     activeDeadlineSeconds: activeDeadlineFor(parsed),
+    taskSource: taskSourceOf(parsed),
+    ...(parsed.flags['airflow-token-cmd'] !== undefined ? {tokenCommand: true} : {}),
   }
 }
 
