@@ -63,6 +63,13 @@ export class AirflowApiError extends ReapError {
   }
 }
 
+/** A DAG the credentials may not read (403 on its own paths). */
+export class NotPermittedError extends AirflowApiError {
+  constructor(readonly dagId: string) {
+    super(`the Airflow API credentials may not read DAG ${dagId} (403)`, 403)
+  }
+}
+
 /** The credentials were refused (401 that renewing did not cure, 403 on the token itself): exit 1. */
 export class AirflowAuthError extends ReapError {}
 

@@ -6,19 +6,15 @@ import type {DagRunRow, TaskInstanceRow, TaskKey} from '../core/types.js'
 import {POD_CHOSEN_STATES, taskKeyString} from '../core/types.js'
 import {uniqueRuns, uniqueTaskKeys, uniqueTaskRefs} from '../airflow/queries/dedupe.js'
 import {UNFINISHED_RUN_STATES} from '../airflow/queries/states.js'
-import type {DagRunRef, ExecutionTimeout, TaskInstanceSource, TaskRef} from '../airflow/types.js'
-import {type AirflowApiClient, AirflowApiError, type ApiAnswer, detailOf} from './http.js'
+import type {DagRunRef, ExecutionTimeout, Proof, ProofRequest, TaskInstanceSource, TaskRef} from '../airflow/types.js'
+import {type AirflowApiClient, AirflowApiError, type ApiAnswer, NotPermittedError, detailOf} from './http.js'
+import {proveByPointReads} from './proof.js'
 import {type Personality, listsState, podNameFromApi, taskInstanceFromApi, timeDeltaSeconds} from './personality.js'
 import {type QueryValue, requestUrl} from './url.js'
 
 export const POD_NAME_XCOM_KEY = 'pod_name'
 
-/** A DAG the credentials may not read (403 on its own paths). */
-export class NotPermittedError extends AirflowApiError {
-  constructor(readonly dagId: string) {
-    super(`the Airflow API credentials may not read DAG ${dagId} (403)`, 403)
-  }
-}
+export {NotPermittedError} from './http.js'
 
 export class ApiTaskInstanceSource implements TaskInstanceSource {
   constructor(
@@ -99,6 +95,11 @@ export class ApiTaskInstanceSource implements TaskInstanceSource {
     const dagIds = [...new Set(tis.map((ti) => ti.dagId))]
     const byDag = new Map(await Promise.all(dagIds.map(async (dagId) => [dagId, await this.dagTimeouts(dagId)] as const)))
     return new Map(tis.map((ti) => [taskKeyString(ti), timeoutOf(byDag.get(ti.dagId)!, ti)]))
+  }
+
+  /** Point reads of each candidate's DAG, run and task instance (proof.ts): a list only ever clears a pod. */
+  proveCandidates(request: ProofRequest): Promise<Proof> {
+    return proveByPointReads(this, request)
   }
 
   /**
@@ -189,7 +190,7 @@ export class ApiTaskInstanceSource implements TaskInstanceSource {
   }
 
   /** A GET below /api/vN: 2xx and 404 are answers; 403 on a DAG's own path is NotPermittedError; anything else an error. */
-  private async read(segments: string[], query: Record<string, QueryValue>, dagId?: string): Promise<ApiAnswer> {
+  async read(segments: string[], query: Record<string, QueryValue>, dagId?: string): Promise<ApiAnswer> {
     const answer = await this.client.get(this.url(segments, query))
     if (answer.status < 300 || answer.status === 404) return answer
     if (answer.status === 403 && dagId !== undefined) throw new NotPermittedError(dagId)

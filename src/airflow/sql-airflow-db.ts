@@ -14,7 +14,7 @@ import {taskInstanceStateCountsSql} from './queries/states.js'
 import type {DialectQueries, RawDagRun, RawNow, RawTaskInstance, RawXCom, Statement} from './queries/types.js'
 import {toUtcDate} from './timestamps.js'
 import {type SerializedDagRequest, type SerializedDagRows, resolveExecutionTimeouts} from './execution-timeouts.js'
-import type {AirflowSchema, DagRunRef, ExecutionTimeout, TaskInstanceSource, TaskRef} from './types.js'
+import type {AirflowSchema, DagRunRef, ExecutionTimeout, Proof, ProofRequest, TaskInstanceSource, TaskRef} from './types.js'
 
 export const POD_NAME_XCOM_KEY = 'pod_name'
 
@@ -113,6 +113,12 @@ export class SqlAirflowDb implements TaskInstanceSource {
       latest.set(dag.dagId, dag)
     }
     return {byVersion, latest}
+  }
+
+  async proveCandidates(request: ProofRequest): Promise<Proof> {
+    const byTask = await this.taskInstancesOfTasks(request.tasks)
+    const byRun = await this.taskInstancesOfRuns(request.runs)
+    return {taskInstances: [...byTask, ...byRun], foundRuns: [], notPermitted: new Set()}
   }
 
   async taskInstanceStateCounts(states: readonly string[]): Promise<Map<string, number>> {

@@ -40,6 +40,28 @@ export interface TaskRef extends DagRunRef {
 export type ExecutionTimeout = {kind: 'seconds'; seconds: number} | {kind: 'none'} | {kind: 'unknown'; reason: string}
 
 /**
+ * What re-proving candidate pods reads again, with the real ids the scan matched them to: each pod's
+ * own task instance by key, or (a task_id label that may have been rewritten) its whole dag run, and
+ * the dag runs of pods the scan's run list did not hold.
+ */
+export interface ProofRequest {
+  tasks: TaskKey[]
+  runs: DagRunRef[]
+  /** From the pods' labels (ids that were not rewritten). */
+  missingRuns: DagRunRef[]
+}
+
+/** What a proof found. */
+export interface Proof {
+  /** Every task instance read (any state), each proved by a read of its own where the source can. */
+  taskInstances: TaskInstanceRow[]
+  /** Of the missing runs, those that exist after all: a list that is not a snapshot can miss rows. */
+  foundRuns: DagRunRef[]
+  /** DAGs among those asked about that the credentials may not read: their pods are kept (not-permitted). */
+  notPermitted: Set<string>
+}
+
+/**
  * Where the verdicts' facts about task instances come from: the metadata DB (SqlAirflowDb) or the REST
  * API (src/airflow-api, ApiTaskInstanceSource). Read-only, and at the level the verdicts need.
  */
@@ -76,6 +98,13 @@ export interface TaskInstanceSource {
    * whose task SDK does not apply that option, ignores it.
    */
   executionTimeouts(tis: ExecutingTaskInstanceRow[], defaultSeconds?: number): Promise<Map<string, ExecutionTimeout>>
+  /**
+   * Reads again what the verdicts on candidate pods rest on, just before they are reported or acted
+   * on. A list only ever clears a pod: the API proves each fact by a point read (the DAG, the run, the
+   * task instance). The DB answers from its statements, each one consistent snapshot: a run its list
+   * did not hold does not exist, and it may read every DAG.
+   */
+  proveCandidates(request: ProofRequest): Promise<Proof>
   /** How many task instances are in each of these states (`doctor`); a state with none is absent. */
   taskInstanceStateCounts(states: readonly string[]): Promise<Map<string, number>>
   close(): Promise<void>

@@ -87,6 +87,9 @@ export async function scanOverdue(deps: OverdueDeps, config: OverdueScanConfig):
     if (!verdict.overdue) continue
     findings.push({pod: task.match.pod, ti: task.ti, item: overdueItem(task.match, task, verdict, options)})
   }
+  // What a dry run reports as overdue is what `-o name` pipes to kubectl delete: proved as a delete is.
+  progress.update(`re-reading ${findings.length} overdue task instances`)
+  await recheck(db, findings)
   progress.update(`reading ${findings.length} overdue pods`)
   await addPhases(kube, findings, config, deps.signal)
   return {scanned: pods.length, findings, warnings}
@@ -164,15 +167,23 @@ export async function reapOverdue(deps: OverdueDeps, scan: OverdueScan, deletion
 }
 
 /**
- * Reads the candidates' task instances again (all states) and keeps only those still running or
- * deferred in the same try, started at the same instant: anything else means Airflow moved on (the
- * task finished, failed or was retried), and the pod is left alone. A failed read throws: nothing is deleted.
+ * Reads the candidates' task instances again (all states; the source's proof: each read by itself
+ * where its lists are not snapshots) and keeps only those still running or deferred in the same try,
+ * started at the same instant: anything else means Airflow moved on (the task finished, failed or was
+ * retried), and the pod is left alone, as is one whose DAG the credentials may not read. A failed read
+ * throws: nothing is deleted.
  */
 async function recheck(db: TaskInstanceSource, chosen: OverdueFinding[]): Promise<OverdueFinding[]> {
-  const fresh = await db.taskInstancesOfRuns(chosen.map((f) => f.ti))
-  const now = new Map(fresh.map((ti) => [taskKeyString(ti), ti]))
+  const pending = chosen.filter((f) => f.item.action !== 'skipped')
+  if (pending.length === 0) return []
+  const proof = await db.proveCandidates({tasks: pending.map((f) => f.ti), runs: [], missingRuns: []})
+  const now = new Map(proof.taskInstances.map((ti) => [taskKeyString(ti), ti]))
   const confirmed: OverdueFinding[] = []
-  for (const finding of chosen) {
+  for (const finding of pending) {
+    if (proof.notPermitted.has(finding.ti.dagId)) {
+      markSkipped(finding.item, 'not-permitted', `the Airflow API credentials may not read DAG ${finding.ti.dagId}: the task instance cannot be re-read, so the pod is left alone`)
+      continue
+    }
     const ti = now.get(taskKeyString(finding.ti))
     if (ti && sameTry(finding.ti, ti)) {
       confirmed.push(finding)

@@ -1,8 +1,9 @@
 // The zombies use case: list pods → read the Airflow DB → classify → (re-check → guarded delete).
 // The order is the safety argument: pods are listed BEFORE the DB is read, so no pod can be newer
 // than the snapshot it is judged by, and every candidate is judged again just before it is deleted.
-import type {DagRunRef, TaskInstanceSource, TaskRef} from '../airflow/types.js'
-import type {ReportItem} from '../core/report.js'
+import type {DagRunRef, ProofRequest, TaskInstanceSource, TaskRef} from '../airflow/types.js'
+import type {ReportItem, SkipReason} from '../core/report.js'
+import {mayBeRewritten} from '../core/labels.js'
 import type {DagRunRow, ObjectMeta, TaskInstanceRow} from '../core/types.js'
 import {taskKeyString} from '../core/types.js'
 import {
@@ -73,6 +74,10 @@ export async function scanZombies(deps: ScanDeps, config: ZombieScanConfig): Pro
   const judged = await judgePods(db, pods, runs, config, now())
   const findings = judged.findings.map(({match, verdict}) => ({match, verdict, item: zombieItem(match, verdict, now())}))
   describeFinishedTasks(findings, judged.taskInstances)
+  // What a dry run reports as zombies is what `-o name` pipes to kubectl delete: proved as a delete is.
+  const provable = findings.filter((f) => !f.verdict.skipReason || f.verdict.skipReason === 'unknown-dag-run')
+  progress.update(`re-reading ${provable.length} candidate pods`)
+  await proveZombies(deps, runs, provable, config)
   progress.update(`reading ${findings.length} candidate pods`)
   await addPhases(kube, findings, config, deps.signal)
   return {scanned: pods.length, runs, findings}
@@ -165,18 +170,23 @@ export async function reapZombies(deps: ScanDeps, scan: ZombieScan, config: Zomb
 }
 
 /**
- * Judges the candidates again with a fresh read of exactly their dag runs (all states, so a task
- * instance that became active in the meantime is seen). Candidates that are no longer zombies are
- * skipped; if the DB cannot be read, this throws and nothing is deleted.
+ * Judges the candidates again with a fresh read of exactly what their verdicts rest on (all states, so
+ * a task instance that became active in the meantime is seen): the source's proof (each task instance
+ * read by itself where the source's lists are not snapshots). Candidates that are no longer zombies are
+ * skipped, saying why; if the source cannot be read, this throws and nothing is deleted.
  */
 async function recheck(deps: ScanDeps, scan: ZombieScan, chosen: ZombieFinding[], config: ZombieScanConfig): Promise<ZombieFinding[]> {
+  return proveZombies(deps, scan.runs, chosen, config)
+}
+
+/** The proof of zombies, at the end of the scan (what is reported) and again just before deleting. */
+async function proveZombies(deps: ScanDeps, runs: DagRunRow[], chosen: ZombieFinding[], config: ZombieScanConfig): Promise<ZombieFinding[]> {
   if (chosen.length === 0) return []
   const now = (deps.now ?? (() => new Date()))()
-  const fresh = await judgePods(deps.db, chosen.map((f) => f.match.pod), scan.runs, config, now)
-  const stillZombies = new Map(fresh.findings.map((f) => [f.match.pod.uid, f.verdict]))
+  const fresh = await judgeProved(deps.db, chosen.map((f) => f.match.pod), runs, config, now)
   const confirmed: ZombieFinding[] = []
   for (const finding of chosen) {
-    const verdict = stillZombies.get(finding.match.pod.uid)
+    const verdict = fresh.get(finding.match.pod.uid)
     if (!verdict) {
       markSkipped(finding.item, 'became-active', 'its task instance became active since the scan; left alone')
     } else if (verdict.skipReason) {
@@ -186,4 +196,58 @@ async function recheck(deps: ScanDeps, scan: ZombieScan, chosen: ZombieFinding[]
     }
   }
   return confirmed
+}
+
+type ProvedVerdict = {skipReason?: SkipReason; detail: string}
+
+/**
+ * The verdicts of these pods from the source's proof: their own task instances read again (by key, or
+ * the whole run for a rewritten task_id label), the dag runs the scan's list did not hold looked up by
+ * the pods' labels, the DAGs the credentials may not read. Findings only, by pod uid.
+ */
+async function judgeProved(db: TaskInstanceSource, pods: ObjectMeta[], runs: DagRunRow[], config: Pick<ZombieScanConfig, 'minAgeSeconds' | 'includeUnknown'>, now: Date): Promise<Map<string, ProvedVerdict>> {
+  const runIndex = buildAirflowIndex(runs, [])
+  const byRun = pods.map((pod) => matchPod(pod, runIndex))
+  const proof = await db.proveCandidates(proofRequest(byRun))
+  const index = withActiveTasks(runIndex, proof.taskInstances)
+  const matches = byRun.map((match) => rematch(match, index))
+  const xcomKeys = matches.filter((m) => !proof.notPermitted.has(dagOf(m) ?? '')).flatMap(needsPodNameXCom)
+  const xcoms = xcomKeys.length > 0 ? await db.podNameXComs(xcomKeys) : new Map<string, string | null>()
+  const found = new Set(proof.foundRuns.map((run) => JSON.stringify([run.dagId, run.runId])))
+  const verdicts = new Map<string, ProvedVerdict>()
+  for (const match of matches) {
+    const dagId = dagOf(match)
+    if (dagId !== undefined && proof.notPermitted.has(dagId)) {
+      verdicts.set(match.pod.uid, {skipReason: 'not-permitted', detail: `the Airflow API credentials may not read DAG ${dagId}: its task instances are unknown, so the pod is left alone`})
+      continue
+    }
+    if (!match.run && match.labels && found.has(JSON.stringify([match.labels.dagId, match.labels.runId]))) {
+      const detail = `dag run ${match.labels.dagId}/${match.labels.runId} exists though the run list read did not hold it (the list changed while it was read); left alone`
+      verdicts.set(match.pod.uid, {skipReason: 'changed-concurrently', detail})
+      continue
+    }
+    const verdict = judgeZombie(match, xcoms, {now, minAgeSeconds: config.minAgeSeconds, includeUnknown: config.includeUnknown})
+    if (verdict.finding) verdicts.set(match.pod.uid, verdict)
+  }
+  return verdicts
+}
+
+/** What a proof reads for these pods: their own tasks by key (or the whole run), the runs the scan did not find by their labels. */
+function proofRequest(matches: PodMatch[]): ProofRequest {
+  const request: ProofRequest = {tasks: [], runs: [], missingRuns: []}
+  for (const match of matches) {
+    const source = taskInstanceSource(match)
+    if (source && 'task' in source) request.tasks.push({...source.task, mapIndex: match.labels!.mapIndex})
+    else if (source) request.runs.push(source.run)
+    else if (match.labels && !mayBeRewritten(match.labels.dagId) && !mayBeRewritten(match.labels.runId)) {
+      request.missingRuns.push({dagId: match.labels.dagId, runId: match.labels.runId})
+    }
+  }
+  return request
+}
+
+/** The DAG a pod belongs to: its dag run's, else its label's when that is the id itself. */
+function dagOf(match: PodMatch): string | undefined {
+  if (match.run) return match.run.dagId
+  return match.labels && !mayBeRewritten(match.labels.dagId) ? match.labels.dagId : undefined
 }
