@@ -4,6 +4,7 @@
 //
 //   node dist/bench/run.js [--sizes 1000,10000,50000] [--runs 5] [--peer-runs-50k 3] [--delete-runs 3] [--no-write] [--skip-delete] [--skip-m-growth]
 //   node dist/bench/run.js --serve N [--latency MS]     (one size kept up for profiling by hand)
+//   node dist/bench/run.js --api [--sizes 10000]          (zombies through the DB and through the REST API, the same rows)
 //   node dist/bench/run.js --port-forward [--sizes 50000] [--runs 5]   (direct vs through the port-forward only)
 import {type ChildProcess, execFileSync, fork, spawn, spawnSync} from 'node:child_process'
 import {once} from 'node:events'
@@ -13,6 +14,8 @@ import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 import yaml from 'js-yaml'
 import {type BenchDb, buildBenchDb} from './db.js'
+import {fixtureFromDb} from './api-fixture.js'
+import {startFakeAirflowApi} from '../test/support/fake-airflow-api/index.js'
 import {type Plan, planDataset, zombieCount} from './dataset.js'
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
@@ -750,14 +753,148 @@ function portForwardMarkdown(report: PortForwardReport): string {
 
 function writePortForwardReport(report: PortForwardReport): void {
   writeFileSync(path.join(benchDir, 'port-forward.json'), `${JSON.stringify(report, null, 2)}\n`)
+  replaceReadmeSection('port-forward', portForwardMarkdown(report))
+}
+
+/** Replaces what stands between `<!-- NAME:begin -->` and `<!-- NAME:end -->` in bench/README.md. */
+function replaceReadmeSection(name: string, text: string): void {
   const readmePath = path.join(benchDir, 'README.md')
   const readme = readFileSync(readmePath, 'utf8')
-  const begin = '<!-- port-forward:begin -->'
-  const end = '<!-- port-forward:end -->'
+  const begin = `<!-- ${name}:begin -->`
+  const end = `<!-- ${name}:end -->`
   const from = readme.indexOf(begin)
   const to = readme.indexOf(end)
   if (from < 0 || to < 0) throw new Error(`bench/README.md has no ${begin} … ${end} section`)
-  writeFileSync(readmePath, `${readme.slice(0, from + begin.length)}\n${portForwardMarkdown(report)}\n${readme.slice(to)}`)
+  writeFileSync(readmePath, `${readme.slice(0, from + begin.length)}\n${text}\n${readme.slice(to)}`)
+}
+
+// --- the REST API source ------------------------------------------------------------------------------------
+
+/** REST-API.md §8: the default --airflow-max-requests. */
+const API_BUDGET = 2000
+
+/**
+ * REST-API.md §8's count for this data: the active task instances listed in pages of 100, then at most
+ * three point reads (DAG, run, task instance) per candidate pod and one XCom read per stale try.
+ */
+function designEstimate(activeTaskInstances: number, zombies: number): number {
+  return Math.ceil(activeTaskInstances / 100) + 3 * zombies + Math.ceil(zombies / 5)
+}
+
+interface ApiReport {
+  startedAt: string
+  machine: Record<string, string | number>
+  loadBefore: string
+  loadAfter: string
+  runs: number
+  n: number
+  personality: string
+  fixtureRows: {dagRuns: number; taskInstances: number; activeTaskInstances: number; xcoms: number}
+  zombies: number
+  variants: Record<'db' | 'api', {command: string; wallS: Stat; rssMB: Stat}>
+  requests: Stat
+  ratio: number
+}
+
+/**
+ * The same `zombies -A` scan through the DB (--db) and through the REST API (--airflow-url), in one run:
+ * the fake Airflow API (test/support/fake-airflow-api, v1 as Airflow 2.10.5 serves it, basic auth) in
+ * this process, its fixture read back from the bench DB (every dag run, task instance and pod_name
+ * XCom), so both sources judge the same rows. Runs alternate; each is checked (the right zombies). The
+ * API runs get --airflow-max-requests high enough to finish, so that the requests a scan needs are
+ * measured, not cut off: they are compared with the default budget apart.
+ */
+async function benchApi(n: number): Promise<ApiReport> {
+  const loadBefore = loadAverage()
+  const {plan, server, db, target} = await setUp(n, 0, `api${n}`)
+  const t0 = performance.now()
+  const fixture = await fixtureFromDb(db.url)
+  const credentials = {username: 'reaper', password: 'bench-password'}
+  const api = await startFakeAirflowApi({personality: 'v1', version: '2.10.5', auth: {kind: 'basic', ...credentials}}, fixture)
+  log(`N=${n}: the fake Airflow API serves ${fixture.taskInstances.length} task instances, ${fixture.runs.length} dag runs, ${fixture.xcoms.length} XComs (read in ${((performance.now() - t0) / 1000).toFixed(1)} s)`)
+  try {
+    const base = ['kubectl', 'airflow-reap', 'zombies', '-A', '-o', 'json', '--kubeconfig', target.kubeconfig, '--cache', target.cache]
+    const variants = {
+      db: [...base, '--db', target.db],
+      api: [...base, '--airflow-url', api.url, '--airflow-max-requests', '1000000'],
+    } as const
+    const env = cleanEnv({PATH: `${path.join(tmp, 'plugins')}:${process.env.PATH}`, AIRFLOW_REAP_API_USERNAME: credentials.username, AIRFLOW_REAP_API_PASSWORD: credentials.password})
+    const samples: Record<keyof typeof variants, Sample[]> = {db: [], api: []}
+    const requests: number[] = []
+    const run = async (name: keyof typeof variants): Promise<Sample> => {
+      await server.call({cmd: 'expire'})
+      const sample = await measure([...variants[name]], env)
+      const found = zombiesFound('airflow-reap', sample)
+      if (found !== zombieCount(plan)) throw new Error(`${name}: found ${found} zombies, expected ${zombieCount(plan)}`)
+      const source = (JSON.parse(sample.stdout) as {source?: {kind?: string; requests?: number}}).source
+      if (source?.kind !== name) throw new Error(`${name}: the report's source is ${JSON.stringify(source)}`)
+      if (name === 'api') requests.push(source.requests ?? Number.NaN)
+      return sample
+    }
+    await run('db')
+    await run('api')
+    requests.length = 0
+    for (let round = 0; round < RUNS; round++) {
+      for (const name of round % 2 === 0 ? (['db', 'api'] as const) : (['api', 'db'] as const)) {
+        const sample = await run(name)
+        samples[name].push(sample)
+        log(`N=${n} ${name.padEnd(4)} ${(sample.wallMs / 1000).toFixed(2)} s ${(sample.rssKb / 1024).toFixed(0)} MB${name === 'api' ? ` ${requests.at(-1)} requests` : ''}`)
+      }
+    }
+    const result = (name: keyof typeof variants) => ({
+      command: variants[name].slice(1).join(' ').replaceAll(tmp, '$TMP').replace(target.db, 'postgresql://postgres@127.0.0.1:5432/BENCH_DB').replace(api.url, 'http://127.0.0.1:PORT'),
+      wallS: stat(samples[name].map((s) => s.wallMs / 1000)),
+      rssMB: stat(samples[name].map((s) => s.rssKb / 1024)),
+    })
+    const fromDb = result('db')
+    const fromApi = result('api')
+    return {
+      startedAt: new Date(started).toISOString(),
+      machine: machine(),
+      loadBefore,
+      loadAfter: loadAverage(),
+      runs: RUNS,
+      n,
+      personality: 'v1 (Airflow 2.10.5), basic auth',
+      fixtureRows: {dagRuns: fixture.runs.length, taskInstances: fixture.taskInstances.length, activeTaskInstances: db.rows.active, xcoms: fixture.xcoms.length},
+      zombies: zombieCount(plan),
+      variants: {db: fromDb, api: fromApi},
+      requests: stat(requests),
+      ratio: fromApi.wallS.median / fromDb.wallS.median,
+    }
+  } finally {
+    await api.stop()
+    await server.close().catch(() => undefined)
+    await db.drop().catch(() => undefined)
+  }
+}
+
+function apiMarkdown(report: ApiReport): string {
+  const m = report.machine
+  const {db, api} = report.variants
+  const requests = report.requests.median
+  const estimate = designEstimate(report.fixtureRows.activeTaskInstances, report.zombies)
+  return [
+    `Run of ${report.startedAt}, \`node dist/bench/run.js --api --sizes ${report.n} --runs ${report.runs}\`. Machine: ${m.cpu}, ${m.memoryGiB} GiB; Node ${m.node}, PostgreSQL ${m.postgres}. Load average (1, 5, 15 min) before / after: ${report.loadBefore} / ${report.loadAfter}.`,
+    '',
+    `N = ${fmtCount(report.n)} KPO pods; the fake Airflow API (${report.personality}) serves the bench DB's ${fmtCount(report.fixtureRows.taskInstances)} task instances (${fmtCount(report.fixtureRows.activeTaskInstances)} active), ${fmtCount(report.fixtureRows.dagRuns)} dag runs and ${fmtCount(report.fixtureRows.xcoms)} pod_name XComs. Median of ${report.runs} runs after a warm-up (min–max), the two alternating.`,
+    '',
+    '| source | command | wall s | peak RSS MB | requests |',
+    '|---|---|---:|---:|---:|',
+    `| DB | \`${db.command}\` | ${fmtStat(db.wallS, 2)} | ${fmtStat(db.rssMB, 0)} | — |`,
+    `| REST API | \`${api.command}\` | ${fmtStat(api.wallS, 2)} | ${fmtStat(api.rssMB, 0)} | ${fmtStat(report.requests, 0)} |`,
+    '',
+    '| target | measured | result |',
+    '|---|---|---|',
+    `| N = ${fmtCount(report.n)}: through the API ≤ 3 × the DB's wall time | ${report.ratio.toFixed(2)} × | ${report.ratio <= 3 ? 'pass' : '**FAIL**'} |`,
+    `| requests within the default budget (--airflow-max-requests ${API_BUDGET}) | ${requests} | ${requests <= API_BUDGET ? 'pass' : '**FAIL**'} |`,
+    `| requests against REST-API.md §8's way for these numbers (⌈${report.fixtureRows.activeTaskInstances}/100⌉ list pages + 3 × ${report.zombies} candidates + their stale-try XComs = ${estimate}) | ${(requests / estimate).toFixed(2)} × | ${requests <= estimate ? 'pass' : '**FAIL**'} |`,
+  ].join('\n')
+}
+
+function writeApiReport(report: ApiReport): void {
+  writeFileSync(path.join(benchDir, 'api.json'), `${JSON.stringify(report, null, 2)}\n`)
+  replaceReadmeSection('api', apiMarkdown(report))
 }
 
 /** `--serve N [--latency MS]`: sets up one size and keeps it up until Ctrl-C, for profiling by hand. */
@@ -793,6 +930,19 @@ async function main(): Promise<void> {
   mkdirSync(path.join(tmp, 'plugins'))
   symlinkSync(CLI, path.join(tmp, 'plugins', 'kubectl-airflow_reap'))
   if (option('serve')) return serve(Number(option('serve')))
+  if (flag('api')) {
+    try {
+      const report = await benchApi(Number(option('sizes') ?? 10_000))
+      process.stdout.write(`${apiMarkdown(report)}\n`)
+      if (WRITE) {
+        writeApiReport(report)
+        log('wrote bench/api.json and the REST API section of bench/README.md')
+      }
+    } finally {
+      rmSync(tmp, {recursive: true, force: true})
+    }
+    return
+  }
   if (flag('port-forward')) {
     try {
       const report = await benchPortForward(Number(option('sizes') ?? 50_000))

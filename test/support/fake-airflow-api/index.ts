@@ -140,6 +140,8 @@ export class FakeAirflowApi {
   private readonly sockets = new Set<Socket>()
   private readonly tokens = new Map<string, number>() // issued JWT → expiry (ms)
   private readonly faultCounts = new Map<FaultRule, number>()
+  /** Task instances by dag and run (the bench serves a million): rebuilt when the list is replaced or grows. */
+  private byRun?: {list: FakeTaskInstance[]; length: number; index: Map<string, FakeTaskInstance[]>}
 
   constructor(
     readonly options: FakeOptions,
@@ -306,7 +308,7 @@ export class FakeAirflowApi {
       return this.error(404, `DagRun with dag_id: \`${dagId}\` and run_id: \`${runId}\` was not found`)
     }
     const wanted = states.map((s) => (s === 'none' || s === 'no_status' ? null : s))
-    const rows = this.fixture.taskInstances.filter(
+    const rows = this.taskInstancesOf(dagId, runId).filter(
       (ti) =>
         (dagId === '~' ? !this.options.deniedDags?.includes(ti.dagId) : ti.dagId === dagId) &&
         (runId === '~' || ti.runId === runId) &&
@@ -316,6 +318,23 @@ export class FakeAirflowApi {
     // v2 orders by map_index with the primary key as tiebreaker; v1 has no tiebreaker (the fake rotates ties per request).
     const ordered = v1 ? rotateTies(rows, this.log.length) : [...rows].sort((a, b) => a.mapIndex - b.mapIndex || keyOf(a).localeCompare(keyOf(b)))
     return {status: 200, body: {task_instances: ordered.slice(offset, offset + limit).map((ti) => this.taskInstanceBody(ti)), total_entries: rows.length, ...this.cursorFields()}}
+  }
+
+  /** The task instances a path names: one run's, or every one for `~`. */
+  private taskInstancesOf(dagId: string, runId: string): FakeTaskInstance[] {
+    const list = this.fixture.taskInstances
+    if (dagId === '~' || runId === '~') return list
+    if (this.byRun?.list !== list || this.byRun.length !== list.length) {
+      const index = new Map<string, FakeTaskInstance[]>()
+      for (const ti of list) {
+        const key = `${ti.dagId}\n${ti.runId}`
+        const group = index.get(key)
+        if (group) group.push(ti)
+        else index.set(key, [ti])
+      }
+      this.byRun = {list, length: list.length, index}
+    }
+    return this.byRun.index.get(`${dagId}\n${runId}`) ?? []
   }
 
   private listDagRuns(query: URLSearchParams): Answer {
@@ -343,7 +362,7 @@ export class FakeAirflowApi {
   }
 
   private oneTaskInstance(dagId: string, runId: string, taskId: string, mapIndex: number | undefined): Answer {
-    const matching = this.fixture.taskInstances.filter((ti) => ti.dagId === dagId && ti.runId === runId && ti.taskId === taskId)
+    const matching = this.taskInstancesOf(dagId, runId).filter((ti) => ti.taskId === taskId)
     const notFound = this.error(404, `The Task Instance with dag_id: \`${dagId}\`, run_id: \`${runId}\`, task_id: \`${taskId}\` and map_index: \`${mapIndex ?? -1}\` was not found`)
     if (mapIndex === undefined) {
       if (matching.some((ti) => ti.mapIndex >= 0)) return this.error(404, 'Task instance is mapped, add the map_index value to the URL', 'Task instance not found')
