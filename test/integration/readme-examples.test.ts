@@ -6,7 +6,7 @@
 // (kubectl, jq) is not run; the output is checked to be what that consumer takes. The placeholders
 // of the examples (a password and a host) are replaced, and every replacement must still be needed,
 // so a new example is run without anyone adding it here and a reworded one cannot slip by.
-import {readFileSync, rmSync} from 'node:fs'
+import {readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {hostname} from 'node:os'
 import path from 'node:path'
 import {loadAll} from 'js-yaml'
@@ -15,6 +15,8 @@ import {shlexSplit} from '../../src/airflow/shlex.js'
 import {openRunStore} from '../../src/store/run-store.js'
 import {type TestAirflowDb, createPostgresAirflowDb} from '../support/airflow-db/index.js'
 import {type CliResult, cliWorkspace, runCli} from '../support/cli.js'
+import {type FakeAirflowApi, startFakeAirflowApi} from '../support/fake-airflow-api/index.js'
+import {fixtureSeeder} from '../support/fake-airflow-api/seeder.js'
 import {type FakeKube, startFakeKube} from '../support/fake-kube/index.js'
 import {addHelmAirflow} from '../support/helm-airflow.js'
 import {addKpoPod, kpoOperator} from '../support/kpo.js'
@@ -37,9 +39,18 @@ const PASSWORD = 'Readme-s3cret-pw'
 const SHOWN_RUN = 42
 
 /** README placeholder → what stands for it here. Each must still occur in the README. */
-function placeholders(db: TestAirflowDb): Map<string, string> {
-  return new Map([['postgresql://airflow:PASSWORD@db:5432/airflow', db.url]])
+function placeholders(db: TestAirflowDb, api = 'http://127.0.0.1:9', tokenCommand = '/bin/false'): Map<string, string> {
+  return new Map([
+    ['postgresql://airflow:PASSWORD@db:5432/airflow', db.url],
+    // "Without DB access": Composer's and Astronomer's API servers are the fake Airflow API (a proxy that
+    // takes one bearer token, as theirs do), gcloud a script printing that token.
+    ['https://example-dot-us-central1.composer.googleusercontent.com', api],
+    ['https://clx1234.astronomer.run/d1abcdef', api],
+    ['gcloud auth print-access-token', tokenCommand],
+  ])
 }
+
+const API_TOKEN = 'readme-api-token'
 
 /** Every `kubectl airflow-reap` command of the README's sh blocks, split as a shell would split it. */
 function readmeExamples(markdown: string, replacements: Map<string, string>): Example[] {
@@ -71,6 +82,8 @@ let kube: FakeKube
 let db: TestAirflowDb
 let dir: string
 let env: Record<string, string>
+let api: FakeAirflowApi
+let tokenCommand: string
 
 beforeAll(async () => {
   kube = await startFakeKube()
@@ -89,30 +102,43 @@ beforeAll(async () => {
   kube.addObject('cronjobs', {apiVersion: 'batch/v1', kind: 'CronJob', metadata: {namespace: NS, name: 'nightly'}, spec: {schedule: '0 2 * * *', jobTemplate: {spec: {}}}})
   kube.addObject('deployments', {apiVersion: 'apps/v1', kind: 'Deployment', metadata: {namespace: NS, name: 'web', labels: {app: 'web'}}, spec: {selector: {matchLabels: {app: 'web'}}, template: {}}})
   seedRunStore()
+  // The Astronomer example exports its token; the variable stands in the environment of every example.
+  env = {...env, AIRFLOW_REAP_API_TOKEN: API_TOKEN}
+  tokenCommand = path.join(dir, 'print-token')
+  writeFileSync(tokenCommand, `#!/bin/sh\necho ${API_TOKEN}\n`, {mode: 0o755})
+  kube.addSecret(NS, 'airflow-reap-api', {token: API_TOKEN})
 })
 
 afterAll(async () => {
   await kube?.close()
+  await api?.stop()
   await db?.drop()
   rmSync(dir, {recursive: true, force: true})
 })
 
-/** Four live KPO pods, two zombies (their task instances finished) and one deferred task past its timeout. */
+/** Four live KPO pods, two zombies (their task instances finished) and one deferred task past its timeout; the fake API serves the same. */
 async function seedAirflow(): Promise<void> {
-  await db.seed.dagRun({dagId: DAG, runId: RUN})
-  for (let i = 0; i < 4; i++) {
-    await db.seed.taskInstance({dagId: DAG, taskId: `load_${i}`, runId: RUN, state: 'running', tryNumber: 1})
-    addKpoPod(kube, {namespace: NS, name: `etl-load-${i}-live`, dagId: DAG, taskId: `load_${i}`, runId: RUN, tryNumber: 1})
-  }
-  for (let i = 0; i < 2; i++) {
-    await db.seed.taskInstance({dagId: DAG, taskId: `extract_${i}`, runId: RUN, state: 'success', tryNumber: 1})
-    addKpoPod(kube, {namespace: NS, name: `etl-extract-${i}-zombie`, dagId: DAG, taskId: `extract_${i}`, runId: RUN, tryNumber: 1})
-  }
+  const fixture = fixtureSeeder('2.10')
+  for (const seed of [db.seed, fixture]) await seedTaskInstances(seed)
+  api = await startFakeAirflowApi({personality: 'v1', version: '2.10.5', prefix: '/d1abcdef', auth: {kind: 'proxy', token: API_TOKEN}}, fixture.fixture)
   const wait = kpoOperator('wait', {execution_timeout: 60})
   await db.seed.serializedDag({dagId: DAG, data: {__version: 1, dag: {_dag_id: DAG, timezone: 'UTC', tasks: [wait]}}})
   await db.seed.taskInstance({dagId: DAG, taskId: 'wait', runId: RUN, state: 'deferred', tryNumber: 1})
   await db.seed.sql("UPDATE task_instance SET start_date = now() - interval '2 hours' WHERE task_id = 'wait'")
   addKpoPod(kube, {namespace: NS, name: 'etl-wait-overdue', dagId: DAG, taskId: 'wait', runId: RUN, tryNumber: 1, ageMinutes: 121})
+}
+
+async function seedTaskInstances(seed: Pick<TestAirflowDb['seed'], 'dagRun' | 'taskInstance'>): Promise<void> {
+  const first = seed === db.seed
+  await seed.dagRun({dagId: DAG, runId: RUN})
+  for (let i = 0; i < 4; i++) {
+    await seed.taskInstance({dagId: DAG, taskId: `load_${i}`, runId: RUN, state: 'running', tryNumber: 1})
+    if (first) addKpoPod(kube, {namespace: NS, name: `etl-load-${i}-live`, dagId: DAG, taskId: `load_${i}`, runId: RUN, tryNumber: 1})
+  }
+  for (let i = 0; i < 2; i++) {
+    await seed.taskInstance({dagId: DAG, taskId: `extract_${i}`, runId: RUN, state: 'success', tryNumber: 1})
+    if (first) addKpoPod(kube, {namespace: NS, name: `etl-extract-${i}-zombie`, dagId: DAG, taskId: `extract_${i}`, runId: RUN, tryNumber: 1})
+  }
 }
 
 /** Runs 1 to 42, finished, as earlier days of reaping left them. */
@@ -166,7 +192,7 @@ describe("the README's examples", () => {
   // One test, in the README's order: the examples build on each other (report, then delete).
   it('run as shown: exit 0 (3 only with --exit-code), no error, output fit for the pipe', {timeout: 300_000}, async () => {
     const failures: string[] = []
-    for (const example of readmeExamples(readme, placeholders(db))) {
+    for (const example of readmeExamples(readme, placeholders(db, api.url, tokenCommand))) {
       if (example.args.some((arg) => arg.startsWith('jobs/export-job'))) ensureStuckExportJob()
       const result = await runCli(example.args, {env})
       const allowed = example.args.includes('--exit-code') ? [0, 3] : [0]
@@ -181,5 +207,7 @@ describe("the README's examples", () => {
       if (problems.length > 0) failures.push(`${example.text}\n  ${problems.join('; ')}\n  stderr: ${result.stderr.trim().replaceAll('\n', '\n          ')}`)
     }
     expect(failures.join('\n\n')).toBe('')
+    // The "Without DB access" examples read their task instances from the (fake) API, with the token.
+    expect(api.log.some((r) => r.authScheme === 'Bearer' && r.path.endsWith('/taskInstances'))).toBe(true)
   })
 })
