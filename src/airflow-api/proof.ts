@@ -5,7 +5,7 @@
 // answer that contradicts another (a 404 for a task instance a list holds) is a doubt: nothing is
 // decided on it.
 import type {DagRunRef, Proof, ProofRequest, TaskRef} from '../airflow/types.js'
-import {labelNormaliser} from '../core/labels.js'
+import {labelNormaliser, mayBeRewritten} from '../core/labels.js'
 import type {TaskInstanceRow, TaskKey} from '../core/types.js'
 import {isActiveState, taskKeyString} from '../core/types.js'
 import {uniqueRuns, uniqueTaskKeys} from '../airflow/queries/dedupe.js'
@@ -20,6 +20,8 @@ export interface PointReader {
   read(segments: string[], query: Record<string, QueryValue>, dagId?: string): Promise<ApiAnswer>
   taskInstancesOfTasks(tasks: TaskRef[]): Promise<TaskInstanceRow[]>
   taskInstancesOfRuns(runs: DagRunRef[]): Promise<TaskInstanceRow[]>
+  /** Every dag run of one DAG. */
+  dagRunsOfDag(dagId: string): Promise<DagRunRef[]>
 }
 
 type Standing = 'readable' | 'missing' | 'not-permitted'
@@ -29,7 +31,7 @@ export async function proveByPointReads(reader: PointReader, request: ProofReque
   const [byTask, byRun, foundRuns] = await Promise.all([
     Promise.all(uniqueTaskKeys(request.tasks).map((key) => proof.taskInstance(key))),
     Promise.all(uniqueRuns(request.runs).map((run) => proof.wholeRun(run))),
-    Promise.all(uniqueRuns(request.missingRuns).map(async (run) => ((await proof.runStanding(run)) === 'readable' ? [run] : []))),
+    Promise.all(uniqueRuns(request.missingRuns).map(async (run) => ((await proof.mayExist(run)) ? [run] : []))),
   ])
   return {taskInstances: [...byTask.flat(), ...byRun.flat()], foundRuns: foundRuns.flat(), notPermitted: proof.notPermitted}
 }
@@ -67,6 +69,21 @@ class PointProof {
         return proved
       }),
     )
+  }
+
+  /**
+   * Whether a dag run the scan's run list did not hold may exist after all, from its pod's labels: its
+   * DAG read by id (403: not permitted; 404: no such DAG, so no such run), then the run by id, or, for
+   * a run_id label that was rewritten, the DAG's own runs (a list with no filter: no row leaves it
+   * between pages). A dag_id label that was rewritten names no DAG that can be read: not ruled out.
+   */
+  async mayExist(labels: DagRunRef): Promise<boolean> {
+    if (this.norm(labels.dagId) !== labels.dagId || mayBeRewritten(labels.dagId)) return true
+    if (!mayBeRewritten(labels.runId)) return (await this.runStanding(labels)) !== 'missing'
+    const dag = await cached(this.dags, labels.dagId, () => this.standing(labels.dagId, ['dags', labels.dagId]))
+    if (dag !== 'readable') return dag === 'not-permitted'
+    const runs = await this.guard(labels.dagId, () => this.reader.dagRunsOfDag(labels.dagId), undefined)
+    return runs === undefined || runs.some((run) => this.norm(run.runId) === labels.runId)
   }
 
   /** Whether a dag run can be read: its DAG first (once per DAG), then the run (once per run). */

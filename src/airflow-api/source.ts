@@ -47,6 +47,11 @@ export class ApiTaskInstanceSource implements TaskInstanceSource {
     return [...runs.values()]
   }
 
+  /** Every run of one DAG: its own list, no filter (the proof of a run_id label that was rewritten). */
+  async dagRunsOfDag(dagId: string): Promise<DagRunRef[]> {
+    return (await this.pages(['dags', dagId, 'dagRuns'], 'dag_runs', {}, dagId)).map(dagRunFromApi)
+  }
+
   /** v2 filters a run's list by task_id; v1 has no such filter, so it reads the run's list and keeps the tasks asked for. */
   async taskInstancesOfTasks(tasks: TaskRef[]): Promise<TaskInstanceRow[]> {
     const unique = uniqueTaskRefs(tasks)

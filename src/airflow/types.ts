@@ -47,7 +47,7 @@ export type ExecutionTimeout = {kind: 'seconds'; seconds: number} | {kind: 'none
 export interface ProofRequest {
   tasks: TaskKey[]
   runs: DagRunRef[]
-  /** From the pods' labels (ids that were not rewritten). */
+  /** Of pods the scan's run list did not hold: their dag_id and run_id labels (which may have been rewritten). */
   missingRuns: DagRunRef[]
 }
 
@@ -55,7 +55,10 @@ export interface ProofRequest {
 export interface Proof {
   /** Every task instance read (any state), each proved by a read of its own where the source can. */
   taskInstances: TaskInstanceRow[]
-  /** Of the missing runs, those that exist after all: a list that is not a snapshot can miss rows. */
+  /**
+   * Of the missing runs (as labelled), those not proved absent: they exist after all (a list that is
+   * not a snapshot can miss rows), or a read of their own cannot rule them out. Their pods are kept.
+   */
   foundRuns: DagRunRef[]
   /** DAGs among those asked about that the credentials may not read: their pods are kept (not-permitted). */
   notPermitted: Set<string>

@@ -19,7 +19,7 @@ export function checkSanity({scanned, candidates, maxDeletes, allowMassDelete}: 
       ok: false,
       message:
         `refusing to delete ${candidates} of ${scanned} scanned pods (more than half): ` +
-        'check that --db points at the Airflow that owns these pods, or pass --allow-mass-delete',
+        'check that --db (or --airflow-url) points at the Airflow that owns these pods, or pass --allow-mass-delete',
     }
   }
   const allowed = Math.min(candidates, Math.max(0, maxDeletes))

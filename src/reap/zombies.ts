@@ -221,13 +221,15 @@ async function judgeProved(db: TaskInstanceSource, pods: ObjectMeta[], runs: Dag
       verdicts.set(match.pod.uid, {skipReason: 'not-permitted', detail: `the Airflow API credentials may not read DAG ${dagId}: its task instances are unknown, so the pod is left alone`})
       continue
     }
-    if (!match.run && match.labels && found.has(JSON.stringify([match.labels.dagId, match.labels.runId]))) {
-      const detail = `dag run ${match.labels.dagId}/${match.labels.runId} exists though the run list read did not hold it (the list changed while it was read); left alone`
+    const verdict = judgeZombie(match, xcoms, {now, minAgeSeconds: config.minAgeSeconds, includeUnknown: config.includeUnknown})
+    if (!verdict.finding) continue
+    // --include-unknown judges a pod whose run is unknown: only when its run is proved unknown.
+    if (!verdict.skipReason && !match.run && match.labels && found.has(JSON.stringify([match.labels.dagId, match.labels.runId]))) {
+      const detail = `dag run ${match.labels.dagId}/${match.labels.runId} is not proved unknown: the run list read did not hold it, but a read of its own finds it or cannot rule it out; left alone`
       verdicts.set(match.pod.uid, {skipReason: 'changed-concurrently', detail})
       continue
     }
-    const verdict = judgeZombie(match, xcoms, {now, minAgeSeconds: config.minAgeSeconds, includeUnknown: config.includeUnknown})
-    if (verdict.finding) verdicts.set(match.pod.uid, verdict)
+    verdicts.set(match.pod.uid, verdict)
   }
   return verdicts
 }
@@ -239,9 +241,7 @@ function proofRequest(matches: PodMatch[]): ProofRequest {
     const source = taskInstanceSource(match)
     if (source && 'task' in source) request.tasks.push({...source.task, mapIndex: match.labels!.mapIndex})
     else if (source) request.runs.push(source.run)
-    else if (match.labels && !mayBeRewritten(match.labels.dagId) && !mayBeRewritten(match.labels.runId)) {
-      request.missingRuns.push({dagId: match.labels.dagId, runId: match.labels.runId})
-    }
+    else if (match.labels) request.missingRuns.push({dagId: match.labels.dagId, runId: match.labels.runId})
   }
   return request
 }

@@ -76,6 +76,22 @@ describe('usage errors: one line, the usage hint, exit 2', () => {
   })
 })
 
+describe('the REST API source: usage errors of the contract, before the kubeconfig is read', () => {
+  it.each([
+    [['zombies', '--db', 'sqlite:////tmp/a.db', '--airflow-url', 'https://airflow.example.com'], {}, '--db and --airflow-url cannot be used together: choose the DB or the REST API'],
+    [['overdue', '--task-source', 'api'], {}, "--task-source api needs the API's URL: --airflow-url or AIRFLOW_REAP_API_URL"],
+    [['zombies', '--airflow-url', `https://admin:${SECRET}@airflow.example.com`], {}, '--airflow-url: user info in the URL is refused; give credentials through AIRFLOW_REAP_API_TOKEN, --airflow-token-cmd or AIRFLOW_REAP_API_USERNAME/PASSWORD'],
+    [['zombies'], {AIRFLOW_REAP_API_URL: `https://admin:${SECRET}@airflow.example.com`}, 'AIRFLOW_REAP_API_URL: user info in the URL is refused; give credentials through AIRFLOW_REAP_API_TOKEN, --airflow-token-cmd or AIRFLOW_REAP_API_USERNAME/PASSWORD'],
+    [['zombies', '--airflow-url', 'http://airflow.internal:8080'], {AIRFLOW_REAP_API_TOKEN: SECRET}, 'refusing to send Airflow API credentials over plain http:// to airflow.internal:8080: use https:// (plain http is allowed to loopback only)'],
+    [['zombies', '--airflow-page-size', '1001'], {}, /^error: invalid argument "1001" for "--airflow-page-size" flag: must be an integer less than or equal to 1000$/],
+    [['zombies', '--airflow-api', 'v3'], {}, 'invalid argument "v3" for "--airflow-api" flag: must be one of auto, v1, v2'],
+  ] as Array<[string[], Record<string, string>, string | RegExp]>)('%j %j', async (args, extra, line) => {
+    const result = await runCli(args, {env: {...env, ...extra}})
+    expectUsageError(result, line, args[0])
+    expect(result.stderr).not.toContain(SECRET)
+  })
+})
+
 describe('not usage errors', () => {
   it('history show 999: not found, exit 1, no usage hint', async () => {
     const result = await runCli(['history', 'show', '999'], {env})

@@ -17,7 +17,7 @@ import {
 import {cliWorkspace, runCli} from '../support/cli.js'
 import {assertValidReport} from '../support/contract.js'
 import {type FakeKube, startFakeKube} from '../support/fake-kube/index.js'
-import {addKpoPod, kpoOperator} from '../support/kpo.js'
+import {addKpoPod, kpoOperator, serializedDag} from '../support/kpo.js'
 
 const DAG = 'etl_overdue'
 const COMPRESSED_DAG = 'compressed_dag'
@@ -37,11 +37,7 @@ const variants: Array<[string, DbFactory]> = [
 
 const op = kpoOperator
 
-/** A serialized DAG as Airflow writes it: format 1 on 2.x, format 3 (with client_defaults) on 3.1. */
-function serialized(db: TestAirflowDb, dagId: string, tasks: object[]): object {
-  const dag = {_dag_id: dagId, fileloc: `/opt/airflow/dags/${dagId}.py`, timezone: 'UTC', tasks}
-  return db.version === '3.x' ? {__version: 3, client_defaults: {tasks: {retries: 0}}, dag} : {__version: 1, dag}
-}
+const serialized = (db: TestAirflowDb, dagId: string, tasks: object[]): object => serializedDag(db.version, dagId, tasks)
 
 /** Moves a task instance's start_date to `minutes` before the database's own now. */
 async function startedAgo(db: TestAirflowDb, key: Omit<TaskKey, 'mapIndex'> & {mapIndex?: number}, minutes: number): Promise<void> {

@@ -2,20 +2,13 @@
 // served by a test Airflow DB and by the fake Airflow API from the same seeds gives the same report
 // (but for the source block), v1 and v2; and the source is what reports and history record.
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import type {Report} from '../../src/core/report.js'
 import {type TestAirflowDb, createPostgresAirflowDb, createSqliteAirflowDb} from '../support/airflow-db/index.js'
 import {type CliWorkspace, cliWorkspace, runCli} from '../support/cli.js'
 import {type FakeAirflowApi, type FakeOptions, startFakeAirflowApi} from '../support/fake-airflow-api/index.js'
 import {fixtureSeeder} from '../support/fake-airflow-api/seeder.js'
 import {type FakeKube, startFakeKube} from '../support/fake-kube/index.js'
-import {historyOf, reportOf, showRun} from '../support/run-history.js'
+import {comparable, historyOf, reportOf, showRun} from '../support/run-history.js'
 import {EXPECTED_IN_AIRFLOW_NS, seedZombieScenario} from '../support/zombie-scenario.js'
-
-/** The report but what may differ between two runs and two sources: when, which run, which source, the ages. */
-export function comparable(report: Report): unknown {
-  const {generatedAt: _g, runId: _r, db: _d, source: _s, ...rest} = report
-  return {...rest, items: rest.items.map(({ageSeconds: _a, ...item}) => item)}
-}
 
 const PAIRS: Array<{name: string; db: () => Promise<TestAirflowDb>; fake: Pick<FakeOptions, 'personality' | 'version'>; fixture: '2.10' | '3.x'}> = [
   {name: 'v1 (Airflow 2.9, raw try numbers) and a 2.7-family PostgreSQL DB', db: () => createPostgresAirflowDb('2.7'), fake: {personality: 'v1', version: '2.9.3'}, fixture: '2.10'},

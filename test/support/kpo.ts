@@ -49,6 +49,12 @@ export function kpoOperator(taskId: string, fields: Record<string, unknown> = {}
   }
 }
 
+/** A serialized DAG as Airflow writes it: format 1 on 2.x, format 3 (with client_defaults) on 3.1. */
+export function serializedDag(version: string, dagId: string, tasks: object[]): object {
+  const dag = {_dag_id: dagId, fileloc: `/opt/airflow/dags/${dagId}.py`, timezone: 'UTC', tasks}
+  return version === '3.x' ? {__version: 3, client_defaults: {tasks: {retries: 0}}, dag} : {__version: 1, dag}
+}
+
 /** A KubernetesPodOperator pod as an API object to create on a real API server (unscheduled: it stays Pending). */
 export function kpoPodManifest(pod: Omit<KpoPod, 'phase' | 'ageMinutes'>): {apiVersion: string; kind: string; metadata: Record<string, unknown>; spec: object} {
   return {

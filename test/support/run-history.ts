@@ -37,3 +37,9 @@ export function reportOf(stdout: string): Report {
   assertValidReport(report)
   return report
 }
+
+/** A report but what may differ between two runs and two sources: when, which run, which source, the ages. */
+export function comparable(report: Report): unknown {
+  const {generatedAt: _g, runId: _r, db: _d, source: _s, ...rest} = report
+  return {...rest, items: rest.items.map(({ageSeconds: _a, ...item}) => item)}
+}

@@ -62,6 +62,10 @@ export async function seedZombieScenario(seed: ScenarioSeeder, kube?: FakeKube):
   addKpoPod(kube, {name: 'deferred-task-pod', dagId: DAG, taskId: 'deferred_task', runId: RUN, tryNumber: 1})
   await seed.taskInstance({dagId: DAG, taskId: 'queued_task', runId: RUN, state: 'queued', tryNumber: pre210 ? 0 : 1})
   addKpoPod(kube, {name: 'queued-task-pod', dagId: DAG, taskId: 'queued_task', runId: RUN, tryNumber: 1})
+  // 7b. A task instance in a state this version does not know (a newer Airflow's): its pod is left alone.
+  // Below 2.10 the column reads one lower for any state that is neither running nor finished.
+  await seed.taskInstance({dagId: DAG, taskId: 'review_task', runId: RUN, state: 'awaiting_review', tryNumber: pre210 ? 0 : 1})
+  addKpoPod(kube, {name: 'review-task-pod', dagId: DAG, taskId: 'review_task', runId: RUN, tryNumber: 1})
   // 8. Guards: a dag run this DB does not know, a young zombie, an annotated zombie.
   addKpoPod(kube, {name: 'foreign-airflow-pod', dagId: 'not_in_this_db', taskId: 't', runId: RUN, tryNumber: 1})
   await seed.taskInstance({dagId: DAG, taskId: 'young_task', runId: RUN, state: 'success', tryNumber: 1})
@@ -81,6 +85,7 @@ export const EXPECTED_IN_AIRFLOW_NS: Record<string, {reason: string; action: str
   'long-dag-extract': {reason: 'no-active-task-instance', action: 'none'},
   'long-task-done-zombie': {reason: 'no-active-task-instance', action: 'none'},
   'reattached-task-try1': {reason: 'stale-try', action: 'skipped', skipReason: 'may-be-reattached'},
+  'review-task-pod': {reason: 'no-active-task-instance', action: 'skipped', skipReason: 'unknown-state'},
   'foreign-airflow-pod': {reason: 'no-active-task-instance', action: 'skipped', skipReason: 'unknown-dag-run'},
   'young-zombie': {reason: 'no-active-task-instance', action: 'skipped', skipReason: 'too-young'},
   'kept-zombie': {reason: 'no-active-task-instance', action: 'skipped', skipReason: 'keep-annotation'},

@@ -98,8 +98,11 @@ export interface FakeOptions {
   /** Added to the Date header. */
   clockSkewMs?: number
   faults?: FaultRule[]
-  /** Scripted change of the data before the Nth request is answered (1-based): a TI finishes, a run is added. */
-  mutations?: Array<{before: number; change: (fixture: FakeFixture) => void}>
+  /**
+   * Scripted change of the data before the Nth request is answered (1-based), or before the first
+   * request `when` picks (`before` then ignored): a TI finishes, a run is added.
+   */
+  mutations?: Array<{before?: number; when?: (request: LoggedRequest) => boolean; change: (fixture: FakeFixture) => void}>
   /**
    * v2 after 3.3.2 (apache/airflow main; 3.3.2's document has no such parameter): the XCom entry route
    * falls back to an earlier run's entry unless include_prior_dates=false.
@@ -142,6 +145,7 @@ export class FakeAirflowApi {
   private readonly faultCounts = new Map<FaultRule, number>()
   /** Task instances by dag and run (the bench serves a million): rebuilt when the list is replaced or grows. */
   private byRun?: {list: FakeTaskInstance[]; length: number; index: Map<string, FakeTaskInstance[]>}
+  private readonly applied = new Set<object>()
 
   constructor(
     readonly options: FakeOptions,
@@ -190,7 +194,14 @@ export class FakeAirflowApi {
     // The body of a token request holds the password: the log keeps only that there was one.
     const logged = path.startsWith('/auth/token') ? '(credentials)' : body
     this.log.push({method: req.method ?? 'GET', path, query: [...url.searchParams.entries()], body: logged, authScheme: authorization?.split(' ')[0]})
-    for (const mutation of this.options.mutations ?? []) if (mutation.before === this.log.length) mutation.change(this.fixture)
+    const request = this.log[this.log.length - 1]
+    for (const mutation of this.options.mutations ?? []) {
+      if (this.applied.has(mutation)) continue
+      if (mutation.when ? mutation.when(request) : mutation.before === this.log.length) {
+        this.applied.add(mutation)
+        mutation.change(this.fixture)
+      }
+    }
     if (this.applyFault(path, res)) return
     const answer = this.route(req.method ?? 'GET', path, url.searchParams, body, authorization)
     this.send(res, answer)
@@ -270,7 +281,7 @@ export class FakeAirflowApi {
       if (second === 'details' && runId === undefined && this.options.personality === 'v2') return {status: 200, body: this.dagDetailsBody(dag)}
       if (second === 'tasks' && runId === undefined) return {status: 200, body: {tasks: dag.tasks.map((t) => this.taskBody(t)), total_entries: dag.tasks.length}}
     }
-    if (dagId === '~' && second === 'dagRuns' && runId === undefined) return this.listDagRuns(query)
+    if (second === 'dagRuns' && runId === undefined) return this.listDagRuns(query, dagId)
     if (second !== 'dagRuns' || runId === undefined) return this.error(404, 'Not Found')
     if (tis === undefined) {
       const run = this.fixture.runs.find((r) => r.dagId === dagId && r.runId === runId)
@@ -337,7 +348,7 @@ export class FakeAirflowApi {
     return this.byRun.index.get(`${dagId}\n${runId}`) ?? []
   }
 
-  private listDagRuns(query: URLSearchParams): Answer {
+  private listDagRuns(query: URLSearchParams, dagId = '~'): Answer {
     const v1 = this.options.personality === 'v1'
     const allowed = v1 ? V1_DAG_RUN_LIST_PARAMS : undefined
     const unknown = allowed && [...query.keys()].find((key) => !allowed.has(key))
@@ -347,6 +358,7 @@ export class FakeAirflowApi {
     const runs = this.fixture.runs.filter(
       (run) =>
         !this.options.deniedDags?.includes(run.dagId) &&
+        (dagId === '~' || run.dagId === dagId) &&
         (states.length === 0 || states.includes(run.state)) &&
         (endGte === null || (run.endDate != null && Date.parse(run.endDate) >= Date.parse(endGte))),
     )
