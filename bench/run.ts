@@ -922,6 +922,20 @@ async function serve(n: number): Promise<void> {
   rmSync(tmp, {recursive: true, force: true})
 }
 
+/** One of the two-way comparisons alone (--api, --port-forward): run it, print its table, write its files. */
+async function comparisonOnly<R>(bench: () => Promise<R>, markdownOf: (report: R) => string, write: (report: R) => void, written: string): Promise<void> {
+  try {
+    const report = await bench()
+    process.stdout.write(`${markdownOf(report)}\n`)
+    if (WRITE) {
+      write(report)
+      log(`wrote ${written} of bench/README.md`)
+    }
+  } finally {
+    rmSync(tmp, {recursive: true, force: true})
+  }
+}
+
 async function main(): Promise<void> {
   ensureTools()
   await ensurePostgres()
@@ -930,31 +944,9 @@ async function main(): Promise<void> {
   mkdirSync(path.join(tmp, 'plugins'))
   symlinkSync(CLI, path.join(tmp, 'plugins', 'kubectl-airflow_reap'))
   if (option('serve')) return serve(Number(option('serve')))
-  if (flag('api')) {
-    try {
-      const report = await benchApi(Number(option('sizes') ?? 10_000))
-      process.stdout.write(`${apiMarkdown(report)}\n`)
-      if (WRITE) {
-        writeApiReport(report)
-        log('wrote bench/api.json and the REST API section of bench/README.md')
-      }
-    } finally {
-      rmSync(tmp, {recursive: true, force: true})
-    }
-    return
-  }
+  if (flag('api')) return comparisonOnly(() => benchApi(Number(option('sizes') ?? 10_000)), apiMarkdown, writeApiReport, 'bench/api.json and the REST API section')
   if (flag('port-forward')) {
-    try {
-      const report = await benchPortForward(Number(option('sizes') ?? 50_000))
-      process.stdout.write(`${portForwardMarkdown(report)}\n`)
-      if (WRITE) {
-        writePortForwardReport(report)
-        log('wrote bench/port-forward.json and the port-forward section of bench/README.md')
-      }
-    } finally {
-      rmSync(tmp, {recursive: true, force: true})
-    }
-    return
+    return comparisonOnly(() => benchPortForward(Number(option('sizes') ?? 50_000)), portForwardMarkdown, writePortForwardReport, 'bench/port-forward.json and the port-forward section')
   }
   const report: BenchReport = {
     startedAt: new Date(started).toISOString(),
