@@ -125,7 +125,8 @@ async function verifyDbSecret(options: CronjobOptions, ref: DbSecretRef, namespa
   }
   let problem: string | undefined
   try {
-    problem = await dbSecretProblem(kube.client, namespace, ref, signal)
+    const hint = flag === '--db-secret' ? undefined : `create it in ${namespace}, the CronJob's namespace, with the API's credentials; kubectl get secrets -n ${namespace} lists them`
+    problem = await dbSecretProblem(kube.client, namespace, ref, signal, hint)
   } catch (error) {
     if (error instanceof ReapError && !(error instanceof InterruptedError)) return notVerified(error.message)
     throw error

@@ -250,9 +250,16 @@ async function secretValue(client: KubeClient, reference: Extract<Reference, {ki
  * What is wrong with a Secret a CronJob's pod would read the DB URL from (`cronjob --db-secret`): it
  * does not exist, or lacks the key; undefined when it is there. Reads key names only, never a value.
  */
-export async function dbSecretProblem(client: KubeClient, namespace: string, ref: {name: string; key: string}, signal?: AbortSignal): Promise<string | undefined> {
+export async function dbSecretProblem(
+  client: KubeClient,
+  namespace: string,
+  ref: {name: string; key: string},
+  signal?: AbortSignal,
+  /** Where such a Secret usually is: the DB's by default; the Airflow API credentials' Secret is the user's own. */
+  hint = `the official chart names it <release>${METADATA_SECRET_SUFFIX}; kubectl get secrets -n ${namespace} lists them; without --db-secret it is found in the cluster`,
+): Promise<string | undefined> {
   const secret = await getSecret(client, namespace, ref.name, signal)
-  if (!secret) return `secret ${namespace}/${ref.name} does not exist, so the CronJob's pod would never start (the official chart names it <release>${METADATA_SECRET_SUFFIX}; kubectl get secrets -n ${namespace} lists them; without --db-secret it is found in the cluster)`
+  if (!secret) return `secret ${namespace}/${ref.name} does not exist, so the CronJob's pod would never start (${hint})`
   const keys = Object.keys(secret.data ?? {}).sort()
   if (keys.includes(ref.key)) return undefined
   return `secret ${namespace}/${ref.name} has no key "${ref.key}" (${keys.length > 0 ? `its keys: ${keys.join(', ')}` : 'it has no data'}), so the CronJob's pod would never start`

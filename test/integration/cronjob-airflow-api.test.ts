@@ -7,7 +7,7 @@ import path from 'node:path'
 import {CronJob} from 'kubernetes-models/batch/v1'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import type {Report} from '../../src/core/report.js'
-import {runCli} from '../support/cli.js'
+import {cliWorkspace, runCli} from '../support/cli.js'
 import {type FakeAirflowApi, type FakeFixture, startFakeAirflowApi} from '../support/fake-airflow-api/index.js'
 import {startFakeKube} from '../support/fake-kube/index.js'
 import type {FakePolicyRule} from '../support/fake-kube/index.js'
@@ -95,6 +95,32 @@ describe('cronjob with the REST API source', () => {
     const result = await runCli(['cronjob', ...args], {env: {HOME: dir, ...env}})
     expect(result.code).toBe(2)
     expect(result.stderr).toMatch(message)
+  })
+})
+
+describe('cronjob with the REST API source: the credentials Secret is verified when a cluster can be asked', () => {
+  it('a missing Secret, or one without the key, is exit 1 naming what to create; present, the manifests print', async () => {
+    const kube = await startFakeKube()
+    const {env, dir: workspace} = cliWorkspace(kube, {prefix: 'cronjob-api-verify', namespace: 'airflow'})
+    try {
+      const args = ['cronjob', 'zombies', '-n', 'airflow', '--airflow-url', URL_GIVEN, '-o', 'json']
+      const missing = await runCli([...args, '--airflow-token-secret', 'airflow-reap-api'], {env})
+      expect(missing.code).toBe(1)
+      expect(missing.stderr).toContain('secret airflow/airflow-reap-api does not exist')
+      expect(missing.stderr).toContain("create it in airflow, the CronJob's namespace")
+      expect(missing.stderr).not.toContain('airflow-metadata')
+      kube.addSecret('airflow', 'airflow-api-user', {username: 'reaper'})
+      const keyless = await runCli([...args, '--airflow-password-secret', 'airflow-api-user'], {env})
+      expect(keyless.code).toBe(1)
+      expect(keyless.stderr).toContain('has no key "password"')
+      kube.addSecret('airflow', 'airflow-reap-api', {token: TOKEN})
+      const present = await runCli([...args, '--airflow-token-secret', 'airflow-reap-api'], {env})
+      expect(present.code, present.stderr).toBe(0)
+      expect(present.stdout).not.toContain(TOKEN)
+    } finally {
+      await kube.close()
+      rmSync(workspace, {recursive: true, force: true})
+    }
   })
 })
 
