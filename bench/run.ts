@@ -688,7 +688,6 @@ async function benchPortForward(n: number): Promise<PortForwardReport> {
       'port-forward': [...base, '--airflow-namespace', 'airflow'],
     } as const
     const env = cleanEnv({PATH: `${path.join(tmp, 'plugins')}:${process.env.PATH}`})
-    const samples: Record<keyof typeof variants, Sample[]> = {direct: [], 'port-forward': []}
     const run = async (name: keyof typeof variants): Promise<Sample> => {
       await server.call({cmd: 'expire'})
       const sample = await measure([...variants[name]], env)
@@ -698,20 +697,8 @@ async function benchPortForward(n: number): Promise<PortForwardReport> {
       if ((name === 'direct') !== (via === 'direct')) throw new Error(`${name}: the report says via "${via}"`)
       return sample
     }
-    await run('direct')
-    await run('port-forward')
-    for (let round = 0; round < RUNS; round++) {
-      for (const name of round % 2 === 0 ? (['direct', 'port-forward'] as const) : (['port-forward', 'direct'] as const)) {
-        const sample = await run(name)
-        samples[name].push(sample)
-        log(`N=${n} ${name.padEnd(12)} ${(sample.wallMs / 1000).toFixed(2)} s ${(sample.rssKb / 1024).toFixed(0)} MB`)
-      }
-    }
-    const result = (name: keyof typeof variants) => ({
-      command: variants[name].slice(1).join(' ').replaceAll(tmp, '$TMP').replace(target.db, 'postgresql://postgres@127.0.0.1:5432/BENCH_DB'),
-      wallS: stat(samples[name].map((s) => s.wallMs / 1000)),
-      rssMB: stat(samples[name].map((s) => s.rssKb / 1024)),
-    })
+    const samples = await alternating(['direct', 'port-forward'], run, (name, sample) => `N=${n} ${name.padEnd(12)} ${(sample.wallMs / 1000).toFixed(2)} s ${(sample.rssKb / 1024).toFixed(0)} MB`)
+    const result = (name: keyof typeof variants) => variantResult(variants[name], samples[name], [[target.db, 'postgresql://postgres@127.0.0.1:5432/BENCH_DB']])
     const direct = result('direct')
     const forwarded = result('port-forward')
     return {
@@ -819,33 +806,23 @@ async function benchApi(n: number): Promise<ApiReport> {
       api: [...base, '--airflow-url', api.url, '--airflow-max-requests', '1000000'],
     } as const
     const env = cleanEnv({PATH: `${path.join(tmp, 'plugins')}:${process.env.PATH}`, AIRFLOW_REAP_API_USERNAME: credentials.username, AIRFLOW_REAP_API_PASSWORD: credentials.password})
-    const samples: Record<keyof typeof variants, Sample[]> = {db: [], api: []}
-    const requests: number[] = []
     const run = async (name: keyof typeof variants): Promise<Sample> => {
       await server.call({cmd: 'expire'})
       const sample = await measure([...variants[name]], env)
       const found = zombiesFound('airflow-reap', sample)
       if (found !== zombieCount(plan)) throw new Error(`${name}: found ${found} zombies, expected ${zombieCount(plan)}`)
-      const source = (JSON.parse(sample.stdout) as {source?: {kind?: string; requests?: number}}).source
+      const source = sourceOf(sample)
       if (source?.kind !== name) throw new Error(`${name}: the report's source is ${JSON.stringify(source)}`)
-      if (name === 'api') requests.push(source.requests ?? Number.NaN)
       return sample
     }
-    await run('db')
-    await run('api')
-    requests.length = 0
-    for (let round = 0; round < RUNS; round++) {
-      for (const name of round % 2 === 0 ? (['db', 'api'] as const) : (['api', 'db'] as const)) {
-        const sample = await run(name)
-        samples[name].push(sample)
-        log(`N=${n} ${name.padEnd(4)} ${(sample.wallMs / 1000).toFixed(2)} s ${(sample.rssKb / 1024).toFixed(0)} MB${name === 'api' ? ` ${requests.at(-1)} requests` : ''}`)
-      }
-    }
-    const result = (name: keyof typeof variants) => ({
-      command: variants[name].slice(1).join(' ').replaceAll(tmp, '$TMP').replace(target.db, 'postgresql://postgres@127.0.0.1:5432/BENCH_DB').replace(api.url, 'http://127.0.0.1:PORT'),
-      wallS: stat(samples[name].map((s) => s.wallMs / 1000)),
-      rssMB: stat(samples[name].map((s) => s.rssKb / 1024)),
+    const sourceOf = (sample: Sample) => (JSON.parse(sample.stdout) as {source?: {kind?: string; requests?: number}}).source
+    const samples = await alternating(['db', 'api'], run, (name, sample) => {
+      const requests = name === 'api' ? ` ${sourceOf(sample)?.requests} requests` : ''
+      return `N=${n} ${name.padEnd(4)} ${(sample.wallMs / 1000).toFixed(2)} s ${(sample.rssKb / 1024).toFixed(0)} MB${requests}`
     })
+    const requests = samples.api.map((sample) => sourceOf(sample)?.requests ?? Number.NaN)
+    const replacements: Array<[string, string]> = [[target.db, 'postgresql://postgres@127.0.0.1:5432/BENCH_DB'], [api.url, 'http://127.0.0.1:PORT']]
+    const result = (name: keyof typeof variants) => variantResult(variants[name], samples[name], replacements)
     const fromDb = result('db')
     const fromApi = result('api')
     return {
@@ -920,6 +897,29 @@ async function serve(n: number): Promise<void> {
   await server.close()
   await db.drop()
   rmSync(tmp, {recursive: true, force: true})
+}
+
+/** One warm-up run of each of the two, then RUNS rounds alternating which goes first: each one's measured samples. */
+async function alternating<K extends string>(names: readonly [K, K], run: (name: K) => Promise<Sample>, describe: (name: K, sample: Sample) => string): Promise<Record<K, Sample[]>> {
+  const [first, second] = names
+  const samples = {[first]: [], [second]: []} as unknown as Record<K, Sample[]>
+  await run(first)
+  await run(second)
+  for (let round = 0; round < RUNS; round++) {
+    for (const name of round % 2 === 0 ? [first, second] : [second, first]) {
+      const sample = await run(name)
+      samples[name].push(sample)
+      log(describe(name, sample))
+    }
+  }
+  return samples
+}
+
+/** A variant's command as recorded (the temp dir and `replacements` made generic), wall time and peak RSS. */
+function variantResult(command: readonly string[], samples: Sample[], replacements: Array<[string, string]>): {command: string; wallS: Stat; rssMB: Stat} {
+  let text = command.slice(1).join(' ').replaceAll(tmp, '$TMP')
+  for (const [from, to] of replacements) text = text.replace(from, to)
+  return {command: text, wallS: stat(samples.map((s) => s.wallMs / 1000)), rssMB: stat(samples.map((s) => s.rssKb / 1024))}
 }
 
 /** One of the two-way comparisons alone (--api, --port-forward): run it, print its table, write its files. */
