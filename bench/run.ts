@@ -702,11 +702,7 @@ async function benchPortForward(n: number): Promise<PortForwardReport> {
     const direct = result('direct')
     const forwarded = result('port-forward')
     return {
-      startedAt: new Date(started).toISOString(),
-      machine: machine(),
-      loadBefore,
-      loadAfter: loadAverage(),
-      runs: RUNS,
+      ...comparisonHeader(loadBefore),
       n,
       pod,
       variants: {direct, 'port-forward': forwarded},
@@ -826,11 +822,7 @@ async function benchApi(n: number): Promise<ApiReport> {
     const fromDb = result('db')
     const fromApi = result('api')
     return {
-      startedAt: new Date(started).toISOString(),
-      machine: machine(),
-      loadBefore,
-      loadAfter: loadAverage(),
-      runs: RUNS,
+      ...comparisonHeader(loadBefore),
       n,
       personality: 'v1 (Airflow 2.10.5), basic auth',
       fixtureRows: {dagRuns: fixture.runs.length, taskInstances: fixture.taskInstances.length, activeTaskInstances: db.rows.active, xcoms: fixture.xcoms.length},
@@ -897,6 +889,11 @@ async function serve(n: number): Promise<void> {
   await server.close()
   await db.drop()
   rmSync(tmp, {recursive: true, force: true})
+}
+
+/** What every two-way comparison's report opens with: when, where, under which load, how many runs. */
+function comparisonHeader(loadBefore: string): {startedAt: string; machine: Record<string, string | number>; loadBefore: string; loadAfter: string; runs: number} {
+  return {startedAt: new Date(started).toISOString(), machine: machine(), loadBefore, loadAfter: loadAverage(), runs: RUNS}
 }
 
 /** One warm-up run of each of the two, then RUNS rounds alternating which goes first: each one's measured samples. */
