@@ -657,12 +657,7 @@ function writeReport(report: BenchReport): void {
 
 // --- the port-forward comparison (issue 13) -------------------------------------------------------------------
 
-interface PortForwardReport {
-  startedAt: string
-  machine: Record<string, string | number>
-  loadBefore: string
-  loadAfter: string
-  runs: number
+interface PortForwardReport extends ComparisonHeader {
   n: number
   pod: string
   variants: Record<'direct' | 'port-forward', {command: string; wallS: Stat; rssMB: Stat}>
@@ -764,12 +759,7 @@ function designEstimate(activeTaskInstances: number, zombies: number): number {
   return Math.ceil(activeTaskInstances / 100) + 3 * zombies + Math.ceil(zombies / 5)
 }
 
-interface ApiReport {
-  startedAt: string
-  machine: Record<string, string | number>
-  loadBefore: string
-  loadAfter: string
-  runs: number
+interface ApiReport extends ComparisonHeader {
   n: number
   personality: string
   fixtureRows: {dagRuns: number; taskInstances: number; activeTaskInstances: number; xcoms: number}
@@ -892,7 +882,15 @@ async function serve(n: number): Promise<void> {
 }
 
 /** What every two-way comparison's report opens with: when, where, under which load, how many runs. */
-function comparisonHeader(loadBefore: string): {startedAt: string; machine: Record<string, string | number>; loadBefore: string; loadAfter: string; runs: number} {
+interface ComparisonHeader {
+  startedAt: string
+  machine: Record<string, string | number>
+  loadBefore: string
+  loadAfter: string
+  runs: number
+}
+
+function comparisonHeader(loadBefore: string): ComparisonHeader {
   return {startedAt: new Date(started).toISOString(), machine: machine(), loadBefore, loadAfter: loadAverage(), runs: RUNS}
 }
 
