@@ -9,7 +9,7 @@ export interface ZombiesOptions extends PodReapOptions {
 
 export default class Zombies extends ReapCommand {
   static override summary = 'Find (and with --delete --yes, delete) zombie KubernetesPodOperator pods.'
-  static override description = `A KubernetesPodOperator pod is a zombie when no active task instance in the Airflow metadata DB matches its labels (dag_id, task_id, run_id, map_index), or when it belongs to an older try of an active task instance and the current try provably runs another pod (its pod_name XCom names a different pod). Pods of dag runs unknown to the DB, pods younger than --min-age and pods annotated airflow-reap/keep=true are never reaped. Without --yes nothing is changed.`
+  static override description = `A KubernetesPodOperator pod is a zombie when no active task instance in Airflow (its metadata DB, or its REST API with --airflow-url) matches its labels (dag_id, task_id, run_id, map_index), or when it belongs to an older try of an active task instance and the current try provably runs another pod (its pod_name XCom names a different pod). Pods of dag runs unknown to Airflow, pods of DAGs the API credentials may not read, pods younger than --min-age and pods annotated airflow-reap/keep=true are never reaped. Without --yes nothing is changed.`
 
   static override examples = [
     {description: 'Report zombies in every namespace', command: 'kubectl airflow-reap zombies -A --db postgresql://airflow:PASSWORD@db:5432/airflow'},
@@ -22,7 +22,7 @@ export default class Zombies extends ReapCommand {
     ...podReapFlags('zombie'),
     'min-age': durationFlag({description: 'Younger pods are never reaped.', default: '5m'}),
     'include-finished': Flags.boolean({description: 'Also reap pods that already Succeeded or Failed.', default: false}),
-    'include-unknown': Flags.boolean({description: 'Also judge pods whose dag run is unknown to the DB (another Airflow may own them).', default: false}),
+    'include-unknown': Flags.boolean({description: 'Also judge pods whose dag run is unknown to Airflow (another Airflow may own them).', default: false}),
   }
 
   async run(): Promise<void> {

@@ -115,7 +115,7 @@ function judgeAgainstAirflow(
   if (!match.run && !options.includeUnknown) {
     return finding(
       'no-active-task-instance',
-      `dag run ${labels.dagId}/${labels.runId} is unknown to this Airflow DB (another Airflow, or a wrong --db?)`,
+      `dag run ${labels.dagId}/${labels.runId} is unknown to this Airflow (another Airflow, or a wrong --db or --airflow-url?)`,
       null,
       'unknown-dag-run',
     )

@@ -103,7 +103,7 @@ export async function reapCandidates<T extends {item: ReportItem}>(
   }
   const chosen = candidates.slice(0, sanity.allowed)
   if (chosen.length === 0) return undefined
-  options.delete.progress.update(`re-checking ${chosen.length} candidates against the Airflow DB`)
+  options.delete.progress.update(`re-checking ${chosen.length} candidates against Airflow`)
   const confirmed = await options.recheck(chosen)
   await deleteItems(
     kube,

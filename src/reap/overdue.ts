@@ -65,7 +65,7 @@ export async function scanOverdue(deps: OverdueDeps, config: OverdueScanConfig):
   deps.journal?.listed?.(pods.length)
   if (pods.length === 0) return {scanned: 0, findings: [], warnings: []}
 
-  progress.update(`reading the Airflow DB for ${pods.length} pods`)
+  progress.update(`reading Airflow for ${pods.length} pods`)
   // Every verdict is measured on the DB's clock, which also wrote start_date: the laptop's clock never counts.
   const dbNow = await db.now()
   const runs = await dagRunsOwning(db, pods)

@@ -68,7 +68,7 @@ export async function scanZombies(deps: ScanDeps, config: ZombieScanConfig): Pro
   deps.journal?.listed?.(pods.length)
   if (pods.length === 0) return {scanned: 0, runs: [], findings: []}
 
-  progress.update(`reading the Airflow DB for ${pods.length} pods`)
+  progress.update(`reading Airflow for ${pods.length} pods`)
   const runs = await dagRunsOwning(db, pods)
   progress.update(`reading the task instances of ${pods.length} pods (${runs.length} dag runs)`)
   const judged = await judgePods(db, pods, runs, config, now())

@@ -3,7 +3,7 @@
 // a candidate whose DAG the credentials may no longer read when it is re-read is kept (not-permitted).
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import type {Seeder} from '../support/airflow-db/seeder.js'
-import {type TestAirflowDb, createSqliteAirflowDb} from '../support/airflow-db/index.js'
+import {type TestAirflowDb, createPostgresAirflowDb, createSqliteAirflowDb} from '../support/airflow-db/index.js'
 import {type CliWorkspace, cliWorkspace, runCli} from '../support/cli.js'
 import {type FakeAirflowApi, type FakeFixture, type FakeOptions, startFakeAirflowApi} from '../support/fake-airflow-api/index.js'
 import {fixtureSeeder} from '../support/fake-airflow-api/seeder.js'
@@ -29,7 +29,10 @@ const TIS = [
 /** The same task instances into a test DB (its serialized DAG) or the fake API's fixture (its task list). */
 async function seedOverdue(seed: Pick<Seeder, 'version' | 'taskInstance'>, dagVersionId?: string): Promise<void> {
   for (const ti of TIS) {
-    await seed.taskInstance({dagId: DAG, runId: RUN, taskId: ti.taskId, mapIndex: ti.mapIndex, state: ti.state, tryNumber: ti.tryNumber ?? 1, startDate: new Date(Date.now() - ti.minutes * 60_000), dagVersionId})
+    const effective = ti.tryNumber ?? 1
+    // Below 2.10 the column reads one lower while the try is not running (deferred: FACTS §4.2).
+    const tryNumber = seed.version === '2.7' && ti.state !== 'running' ? effective - 1 : effective
+    await seed.taskInstance({dagId: DAG, runId: RUN, taskId: ti.taskId, mapIndex: ti.mapIndex, state: ti.state, tryNumber, startDate: new Date(Date.now() - ti.minutes * 60_000), dagVersionId})
   }
 }
 
@@ -46,9 +49,10 @@ async function fixtureFor(version: '2.10' | '3.x', dagVersionId: string | undefi
   return recorder.fixture
 }
 
-const PAIRS: Array<{name: string; version: '2.10' | '3.x'; fake: Pick<FakeOptions, 'personality' | 'version'>}> = [
-  {name: 'v1 (Airflow 2.10) and a 2.10 SQLite DB', version: '2.10', fake: {personality: 'v1', version: '2.10.5'}},
-  {name: 'v2 (Airflow 3.1) and a 3.x SQLite DB', version: '3.x', fake: {personality: 'v2', version: '3.1.8'}},
+const PAIRS: Array<{name: string; db: () => Promise<TestAirflowDb>; fixture: '2.10' | '3.x'; fake: Pick<FakeOptions, 'personality' | 'version'>}> = [
+  {name: 'v1 (Airflow 2.9, raw try numbers) and a 2.7-family PostgreSQL DB', db: () => createPostgresAirflowDb('2.7'), fixture: '2.10', fake: {personality: 'v1', version: '2.9.3'}},
+  {name: 'v1 (Airflow 2.10) and a 2.10 SQLite DB', db: () => createSqliteAirflowDb('2.10'), fixture: '2.10', fake: {personality: 'v1', version: '2.10.5'}},
+  {name: 'v2 (Airflow 3.1) and a 3.x SQLite DB', db: () => createSqliteAirflowDb('3.x'), fixture: '3.x', fake: {personality: 'v2', version: '3.1.8'}},
 ]
 
 describe.each(PAIRS)('overdue: the API source gives the DB source\'s report: $name', (pair) => {
@@ -60,13 +64,13 @@ describe.each(PAIRS)('overdue: the API source gives the DB source\'s report: $na
 
   beforeAll(async () => {
     kube = await startFakeKube()
-    db = await createSqliteAirflowDb(pair.version)
+    db = await pair.db()
     ws = cliWorkspace(kube, {prefix: 'overdue-api', context: 'test', db})
     const ops = Object.entries(TIMEOUTS).map(([taskId, seconds]) => kpoOperator(taskId, seconds === null ? {} : {execution_timeout: seconds}))
-    const {dagVersionId} = await db.seed.dagRun({dagId: DAG, runId: RUN, state: 'running'}).then(() => db.seed.serializedDag({dagId: DAG, data: serializedDag(pair.version, DAG, ops)}))
+    const {dagVersionId} = await db.seed.dagRun({dagId: DAG, runId: RUN, state: 'running'}).then(() => db.seed.serializedDag({dagId: DAG, data: serializedDag(db.version, DAG, ops)}))
     await seedOverdue(db.seed, dagVersionId)
     addPods(kube)
-    fixture = await fixtureFor(pair.version, dagVersionId)
+    fixture = await fixtureFor(pair.fixture, dagVersionId)
     fake = await startFakeAirflowApi({...pair.fake, maximumPageLimit: 100}, fixture)
   })
 

@@ -59,6 +59,13 @@ describe.each(PAIRS)('zombies: the API source gives the DB source\'s report: $na
     expect(JSON.stringify(fake.log)).not.toContain('api-t0ken-zz')
   })
 
+  it('with the DB named too (AIRFLOW_REAP_DB) the URL decides, and the report says the DB was not read', async () => {
+    const result = await runCli(['zombies', '-o', 'json', '--no-cache', '--airflow-url', fake.url], {env: {...ws.env, AIRFLOW_REAP_API_TOKEN: 'api-t0ken-zz'}})
+    const report = reportOf(result.stdout)
+    expect(report.source?.kind).toBe('api')
+    expect(report.warnings).toContain('task instances come from the Airflow API: AIRFLOW_REAP_DB not read')
+  })
+
   it('every zombie reported was proved by point reads: its DAG, its dag run, its task instance', async () => {
     fake.log.length = 0
     const result = await runCli(['zombies', '-o', 'json', '--no-cache', '--airflow-url', fake.url], {env: apiEnv})
