@@ -1,7 +1,7 @@
 // The run frame (src/reap/run.ts) and the recorder (src/reap/recorder.ts) in-process, against a real
 // run store in a temporary directory: what each way of ending a run records (ok / failed /
 // interrupted, never ok with a failure), what its report says, and when Events are announced.
-import {mkdirSync, mkdtempSync, rmSync} from 'node:fs'
+import {existsSync, mkdirSync, mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {afterAll, afterEach, beforeEach, describe, expect, it, vi} from 'vitest'
@@ -341,8 +341,14 @@ describe('RunRecorder', () => {
     a.action = 'patched'
     journal.outcome(a)
     expect(storedRun(recorder.id).items[0]).toMatchObject({name: 'a', action: 'patched'})
+    // An intent whose outcome never came: the journal wrote it, so the end of the run makes it unknown.
+    journal.intent(item('b', 'none'), 'patch')
     recorder.finish({summary: {scanned: 12, found: 1, acted: 1, failed: 0, skipped: 0, unknown: 0}, items: []}, 'interrupted', 'interrupted')
     expect(storedRun(recorder.id).run.summary?.scanned).toBe(12)
+    expect(storedRun(recorder.id).items.map((i) => [i.name, i.action])).toEqual([
+      ['a', 'patched'],
+      ['b', 'unknown'],
+    ])
   })
 
   it('--no-cache: nothing recorded, no ledger, and every write is a no-op', () => {
@@ -354,6 +360,7 @@ describe('RunRecorder', () => {
     expect(recorder.id).toBeNull()
     expect(recorder.ledger()).toBeUndefined()
     expect(recorder.warnings).toEqual([])
+    expect(existsSync(storePath)).toBe(false)
     expect(progress.warnings).toEqual([])
   })
 
@@ -414,6 +421,13 @@ describe('RunRecorder', () => {
     recorder.close()
     expect(ledger.unsettledActions(META.server, 10)).toEqual([])
     expect(() => ledger.recordSettlement(1, {action: 'deleted', at: new Date().toISOString(), detail: 'gone'})).not.toThrow()
+  })
+
+  it('no heartbeat for a run not recorded', () => {
+    vi.useFakeTimers({toFake: ['setInterval', 'clearInterval']})
+    const {recorder} = recorderOf({noCache: true})
+    recorder.start(META)
+    expect(vi.getTimerCount()).toBe(0)
   })
 
   it('beats while the run goes', () => {
