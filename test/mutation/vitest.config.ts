@@ -10,6 +10,7 @@ export default defineConfig({
       'test/integration/reap-guards.test.ts',
       'test/integration/reap-writes.test.ts',
       'test/integration/reap-unstick.test.ts',
+      'test/integration/reap-scan.test.ts',
       'test/integration/kube-client.test.ts',
     ],
     testTimeout: 30_000,
