@@ -179,7 +179,9 @@ describe('the deletion sequence (sanity stop → cap → re-check → guarded de
     const items = scan.findings.map((f) => f.item)
     expect(deletedPods()).toHaveLength(1)
     expect(items.filter((i) => i.action === 'deleted').map((i) => i.name)).toEqual(deletedPods())
-    expect(items.filter((i) => i.skipReason === 'max-deletes')).toHaveLength(2)
+    const held = items.filter((i) => i.skipReason === 'max-deletes')
+    expect(held).toHaveLength(2)
+    for (const item of held) expect(item).toMatchObject({action: 'skipped', detail: expect.stringMatching(/; held back by --max-deletes 1$/)})
     expect(podNames()).toEqual(expect.arrayContaining(names.filter((n) => !deletedPods().includes(n))))
   })
 

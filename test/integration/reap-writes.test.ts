@@ -7,7 +7,7 @@
 import {mkdtempSync, rmSync} from 'node:fs'
 import os, {tmpdir} from 'node:os'
 import path from 'node:path'
-import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest'
+import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi} from 'vitest'
 import {reportingInstanceFor} from '../../src/core/events.js'
 import type {ReportItem} from '../../src/core/report.js'
 import {KubeClient} from '../../src/kube/client.js'
@@ -212,6 +212,45 @@ describe('deleteItems: each answer to the guarded DELETE, as the item, the journ
     expect(kube.requests.filter((r) => r.method === 'GET')).toHaveLength(1)
   })
 
+  // Guard: mayHaveApplied's earlierAttemptMayHaveApplied. A 4xx alone means nothing changed; after an
+  // attempt whose answer was lost it proves nothing, and the object is read back.
+  it('a 422 on the retry of a DELETE whose first answer was lost: read back, and deleted when it is gone', async () => {
+    const retrying = new KubeClient(loadKubeTarget({kubeconfig}), {retry: {maxAttempts: 2, baseDelayMs: 10}})
+    clients.push(retrying)
+    const item = itemOfPod(pod('a', {scheduled: false}))
+    kube.inject({method: 'DELETE', status: 0, reset: true, apply: true})
+    kube.inject({method: 'DELETE', status: 422, body: {kind: 'Status', apiVersion: 'v1', status: 'Failure', message: 'webhook says no', reason: 'Invalid', code: 422}})
+    await deleteItems(retrying, [item], options())
+    expect(kube.requests.filter((r) => r.method === 'DELETE')).toHaveLength(2)
+    expect(item.action).toBe('deleted')
+    expect(item.detail).toMatch(/; the DELETE got no clear answer \(.*webhook says no.*\), and the pod is gone$/)
+  })
+
+  // An admission webhook may refuse one object and accept the next: only an RBAC 403 stops the rest.
+  it('a 403 from an admission webhook fails that one only; the rest are still sent', async () => {
+    const items = [itemOfPod(pod('a')), itemOfPod(pod('b'))]
+    kube.inject({
+      method: 'DELETE',
+      pathIncludes: items[0]!.name,
+      status: 403,
+      body: {kind: 'Status', apiVersion: 'v1', status: 'Failure', message: 'admission webhook "guard.example.com" denied the request: protected', reason: 'Forbidden', code: 403},
+    })
+    await deleteItems(client, items, options({concurrency: 1}))
+    expect(items.map((i) => i.action)).toEqual(['failed', 'deleted'])
+    expect(items[0]!.error).toMatch(/admission webhook/)
+  })
+
+  it('a lost answer whose read-back gets no answer either: unknown within the read-back deadline', async () => {
+    const item = itemOfPod(pod('a'))
+    kube.inject({method: 'DELETE', status: 0, reset: true})
+    kube.inject({method: 'GET', status: 200, delayMs: 3000, body: {}})
+    const started = Date.now()
+    await deleteItems(client, [item], options())
+    expect(Date.now() - started).toBeLessThan(2500)
+    expect(item.action).toBe('unknown')
+    expect(item.error).toMatch(/reading the pod back failed too \(no answer within 1s\)$/)
+  })
+
   it('a DELETE whose answer is lost and whose read-back fails too: unknown, saying both', async () => {
     const item = itemOfPod(pod('a'))
     kube.inject({method: 'DELETE', status: 0, reset: true})
@@ -400,6 +439,18 @@ describe('settling earlier runs\' unknown actions', () => {
     expect(settledLine(count)).toBeUndefined()
   })
 
+  it('the run interrupted while settling: the look-ups end with it, nothing settled', async () => {
+    const p = pod('a')
+    kube.inject({method: 'GET', status: 200, delayMs: 3000, body: {}, times: Infinity})
+    const controller = new AbortController()
+    setTimeout(() => controller.abort(), 100)
+    const ledger = ledgerOf([action(1, ref(p))])
+    const started = Date.now()
+    await settleEarlierUnknowns(client, ledger, controller.signal)
+    expect(Date.now() - started).toBeLessThan(800)
+    expect(ledger.settled).toEqual([])
+  })
+
   it('nothing unsettled: no request at all', async () => {
     const count = await settleEarlierUnknowns(client, ledgerOf([]))
     expect(count).toEqual({looked: 0, settled: {deleted: 0, patched: 0, failed: 0}})
@@ -450,6 +501,20 @@ describe('session: opening the cluster from the flags', () => {
     })
     expect(runMetaFromFlags('zombies', {allNamespaces: false, namespace: 'ns'}, {dryRun: false})).toMatchObject({context: '', namespace: 'ns'})
     expect(runMetaFromFlags('zombies', {allNamespaces: false}, {dryRun: false}).namespace).toBe('')
+  })
+
+  it('without a progress, a throttled request is said on stderr', async () => {
+    const written: string[] = []
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => written.push(String(chunk)) > 0)
+    const session = openKube({kubeconfig, namespace: NS, allNamespaces: false})
+    try {
+      kube.inject({method: 'GET', pathIncludes: '/pods/throttled', status: 429, headers: {'Retry-After': '1'}, body: 'Too many requests, please try again later.\n'})
+      await session.client.request({method: 'GET', path: `/api/v1/namespaces/${NS}/pods/throttled`, allowStatus: [404]})
+    } finally {
+      spy.mockRestore()
+      session.client.close()
+    }
+    expect(written).toEqual([expect.stringMatching(/^warning: the API server is throttling requests \(429 Too Many Requests\).*\n$/)])
   })
 
   it('openKubeRecorded: the target recorded at once; throttling notes go to the progress', async () => {

@@ -2,7 +2,7 @@
 // run store in a temporary directory: what each way of ending a run records (ok / failed /
 // interrupted, never ok with a failure), what its report says, and when Events are announced.
 import {existsSync, mkdirSync, mkdtempSync, rmSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import os, {tmpdir} from 'node:os'
 import path from 'node:path'
 import {afterAll, afterEach, beforeEach, describe, expect, it, vi} from 'vitest'
 import type {ReportItem} from '../../src/core/report.js'
@@ -349,6 +349,24 @@ describe('RunRecorder', () => {
       ['a', 'patched'],
       ['b', 'unknown'],
     ])
+  })
+
+  // What a crashed run (its process gone before finishing) shows is what was journaled as it went.
+  it.each([
+    ['the findings', (recorder: RunRecorder) => recorder.findings(7, [item('a', 'none'), item('b', 'skipped')])],
+    ['the objects listed', (recorder: RunRecorder) => recorder.journalFor({scanned: 0}).listed!(7)],
+  ])('a run that crashed after recording %s still says how many objects it scanned', (_what, record) => {
+    const {recorder} = recorderOf()
+    // A process that no longer exists on this host.
+    recorder.start({...META, process: {pid: 2 ** 22 + 12_345, host: os.hostname(), start: null}})
+    record(recorder)
+    const store = openRunStore(storePath)
+    try {
+      const [run] = store.listRuns()
+      expect(run).toMatchObject({runId: recorder.id, outcome: 'crashed', summary: {scanned: 7}})
+    } finally {
+      store.close()
+    }
   })
 
   it('--no-cache: nothing recorded, no ledger, and every write is a no-op', () => {
