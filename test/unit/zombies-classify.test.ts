@@ -127,3 +127,41 @@ describe('judgeZombie', () => {
     expect(needsPodNameXCom(matchPod(pod({labels: {try_number: '2'}}), index))).toHaveLength(0)
   })
 })
+
+// The detail is the report's and the Event's explanation of each verdict.
+describe('judgeZombie: what each verdict says', () => {
+  const details: Record<string, string> = {
+    'finished task instance: zombie': "no active task instance matches the pod's labels",
+    'unknown dag run is skipped': `dag run etl/${makeSafeLabelValue(RUN_ID)} is unknown to this Airflow DB (another Airflow, or a wrong --db?)`,
+    'missing labels are skipped': 'cannot be matched to a task instance: missing label run_id',
+    'old try, current try running with another pod: zombie': 'try 1 is older than try 2 (running), whose pod is kpo-task-new',
+    'old try, current try deferred with another pod: zombie': 'try 1 is older than try 2 (deferred), whose pod is kpo-task-new',
+    'old try re-attached by the current try': 'try 2 (running) re-attached to this pod of try 1',
+    'old try, no pod_name XCom yet': 'try 1 is older than try 2 (running) but it has no pod_name XCom yet',
+    'old try, XCom not a plain name (custom backend)': 'try 1 is older than try 2 (running) but its pod_name XCom is not a plain pod name',
+    'old try, current try only queued (may re-attach)': 'try 1 is older than try 2 (queued), which may still re-attach to it',
+    'old try, up_for_retry': 'try 1 is older than try 2 (up_for_retry), which may still re-attach to it',
+    'old try label but pod created after the current try started': 'created after try 2 started, so it may belong to it',
+  }
+  it.each(Object.entries(details))('%s → %s', (name, detail) => {
+    const c = cases.find((k) => k.name === name)!
+    const index = buildAirflowIndex(c.runs ?? [RUN], c.tis ?? [])
+    const match = matchPod(c.pod ?? pod(), index)
+    const xcoms = new Map<string, string | null>()
+    if (c.xcom !== undefined) for (const t of needsPodNameXCom(match)) xcoms.set(taskKeyString(t), c.xcom)
+    const verdict = judgeZombie(match, xcoms, {now: NOW, minAgeSeconds: 300, includeUnknown: false})
+    expect(verdict.finding && verdict.detail).toBe(detail)
+  })
+
+  it('a stale try whose current try has no state yet names it none, and may still re-attach', () => {
+    const index = buildAirflowIndex([RUN], [ti({tryNumber: 2, state: null})])
+    const verdict = judgeZombie(matchPod(pod(), index), new Map(), {now: NOW, minAgeSeconds: 300, includeUnknown: false})
+    expect(verdict).toMatchObject({finding: true, reason: 'stale-try', skipReason: 'may-be-reattached', detail: 'try 1 is older than try 2 (none), which may still re-attach to it'})
+  })
+
+  it('a pod exactly --min-age old is old enough', () => {
+    const index = buildAirflowIndex([RUN], [])
+    const exact = pod({creationTimestamp: new Date(NOW.getTime() - 300_000)})
+    expect(judgeZombie(matchPod(exact, index), new Map(), {now: NOW, minAgeSeconds: 300, includeUnknown: false})).not.toHaveProperty('skipReason', 'too-young')
+  })
+})
