@@ -568,6 +568,63 @@ describe('patchFinalizersGuarded', () => {
     expect(result.outcome).toBe('patched')
   })
 
+  // settleAfterRetry: a lost answer proves nothing either way; what is on the object decides. Here the
+  // lost attempt did NOT apply and another client changed the object meanwhile (the retry's test fails).
+  it.each([
+    ['our only finalizer still on it', ['orphan'], ['orphan'], 'changed-concurrently'],
+    ['one of the two we remove still on it', ['orphan', 'foregroundDeletion'], ['foregroundDeletion'], 'changed-concurrently'],
+    ['both we remove gone (another client removed them)', ['orphan', 'foregroundDeletion'], ['example.com/keep'], 'patched'],
+  ])('a patch whose lost answer did not apply, %s: %s', async (_name, finalizers, after, outcome) => {
+    const name = `not-applied-${after.length}-${finalizers.length}-${outcome}`
+    const read = kube.addObject('jobs', job(name, [...finalizers]))
+    kube.inject({method: 'PATCH', pathIncludes: `/${name}`, status: 503})
+    let patches = 0
+    const unhook = kube.beforeRequest((request) => {
+      if (request.method === 'PATCH' && request.path.endsWith(`/${name}`) && ++patches === 1) {
+        kube.updateObject('jobs', 'jobs', name, (j) => void (j.metadata.finalizers = [...after]))
+      }
+    })
+    try {
+      const result = await patchFinalizersGuarded(client(), jobs, 'jobs', name, {
+        expected: finalizers,
+        remove: finalizers,
+        resourceVersion: read.metadata.resourceVersion,
+        uid: read.metadata.uid,
+      })
+      expect(kube.requests.filter((r) => r.method === 'PATCH').map((r) => r.status)).toEqual([503, 422])
+      expect(result.outcome).toBe(outcome)
+      expect(kube.getObject('jobs', 'jobs', name)?.metadata.finalizers).toEqual(after)
+    } finally {
+      unhook()
+    }
+  })
+
+  it('waitUntilGone: returns as soon as the object is gone, or another holds its name; an interrupt ends the wait at once', async () => {
+    const held = kube.addObject('jobs', job('waited', ['example.com/keep']))
+    setTimeout(() => kube.removeObject('jobs', 'jobs', 'waited'), 150)
+    let started = Date.now()
+    expect(await waitUntilGone(client(), jobs, 'jobs', 'waited', {uid: held.metadata.uid, timeoutMs: 5000, pollIntervalMs: 20})).toBe(true)
+    expect(Date.now() - started).toBeLessThan(1000)
+
+    const old = kube.addObject('jobs', job('renamed', ['example.com/keep']))
+    kube.removeObject('jobs', 'jobs', 'renamed')
+    kube.addObject('jobs', job('renamed', ['example.com/keep']))
+    expect(await waitUntilGone(client(), jobs, 'jobs', 'renamed', {uid: old.metadata.uid, timeoutMs: 1000})).toBe(true)
+
+    const kept = kube.addObject('jobs', job('kept-waiting', ['example.com/keep']))
+    const controller = new AbortController()
+    setTimeout(() => controller.abort(), 100)
+    started = Date.now()
+    await expect(waitUntilGone(client(), jobs, 'jobs', 'kept-waiting', {uid: kept.metadata.uid, timeoutMs: 10_000, pollIntervalMs: 5000, signal: controller.signal})).rejects.toThrow()
+    expect(Date.now() - started).toBeLessThan(1500)
+
+    // The default poll is a second: a 300 ms deadline is kept, not overslept to the poll.
+    started = Date.now()
+    expect(await waitUntilGone(client(), jobs, 'jobs', 'kept-waiting', {uid: kept.metadata.uid, timeoutMs: 300})).toBe(false)
+    expect(Date.now() - started).toBeGreaterThanOrEqual(280)
+    expect(Date.now() - started).toBeLessThan(900)
+  })
+
   it('a 422 with no earlier attempt is changed-concurrently, even when another client removed our finalizer meanwhile', async () => {
     const read = kube.addObject('jobs', job('removed-by-other', ['example.com/keep', 'orphan']))
     kube.updateObject('jobs', 'jobs', 'removed-by-other', (j) => (j.metadata.finalizers = ['example.com/keep']))

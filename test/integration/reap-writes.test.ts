@@ -106,7 +106,7 @@ describe('deleteItems: each answer to the guarded DELETE, as the item, the journ
     expect(journal.calls).toEqual([`intent delete ${item.name} none`, `outcome ${item.name} deleted`])
     expect(progress.updates).toEqual(['deleting 1/1'])
     const [request] = kube.requests.filter((r) => r.method === 'DELETE')
-    expect(request!.body).toMatchObject({preconditions: {uid: item.uid}, gracePeriodSeconds: 5, propagationPolicy: 'Background'})
+    expect(request!.body).toEqual({kind: 'DeleteOptions', apiVersion: 'v1', preconditions: {uid: item.uid}, gracePeriodSeconds: 5, propagationPolicy: 'Background'})
     expect(request!.body).not.toHaveProperty('dryRun')
     expect(podThere('a')).toBeUndefined()
   })
