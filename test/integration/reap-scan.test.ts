@@ -133,7 +133,8 @@ describe('zombies', () => {
       'reading 1 candidate pods',
     ])
     const item = itemOf(scan.findings.map((f) => f.item), name)
-    expect(item).toMatchObject({action: 'none', phase: 'Running', detail: 'task instance is success (try 1); the pod is still here'})
+    expect(item).toMatchObject({kind: 'Pod', reason: 'no-active-task-instance', action: 'none', phase: 'Running', detail: 'task instance is success (try 1); the pod is still here'})
+    expect('skipReason' in item).toBe(false)
     expect(item.taskInstance).toMatchObject({dagId: DAG, taskId, runId: RUN, tryNumber: 1, state: 'success'})
     expect(kube.listObjects('pods').find((p) => p.metadata.name === name)).toBeDefined()
   })
@@ -233,6 +234,29 @@ describe('overdue', () => {
     const item = itemOf(scan.findings.map((f) => f.item), name)
     expect(item.action).toBe('deleted')
     expect(item.detail).toMatch(new RegExp(`; Airflow will fail try 1 of ${DAG}\\.${taskId} when it finds the pod gone`))
+  })
+
+  it('a pod of try 1 that try 2 re-attached to (its pod_name XCom names it) is judged as try 2\'s', async () => {
+    const name = await taskWithPod(taskId, 'deferred', {startedMinutesAgo: 120, tryNumber: 1})
+    await db.seed.setTaskInstance({dagId: DAG, taskId, runId: RUN}, {state: 'deferred', tryNumber: 2})
+    await db.seed.xcom({dagId: DAG, taskId, runId: RUN, key: 'pod_name', value: name})
+    const scan = await scanOverdue(depsOf(), config)
+    expect(itemOf(scan.findings.map((f) => f.item), name).detail).toMatch(/^try 2 \(deferred, re-attached to this pod of an earlier try\) running /)
+  })
+
+  it('a pod of try 1 while try 2 runs with another pod: not this command\'s (zombies judges it)', async () => {
+    await taskWithPod(taskId, 'deferred', {startedMinutesAgo: 120, tryNumber: 1})
+    await db.seed.setTaskInstance({dagId: DAG, taskId, runId: RUN}, {state: 'deferred', tryNumber: 2})
+    await db.seed.xcom({dagId: DAG, taskId, runId: RUN, key: 'pod_name', value: 'another-pod'})
+    expect((await scanOverdue(depsOf(), config)).findings).toEqual([])
+  })
+
+  it('pods of a dag run the DB does not know: nothing read about tasks, nothing found', async () => {
+    addKpoPod(kube, {name: podName(taskId), dagId: 'no_such_dag', taskId, runId: RUN, tryNumber: 1})
+    const deps = depsOf()
+    const scan = await scanOverdue(deps, config)
+    expect(scan).toEqual({scanned: 1, findings: [], warnings: []})
+    expect(deps.progress.updates).toContain('reading the serialized DAGs of 0 running or deferred tasks')
   })
 
   it('a task within its timeout is no finding', async () => {
