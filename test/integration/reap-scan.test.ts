@@ -16,12 +16,11 @@ import {loadKubeTarget} from '../../src/kube/config.js'
 import type {PodDeletion} from '../../src/reap/guarded-delete.js'
 import {PHASE_GETS_MAX, dagRunsOwning, podSelector, readPhases} from '../../src/reap/kpo-pods.js'
 import {reapOverdue, scanOverdue} from '../../src/reap/overdue.js'
-import type {Progress} from '../../src/reap/progress.js'
-import type {ActionJournal} from '../../src/reap/recorder.js'
 import {reapZombies, scanZombies} from '../../src/reap/zombies.js'
 import {type TestAirflowDb, createSqliteAirflowDb} from '../support/airflow-db/index.js'
 import {type FakeKube, startFakeKube} from '../support/fake-kube/index.js'
 import {addKpoPod, kpoOperator} from '../support/kpo.js'
+import {recordingJournal, recordingProgress} from '../support/recording.js'
 
 const DAG = 'scan_dag'
 const RUN = 'scheduled__2026-11-22T00:00:00+00:00'
@@ -63,24 +62,6 @@ afterEach(() => {
   kube.resetBehaviour()
   for (const pod of kube.listObjects('pods')) kube.removeObject('pods', pod.metadata.namespace, pod.metadata.name)
 })
-
-function recordingProgress(): Progress & {warnings: string[]; updates: string[]} {
-  const warnings: string[] = []
-  const updates: string[] = []
-  return {warnings, updates, update: (t) => updates.push(t), warn: (t) => warnings.push(t), note: () => {}, stop: () => {}}
-}
-
-function recordingJournal(): ActionJournal & {calls: string[]; listedCounts: number[]} {
-  const calls: string[] = []
-  const listedCounts: number[] = []
-  return {
-    calls,
-    listedCounts,
-    intent: (item, verb) => calls.push(`intent ${verb} ${item.name}`),
-    outcome: (item) => calls.push(`outcome ${item.name} ${item.action}`),
-    listed: (n) => listedCounts.push(n),
-  }
-}
 
 const DELETION: PodDeletion = {serverDryRun: false, maxDeletes: 100, allowMassDelete: true, concurrency: 2}
 const podName = (id: string) => id.replaceAll('_', '-')
@@ -194,7 +175,7 @@ describe('zombies', () => {
     expect(itemOf(items, back)).toMatchObject({action: 'skipped', skipReason: 'became-active', detail: 'its task instance became active since the scan; left alone'})
     expect(itemOf(items, other).action).toBe('deleted')
     expect(deletedPods()).toEqual([other])
-    expect(journal.calls).toEqual([`intent delete ${other}`, `outcome ${other} deleted`])
+    expect(journal.calls).toEqual([`intent delete Pod/${other}`, `outcome Pod/${other} deleted`])
     expect(progress.updates[0]).toBe('re-checking 2 candidates against the Airflow DB')
   })
 

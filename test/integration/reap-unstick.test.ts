@@ -10,10 +10,9 @@ import type {ReportItem} from '../../src/core/report.js'
 import {KubeClient} from '../../src/kube/client.js'
 import {loadKubeTarget} from '../../src/kube/config.js'
 import {resolveResource} from '../../src/kube/resources.js'
-import type {Progress} from '../../src/reap/progress.js'
-import type {ActionJournal} from '../../src/reap/recorder.js'
 import {type UnstickConfig, type UnstickTarget, reportItems, scanStuck, unstick, waitUntilFreed} from '../../src/reap/unstick.js'
 import {type FakeKube, type FakeObject, startFakeKube} from '../support/fake-kube/index.js'
+import {recordingJournal, recordingProgress} from '../support/recording.js'
 
 const NS = 'airflow'
 const MINUTE = 60_000
@@ -43,24 +42,6 @@ afterEach(() => {
   kube.resetBehaviour()
   for (const resource of ['pods', 'jobs']) for (const o of kube.listObjects(resource)) kube.removeObject(resource, o.metadata.namespace, o.metadata.name)
 })
-
-function recordingProgress(): Progress & {warnings: string[]; updates: string[]} {
-  const warnings: string[] = []
-  const updates: string[] = []
-  return {warnings, updates, update: (t) => updates.push(t), warn: (t) => warnings.push(t), note: () => {}, stop: () => {}}
-}
-
-function recordingJournal(): ActionJournal & {calls: string[]; listedCounts: number[]} {
-  const calls: string[] = []
-  const listedCounts: number[] = []
-  return {
-    calls,
-    listedCounts,
-    intent: (item, verb) => calls.push(`intent ${verb} ${item.kind}/${item.name}`),
-    outcome: (item) => calls.push(`outcome ${item.kind}/${item.name} ${item.action}`),
-    listed: (n) => listedCounts.push(n),
-  }
-}
 
 const jobs = resolveResource('jobs')
 const config = (extra: Partial<UnstickConfig> = {}): UnstickConfig => ({
@@ -104,10 +85,10 @@ function job(suffix: string, options: JobOptions = {}): FakeObject {
 }
 
 const jobThere = (name: string) => kube.getObject('jobs', NS, name)
-const deps = (extra: Partial<Parameters<typeof scanStuck>[0]> = {}) => ({kube: client, progress: recordingProgress(), ...extra})
+const deps = (extra: Partial<Omit<Parameters<typeof scanStuck>[0], 'progress'>> = {}) => ({kube: client, progress: recordingProgress(), ...extra})
 const summary = (items: ReportItem[]) => items.map((i) => `${i.kind}/${i.name.replace(`${prefix}-`, '')}:${i.action}${i.skipReason ? `:${i.skipReason}` : ''}`)
 
-async function scanAndUnstick(cfg: UnstickConfig, extra: Partial<Parameters<typeof scanStuck>[0]> = {}) {
+async function scanAndUnstick(cfg: UnstickConfig, extra: Partial<Omit<Parameters<typeof scanStuck>[0], 'progress'>> = {}) {
   const d = deps(extra)
   const scan = await scanStuck(d, cfg)
   await unstick(d, scan, cfg)

@@ -15,12 +15,11 @@ import {loadKubeTarget} from '../../src/kube/config.js'
 import {resolveResource} from '../../src/kube/resources.js'
 import {EVENTS_BUDGET_MS, announceActions, postActionEvents} from '../../src/reap/events.js'
 import {deleteItems} from '../../src/reap/guarded-delete.js'
-import type {Progress} from '../../src/reap/progress.js'
-import type {ActionJournal} from '../../src/reap/recorder.js'
 import {openKube, openKubeRecorded, runMetaFromFlags, scopeName} from '../../src/reap/session.js'
 import {type SettlementLedger, settleEarlierRuns, settleEarlierUnknowns, settledLine} from '../../src/reap/settle.js'
 import type {Settlement, UnsettledAction} from '../../src/store/types.js'
 import {type FakeKube, type FakeObject, startFakeKube} from '../support/fake-kube/index.js'
+import {recordingJournal, recordingProgress} from '../support/recording.js'
 
 const NS = 'airflow'
 let kube: FakeKube
@@ -59,19 +58,6 @@ afterEach(() => {
   for (const resource of ['pods', 'jobs', 'events']) for (const o of kube.listObjects(resource)) kube.removeObject(resource, o.metadata.namespace, o.metadata.name)
 })
 
-function recordingProgress(): Progress & {warnings: string[]; updates: string[]; notes: string[]} {
-  const warnings: string[] = []
-  const updates: string[] = []
-  const notes: string[] = []
-  return {warnings, updates, notes, update: (t) => updates.push(t), warn: (t) => warnings.push(t), note: (t) => notes.push(t), stop: () => {}}
-}
-
-/** A journal that keeps each call in order, with the item's action at the time. */
-function recordingJournal(): ActionJournal & {calls: string[]} {
-  const calls: string[] = []
-  return {calls, intent: (item, verb) => calls.push(`intent ${verb} ${item.name} ${item.action}`), outcome: (item) => calls.push(`outcome ${item.name} ${item.action}`)}
-}
-
 function itemOfPod(pod: FakeObject, extra: Partial<ReportItem> = {}): ReportItem {
   return {
     kind: 'Pod',
@@ -103,7 +89,7 @@ describe('deleteItems: each answer to the guarded DELETE, as the item, the journ
     const progress = recordingProgress()
     await deleteItems(client, [item], options({journal, progress, gracePeriodSeconds: 5, propagationPolicy: 'Background'}))
     expect(item.action).toBe('deleted')
-    expect(journal.calls).toEqual([`intent delete ${item.name} none`, `outcome ${item.name} deleted`])
+    expect(journal.calls).toEqual([`intent delete Pod/${item.name}`, `outcome Pod/${item.name} deleted`])
     expect(progress.updates).toEqual(['deleting 1/1'])
     const [request] = kube.requests.filter((r) => r.method === 'DELETE')
     expect(request!.body).toEqual({kind: 'DeleteOptions', apiVersion: 'v1', preconditions: {uid: item.uid}, gracePeriodSeconds: 5, propagationPolicy: 'Background'})
@@ -130,7 +116,7 @@ describe('deleteItems: each answer to the guarded DELETE, as the item, the journ
     const journal = recordingJournal()
     await deleteItems(client, [item], options({serverDryRun: true, journal}))
     expect(item).toMatchObject({action: 'none', detail: 'zombie; server dry run: the API server would accept the delete'})
-    expect(journal.calls).toEqual([`outcome ${item.name} none`])
+    expect(journal.calls).toEqual([`outcome Pod/${item.name} none`])
     expect(kube.requests.find((r) => r.method === 'DELETE')!.body).toMatchObject({dryRun: ['All']})
     expect(podThere('a')?.metadata.deletionTimestamp).toBeFalsy()
   })
@@ -208,7 +194,7 @@ describe('deleteItems: each answer to the guarded DELETE, as the item, the journ
     expect(item.action).toBe(action)
     if (text) expect(item.detail).toMatch(text)
     if (error) expect(item.error).toMatch(error)
-    expect(journal.calls).toEqual([`intent delete ${item.name} none`, `outcome ${item.name} ${action}`])
+    expect(journal.calls).toEqual([`intent delete Pod/${item.name}`, `outcome Pod/${item.name} ${action}`])
     expect(kube.requests.filter((r) => r.method === 'GET')).toHaveLength(1)
   })
 
@@ -319,7 +305,7 @@ describe('postActionEvents: one Event per action taken, best effort', () => {
     expect(warnings).toEqual([])
     expect(progress.updates).toEqual(['posting 2 Kubernetes events'])
     const events = kube.listObjects('events', NS)
-    expect(events.map((e) => [e.regarding.kind, e.regarding.apiVersion, e.reportingInstance]).sort()).toEqual([
+    expect(events.map((e) => [(e.regarding as {kind: string}).kind, (e.regarding as {apiVersion: string}).apiVersion, e.reportingInstance]).sort()).toEqual([
       ['Job', 'batch/v1', 'airflow-reap-test'],
       ['Pod', 'v1', 'airflow-reap-test'],
     ])
@@ -362,7 +348,7 @@ describe('postActionEvents: one Event per action taken, best effort', () => {
     expect(await announceActions(client, [itemOfPod(pod('a'), {action: 'deleted'})], progress)).toEqual([])
     const [event] = kube.listObjects('events', NS)
     expect(event!.reportingInstance).toBe(reportingInstanceFor(os.hostname()))
-    expect(Math.abs(Date.parse(event!.eventTime) - before)).toBeLessThan(60_000)
+    expect(Math.abs(Date.parse(event!.eventTime as string) - before)).toBeLessThan(60_000)
     kube.deny({verb: 'create', resource: 'events', group: 'events.k8s.io'})
     const warnings = await announceActions(client, [itemOfPod(pod('b'), {action: 'deleted'})], progress)
     expect(warnings).toHaveLength(1)

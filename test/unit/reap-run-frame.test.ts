@@ -7,10 +7,10 @@ import path from 'node:path'
 import {afterAll, afterEach, beforeEach, describe, expect, it, vi} from 'vitest'
 import type {ReportItem} from '../../src/core/report.js'
 import {EXIT_FOUND, EXIT_OK, InterruptedError} from '../../src/errors.js'
-import type {Progress} from '../../src/reap/progress.js'
 import {RunRecorder, type RunMeta} from '../../src/reap/recorder.js'
 import {type ReportDraft, type RunFrame, exitCodeFor, failureOf, notSentNote, runReport} from '../../src/reap/run.js'
 import {HEARTBEAT_INTERVAL_MS, openRunStore} from '../../src/store/run-store.js'
+import {recordingProgress} from '../support/recording.js'
 
 const dir = mkdtempSync(path.join(tmpdir(), 'airflow-reap-run-frame-'))
 afterAll(() => rmSync(dir, {recursive: true, force: true}))
@@ -20,14 +20,6 @@ let n = 0
 beforeEach(() => {
   storePath = path.join(dir, `store-${++n}`, 'runs.sqlite')
 })
-
-/** A Progress that remembers what it was told. */
-function recordingProgress(): Progress & {warnings: string[]; updates: string[]; notes: string[]} {
-  const warnings: string[] = []
-  const updates: string[] = []
-  const notes: string[] = []
-  return {warnings, updates, notes, update: (t) => updates.push(t), warn: (t) => warnings.push(t), note: (t) => notes.push(t), stop: () => {}}
-}
 
 const META: RunMeta = {command: 'zombies', argv: ['zombies', '--delete'], context: 'ctx-a', server: 'https://k8s.example:6443', namespace: 'airflow', dryRun: false}
 
