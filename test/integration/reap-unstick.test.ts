@@ -133,7 +133,9 @@ describe('scan', () => {
       `job/${NS}/${prefix}-missing: not found; the name is free`,
       `job/${NS}/${prefix}-alive: not being deleted; nothing to do`,
     ])
-    expect(kube.requests.filter((r) => r.method === 'GET' && r.path.includes('/jobs?'))).toEqual([])
+    // Listed by nothing; the named Job read once, its spec reused for the advice.
+    expect(kube.requests.filter((r) => r.method === 'GET' && r.path.endsWith('/jobs'))).toEqual([])
+    expect(kube.requests.filter((r) => r.method === 'GET' && r.path.endsWith(`/jobs/${prefix}-stuck`))).toHaveLength(1)
   })
 
   it('an object both listed and named is judged once', async () => {
