@@ -140,6 +140,29 @@ describe('zombies', () => {
     expect(deletedPods()).toEqual([name])
   })
 
+  it('the finished task is named only for a zombie with nothing else to say', async () => {
+    const young = await taskWithPod(taskId, 'success', {ageMinutes: 0})
+    const stale = await taskWithPod(`${taskId}_s`, 'running', {tryNumber: 2})
+    // The pod of try 1 of a task whose try 2 runs with another pod.
+    addKpoPod(kube, {name: `${stale}-try1`, dagId: DAG, taskId: `${taskId}_s`, runId: RUN, tryNumber: 1, ageMinutes: 200})
+    await db.seed.xcom({dagId: DAG, taskId: `${taskId}_s`, runId: RUN, key: 'pod_name', value: stale})
+    // A pod whose task has no row in its (known) dag run.
+    addKpoPod(kube, {name: `${taskId}-rowless`.replaceAll('_', '-'), dagId: DAG, taskId: `${taskId}_rowless`, runId: RUN, tryNumber: 1})
+    await healthy(6)
+    const scan = await scanZombies(depsOf(), config)
+    const items = scan.findings.map((f) => f.item)
+    expect(itemOf(items, young)).toMatchObject({skipReason: 'too-young', detail: "no active task instance matches the pod's labels", taskInstance: {state: 'success'}})
+    expect(itemOf(items, `${stale}-try1`).detail).toBe(`try 1 is older than try 2 (running), whose pod is ${stale}`)
+    expect(itemOf(items, `${taskId}-rowless`.replaceAll('_', '-'))).toMatchObject({detail: "no active task instance matches the pod's labels", taskInstance: null})
+  })
+
+  it('a journal that does not count what was listed is fine', async () => {
+    await taskWithPod(taskId, 'success')
+    const journal = {intent: () => {}, outcome: () => {}}
+    expect((await scanZombies(depsOf({journal}), config)).scanned).toBe(1)
+    expect((await scanOverdue(depsOf({journal}), {namespace: NS, graceSeconds: 0, concurrency: 2})).scanned).toBe(1)
+  })
+
   it('a too-young zombie keeps its own reason whatever its phase', async () => {
     const name = await taskWithPod(taskId, 'success', {phase: 'Succeeded', ageMinutes: 0})
     await healthy()
@@ -259,8 +282,18 @@ describe('overdue', () => {
     expect(deletedPods()).toEqual([])
   })
 
+  it('a kept pod (keep annotation) that finished keeps its own reason', async () => {
+    const startDate = new Date(Date.now() - 120 * MINUTE)
+    await db.seed.taskInstance({dagId: DAG, taskId, runId: RUN, state: 'running', tryNumber: 1, startDate})
+    const name = podName(taskId)
+    addKpoPod(kube, {name, dagId: DAG, taskId, runId: RUN, tryNumber: 1, phase: 'Succeeded', annotations: {'airflow-reap/keep': 'true'}})
+    const scan = await scanOverdue(depsOf(), config)
+    expect(itemOf(scan.findings.map((f) => f.item), name)).toMatchObject({action: 'skipped', skipReason: 'keep-annotation'})
+  })
+
   it.each([
     ['finished meanwhile', async () => db.seed.setTaskInstance({dagId: DAG, taskId, runId: RUN}, {state: 'success'}), 'now success in try 1'],
+    ['cleared to no state', async () => db.seed.setTaskInstance({dagId: DAG, taskId, runId: RUN}, {state: null}), 'now none in try 1'],
     ['its task instance gone (the dag run cleared)', async () => void (await db.seed.sql('DELETE FROM task_instance WHERE dag_id = ? AND task_id = ?', [DAG, taskId])), 'its task instance is gone'],
   ])('re-check: %s → left alone, saying why', async (_why, change, state) => {
     const name = await taskWithPod(taskId, 'running', {startedMinutesAgo: 120})

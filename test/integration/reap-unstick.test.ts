@@ -113,6 +113,94 @@ describe('scan', () => {
     expect(progress.updates).toContain('reading 2 stuck objects')
   })
 
+  it('says how many it listed as it goes, and a journal that does not count them is fine', async () => {
+    job('stuck')
+    const progress = recordingProgress()
+    const scan = await scanStuck({kube: client, progress, journal: {intent: () => {}, outcome: () => {}}}, config({targets: [{resource: jobs}, {resource: jobs, name: `${prefix}-stuck`}]}))
+    expect(scan.scanned).toBe(2)
+    expect(progress.updates).toContain('listing jobs: 1')
+  })
+
+  it('Job advice only for Jobs; a CronJob\'s Job is not told its name looks fixed, another owner\'s is', async () => {
+    job('fixed', {ttl: 60, ownedByCronJob: true, finalizers: ['foregroundDeletion']})
+    kube.addObject('jobs', {
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: {
+        name: `${prefix}-other`,
+        namespace: NS,
+        finalizers: ['foregroundDeletion'],
+        deletionTimestamp: new Date(Date.now() - 60 * MINUTE).toISOString(),
+        deletionGracePeriodSeconds: 0,
+        ownerReferences: [{apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', name: 'wf', uid: 'wf-uid', controller: true}],
+      },
+      spec: {ttlSecondsAfterFinished: 60},
+    })
+    kube.addObject('deployments', {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: {name: `${prefix}-web`, namespace: NS, finalizers: ['foregroundDeletion'], deletionTimestamp: new Date(Date.now() - 60 * MINUTE).toISOString(), deletionGracePeriodSeconds: 0},
+      spec: {},
+    })
+    const scan = await scanStuck(deps(), config({targets: [{resource: jobs}, {resource: resolveResource('deployments')}]}))
+    const advice = Object.fromEntries(scan.findings.map((f) => [f.object.name.replace(`${prefix}-`, ''), f.advice]))
+    expect(advice).toEqual({fixed: [], other: [expect.stringMatching(/^the name ".*-other" looks fixed/)], web: []})
+    // No advice, nothing added to the detail.
+    const fixed = scan.findings.find((f) => f.object.name.endsWith('-fixed'))!
+    expect(fixed.item.detail).toBe(fixed.verdict.detail)
+    expect(kube.requests.filter((r) => r.method === 'GET' && r.path.includes('/deployments/'))).toEqual([])
+    kube.removeObject('deployments', NS, `${prefix}-web`)
+  })
+
+  it('a Job replaced by a namesake since it was listed: skipped already-gone, the namesake not patched', async () => {
+    job('replaced')
+    kube.beforeRequest((r) => {
+      if (r.method === 'GET' && r.path.endsWith(`/jobs/${prefix}-replaced`) && kube.removeObject('jobs', NS, `${prefix}-replaced`)) job('replaced')
+    })
+    const {items} = await scanAndUnstick(config())
+    expect(summary(items)).toEqual(['Job/replaced:skipped:already-gone'])
+    expect(kube.requests.filter((r) => r.method === 'PATCH')).toEqual([])
+  })
+
+  it('with Job specs denied, the others are not asked for again', async () => {
+    job('a')
+    job('b')
+    kube.deny({verb: 'get', resource: 'jobs', group: 'batch'})
+    await scanStuck(deps(), config({concurrency: 1}))
+    expect(kube.requests.filter((r) => r.method === 'GET' && r.path.includes('/jobs/'))).toHaveLength(1)
+  })
+
+  it('dependents: listed once per type and namespace; none for a finding already skipped', async () => {
+    const a = job('a', {finalizers: ['foregroundDeletion']})
+    const b = job('b', {finalizers: ['foregroundDeletion']})
+    job('young', {finalizers: ['foregroundDeletion'], deletedMinutesAgo: 0})
+    for (const owner of [a, b]) {
+      kube.addPod({namespace: NS, name: `${owner.metadata.name}-pod`, ownerReferences: [{apiVersion: 'batch/v1', kind: 'Job', name: owner.metadata.name, uid: owner.metadata.uid, controller: true}]})
+    }
+    const progress = recordingProgress()
+    const scan = await scanStuck({kube: client, progress}, config())
+    expect(kube.requests.filter((r) => r.method === 'GET' && r.path.endsWith('/pods'))).toHaveLength(1)
+    const byName = Object.fromEntries(scan.findings.map((f) => [f.object.name.replace(`${prefix}-`, ''), f]))
+    expect(byName.a!.item.detail).toContain(`; dependents pod/${prefix}-a-pod would have been deleted by the garbage collector first`)
+    expect(byName.young!.dependents).toEqual([])
+    expect(progress.updates).toContain(`listing pods owned by job/${NS}/${prefix}-a`)
+  })
+
+  it('a dependent that is itself stuck keeps its own line, and is not also deleted as a dependent', async () => {
+    const owner = job('fg', {finalizers: ['foregroundDeletion']})
+    kube.addPod({
+      namespace: NS,
+      name: `${prefix}-fg-pod`,
+      finalizers: ['orphan'],
+      deletionTimestamp: new Date(Date.now() - 60 * MINUTE),
+      ownerReferences: [{apiVersion: 'batch/v1', kind: 'Job', name: owner.metadata.name, uid: owner.metadata.uid, controller: true}],
+    })
+    const cfg = config({deleteDependents: true, targets: [{resource: jobs}, {resource: resolveResource('pods')}]})
+    const {items} = await scanAndUnstick(cfg)
+    expect(summary(items).sort()).toEqual(['Job/fg:patched', 'Pod/fg-pod:patched'])
+    expect(kube.requests.filter((r) => r.method === 'DELETE')).toEqual([])
+  })
+
   it('--finalizer makes a foreign finalizer removable', async () => {
     job('foreign', {finalizers: ['example.com/keep']})
     const {items} = await scanAndUnstick(config({extraFinalizers: ['example.com/keep']}))
@@ -199,10 +287,11 @@ describe('the guarded finalizer patch', () => {
   it('patched: the exact list and resourceVersion tested, journaled before and after, the Job gone', async () => {
     const stuck = job('stuck')
     const journal = recordingJournal()
-    const {items} = await scanAndUnstick(config(), {journal})
+    const {items, deps: d} = await scanAndUnstick(config(), {journal})
     expect(summary(items)).toEqual(['Job/stuck:patched'])
     expect(items[0]!.detail).toMatch(/; removed \[orphan\], and the API server deleted it$/)
     expect(journal.calls).toEqual([`intent patch Job/${prefix}-stuck`, `outcome Job/${prefix}-stuck patched`])
+    expect(d.progress.updates).toContain('unsticking 1/1')
     const patch = kube.requests.find((r) => r.method === 'PATCH')!
     expect(patch.body).toEqual([
       {op: 'test', path: '/metadata/finalizers', value: ['orphan']},
@@ -272,6 +361,42 @@ describe('the guarded finalizer patch', () => {
     if (action === 'patched') expect(items[0]!.detail).toMatch(/ \(the patch got no clear answer: .*etcd timed out.*; read back afterwards\)$/)
     if (error) expect(items[0]!.error).toMatch(error)
     expect(journal.calls).toEqual([`intent patch Job/${prefix}-stuck`, `outcome Job/${prefix}-stuck ${action}`])
+  })
+
+  it.each([
+    ['gone', 0, `removed [orphan, foregroundDeletion], and the API server deleted it (the patch got no clear answer: `],
+    ['still Terminating in its grace period', 30, `removed [orphan, foregroundDeletion] (the patch got no clear answer: `],
+  ])('a lost answer after the patch applied, the Job %s: said so', async (_what, grace, said) => {
+    job('stuck', {finalizers: ['orphan', 'foregroundDeletion'], grace})
+    kube.inject({method: 'PATCH', status: 500, apply: true, body: {kind: 'Status', apiVersion: 'v1', status: 'Failure', message: 'etcd timed out', reason: 'InternalError', code: 500}})
+    const {items} = await scanAndUnstick(config())
+    expect(items[0]!.action).toBe('patched')
+    expect(items[0]!.detail).toContain(`; ${said}`)
+  })
+
+  it('a lost answer after the patch applied, another controller adding its finalizer meanwhile: still patched (ours are gone)', async () => {
+    job('stuck')
+    kube.inject({method: 'PATCH', status: 500, apply: true, body: {kind: 'Status', apiVersion: 'v1', status: 'Failure', message: 'x', reason: 'InternalError', code: 500}})
+    kube.beforeRequest((r) => {
+      if (r.method === 'PATCH') setImmediate(() => kube.getObject('jobs', NS, `${prefix}-stuck`) && kube.updateObject('jobs', NS, `${prefix}-stuck`, (o) => void (o.metadata.finalizers = ['example.com/late'])))
+    })
+    const {items} = await scanAndUnstick(config({concurrency: 1}))
+    expect(items[0]!.action).toBe('patched')
+  })
+
+  it('a 500 that did not apply with two of ours on it: failed, naming both', async () => {
+    job('stuck', {finalizers: ['orphan', 'foregroundDeletion']})
+    kube.inject({method: 'PATCH', status: 500, body: {kind: 'Status', apiVersion: 'v1', status: 'Failure', message: 'x', reason: 'InternalError', code: 500}})
+    const {items} = await scanAndUnstick(config())
+    expect(items[0]!.action).toBe('failed')
+    expect(items[0]!.error).toMatch(/; it still holds orphan, foregroundDeletion$/)
+  })
+
+  it('a reset before it applied with two of ours on it: unknown, naming both', async () => {
+    job('stuck', {finalizers: ['orphan', 'foregroundDeletion']})
+    kube.inject({method: 'PATCH', status: 0, reset: true})
+    const {items} = await scanAndUnstick(config())
+    expect(items[0]!.error).toMatch(/ \(it still holds orphan, foregroundDeletion; a later run settles it\)$/)
   })
 
   it('a lost answer whose read-back fails too: unknown, saying both', async () => {
