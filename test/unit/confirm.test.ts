@@ -6,6 +6,20 @@ import type {ReportItem} from '../../src/core/report.js'
 import {InterruptedError} from '../../src/errors.js'
 import {confirm} from '../../src/reap/confirm.js'
 
+// The interface confirm() opens, to send it what a terminal sends on Ctrl-C.
+const opened = vi.hoisted(() => ({interfaces: [] as import('node:readline/promises').Interface[]}))
+vi.mock('node:readline/promises', async (importOriginal) => {
+  const original = await importOriginal<typeof import('node:readline/promises')>()
+  return {
+    ...original,
+    createInterface: (...args: Parameters<typeof original.createInterface>) => {
+      const rl = original.createInterface(...args)
+      opened.interfaces.push(rl)
+      return rl
+    },
+  }
+})
+
 let input: PassThrough
 let stderr: string[]
 const realStdin = Object.getOwnPropertyDescriptor(process, 'stdin')!
@@ -105,6 +119,17 @@ describe('confirm', () => {
     const error = await confirm(items(1), 'Delete', controller.signal).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(InterruptedError)
     expect((error as Error).message).toBe('interrupted at the confirmation')
+  })
+
+  it('Ctrl-C read as a key on a terminal is sent to the process as SIGINT, which ends the run as anywhere', async () => {
+    const kill = vi.spyOn(process, 'kill').mockImplementation(() => true)
+    const controller = new AbortController()
+    const asked = confirm(items(1), 'Delete', controller.signal)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    opened.interfaces.at(-1)!.emit('SIGINT')
+    expect(kill).toHaveBeenCalledWith(process.pid, 'SIGINT')
+    controller.abort(new InterruptedError('interrupted by SIGINT'))
+    await expect(asked).rejects.toThrow('interrupted by SIGINT')
   })
 
   it('the question is closed afterwards: input written later is not read', async () => {
