@@ -137,6 +137,27 @@ describe('the spinner on a terminal', () => {
     expect(written.slice(stopped).join('')).not.toContain('listing pods')
   })
 
+  it('clears its line between frames, and a line longer than the terminal as the lines it takes', async () => {
+    const up = '\u001B[1A'
+    const clearLine = '\u001B[0K'
+    const toColumn1 = '\u001B[1G'
+    const narrow = terminal(40)
+    let progress = await createProgress(narrow.fake, {})
+    progress.update('x'.repeat(70))
+    await new Promise((resolve) => setTimeout(resolve, 250))
+    progress.stop()
+    expect(narrow.text()).toContain(clearLine)
+    expect(narrow.text()).toContain(toColumn1)
+    expect(narrow.text()).toContain(up)
+    // The same line fits in 80 columns, the width assumed when the terminal reports 0.
+    const unknown = terminal(0)
+    progress = await createProgress(unknown.fake, {})
+    progress.update('x'.repeat(70))
+    await new Promise((resolve) => setTimeout(resolve, 250))
+    progress.stop()
+    expect(unknown.text()).not.toContain(up)
+  })
+
   it('draws within the terminal\'s width, and within 80 columns when it reports none', async () => {
     for (const columns of [0, 40]) {
       const {fake, text} = terminal(columns)
