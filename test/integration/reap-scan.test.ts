@@ -148,9 +148,12 @@ describe('zombies', () => {
     await db.seed.xcom({dagId: DAG, taskId: `${taskId}_s`, runId: RUN, key: 'pod_name', value: stale})
     // A pod whose task has no row in its (known) dag run.
     addKpoPod(kube, {name: `${taskId}-rowless`.replaceAll('_', '-'), dagId: DAG, taskId: `${taskId}_rowless`, runId: RUN, tryNumber: 1})
+    // A KPO pod without the labels that name its task.
+    kube.addPod({namespace: NS, name: `${taskId}-unlabelled`.replaceAll('_', '-'), labels: {kubernetes_pod_operator: 'True', dag_id: DAG}, creationTimestamp: new Date(Date.now() - 90 * MINUTE)})
     await healthy(6)
     const scan = await scanZombies(depsOf(), config)
     const items = scan.findings.map((f) => f.item)
+    expect(itemOf(items, `${taskId}-unlabelled`.replaceAll('_', '-'))).toMatchObject({skipReason: 'missing-labels', detail: 'cannot be matched to a task instance: missing label task_id, run_id, try_number'})
     expect(itemOf(items, young)).toMatchObject({skipReason: 'too-young', detail: "no active task instance matches the pod's labels", taskInstance: {state: 'success'}})
     expect(itemOf(items, `${stale}-try1`).detail).toBe(`try 1 is older than try 2 (running), whose pod is ${stale}`)
     expect(itemOf(items, `${taskId}-rowless`.replaceAll('_', '-'))).toMatchObject({detail: "no active task instance matches the pod's labels", taskInstance: null})

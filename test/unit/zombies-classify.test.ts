@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 import {makeSafeLabelValue} from '../../src/core/labels.js'
-import {buildAirflowIndex, judgeZombie, matchPod, needsPodNameXCom} from '../../src/core/zombies.js'
+import {buildAirflowIndex, judgeZombie, matchPod, needsPodNameXCom, taskInstanceOfPod, taskInstancesByLabel} from '../../src/core/zombies.js'
 import type {DagRunRow, ObjectMeta, TaskInstanceRow} from '../../src/core/types.js'
 import {taskKeyString} from '../../src/core/types.js'
 
@@ -163,5 +163,16 @@ describe('judgeZombie: what each verdict says', () => {
     const index = buildAirflowIndex([RUN], [])
     const exact = pod({creationTimestamp: new Date(NOW.getTime() - 300_000)})
     expect(judgeZombie(matchPod(exact, index), new Map(), {now: NOW, minAgeSeconds: 300, includeUnknown: false})).not.toHaveProperty('skipReason', 'too-young')
+  })
+})
+
+describe('taskInstancesByLabel', () => {
+  it('two task instances whose ids normalise alike: the first is kept', () => {
+    const hashed = makeSafeLabelValue('a:b')
+    const first = ti({taskId: 'a:b', state: 'success'})
+    const second = ti({taskId: hashed, state: 'failed'})
+    const byLabel = taskInstancesByLabel([first, second])
+    expect(byLabel.size).toBe(1)
+    expect(taskInstanceOfPod({dagId: 'etl', taskId: hashed, runId: makeSafeLabelValue(RUN_ID), mapIndex: -1, tryNumber: 1}, byLabel)).toBe(first)
   })
 })
