@@ -126,6 +126,25 @@ describe('requiredRules: unstick', () => {
     ])
   })
 
+  it('--wait with --dry-run=server waits for nothing: the Job read stays best effort', () => {
+    expect(unstick([jobs], {writes: 'server-dry-run'}, {deleteDependents: false, wait: true})).toEqual([
+      'list jobs.batch @ns',
+      'get jobs.batch @ns ?',
+      'list pods @ns',
+      'patch jobs.batch @ns',
+    ])
+  })
+
+  it('named objects of one type and a scan of another: each type\'s rules from its own targets', () => {
+    // The named Job is read by name (its spec too: no separate advice read); the pods are listed.
+    expect(unstick([{resource: resolveResource('jobs'), name: 'j1'}, pods], {writes: 'real', events: false})).toEqual([
+      'get jobs.batch j1 @ns',
+      'list pods @ns',
+      'patch jobs.batch j1 @ns',
+      'patch pods @ns',
+    ])
+  })
+
   it('--delete-dependents deletes what the stuck types own', () => {
     expect(unstick([cronjobs, deployments], {writes: 'server-dry-run'}, {deleteDependents: true, wait: false})).toEqual([
       'list cronjobs.batch @ns',
