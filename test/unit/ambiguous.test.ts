@@ -43,7 +43,9 @@ describe('settleAfterInterrupt', () => {
     const interruptedAt = Date.now()
     run.abort(new InterruptedError('interrupted'))
     expect(inFlight.signal?.aborted).toBe(false)
-    await new Promise<void>((resolve) => inFlight.signal!.addEventListener('abort', () => resolve()))
+    // Bounded: a signal that never aborts fails the test in 2 s rather than hanging it.
+    await Promise.race([new Promise<void>((resolve) => inFlight.signal!.addEventListener('abort', () => resolve())), sleep(2000)])
+    expect(inFlight.signal?.aborted).toBe(true)
     expect(Date.now() - interruptedAt).toBeGreaterThanOrEqual(400)
     expect(inFlight.signal?.reason).toBe(run.signal.reason)
     inFlight.dispose()

@@ -50,10 +50,13 @@ function items(count: number): ReportItem[] {
   }))
 }
 
-/** Answers once the question is on stderr. */
+/**
+ * Answers once the question is asked: the list, then the prompt, are the two writes to stderr (counted,
+ * not matched, so that a changed prompt fails the test at once rather than leaving it waiting).
+ */
 function answer(text: string | null): void {
   const timer = setInterval(() => {
-    if (!stderr.join('').includes('Type "yes" to proceed: ')) return
+    if (stderr.length < 2) return
     clearInterval(timer)
     if (text === null) input.end()
     else input.write(text)
@@ -74,10 +77,11 @@ describe('confirm', () => {
     expect(await confirm(items(1), 'Delete')).toBe(expected)
   })
 
-  it('says what it will act on: the verb, the count, each object and why', async () => {
+  it('says what it will act on: the verb, the count, each object and why, then asks for "yes"', async () => {
     answer('no\n')
     await confirm(items(1), 'Delete')
     expect(stderr[0]).toBe('Delete 1 object?\n  pod/airflow/pod-0  (no-active-task-instance)\n')
+    expect(stderr[1]).toBe('Type "yes" to proceed: ')
   })
 
   it('lists at most 10, then how many more', async () => {
