@@ -63,6 +63,24 @@ afterEach(() => {
   for (const pod of kube.listObjects('pods')) kube.removeObject('pods', pod.metadata.namespace, pod.metadata.name)
 })
 
+/** The Airflow DB, counting the statements of each kind it is asked for and the XCom keys. */
+function counting(source: TaskInstanceSource) {
+  const calls: Record<string, number> = {}
+  const xcomKeys: string[] = []
+  const db = new Proxy(source, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver)
+      if (typeof value !== 'function') return value
+      return (...args: unknown[]) => {
+        calls[String(property)] = (calls[String(property)] ?? 0) + 1
+        if (property === 'podNameXComs') xcomKeys.push(...(args[0] as {taskId: string}[]).map((k) => k.taskId))
+        return value.apply(target, args)
+      }
+    },
+  })
+  return {db, calls, xcomKeys}
+}
+
 const DELETION: PodDeletion = {serverDryRun: false, maxDeletes: 100, allowMassDelete: true, concurrency: 2}
 const podName = (id: string) => id.replaceAll('_', '-')
 const deletedPods = () => kube.requests.filter((r) => r.method === 'DELETE').map((r) => r.path.split('/').pop())
@@ -183,8 +201,11 @@ describe('zombies', () => {
     const item = itemOf(scan.findings.map((f) => f.item), name)
     expect(item).toMatchObject({action: 'skipped', skipReason: 'already-gone'})
     expect(item.detail).toMatch(/; the pod is gone \(or was replaced\) since it was listed$/)
-    await reapZombies(depsOf(), scan, config, DELETION)
+    const progress = recordingProgress()
+    await reapZombies(depsOf({progress}), scan, config, DELETION)
     expect(deletedPods()).toEqual([])
+    // No candidate left: nothing to re-check either.
+    expect(progress.updates).toEqual([])
   })
 
   // Guard: recheck's `if (!verdict)` (a task active again is no finding at all at the re-check).
@@ -264,6 +285,24 @@ describe('overdue', () => {
     const scan = await scanOverdue(deps, config)
     expect(scan).toEqual({scanned: 1, findings: [], warnings: []})
     expect(deps.progress.updates).toContain('reading the serialized DAGs of 0 running or deferred tasks')
+  })
+
+  it('reads a pod_name XCom only for a pod no current try owns, and no task for a run it does not know', async () => {
+    await taskWithPod(taskId, 'deferred', {startedMinutesAgo: 120})
+    const current = counting(airflow)
+    await scanOverdue(depsOf({db: current.db}), config)
+    expect(current.calls.podNameXComs).toBeUndefined()
+    // The same task retried: its old pod's owner is decided by the XCom of try 2, and only that.
+    await db.seed.setTaskInstance({dagId: DAG, taskId, runId: RUN}, {state: 'deferred', tryNumber: 2})
+    const retried = counting(airflow)
+    await scanOverdue(depsOf({db: retried.db}), config)
+    expect(retried.calls.podNameXComs).toBe(1)
+    expect(retried.xcomKeys).toEqual([taskId])
+    kube.removeObject('pods', NS, podName(taskId))
+    addKpoPod(kube, {name: podName(taskId), dagId: 'no_such_dag', taskId, runId: RUN, tryNumber: 1})
+    const unknown = counting(airflow)
+    await scanOverdue(depsOf({db: unknown.db}), config)
+    expect(unknown.calls.executingTaskInstances).toBeUndefined()
   })
 
   it('a task within its timeout is no finding', async () => {
@@ -353,6 +392,20 @@ describe('kpo-pods', () => {
     await readPhases(client, items, {namespace: NS, concurrency: 2})
     expect(items.map((i) => i.phase)).toEqual(['Running', 'Succeeded', 'Unknown'])
     expect(kube.requests.filter((r) => r.method === 'GET').length).toBe(3)
+  })
+
+  it('a pod replaced since the list is gone (already-gone); an item already skipped keeps its reason; a pod without status reads Unknown', async () => {
+    const [replaced, skipped, bare] = itemsOf(3, () => 'Running')
+    kube.removeObject('pods', NS, replaced!.name)
+    kube.addPod({namespace: NS, name: replaced!.name, labels: {kubernetes_pod_operator: 'True', dag_id: DAG}})
+    kube.removeObject('pods', NS, skipped!.name)
+    Object.assign(skipped!, {action: 'skipped', skipReason: 'too-young'})
+    kube.updateObject('pods', NS, bare!.name, (o) => void delete (o as {status?: unknown}).status)
+    await readPhases(client, [replaced!, skipped!, bare!], {namespace: NS, concurrency: 2})
+    expect(replaced).toMatchObject({action: 'skipped', skipReason: 'already-gone', detail: 'd; the pod is gone (or was replaced) since it was listed'})
+    expect(replaced!.phase).toBeUndefined()
+    expect(skipped).toMatchObject({action: 'skipped', skipReason: 'too-young', detail: 'd'})
+    expect(bare!.phase).toBe('Unknown')
   })
 
   it(`more than ${PHASE_GETS_MAX}: one list per phase other than Running, not a GET each`, async () => {

@@ -312,6 +312,12 @@ describe('postActionEvents: one Event per action taken, best effort', () => {
     expect(events.every((e) => e.eventTime === '2026-05-28T20:26:40.123456Z')).toBe(true)
   })
 
+  it('an object of a kind this version does not list is named as a core (v1) object', async () => {
+    const item = {...itemOfPod(pod('a'), {action: 'deleted'}), kind: 'Widget'}
+    expect(await postActionEvents(client, [item], eventOptions())).toEqual([])
+    expect(kube.listObjects('events', NS).map((e) => e.regarding)).toEqual([expect.objectContaining({kind: 'Widget', apiVersion: 'v1'})])
+  })
+
   it('nothing acted on: nothing posted, no progress', async () => {
     const progress = recordingProgress()
     expect(await postActionEvents(client, acted().slice(2), eventOptions({progress}))).toEqual([])

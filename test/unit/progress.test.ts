@@ -99,6 +99,8 @@ describe('the spinner on a terminal', () => {
     const exitListeners = process.listenerCount('exit')
     const progress = await createProgress(fake, {})
     expect(written[0]).toBe(HIDE_CURSOR)
+    // Before the first step it spins with no text.
+    expect(text().replace(/\u001B\[[0-9;?]*[A-Za-z]/g, '')).not.toMatch(/[A-Za-z]/)
     expect(process.listenerCount('exit')).toBe(exitListeners + 1)
     progress.update('listing pods')
     await new Promise((resolve) => setTimeout(resolve, 150))
