@@ -310,8 +310,8 @@ describe('merging and presenting the rules', () => {
       events: false,
       unstick: {targets: [jobs, {resource: resolveResource('jobs'), name: 'j1'}], deleteDependents: false, wait: true},
     })
-    // The named Job's get and patch fold into the scan's; the advice GET (best effort) is also the
-    // --wait GET (required): required.
+    // A type that is scanned has rules for any name, the named Job among them; the advice GET (best
+    // effort) is also the --wait GET (required): required.
     expect(merged.map(short)).toEqual(['list jobs.batch @ns', 'get jobs.batch @ns', 'list pods @ns', 'patch jobs.batch @ns'])
     // No undefined fields: the rules are written out as YAML/JSON.
     for (const r of merged) for (const [field, value] of Object.entries(r)) expect(value, field).not.toBeUndefined()
