@@ -403,7 +403,7 @@ describe('deleteGuarded', () => {
   it('refuses to delete without a UID precondition, and sends nothing', async () => {
     kube.addPod({namespace: 'del', name: 'no-uid'})
     await expect(deleteGuarded(client(), pods, 'del', 'no-uid', {uid: ''})).rejects.toThrow(ReapError)
-    await expect(deleteGuarded(client(), pods, 'del', 'no-uid', {uid: ''})).rejects.toThrow(/without a UID precondition/)
+    await expect(deleteGuarded(client(), pods, 'del', 'no-uid', {uid: ''})).rejects.toThrow('refusing to delete pods del/no-uid without a UID precondition')
     expect(kube.requests).toEqual([])
     expect(kube.getObject('pods', 'del', 'no-uid')).toBeDefined()
   })
@@ -625,6 +625,14 @@ describe('patchFinalizersGuarded', () => {
     expect(Date.now() - started).toBeLessThan(900)
   })
 
+  it('a patch whose lost answer applied and removed the last finalizer: the retry finds nothing, and that is gone', async () => {
+    const read = kube.addObject('jobs', {...job('lost-last', ['orphan']), metadata: {...job('lost-last', ['orphan']).metadata, deletionTimestamp: new Date().toISOString(), deletionGracePeriodSeconds: 0}})
+    kube.inject({method: 'PATCH', pathIncludes: '/lost-last', status: 503, apply: true})
+    const result = await patchFinalizersGuarded(client(), jobs, 'jobs', 'lost-last', {expected: ['orphan'], remove: ['orphan'], resourceVersion: read.metadata.resourceVersion, uid: read.metadata.uid})
+    expect(kube.requests.filter((r) => r.method === 'PATCH').map((r) => r.status)).toEqual([503, 404])
+    expect(result.outcome).toBe('gone')
+  })
+
   it('a 422 with no earlier attempt is changed-concurrently, even when another client removed our finalizer meanwhile', async () => {
     const read = kube.addObject('jobs', job('removed-by-other', ['example.com/keep', 'orphan']))
     kube.updateObject('jobs', 'jobs', 'removed-by-other', (j) => (j.metadata.finalizers = ['example.com/keep']))
@@ -650,8 +658,8 @@ describe('patchFinalizersGuarded', () => {
   })
 
   it.each([
-    ['no resourceVersion', {expected: ['orphan'], remove: ['orphan'], resourceVersion: ''}, /without its resourceVersion/],
-    ['none of the finalizers to remove on it', {expected: ['example.com/keep'], remove: ['orphan'], resourceVersion: '1'}, /none of the finalizers to remove/],
+    ['no resourceVersion', {expected: ['orphan'], remove: ['orphan'], resourceVersion: ''}, 'refusing to patch the finalizers of jobs.batch jobs/refused-norv without its resourceVersion'],
+    ['none of the finalizers to remove on it', {expected: ['example.com/keep'], remove: ['orphan'], resourceVersion: '1'}, 'none of the finalizers to remove is on jobs.batch jobs/refused-1'],
   ])('refuses to patch with %s, and sends nothing', async (_name, options, message) => {
     kube.addObject('jobs', job(`refused-${options.resourceVersion || 'norv'}`, ['orphan']))
     await expect(patchFinalizersGuarded(client(), jobs, 'jobs', `refused-${options.resourceVersion || 'norv'}`, options)).rejects.toThrow(message)

@@ -87,3 +87,14 @@ describe('cronScheduleError: names, ranges and the exact messages', () => {
     expect(cronScheduleError(schedule)).toBe(error)
   })
 })
+
+describe('cronScheduleError: values robfig/cron would not read as numbers', () => {
+  it.each([
+    ['-5 * * * *', 'minute "-5": "" is not a minute (0-59)'],
+    ['0x1 * * * *', 'minute "0x1": "0x1" is not a minute (0-59)'],
+    ['1e1 * * * *', 'minute "1e1": "1e1" is not a minute (0-59)'],
+    ['5- * * * *', 'minute "5-": "" is not a minute (0-59)'],
+  ])('%j → %j', (schedule, error) => {
+    expect(cronScheduleError(schedule)).toBe(error)
+  })
+})

@@ -98,6 +98,7 @@ describe('parseDuration and parseTimeout: spaces, fractions, anchors', () => {
   it.each([
     [' 5m ', 300],
     ['.5s', 0.5],
+    ['.55s', 0.55],
     ['1.25h', 4500],
     ['1.05s', 1.05],
     ['100us', 0.0001],

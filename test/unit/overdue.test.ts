@@ -6,6 +6,7 @@ import type {OverdueOptions} from '../../src/commands/overdue.js'
 import {
   type ExecutingTaskInstanceRow,
   dagSourcesFor,
+  afterDeleteNote,
   currentTryTasks,
   formatSpan,
   judgeTask,
@@ -225,6 +226,17 @@ describe('reattach: only a later try running or deferred may have adopted a pod'
     else expect(found?.reattached ?? false).toBe(adopted)
   })
 
+  it('a task instance with no state is not executing', () => {
+    const task = ti('t', {state: null})
+    const index = buildAirflowIndex([{dagId: DAG, runId: RUN, state: 'running', endDate: null}], [{...task, state: 'queued'}])
+    expect(currentTryTasks(matchPod(pod('t-try1', 't', 1), index), new Map([[taskKeyString(task), task]]))).toEqual([])
+  })
+
+  it('after a delete, what Airflow will do: for a known try, and for one the report could not name', () => {
+    expect(afterDeleteNote(null)).toBe("Airflow will fail the try when it finds the pod gone (the trigger or the operator reports it missing); retries follow the task's retry policy")
+    expect(afterDeleteNote({dagId: DAG, taskId: 't', runId: RUN, mapIndex: -1, tryNumber: 3, state: 'deferred'})).toMatch(/^Airflow will fail try 3 of etl\.t when/)
+  })
+
   it('a pod without labels has no candidates', () => {
     const index = buildAirflowIndex([{dagId: DAG, runId: RUN, state: 'running', endDate: null}], [])
     const match = matchPod({...pod('bare', 'x', 1), labels: {kubernetes_pod_operator: 'True'}}, index)
@@ -258,6 +270,7 @@ describe('formatSpan', () => {
     [60, '1m'],
     [600, '10m'],
     [3599, '59m'],
+    [605, '10m'],
   ])('%i s → %s', (seconds, text) => {
     expect(formatSpan(seconds)).toBe(text)
   })

@@ -135,6 +135,17 @@ describe('requiredRules: unstick', () => {
     ])
   })
 
+  it('named Jobs next to scanned CronJobs (the same API group): the Jobs stay named', () => {
+    expect(unstick([{resource: resolveResource('jobs'), name: 'j1'}, cronjobs], {writes: 'real', events: false})).toEqual([
+      'get jobs.batch j1 @ns',
+      'list pods @ns',
+      'patch jobs.batch j1 @ns',
+      'list cronjobs.batch @ns',
+      'list jobs.batch @ns',
+      'patch cronjobs.batch @ns',
+    ])
+  })
+
   it('named objects of one type and a scan of another: each type\'s rules from its own targets', () => {
     // The named Job is read by name (its spec too: no separate advice read); the pods are listed.
     expect(unstick([{resource: resolveResource('jobs'), name: 'j1'}, pods], {writes: 'real', events: false})).toEqual([

@@ -374,7 +374,8 @@ describe('RunRecorder', () => {
     expect(progress.warnings).toEqual([])
   })
 
-  it('a store that cannot be opened: one warning, on stderr too, and the run goes on unrecorded', () => {
+  it('a store that cannot be opened: one warning, on stderr too, and the run goes on unrecorded (no heartbeat)', () => {
+    vi.useFakeTimers({toFake: ['setInterval', 'clearInterval']})
     const blocked = path.join(dir, `blocked-${++n}`)
     mkdirSync(path.join(blocked, 'runs.sqlite'), {recursive: true})
     const {recorder, progress} = recorderOf({flag: path.join(blocked, 'runs.sqlite'), noCache: false})
@@ -382,6 +383,7 @@ describe('RunRecorder', () => {
     expect(recorder.id).toBeNull()
     expect(recorder.warnings).toHaveLength(1)
     expect(recorder.warnings[0]).toMatch(/^run not recorded in the local store: \S/)
+    expect(vi.getTimerCount()).toBe(0)
     expect(progress.warnings).toEqual(recorder.warnings)
     recorder.findings(1, [item('a', 'none')])
     expect(recorder.warnings).toHaveLength(1)

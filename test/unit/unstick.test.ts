@@ -191,6 +191,7 @@ describe('judgeStuck: what each verdict says', () => {
     [job([], 60), 'being deleted, no finalizer holds it'],
     [job(['example.com/a', 'example.com/b'], 60), "held by other controllers' finalizers [example.com/a, example.com/b], no garbage-collector finalizer (name one with --finalizer to remove it)"],
     [job(['orphan', 'example.com/a'], 60), 'terminating for 60m with finalizers [orphan, example.com/a]; example.com/a belongs to another controller (name it with --finalizer to remove it)'],
+    [job(['orphan', 'example.com/a', 'example.com/b'], 60), 'terminating for 60m with finalizers [orphan, example.com/a, example.com/b]; example.com/a, example.com/b belongs to another controller (name it with --finalizer to remove it)'],
     [job(['orphan'], 1), 'terminating for 60s with finalizers [orphan]; the garbage collector may still act (--older-than)'],
     [job(['orphan', 'foregroundDeletion'], 60), 'terminating for 60m with finalizers [orphan, foregroundDeletion]; the garbage collector has not removed orphan, foregroundDeletion'],
   ])('%#', (obj, detail) => {

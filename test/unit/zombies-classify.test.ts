@@ -70,6 +70,8 @@ const cases: Case[] = [
   {name: 'mapped index matches', pod: pod({labels: {map_index: '1'}}), tis: [ti({mapIndex: 1})], expect: {finding: false}},
   {name: 'unmapped pod does not match map index 0', tis: [ti({mapIndex: 0})], expect: {reason: 'no-active-task-instance'}},
   {name: 'unknown dag run is skipped', runs: [], tis: [], expect: {reason: 'no-active-task-instance', skipReason: 'unknown-dag-run'}},
+  {name: 'a pod of another run than the one the DB knows is skipped', runs: [{...RUN, runId: 'manual__2026-02-02T00:00:00+00:00'}], tis: [], expect: {reason: 'no-active-task-instance', skipReason: 'unknown-dag-run'}},
+  {name: 'a pod of another DAG than the one the DB knows is skipped', runs: [{...RUN, dagId: 'other'}], tis: [], expect: {reason: 'no-active-task-instance', skipReason: 'unknown-dag-run'}},
   {name: 'unknown dag run with --include-unknown', runs: [], tis: [], includeUnknown: true, expect: {reason: 'no-active-task-instance'}},
   {name: 'missing labels are skipped', pod: pod({labels: {run_id: ''}}), tis: [], expect: {reason: 'no-active-task-instance', skipReason: 'missing-labels'}},
   {name: 'old try, current try running with another pod: zombie', tis: [ti({tryNumber: 2})], xcom: 'kpo-task-new', expect: {reason: 'stale-try'}},
