@@ -2,23 +2,18 @@
 // against the fake API server and a real SQLite Airflow DB, so the mutation run reaches them: what the
 // scan reads and says (its progress, each finding's detail and phase), the pods it leaves to Airflow,
 // and the re-check's outcomes not covered by reap-guards.test.ts.
-import {mkdtempSync, rmSync} from 'node:fs'
-import {tmpdir} from 'node:os'
-import path from 'node:path'
 import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest'
-import {openAirflowDb} from '../../src/airflow/open.js'
 import type {TaskInstanceSource} from '../../src/airflow/types.js'
-import {parseDbUrl} from '../../src/airflow/url.js'
 import type {ReportItem} from '../../src/core/report.js'
 import type {ObjectMeta} from '../../src/core/types.js'
-import {KubeClient} from '../../src/kube/client.js'
-import {loadKubeTarget} from '../../src/kube/config.js'
+import type {KubeClient} from '../../src/kube/client.js'
 import type {PodDeletion} from '../../src/reap/guarded-delete.js'
 import {PHASE_GETS_MAX, dagRunsOwning, podSelector, readPhases} from '../../src/reap/kpo-pods.js'
 import {reapOverdue, scanOverdue} from '../../src/reap/overdue.js'
 import {reapZombies, scanZombies} from '../../src/reap/zombies.js'
-import {type TestAirflowDb, createSqliteAirflowDb} from '../support/airflow-db/index.js'
-import {type FakeKube, startFakeKube} from '../support/fake-kube/index.js'
+import type {TestAirflowDb} from '../support/airflow-db/index.js'
+import {type ReapWorld, startReapWorld} from '../support/reap-world.js'
+import type {FakeKube} from '../support/fake-kube/index.js'
 import {addKpoPod, kpoOperator} from '../support/kpo.js'
 import {recordingJournal, recordingProgress} from '../support/recording.js'
 
@@ -31,25 +26,16 @@ let db: TestAirflowDb
 let airflow: TaskInstanceSource
 let kube: FakeKube
 let client: KubeClient
-let dir: string
+let world: ReapWorld
 
 beforeAll(async () => {
-  db = await createSqliteAirflowDb('2.10')
-  await db.seed.dagRun({dagId: DAG, runId: RUN})
   const tasks = Array.from({length: 60}, (_, i) => kpoOperator(`task_${i + 1}`, {execution_timeout: 1800.0, retries: 3}))
-  await db.seed.serializedDag({dagId: DAG, data: {__version: 1, dag: {_dag_id: DAG, fileloc: '/dags/s.py', timezone: 'UTC', tasks}}})
-  airflow = await openAirflowDb(parseDbUrl(db.url))
-  kube = await startFakeKube()
-  dir = mkdtempSync(path.join(tmpdir(), 'airflow-reap-scan-'))
-  client = new KubeClient(loadKubeTarget({kubeconfig: kube.writeKubeconfig(path.join(dir, 'kubeconfig'))}), {retry: {maxAttempts: 1}})
+  world = await startReapWorld({prefix: 'scan', dagId: DAG, runId: RUN, tasks})
+  ;({db, airflow, kube, client} = world)
 })
 
 afterAll(async () => {
-  client?.close()
-  await kube?.close()
-  await airflow?.close()
-  await db?.drop()
-  rmSync(dir, {recursive: true, force: true})
+  await world?.close()
 })
 
 let counter = 0

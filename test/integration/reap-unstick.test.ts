@@ -2,34 +2,28 @@
 // reaches it: the scan (listed and named targets, Job advice, dependents), the guarded finalizer patch
 // and every way its answer can go (patched, gone, changed meanwhile, refused, lost after or before
 // applying, interrupted), --dry-run=server, and --wait.
-import {mkdtempSync, rmSync} from 'node:fs'
-import {tmpdir} from 'node:os'
-import path from 'node:path'
 import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest'
 import type {ReportItem} from '../../src/core/report.js'
-import {KubeClient} from '../../src/kube/client.js'
-import {loadKubeTarget} from '../../src/kube/config.js'
+import type {KubeClient} from '../../src/kube/client.js'
 import {resolveResource} from '../../src/kube/resources.js'
 import {type UnstickConfig, type UnstickTarget, reportItems, scanStuck, unstick, waitUntilFreed} from '../../src/reap/unstick.js'
-import {type FakeKube, type FakeObject, startFakeKube} from '../support/fake-kube/index.js'
+import type {FakeKube, FakeObject} from '../support/fake-kube/index.js'
+import {type KubeWorld, startKubeWorld} from '../support/reap-world.js'
 import {recordingJournal, recordingProgress} from '../support/recording.js'
 
 const NS = 'airflow'
 const MINUTE = 60_000
 let kube: FakeKube
 let client: KubeClient
-let dir: string
+let world: KubeWorld
 
 beforeAll(async () => {
-  kube = await startFakeKube()
-  dir = mkdtempSync(path.join(tmpdir(), 'airflow-reap-unstick-'))
-  client = new KubeClient(loadKubeTarget({kubeconfig: kube.writeKubeconfig(path.join(dir, 'kubeconfig'))}), {retry: {maxAttempts: 1}})
+  world = await startKubeWorld('unstick')
+  ;({kube, client} = world)
 })
 
 afterAll(async () => {
-  client?.close()
-  await kube?.close()
-  rmSync(dir, {recursive: true, force: true})
+  await world?.close()
 })
 
 let counter = 0
@@ -85,6 +79,12 @@ function job(suffix: string, options: JobOptions = {}): FakeObject {
 }
 
 const jobThere = (name: string) => kube.getObject('jobs', NS, name)
+
+/** A Job held by foregroundDeletion, and a pod it owns (`${prefix}-fg-pod`). */
+function foregroundJobWithPod(): void {
+  const owner = job('fg', {finalizers: ['foregroundDeletion']})
+  kube.addPod({namespace: NS, name: `${prefix}-fg-pod`, ownerReferences: [{apiVersion: 'batch/v1', kind: 'Job', name: owner.metadata.name, uid: owner.metadata.uid, controller: true}]})
+}
 const deps = (extra: Partial<Omit<Parameters<typeof scanStuck>[0], 'progress'>> = {}) => ({kube: client, progress: recordingProgress(), ...extra})
 const summary = (items: ReportItem[]) => items.map((i) => `${i.kind}/${i.name.replace(`${prefix}-`, '')}:${i.action}${i.skipReason ? `:${i.skipReason}` : ''}`)
 
@@ -413,8 +413,7 @@ describe('the guarded finalizer patch', () => {
   })
 
   it('interrupted before any patch: each reported interrupted, dependents included', async () => {
-    const owner = job('fg', {finalizers: ['foregroundDeletion']})
-    kube.addPod({namespace: NS, name: `${prefix}-fg-pod`, ownerReferences: [{apiVersion: 'batch/v1', kind: 'Job', name: owner.metadata.name, uid: owner.metadata.uid, controller: true}]})
+    foregroundJobWithPod()
     const controller = new AbortController()
     const d = deps({signal: controller.signal})
     const cfg = config({deleteDependents: true})
@@ -426,8 +425,7 @@ describe('the guarded finalizer patch', () => {
   })
 
   it('interrupted while deleting the dependents: the patch is not started, only it reported interrupted', async () => {
-    const owner = job('fg', {finalizers: ['foregroundDeletion']})
-    kube.addPod({namespace: NS, name: `${prefix}-fg-pod`, ownerReferences: [{apiVersion: 'batch/v1', kind: 'Job', name: owner.metadata.name, uid: owner.metadata.uid, controller: true}]})
+    foregroundJobWithPod()
     const controller = new AbortController()
     const d = deps({signal: controller.signal})
     const cfg = config({deleteDependents: true})

@@ -4,9 +4,7 @@
 // Events posted for what was done, the settling of earlier runs' unknown actions, and opening the
 // cluster from the flags. Each outcome is asserted on what the API server holds afterwards, on the
 // report item, and on the journal (intent before the request, outcome after it).
-import {mkdtempSync, rmSync} from 'node:fs'
-import os, {tmpdir} from 'node:os'
-import path from 'node:path'
+import os from 'node:os'
 import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi} from 'vitest'
 import {reportingInstanceFor} from '../../src/core/events.js'
 import type {ReportItem} from '../../src/core/report.js'
@@ -18,34 +16,33 @@ import {deleteItems} from '../../src/reap/guarded-delete.js'
 import {openKube, openKubeRecorded, runMetaFromFlags, scopeName} from '../../src/reap/session.js'
 import {type SettlementLedger, settleEarlierRuns, settleEarlierUnknowns, settledLine} from '../../src/reap/settle.js'
 import type {Settlement, UnsettledAction} from '../../src/store/types.js'
-import {type FakeKube, type FakeObject, startFakeKube} from '../support/fake-kube/index.js'
+import type {FakeKube, FakeObject} from '../support/fake-kube/index.js'
+import {type KubeWorld, startKubeWorld} from '../support/reap-world.js'
 import {recordingJournal, recordingProgress} from '../support/recording.js'
 
 const NS = 'airflow'
 let kube: FakeKube
 let client: KubeClient
-let dir: string
 let kubeconfig: string
+let world: KubeWorld
 
 beforeAll(async () => {
-  kube = await startFakeKube()
-  dir = mkdtempSync(path.join(tmpdir(), 'airflow-reap-writes-'))
-  kubeconfig = kube.writeKubeconfig(path.join(dir, 'kubeconfig'))
-  client = clientWith()
+  world = await startKubeWorld('writes')
+  ;({kube, client, kubeconfig} = world)
 })
 
-afterAll(async () => {
-  client?.close()
-  await kube?.close()
-  rmSync(dir, {recursive: true, force: true})
-})
-
+/** Clients of their own (a request timeout, retries), closed with the world. */
 const clients: KubeClient[] = []
 function clientWith(requestTimeoutMs?: number): KubeClient {
   const c = new KubeClient(loadKubeTarget({kubeconfig, requestTimeoutMs}), {retry: {maxAttempts: 1}})
   clients.push(c)
   return c
 }
+
+afterAll(async () => {
+  for (const c of clients) c.close()
+  await world?.close()
+})
 
 let counter = 0
 let prefix: string
