@@ -173,8 +173,8 @@ describe('scan', () => {
   it('dependents: listed once per type and namespace; none for a finding already skipped', async () => {
     const a = job('a', {finalizers: ['foregroundDeletion']})
     const b = job('b', {finalizers: ['foregroundDeletion']})
-    job('young', {finalizers: ['foregroundDeletion'], deletedMinutesAgo: 0})
-    for (const owner of [a, b]) {
+    const young = job('young', {finalizers: ['foregroundDeletion'], deletedMinutesAgo: 0})
+    for (const owner of [a, b, young]) {
       kube.addPod({namespace: NS, name: `${owner.metadata.name}-pod`, ownerReferences: [{apiVersion: 'batch/v1', kind: 'Job', name: owner.metadata.name, uid: owner.metadata.uid, controller: true}]})
     }
     const progress = recordingProgress()
