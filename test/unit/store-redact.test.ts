@@ -89,6 +89,7 @@ describe('redaction: every form it knows', () => {
     ['a JSON passwd', '{"passwd":"x1"}', '{"passwd":"***"}'],
     ['a JSON field with a prefix and suffix', '{"db.password.v2":"x1"}', '{"db.password.v2":"***"}'],
     ['a JSON field that is no secret', '{"login":"x1"}', '{"login":"x1"}'],
+    ['a secret word with a suffix', 'password_v2=x1 token.old=y2', 'password_v2=*** token.old=***'],
     ['a bearer token with several spaces', 'bearer   abc.def', 'bearer   ***'],
     ['a URL password in text, with a user', 'dsn mysql://root:x1@h/db.', 'dsn mysql://root:***@h/db.'],
     ['a URL password in text, without a user', 'redis://:x1@cache:6379', 'redis://:***@cache:6379'],
