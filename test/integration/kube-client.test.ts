@@ -403,7 +403,7 @@ describe('deleteGuarded', () => {
   it('refuses to delete without a UID precondition, and sends nothing', async () => {
     kube.addPod({namespace: 'del', name: 'no-uid'})
     await expect(deleteGuarded(client(), pods, 'del', 'no-uid', {uid: ''})).rejects.toThrow(ReapError)
-    await expect(deleteGuarded(client(), pods, 'del', 'no-uid', {uid: ''})).rejects.toThrow(/without a UID precondition/)
+    await expect(deleteGuarded(client(), pods, 'del', 'no-uid', {uid: ''})).rejects.toThrow('refusing to delete pods del/no-uid without a UID precondition')
     expect(kube.requests).toEqual([])
     expect(kube.getObject('pods', 'del', 'no-uid')).toBeDefined()
   })
@@ -568,6 +568,71 @@ describe('patchFinalizersGuarded', () => {
     expect(result.outcome).toBe('patched')
   })
 
+  // settleAfterRetry: a lost answer proves nothing either way; what is on the object decides. Here the
+  // lost attempt did NOT apply and another client changed the object meanwhile (the retry's test fails).
+  it.each([
+    ['our only finalizer still on it', ['orphan'], ['orphan'], 'changed-concurrently'],
+    ['one of the two we remove still on it', ['orphan', 'foregroundDeletion'], ['foregroundDeletion'], 'changed-concurrently'],
+    ['both we remove gone (another client removed them)', ['orphan', 'foregroundDeletion'], ['example.com/keep'], 'patched'],
+  ])('a patch whose lost answer did not apply, %s: %s', async (_name, finalizers, after, outcome) => {
+    const name = `not-applied-${after.length}-${finalizers.length}-${outcome}`
+    const read = kube.addObject('jobs', job(name, [...finalizers]))
+    kube.inject({method: 'PATCH', pathIncludes: `/${name}`, status: 503})
+    let patches = 0
+    const unhook = kube.beforeRequest((request) => {
+      if (request.method === 'PATCH' && request.path.endsWith(`/${name}`) && ++patches === 1) {
+        kube.updateObject('jobs', 'jobs', name, (j) => void (j.metadata.finalizers = [...after]))
+      }
+    })
+    try {
+      const result = await patchFinalizersGuarded(client(), jobs, 'jobs', name, {
+        expected: finalizers,
+        remove: finalizers,
+        resourceVersion: read.metadata.resourceVersion,
+        uid: read.metadata.uid,
+      })
+      expect(kube.requests.filter((r) => r.method === 'PATCH').map((r) => r.status)).toEqual([503, 422])
+      expect(result.outcome).toBe(outcome)
+      expect(kube.getObject('jobs', 'jobs', name)?.metadata.finalizers).toEqual(after)
+    } finally {
+      unhook()
+    }
+  })
+
+  it('waitUntilGone: returns as soon as the object is gone, or another holds its name; an interrupt ends the wait at once', async () => {
+    const held = kube.addObject('jobs', job('waited', ['example.com/keep']))
+    setTimeout(() => kube.removeObject('jobs', 'jobs', 'waited'), 150)
+    let started = Date.now()
+    expect(await waitUntilGone(client(), jobs, 'jobs', 'waited', {uid: held.metadata.uid, timeoutMs: 5000, pollIntervalMs: 20})).toBe(true)
+    expect(Date.now() - started).toBeLessThan(1000)
+
+    const old = kube.addObject('jobs', job('renamed', ['example.com/keep']))
+    kube.removeObject('jobs', 'jobs', 'renamed')
+    kube.addObject('jobs', job('renamed', ['example.com/keep']))
+    expect(await waitUntilGone(client(), jobs, 'jobs', 'renamed', {uid: old.metadata.uid, timeoutMs: 1000})).toBe(true)
+
+    const kept = kube.addObject('jobs', job('kept-waiting', ['example.com/keep']))
+    const controller = new AbortController()
+    setTimeout(() => controller.abort(), 100)
+    started = Date.now()
+    await expect(waitUntilGone(client(), jobs, 'jobs', 'kept-waiting', {uid: kept.metadata.uid, timeoutMs: 10_000, pollIntervalMs: 5000, signal: controller.signal})).rejects.toThrow()
+    expect(Date.now() - started).toBeLessThan(1500)
+
+    // The default poll is a second: a 300 ms deadline is kept, not overslept to the poll.
+    started = Date.now()
+    expect(await waitUntilGone(client(), jobs, 'jobs', 'kept-waiting', {uid: kept.metadata.uid, timeoutMs: 300})).toBe(false)
+    expect(Date.now() - started).toBeGreaterThanOrEqual(280)
+    expect(Date.now() - started).toBeLessThan(900)
+  })
+
+  it('a patch whose lost answer applied and removed the last finalizer: the retry finds nothing, and that is gone', async () => {
+    const read = kube.addObject('jobs', {...job('lost-last', ['orphan']), metadata: {...job('lost-last', ['orphan']).metadata, deletionTimestamp: new Date().toISOString(), deletionGracePeriodSeconds: 0}})
+    kube.inject({method: 'PATCH', pathIncludes: '/lost-last', status: 503, apply: true})
+    const result = await patchFinalizersGuarded(client(), jobs, 'jobs', 'lost-last', {expected: ['orphan'], remove: ['orphan'], resourceVersion: read.metadata.resourceVersion, uid: read.metadata.uid})
+    expect(kube.requests.filter((r) => r.method === 'PATCH').map((r) => r.status)).toEqual([503, 404])
+    expect(result.outcome).toBe('gone')
+  })
+
   it('a 422 with no earlier attempt is changed-concurrently, even when another client removed our finalizer meanwhile', async () => {
     const read = kube.addObject('jobs', job('removed-by-other', ['example.com/keep', 'orphan']))
     kube.updateObject('jobs', 'jobs', 'removed-by-other', (j) => (j.metadata.finalizers = ['example.com/keep']))
@@ -593,8 +658,8 @@ describe('patchFinalizersGuarded', () => {
   })
 
   it.each([
-    ['no resourceVersion', {expected: ['orphan'], remove: ['orphan'], resourceVersion: ''}, /without its resourceVersion/],
-    ['none of the finalizers to remove on it', {expected: ['example.com/keep'], remove: ['orphan'], resourceVersion: '1'}, /none of the finalizers to remove/],
+    ['no resourceVersion', {expected: ['orphan'], remove: ['orphan'], resourceVersion: ''}, 'refusing to patch the finalizers of jobs.batch jobs/refused-norv without its resourceVersion'],
+    ['none of the finalizers to remove on it', {expected: ['example.com/keep'], remove: ['orphan'], resourceVersion: '1'}, 'none of the finalizers to remove is on jobs.batch jobs/refused-1'],
   ])('refuses to patch with %s, and sends nothing', async (_name, options, message) => {
     kube.addObject('jobs', job(`refused-${options.resourceVersion || 'norv'}`, ['orphan']))
     await expect(patchFinalizersGuarded(client(), jobs, 'jobs', `refused-${options.resourceVersion || 'norv'}`, options)).rejects.toThrow(message)

@@ -2,24 +2,19 @@
 // mutation run reaches them): the real use cases against the fake API server and a real SQLite Airflow
 // DB, with the world changed between the scan and the delete as Airflow would change it. Each test
 // names the guard it proves; removing that guard makes it fail (docs/mutation-report.md lists them).
-import {mkdtempSync, rmSync} from 'node:fs'
-import {tmpdir} from 'node:os'
-import path from 'node:path'
 import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest'
-import {openAirflowDb} from '../../src/airflow/open.js'
 import type {TaskInstanceSource} from '../../src/airflow/types.js'
-import {parseDbUrl} from '../../src/airflow/url.js'
 import type {ReportItem} from '../../src/core/report.js'
-import {KubeClient} from '../../src/kube/client.js'
-import {loadKubeTarget} from '../../src/kube/config.js'
+import type {KubeClient} from '../../src/kube/client.js'
 import {resolveResource} from '../../src/kube/resources.js'
 import type {PodDeletion} from '../../src/reap/guarded-delete.js'
 import {reapOverdue, scanOverdue} from '../../src/reap/overdue.js'
 import {silentProgress} from '../../src/reap/progress.js'
 import {type UnstickConfig, reportItems, scanStuck, unstick} from '../../src/reap/unstick.js'
 import {reapZombies, scanZombies} from '../../src/reap/zombies.js'
-import {type TestAirflowDb, createSqliteAirflowDb} from '../support/airflow-db/index.js'
-import {type FakeKube, startFakeKube} from '../support/fake-kube/index.js'
+import type {TestAirflowDb} from '../support/airflow-db/index.js'
+import {type ReapWorld, startReapWorld} from '../support/reap-world.js'
+import type {FakeKube} from '../support/fake-kube/index.js'
 import {addKpoPod, kpoOperator} from '../support/kpo.js'
 
 const DAG = 'guard_dag'
@@ -31,24 +26,15 @@ let db: TestAirflowDb
 let airflow: TaskInstanceSource
 let kube: FakeKube
 let client: KubeClient
-let dir: string
+let world: ReapWorld
 
 beforeAll(async () => {
-  db = await createSqliteAirflowDb('2.10')
-  await db.seed.dagRun({dagId: DAG, runId: RUN})
-  await db.seed.serializedDag({dagId: DAG, data: {__version: 1, dag: {_dag_id: DAG, fileloc: '/dags/g.py', timezone: 'UTC', tasks: overdueTasks()}}})
-  airflow = await openAirflowDb(parseDbUrl(db.url))
-  kube = await startFakeKube()
-  dir = mkdtempSync(path.join(tmpdir(), 'airflow-reap-guards-'))
-  client = new KubeClient(loadKubeTarget({kubeconfig: kube.writeKubeconfig(path.join(dir, 'kubeconfig'))}), {retry: {maxAttempts: 1}})
+  world = await startReapWorld({prefix: 'guards', dagId: DAG, runId: RUN, tasks: overdueTasks()})
+  ;({db, airflow, kube, client} = world)
 })
 
 afterAll(async () => {
-  client?.close()
-  await kube?.close()
-  await airflow?.close()
-  await db?.drop()
-  rmSync(dir, {recursive: true, force: true})
+  await world?.close()
 })
 
 let counter = 0
@@ -179,7 +165,9 @@ describe('the deletion sequence (sanity stop → cap → re-check → guarded de
     const items = scan.findings.map((f) => f.item)
     expect(deletedPods()).toHaveLength(1)
     expect(items.filter((i) => i.action === 'deleted').map((i) => i.name)).toEqual(deletedPods())
-    expect(items.filter((i) => i.skipReason === 'max-deletes')).toHaveLength(2)
+    const held = items.filter((i) => i.skipReason === 'max-deletes')
+    expect(held).toHaveLength(2)
+    for (const item of held) expect(item).toMatchObject({action: 'skipped', detail: expect.stringMatching(/; held back by --max-deletes 1$/)})
     expect(podNames()).toEqual(expect.arrayContaining(names.filter((n) => !deletedPods().includes(n))))
   })
 

@@ -72,3 +72,40 @@ describe('helpers', () => {
     expect(reportingInstanceFor('x'.repeat(300))).toHaveLength(128)
   })
 })
+
+describe('the event as a whole, and the edges of its limits', () => {
+  const context = {apiVersion: 'batch/v1', reportingInstance: 'airflow-reap-cron-123', nowNanos: 1_796_040_000_123_456_789n}
+
+  it('a patched Job: every field, as client-go would post it', () => {
+    const job = item({kind: 'Job', name: 'export', reason: 'stuck-terminating', action: 'patched', detail: 'removed [orphan]', taskInstance: null})
+    expect(actionEvent(job, context)).toEqual({
+      apiVersion: 'events.k8s.io/v1',
+      kind: 'Event',
+      metadata: {name: `export.${context.nowNanos.toString(16)}`, namespace: 'airflow'},
+      eventTime: '2026-11-30T12:00:00.123456Z',
+      reportingController: 'airflow-reap',
+      reportingInstance: 'airflow-reap-cron-123',
+      action: 'Patch',
+      reason: 'FinalizerRemoved',
+      regarding: {apiVersion: 'batch/v1', kind: 'Job', namespace: 'airflow', name: 'export', uid: item().uid},
+      note: 'removed [orphan]',
+      type: 'Normal',
+    })
+  })
+
+  it('a reporting instance given longer than the limit is cut to it', () => {
+    expect(actionEvent(item(), {...context, reportingInstance: 'i'.repeat(200)})!.reportingInstance).toBe('i'.repeat(128))
+  })
+
+  it('an unmapped task has no map_index in the note; map index 0 has one', () => {
+    const ti = item().taskInstance!
+    expect(noteOf({detail: 'd', taskInstance: {...ti, mapIndex: -1}})).toBe('d (task instance etl.extract, run manual__1, try 1, state success)')
+    expect(noteOf({detail: 'd', taskInstance: {...ti, mapIndex: 0, state: null}})).toBe('d (task instance etl.extract, run manual__1, map_index 0, try 1, state none)')
+  })
+
+  it('truncateBytes: exactly at the limit is kept whole; one byte over is cut with room for the dots', () => {
+    expect(truncateBytes('abcdefgh', 8)).toBe('abcdefgh')
+    expect(truncateBytes('abcdefghi', 8)).toBe('abcde...')
+    expect(Buffer.byteLength(truncateBytes('abcdefghi', 8))).toBe(8)
+  })
+})

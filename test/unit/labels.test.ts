@@ -28,6 +28,11 @@ describe('readPodTaskLabels', () => {
     ['no dag_id nor try', {task_id: 't', run_id: 'r'}, {ok: false, problem: 'missing label dag_id, try_number'}],
     ['bad try', {...base, try_number: 'x'}, {ok: false, problem: 'label try_number="x" is not a number'}],
     ['bad map index', {...base, map_index: '-1'}, {ok: false, problem: 'label map_index="-1" is not a number'}],
+    ['a try of two digits', {...base, try_number: '12'}, {ok: true, labels: {dagId: 'd', taskId: 't', runId: 'r', mapIndex: -1, tryNumber: 12}}],
+    ['a try with trailing junk', {...base, try_number: '2x'}, {ok: false, problem: 'label try_number="2x" is not a number'}],
+    ['a try with leading junk', {...base, try_number: 'x2'}, {ok: false, problem: 'label try_number="x2" is not a number'}],
+    ['a try too long to be one', {...base, try_number: '1234567890'}, {ok: false, problem: 'label try_number="1234567890" is not a number'}],
+    ['a map index of nine digits', {...base, map_index: '123456789'}, {ok: true, labels: {dagId: 'd', taskId: 't', runId: 'r', mapIndex: 123456789, tryNumber: 2}}],
   ])('%s', (_name, labels, expected) => {
     expect(readPodTaskLabels(labels as Record<string, string>)).toEqual(expected)
   })

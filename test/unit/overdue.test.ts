@@ -6,8 +6,11 @@ import type {OverdueOptions} from '../../src/commands/overdue.js'
 import {
   type ExecutingTaskInstanceRow,
   dagSourcesFor,
+  afterDeleteNote,
+  currentTryTasks,
   formatSpan,
   judgeTask,
+  reattachCandidates,
   overdueItem,
   taskOfPod,
 } from '../../src/core/overdue.js'
@@ -169,6 +172,83 @@ describe('overdueItem', () => {
   ])('a guard leaves the pod alone: %s', (skipReason, extra) => {
     const item = overdueItem(matchPod(pod('a-pod', 'a', 1, extra), index), {ti: ti('a'), reattached: false}, verdict, options)
     expect(item).toMatchObject({action: 'skipped', skipReason})
+    // Only a guard with something to add changes the detail.
+    expect(item.detail).toBe('try 1 (deferred) running 2h0m, execution_timeout 30m, over by 1h30m (+1m grace)')
+  })
+
+  it('a pod owned by a controller: left alone, saying which would re-create it', () => {
+    const owner = {apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'rs-1', uid: 'rs-uid', controller: true}
+    const item = overdueItem(matchPod(pod('a-pod', 'a', 1, {ownerReferences: [owner]}), index), {ti: ti('a'), reattached: false}, verdict, options)
+    expect(item).toMatchObject({
+      action: 'skipped',
+      skipReason: 'owned-by-controller',
+      detail: 'try 1 (deferred) running 2h0m, execution_timeout 30m, over by 1h30m (+1m grace); owned by its controller ReplicaSet airflow/rs-1 (apps/v1), which would re-create a deleted pod',
+    })
+  })
+
+  it('a re-attached try, and a try with no state, say so', () => {
+    const item = overdueItem(matchPod(pod('a-pod', 'a', 1), index), {ti: ti('a', {state: null, tryNumber: 2}), reattached: true}, verdict, options)
+    expect(item.detail).toBe('try 2 (none, re-attached to this pod of an earlier try) running 2h0m, execution_timeout 30m, over by 1h30m (+1m grace)')
+  })
+})
+
+describe('judgeTask: why a try is not overdue', () => {
+  const options = {dbNow: DB_NOW, graceSeconds: 60}
+  it.each([
+    ['no timeout', ti('a'), undefined, 'no-timeout'],
+    ['a timeout of 0 is none (timedelta(0) is false in Airflow)', ti('a'), 0, 'no-timeout'],
+    ['no start date', ti('a', {startDate: null}), 60, 'no-start-date'],
+    ['within its timeout', ti('a', {startDate: minutesBefore(10)}), 1800, 'within-timeout'],
+  ])('%s', (_name, task, timeout, why) => {
+    expect(judgeTask(task, timeout, options)).toEqual({overdue: false, why})
+  })
+
+  it('an overdue verdict carries its numbers', () => {
+    expect(judgeTask(ti('a'), 1800, options)).toEqual({overdue: true, runningSeconds: 7200, overBySeconds: 5400, timeoutSeconds: 1800})
+  })
+})
+
+describe('reattach: only a later try running or deferred may have adopted a pod', () => {
+  it.each([
+    ['a later try running', ti('t', {tryNumber: 2, state: 'running'}), true],
+    ['a later try deferred', ti('t', {tryNumber: 2, state: 'deferred'}), true],
+    ['a later try queued', ti('t', {tryNumber: 2, state: 'queued'}), false],
+    ['a later try failed', ti('t', {tryNumber: 2, state: 'failed'}), false],
+    ['the same try', ti('t', {tryNumber: 1, state: 'running'}), false],
+  ])('%s', (_name, task, adopted) => {
+    const [p] = [pod('t-try1', 't', 1)]
+    const xcoms = new Map([[taskKeyString(task), 't-try1']])
+    const index = buildAirflowIndex([{dagId: DAG, runId: RUN, state: 'running', endDate: null}], [task])
+    const match = matchPod(p, index)
+    expect(reattachCandidates(match, new Map([[taskKeyString(task), task]])).length).toBe(adopted ? 1 : 0)
+    const found = taskOfPod(match, new Map([[taskKeyString(task), task]]), xcoms)
+    if (task.tryNumber === 1) expect(found).toEqual({ti: task, reattached: false})
+    else expect(found?.reattached ?? false).toBe(adopted)
+  })
+
+  it('a task instance with no state is not executing', () => {
+    const task = ti('t', {state: null})
+    const index = buildAirflowIndex([{dagId: DAG, runId: RUN, state: 'running', endDate: null}], [{...task, state: 'queued'}])
+    expect(currentTryTasks(matchPod(pod('t-try1', 't', 1), index), new Map([[taskKeyString(task), task]]))).toEqual([])
+  })
+
+  it('after a delete, what Airflow will do: for a known try, and for one the report could not name', () => {
+    expect(afterDeleteNote(null)).toBe("Airflow will fail the try when it finds the pod gone (the trigger or the operator reports it missing); retries follow the task's retry policy")
+    expect(afterDeleteNote({dagId: DAG, taskId: 't', runId: RUN, mapIndex: -1, tryNumber: 3, state: 'deferred'})).toMatch(/^Airflow will fail try 3 of etl\.t when/)
+  })
+
+  it('a pod without labels has no candidates', () => {
+    const index = buildAirflowIndex([{dagId: DAG, runId: RUN, state: 'running', endDate: null}], [])
+    const match = matchPod({...pod('bare', 'x', 1), labels: {kubernetes_pod_operator: 'True'}}, index)
+    expect(reattachCandidates(match, new Map())).toEqual([])
+    expect(currentTryTasks(match, new Map())).toEqual([])
+  })
+
+  it('a later try whose pod_name XCom names another pod has not adopted this one', () => {
+    const a = ti('t', {tryNumber: 2, state: 'running'})
+    const index = buildAirflowIndex([{dagId: DAG, runId: RUN, state: 'running', endDate: null}], [a])
+    const match = matchPod(pod('t-try1', 't', 1), index)
+    expect(taskOfPod(match, new Map([[taskKeyString(a), a]]), new Map([[taskKeyString(a), 'another-pod']]))).toBeUndefined()
   })
 })
 
@@ -183,6 +263,14 @@ describe('formatSpan', () => {
     [5400, '1h30m'],
     [7200, '2h0m'],
     [90061, '25h1m'],
+    [0, '0s'],
+    [-3, '0s'],
+    [59.4, '59s'],
+    [59.6, '1m'],
+    [60, '1m'],
+    [600, '10m'],
+    [3599, '59m'],
+    [605, '10m'],
   ])('%i s → %s', (seconds, text) => {
     expect(formatSpan(seconds)).toBe(text)
   })

@@ -68,4 +68,106 @@ describe('createProgress', () => {
     progress.stop()
     expect(written).toHaveLength(3)
   })
+
+  it('the trace stamp is in seconds and MB (not ms, not bytes)', async () => {
+    const {fake, written} = stream(false)
+    const progress = await createProgress(fake, {AIRFLOW_REAP_TRACE: '1'})
+    progress.update('step')
+    const [, seconds, rss, heap] = /^\[ *(\d+\.\d{3})s rss +(\d+) MB heap +(\d+) MB\]/.exec(written[0]!)!
+    expect(Number(seconds)).toBeLessThan(24 * 3600)
+    expect(Number(seconds) * 1000).toBeCloseTo(performance.now(), -4)
+    expect(Number(rss)).toBeGreaterThan(0)
+    expect(Number(rss)).toBeLessThan(100_000)
+    expect(Number(heap)).toBeLessThan(100_000)
+    progress.note('DB: flag')
+    expect(written[1]).toBe('DB: flag\n')
+  })
+})
+
+describe('the spinner on a terminal', () => {
+  const SHOW_CURSOR = '\u001B[?25h'
+  const HIDE_CURSOR = '\u001B[?25l'
+
+  function terminal(columns = 80) {
+    const written: string[] = []
+    const fake = {isTTY: true, columns, write: (text: string) => written.push(text) > 0} as unknown as NodeJS.WriteStream
+    return {fake, written, text: () => written.join('')}
+  }
+
+  it('hides the cursor while it spins and shows it again on stop, and on exit only while spinning', async () => {
+    const {fake, written, text} = terminal()
+    const exitListeners = process.listenerCount('exit')
+    const progress = await createProgress(fake, {})
+    expect(written[0]).toBe(HIDE_CURSOR)
+    // Before the first step it spins with no text.
+    expect(text().replace(/\u001B\[[0-9;?]*[A-Za-z]/g, '')).not.toMatch(/[A-Za-z]/)
+    expect(process.listenerCount('exit')).toBe(exitListeners + 1)
+    progress.update('listing pods')
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    expect(text()).toContain('listing pods')
+    progress.stop()
+    expect(written.at(-1)).toBe(SHOW_CURSOR)
+    expect(process.listenerCount('exit')).toBe(exitListeners)
+    const count = written.length
+    progress.stop()
+    expect(written).toHaveLength(count)
+    // update() after stop() starts it again, hiding the cursor again.
+    progress.update('deleting 1/2')
+    expect(written.slice(count)).toContain(HIDE_CURSOR)
+    expect(process.listenerCount('exit')).toBe(exitListeners + 1)
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    expect(written.slice(count).join('')).toContain('deleting 1/2')
+    progress.stop()
+    expect(process.listenerCount('exit')).toBe(exitListeners)
+  })
+
+  it('a warning clears the spinner line, stays, and the spinner is drawn again after it', async () => {
+    const {fake, written} = terminal()
+    const progress = await createProgress(fake, {})
+    progress.update('listing pods')
+    const before = written.length
+    progress.warn('slow API server')
+    const after = written.slice(before)
+    const line = after.indexOf('warning: slow API server\n')
+    expect(line).toBeGreaterThanOrEqual(0)
+    expect(after.slice(line + 1).join('')).toContain('listing pods')
+    progress.stop()
+    const stopped = written.length
+    progress.note('DB: flag')
+    // Stopped: the note is not followed by a spinner redrawn.
+    expect(written.at(-1)).toBe('DB: flag\n')
+    expect(written.slice(stopped).join('')).not.toContain('listing pods')
+  })
+
+  it('clears its line between frames, and a line longer than the terminal as the lines it takes', async () => {
+    const up = '\u001B[1A'
+    const clearLine = '\u001B[0K'
+    const toColumn1 = '\u001B[1G'
+    const narrow = terminal(40)
+    let progress = await createProgress(narrow.fake, {})
+    progress.update('x'.repeat(70))
+    await new Promise((resolve) => setTimeout(resolve, 250))
+    progress.stop()
+    expect(narrow.text()).toContain(clearLine)
+    expect(narrow.text()).toContain(toColumn1)
+    expect(narrow.text()).toContain(up)
+    // The same line fits in 80 columns, the width assumed when the terminal reports 0.
+    const unknown = terminal(0)
+    progress = await createProgress(unknown.fake, {})
+    progress.update('x'.repeat(70))
+    await new Promise((resolve) => setTimeout(resolve, 250))
+    progress.stop()
+    expect(unknown.text()).not.toContain(up)
+  })
+
+  it('draws within the terminal\'s width, and within 80 columns when it reports none', async () => {
+    for (const columns of [0, 40]) {
+      const {fake, text} = terminal(columns)
+      const progress = await createProgress(fake, {})
+      progress.update('x'.repeat(200))
+      await new Promise((resolve) => setTimeout(resolve, 120))
+      progress.stop()
+      expect(text()).toContain('x'.repeat(10))
+    }
+  })
 })

@@ -64,7 +64,10 @@ describe('judgeOverdue', () => {
     ['2 h into a 30 min timeout', '2026-11-23T10:00:00Z', 1800, 60, true, 5400],
     ['within the timeout', '2026-11-23T08:20:00Z', 1800, 60, false, -600],
     ['past the timeout but within the grace', '2026-11-23T08:30:30Z', 1800, 60, false, 30],
+    ['exactly at the end of the grace: not yet', '2026-11-23T08:31:00Z', 1800, 60, false, 60],
+    ['a second past the grace', '2026-11-23T08:31:01Z', 1800, 60, true, 61],
+    ['sub-second time is cut to whole seconds', '2026-11-23T08:31:00.900Z', 1800, 60, false, 60],
   ])('%s', (_name, now, timeout, grace, overdue, overBy) => {
-    expect(judgeOverdue(start, timeout, grace, new Date(now))).toMatchObject({overdue, overBySeconds: overBy})
+    expect(judgeOverdue(start, timeout, grace, new Date(now))).toEqual({overdue, overBySeconds: overBy, runningSeconds: overBy + timeout})
   })
 })

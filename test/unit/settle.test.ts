@@ -33,3 +33,20 @@ describe('settleUnknown', () => {
     )
   })
 })
+
+describe('settleUnknown: what each settlement says (history shows it)', () => {
+  it.each([
+    ['delete', JUST_NOW, gone, 'that object (its UID) is gone'],
+    ['patch', JUST_NOW, gone, 'that object (its UID) is gone: its finalizers no longer held it'],
+    ['delete', JUST_NOW, terminating, 'that object (its UID) is terminating'],
+    ['patch', JUST_NOW, freed, 'that object (its UID) no longer holds a garbage-collector finalizer'],
+    ['patch', ago(60 * 60_000), {kind: 'present', terminating: true, finalizers: ['orphan', 'foregroundDeletion']}, 'that object (its UID) is still there, holding orphan, foregroundDeletion 60m after the request: it did not apply'],
+  ] as const)('%s %s', (verb, actedAt, object, detail) => {
+    expect(settleUnknown({verb, actedAt}, object as ObjectNow, NOW)?.detail).toBe(detail)
+  })
+
+  it('exactly at the settling age an untouched object is judged; a recorded time that is not one never is', () => {
+    expect(settleUnknown({verb: 'delete', actedAt: ago(SETTLE_AS_FAILED_AFTER_MS)}, untouched, NOW)?.action).toBe('failed')
+    expect(settleUnknown({verb: 'delete', actedAt: 'not a time'}, untouched, NOW)).toBeUndefined()
+  })
+})

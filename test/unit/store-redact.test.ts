@@ -52,3 +52,49 @@ describe('redactText', () => {
     expect(redactText(text)).toBe(expected)
   })
 })
+
+// Each secret-shaped word the patterns know, and the forms around it (issue 23: the mutants that
+// survived showed which alternatives no test used).
+describe('redaction: every form it knows', () => {
+  it.each([
+    ['--credentials VALUE', ['--credentials', 'c'], ['--credentials', '***']],
+    ['--credential=VALUE', ['--credential=c'], ['--credential=***']],
+    ['--apikey VALUE', ['--apikey', 'k'], ['--apikey', '***']],
+    ['--passwd=VALUE', ['--passwd=p'], ['--passwd=***']],
+    ['-token VALUE (one dash)', ['-token', 't'], ['-token', '***']],
+    ['--TOKEN in capitals', ['--TOKEN', 't'], ['--TOKEN', '***']],
+    ['a flag that merely contains the word is not a secret flag', ['--token-secret-name', 'n'], ['--token-secret-name', 'n']],
+    ['a flag whose name only ends in a secret word after an underscore', ['--conn_-token', 'v'], ['--conn_-token', 'v']],
+    ['a URL in a flag value, password with spaces', ['--db=postgres://u:p w@h/db'], ['--db=postgres://u:***@h/db']],
+    ['a URL value whose password has a newline', ['--db', 'postgres://u:p\nw@h/db'], ['--db', 'postgres://u:***@h/db']],
+    ['a flag with an empty value', ['--db='], ['--db=']],
+    ['a URL with a user but no password in a value', ['--db', 'postgres://u@h:5432/db'], ['--db', 'postgres://u@h:5432/db']],
+    ['a value that is not a URL but holds an assignment', ['--conn-args', 'sslpassword=s3cret sslmode=require'], ['--conn-args', 'sslpassword=*** sslmode=require']],
+  ])('%s', (_name, argv, expected) => {
+    expect(redactArgv(argv)).toEqual(expected)
+  })
+
+  it.each([
+    ['passwd=', 'passwd=x1 next', 'passwd=*** next'],
+    ['pwd=', 'PWD=x1;other', 'PWD=***;other'],
+    ['secret=', 'client_secret = x1, next', 'client_secret = ***, next'],
+    ['token=', 'access.token=x1&y=2', 'access.token=***&y=2'],
+    ['api_key=', 'api_key=x1', 'api_key=***'],
+    ['api-key=', 'my-api-key="x 1" rest', 'my-api-key=*** rest'],
+    ['apikey=', 'apikey=x1', 'apikey=***'],
+    ['a JSON secret', '{"client_secret": "x1"}', '{"client_secret": "***"}'],
+    ['a JSON token', '{"token":"x1"}', '{"token":"***"}'],
+    ['a JSON api-key', '{"x-api-key" : "x1"}', '{"x-api-key" : "***"}'],
+    ['a JSON apikey', '{"apikey":"x1"}', '{"apikey":"***"}'],
+    ['a JSON passwd', '{"passwd":"x1"}', '{"passwd":"***"}'],
+    ['a JSON field with a prefix and suffix', '{"db.password.v2":"x1"}', '{"db.password.v2":"***"}'],
+    ['a JSON field that is no secret', '{"login":"x1"}', '{"login":"x1"}'],
+    ['a secret word with a suffix', 'password_v2=x1 token.old=y2', 'password_v2=*** token.old=***'],
+    ['a bearer token with several spaces', 'bearer   abc.def', 'bearer   ***'],
+    ['a URL password in text, with a user', 'dsn mysql://root:x1@h/db.', 'dsn mysql://root:***@h/db.'],
+    ['a URL password in text, without a user', 'redis://:x1@cache:6379', 'redis://:***@cache:6379'],
+    ['a word that only ends like a URL', 'see notaurl:x1@h', 'see notaurl:x1@h'],
+  ])('%s', (_name, text, expected) => {
+    expect(redactText(text)).toBe(expected)
+  })
+})

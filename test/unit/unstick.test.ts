@@ -184,3 +184,43 @@ describe('objectRef', () => {
     expect(objectRef({kind: 'Job', namespace: 'airflow', name: 'export-job'})).toBe('job/airflow/export-job')
   })
 })
+
+describe('judgeStuck: what each verdict says', () => {
+  it.each([
+    [job(['orphan']), 'not being deleted'],
+    [job([], 60), 'being deleted, no finalizer holds it'],
+    [job(['example.com/a', 'example.com/b'], 60), "held by other controllers' finalizers [example.com/a, example.com/b], no garbage-collector finalizer (name one with --finalizer to remove it)"],
+    [job(['orphan', 'example.com/a'], 60), 'terminating for 60m with finalizers [orphan, example.com/a]; example.com/a belongs to another controller (name it with --finalizer to remove it)'],
+    [job(['orphan', 'example.com/a', 'example.com/b'], 60), 'terminating for 60m with finalizers [orphan, example.com/a, example.com/b]; example.com/a, example.com/b belongs to another controller (name it with --finalizer to remove it)'],
+    [job(['orphan'], 1), 'terminating for 60s with finalizers [orphan]; the garbage collector may still act (--older-than)'],
+    [job(['orphan', 'foregroundDeletion'], 60), 'terminating for 60m with finalizers [orphan, foregroundDeletion]; the garbage collector has not removed orphan, foregroundDeletion'],
+  ])('%#', (obj, detail) => {
+    expect(judgeStuck(obj, options).detail).toBe(detail)
+  })
+
+  it('the report line of a stuck object: its kind, reason, and no skip reason unless the verdict has one', () => {
+    const verdict = judgeStuck(job(['orphan'], 60), options)
+    if (!verdict.stuck) throw new Error('expected stuck')
+    const item = stuckItem(job(['orphan'], 60), verdict, NOW)
+    expect(item).toMatchObject({kind: 'Job', reason: 'stuck-terminating', action: 'none'})
+    expect('skipReason' in item).toBe(false)
+    const young = judgeStuck(job(['orphan'], 1), options)
+    if (!young.stuck) throw new Error('expected stuck')
+    expect(stuckItem(job(['orphan'], 1), young, NOW)).toMatchObject({action: 'skipped', skipReason: 'too-young'})
+  })
+
+  it('dependents advice names at most five, then how many in all', () => {
+    const names = (n: number) => Array.from({length: n}, (_, i) => `pod/p${i}`)
+    expect(dependentsAdvice(['orphan'], names(5))).toBe('dependents pod/p0, pod/p1, pod/p2, pod/p3, pod/p4 stay, as the orphan propagation asked; they still name the deleted owner, so a garbage collector that runs again later deletes them')
+    expect(dependentsAdvice(['foregroundDeletion'], names(6))).toBe(
+      'dependents pod/p0, pod/p1, pod/p2, pod/p3, pod/p4, … (6 in all) would have been deleted by the garbage collector first; removing the finalizer leaves them in place (--delete-dependents deletes them)',
+    )
+    expect(dependentsAdvice(['orphan'], [])).toBeUndefined()
+  })
+
+  it('a patch line says which finalizers were removed', () => {
+    const item = {detail: 'x', action: 'none'} as ReportItem
+    recordPatch(item, ['orphan', 'foregroundDeletion'], 'patched', false)
+    expect(item).toMatchObject({action: 'patched', detail: 'x; removed [orphan, foregroundDeletion]'})
+  })
+})

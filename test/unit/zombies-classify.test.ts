@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 import {makeSafeLabelValue} from '../../src/core/labels.js'
-import {buildAirflowIndex, judgeZombie, matchPod, needsPodNameXCom} from '../../src/core/zombies.js'
+import {buildAirflowIndex, judgeZombie, matchPod, needsPodNameXCom, taskInstanceOfPod, taskInstancesByLabel} from '../../src/core/zombies.js'
 import type {DagRunRow, ObjectMeta, TaskInstanceRow} from '../../src/core/types.js'
 import {taskKeyString} from '../../src/core/types.js'
 
@@ -70,6 +70,8 @@ const cases: Case[] = [
   {name: 'mapped index matches', pod: pod({labels: {map_index: '1'}}), tis: [ti({mapIndex: 1})], expect: {finding: false}},
   {name: 'unmapped pod does not match map index 0', tis: [ti({mapIndex: 0})], expect: {reason: 'no-active-task-instance'}},
   {name: 'unknown dag run is skipped', runs: [], tis: [], expect: {reason: 'no-active-task-instance', skipReason: 'unknown-dag-run'}},
+  {name: 'a pod of another run than the one the DB knows is skipped', runs: [{...RUN, runId: 'manual__2026-02-02T00:00:00+00:00'}], tis: [], expect: {reason: 'no-active-task-instance', skipReason: 'unknown-dag-run'}},
+  {name: 'a pod of another DAG than the one the DB knows is skipped', runs: [{...RUN, dagId: 'other'}], tis: [], expect: {reason: 'no-active-task-instance', skipReason: 'unknown-dag-run'}},
   {name: 'unknown dag run with --include-unknown', runs: [], tis: [], includeUnknown: true, expect: {reason: 'no-active-task-instance'}},
   {name: 'missing labels are skipped', pod: pod({labels: {run_id: ''}}), tis: [], expect: {reason: 'no-active-task-instance', skipReason: 'missing-labels'}},
   {name: 'old try, current try running with another pod: zombie', tis: [ti({tryNumber: 2})], xcom: 'kpo-task-new', expect: {reason: 'stale-try'}},
@@ -125,5 +127,54 @@ describe('judgeZombie', () => {
     const index = buildAirflowIndex([RUN], [ti({tryNumber: 2})])
     expect(needsPodNameXCom(matchPod(pod(), index))).toHaveLength(1)
     expect(needsPodNameXCom(matchPod(pod({labels: {try_number: '2'}}), index))).toHaveLength(0)
+  })
+})
+
+// The detail is the report's and the Event's explanation of each verdict.
+describe('judgeZombie: what each verdict says', () => {
+  const details: Record<string, string> = {
+    'finished task instance: zombie': "no active task instance matches the pod's labels",
+    'unknown dag run is skipped': `dag run etl/${makeSafeLabelValue(RUN_ID)} is unknown to this Airflow DB (another Airflow, or a wrong --db?)`,
+    'missing labels are skipped': 'cannot be matched to a task instance: missing label run_id',
+    'old try, current try running with another pod: zombie': 'try 1 is older than try 2 (running), whose pod is kpo-task-new',
+    'old try, current try deferred with another pod: zombie': 'try 1 is older than try 2 (deferred), whose pod is kpo-task-new',
+    'old try re-attached by the current try': 'try 2 (running) re-attached to this pod of try 1',
+    'old try, no pod_name XCom yet': 'try 1 is older than try 2 (running) but it has no pod_name XCom yet',
+    'old try, XCom not a plain name (custom backend)': 'try 1 is older than try 2 (running) but its pod_name XCom is not a plain pod name',
+    'old try, current try only queued (may re-attach)': 'try 1 is older than try 2 (queued), which may still re-attach to it',
+    'old try, up_for_retry': 'try 1 is older than try 2 (up_for_retry), which may still re-attach to it',
+    'old try label but pod created after the current try started': 'created after try 2 started, so it may belong to it',
+  }
+  it.each(Object.entries(details))('%s → %s', (name, detail) => {
+    const c = cases.find((k) => k.name === name)!
+    const index = buildAirflowIndex(c.runs ?? [RUN], c.tis ?? [])
+    const match = matchPod(c.pod ?? pod(), index)
+    const xcoms = new Map<string, string | null>()
+    if (c.xcom !== undefined) for (const t of needsPodNameXCom(match)) xcoms.set(taskKeyString(t), c.xcom)
+    const verdict = judgeZombie(match, xcoms, {now: NOW, minAgeSeconds: 300, includeUnknown: false})
+    expect(verdict.finding && verdict.detail).toBe(detail)
+  })
+
+  it('a stale try whose current try has no state yet names it none, and may still re-attach', () => {
+    const index = buildAirflowIndex([RUN], [ti({tryNumber: 2, state: null})])
+    const verdict = judgeZombie(matchPod(pod(), index), new Map(), {now: NOW, minAgeSeconds: 300, includeUnknown: false})
+    expect(verdict).toMatchObject({finding: true, reason: 'stale-try', skipReason: 'may-be-reattached', detail: 'try 1 is older than try 2 (none), which may still re-attach to it'})
+  })
+
+  it('a pod exactly --min-age old is old enough', () => {
+    const index = buildAirflowIndex([RUN], [])
+    const exact = pod({creationTimestamp: new Date(NOW.getTime() - 300_000)})
+    expect(judgeZombie(matchPod(exact, index), new Map(), {now: NOW, minAgeSeconds: 300, includeUnknown: false})).not.toHaveProperty('skipReason', 'too-young')
+  })
+})
+
+describe('taskInstancesByLabel', () => {
+  it('two task instances whose ids normalise alike: the first is kept', () => {
+    const hashed = makeSafeLabelValue('a:b')
+    const first = ti({taskId: 'a:b', state: 'success'})
+    const second = ti({taskId: hashed, state: 'failed'})
+    const byLabel = taskInstancesByLabel([first, second])
+    expect(byLabel.size).toBe(1)
+    expect(taskInstanceOfPod({dagId: 'etl', taskId: hashed, runId: makeSafeLabelValue(RUN_ID), mapIndex: -1, tryNumber: 1}, byLabel)).toBe(first)
   })
 })

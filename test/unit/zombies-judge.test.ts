@@ -45,21 +45,25 @@ const ROWS = [
 
 function recordingDb() {
   const asked = {tasks: [] as TaskRef[], runs: [] as DagRunRef[]}
+  const calls = {tasks: 0, runs: 0, xcoms: 0}
   const db = {
     schema: {family: 'airflow-2.10', dialect: 'postgresql'},
     async taskInstancesOfTasks(tasks: TaskRef[]) {
+      calls.tasks++
       asked.tasks.push(...tasks)
       return ROWS.filter((row) => tasks.some((t) => t.dagId === row.dagId && t.runId === row.runId && t.taskId === row.taskId))
     },
     async taskInstancesOfRuns(runs: DagRunRef[]) {
+      calls.runs++
       asked.runs.push(...runs)
       return ROWS.filter((row) => runs.some((r) => r.dagId === row.dagId && r.runId === row.runId))
     },
     async podNameXComs() {
+      calls.xcoms++
       return new Map()
     },
   } as unknown as TaskInstanceSource
-  return {db, asked}
+  return {db, asked, calls}
 }
 
 const CONFIG = {minAgeSeconds: 300, includeUnknown: false}
@@ -84,10 +88,23 @@ describe('judgePods', () => {
     expect(judged.taskInstances.filter((row) => row.taskId === 'load')).toHaveLength(1)
   })
 
+  it('sends no statement it does not need: no run read without a rewritten label, no XCom read without a stale try', async () => {
+    const {db, calls} = recordingDb()
+    await judgePods(db, [pod('extract-pod', 'extract')], [RUN], CONFIG, NOW)
+    expect(calls).toEqual({tasks: 1, runs: 0, xcoms: 0})
+    const long = recordingDb()
+    await judgePods(long.db, [pod('long-pod', LONG_TASK)], [RUN], CONFIG, NOW)
+    expect(long.calls).toEqual({tasks: 0, runs: 1, xcoms: 0})
+    const stale = recordingDb()
+    await judgePods(stale.db, [{...pod('extract-try0', 'extract'), labels: {...pod('x', 'extract').labels, try_number: '0'}}], [RUN], CONFIG, NOW)
+    expect(stale.calls).toEqual({tasks: 1, runs: 0, xcoms: 1})
+  })
+
   it('reads nothing for pods of dag runs the DB does not know', async () => {
-    const {db, asked} = recordingDb()
+    const {db, asked, calls} = recordingDb()
     const judged = await judgePods(db, [pod('extract-pod', 'extract')], [], CONFIG, NOW)
     expect(asked).toEqual({tasks: [], runs: []})
+    expect(calls).toEqual({tasks: 0, runs: 0, xcoms: 0})
     expect(judged.findings[0]!.verdict.skipReason).toBe('unknown-dag-run')
   })
 })

@@ -202,6 +202,16 @@ export class FakeKube {
     this.handler.roles = [...(this.handler.roles ?? []), role]
   }
 
+  /**
+   * Forgets the test-set behaviour (deny rules, injections not yet used, request hooks), for a fake
+   * shared by the tests of a file; the objects stay.
+   */
+  resetBehaviour(): void {
+    this.handler.denials.length = 0
+    this.handler.injections.length = 0
+    this.handler.hooks.length = 0
+  }
+
   /** Back to allowing everything not denied. */
   stopRbac(): void {
     this.handler.roles = undefined
