@@ -3,7 +3,7 @@
 // than the snapshot it is judged by, and every candidate is judged again just before it is deleted.
 import type {DagRunRef, TaskInstanceSource, TaskRef} from '../airflow/types.js'
 import type {ReportItem} from '../core/report.js'
-import type {DagRunRow, ObjectMeta, TaskInstanceRow} from '../core/types.js'
+import type {DagRunRow, PodRecord, TaskInstanceRow} from '../core/types.js'
 import {taskKeyString} from '../core/types.js'
 import {
   FINISHED_PHASES,
@@ -89,7 +89,7 @@ export interface Judgement {
 /** Reads the DB for these pods and judges each. Used by the scan and by the re-check before deleting. */
 export async function judgePods(
   db: TaskInstanceSource,
-  pods: ObjectMeta[],
+  pods: PodRecord[],
   runs: DagRunRow[],
   config: Pick<ZombieScanConfig, 'minAgeSeconds' | 'includeUnknown'>,
   now: Date,
