@@ -1,6 +1,7 @@
 // Kubernetes JSON to the domain's ObjectMeta, once, at the adapter boundary.
 
 import type {ObjectMeta, OwnerReference, PodRecord} from '../core/types.js'
+import {interner} from '../core/interner.js'
 import {ApiError} from '../errors.js'
 
 /** The metadata of an object as the API serialises it (empty maps and lists are omitted). */
@@ -99,15 +100,4 @@ function picked(from: Record<string, string> | undefined, keys: readonly string[
     kept[key] = once(value)
   }
   return kept ?? NONE
-}
-
-/** One copy of each distinct string: values repeated across thousands of pods are stored once. */
-function interner(): (value: string) => string {
-  const seen = new Map<string, string>()
-  return (value) => {
-    const known = seen.get(value)
-    if (known !== undefined) return known
-    seen.set(value, value)
-    return value
-  }
 }
