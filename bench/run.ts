@@ -1,8 +1,11 @@
-// `npm run bench`: airflow-reap `zombies` against the floor and the manual peer at N = 1k, 10k, 50k
-// KubernetesPodOperator pods (M = 100 × N task-instance rows), the growth with M, and deletion
-// throughput. Writes bench/results.json and the results section of bench/README.md.
+// `npm run bench`: the start-up of the release executable against `kubectl version --client`, then
+// airflow-reap `zombies` against the floor and the manual peer at N = 1k, 10k, 50k (and 150k)
+// KubernetesPodOperator pods (M = 100 × N task-instance rows), the growth with M, the bytes kept per
+// pod, and deletion throughput. Writes bench/results.json and the results section of bench/README.md.
 //
-//   node dist/bench/run.js [--sizes 1000,10000,50000] [--runs 5] [--peer-runs-50k 3] [--delete-runs 3] [--no-write] [--skip-delete] [--skip-m-growth]
+//   node dist/bench/run.js [--sizes 1000,10000,50000,150000] [--runs 5] [--peer-runs-50k 3] [--peer-max 50000] [--delete-runs 3]
+//                          [--startup-rounds 15] [--first-runs 3] [--skip-startup] [--no-write] [--skip-delete] [--skip-m-growth]
+//   node dist/bench/run.js --startup-only [--startup-rounds 15]   (the start-up section alone, printed)
 //   node dist/bench/run.js --serve N [--latency MS]     (one size kept up for profiling by hand)
 //   node dist/bench/run.js --api [--sizes 10000]          (zombies through the DB and through the REST API, the same rows)
 //   node dist/bench/run.js --port-forward [--sizes 50000] [--runs 5]   (direct vs through the port-forward only)
@@ -17,6 +20,7 @@ import {type BenchDb, buildBenchDb} from './db.js'
 import {fixtureFromDb} from './api-fixture.js'
 import {startFakeAirflowApi} from '../test/support/fake-airflow-api/index.js'
 import {type Plan, planDataset, zombieCount} from './dataset.js'
+import {type StartupReport, benchStartup, startupMarkdown, startupVerdicts} from './startup.js'
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
 const benchDir = path.join(repo, 'bench')
@@ -29,11 +33,21 @@ function option(name: string): string | undefined {
 }
 const flag = (name: string) => process.argv.includes(`--${name}`)
 
-const SIZES = (option('sizes') ?? '1000,10000,50000').split(',').map(Number)
+const SIZES = (option('sizes') ?? '1000,10000,50000,150000').split(',').map(Number)
 const RUNS = Number(option('runs') ?? 5)
 /** The peer takes about two minutes a run at 50k (kubectl -o json alone most of it): fewer runs there, to stay in the 20-minute budget. */
 const PEER_RUNS_AT_50K = Number(option('peer-runs-50k') ?? 3)
 const DELETE_RUNS = Number(option('delete-runs') ?? 3)
+/**
+ * The peer is not run above this size: `kubectl get -o json` held 5.2 GB at 50k and grows with the
+ * pods (about 15 GB at 150k), more than a shared 24 GB machine can lend it next to the fake server and
+ * PostgreSQL. Its row then says so.
+ */
+const PEER_MAX = Number(option('peer-max') ?? 50_000)
+const STARTUP_ROUNDS = Number(option('startup-rounds') ?? 15)
+const FIRST_RUNS = Number(option('first-runs') ?? 3)
+/** The largest cluster Kubernetes supports (its scalability thresholds: 150,000 pods). */
+const BIG_N = 150_000
 const WRITE = !flag('no-write')
 const DELETE_N = 50_000
 const DELETE_COUNT = 1_500
@@ -331,7 +345,9 @@ async function benchSize(n: number): Promise<{result: SizeResult; mGrowth?: MGro
     }
     const peerRuns = n >= 50_000 ? Math.min(RUNS, PEER_RUNS_AT_50K) : RUNS
     const runsOf = (tool: Tool) => (tool === 'peer' ? peerRuns : RUNS)
+    if (n > PEER_MAX) errors.peer = `not run above ${fmtCount(PEER_MAX)} pods (--peer-max): kubectl get -o json needs about 5 GB per 50k pods`
     for (const tool of TOOLS) {
+      if (errors[tool]) continue
       // Warm-up. The peer's (native binaries, nothing to warm but kubectl's discovery cache) is a cheap
       // kubectl call when it runs fewer times than the others.
       if (tool === 'peer' && peerRuns < RUNS) primeKubectl(target)
@@ -491,8 +507,8 @@ function short(error: string): string {
   return line.replace(/\|/g, '/').slice(0, 160)
 }
 
-function verdicts(sizes: SizeResult[], mGrowth: MGrowth | undefined, deletes: DeleteResult[]): Verdict[] {
-  const out: Verdict[] = []
+function verdicts(sizes: SizeResult[], mGrowth: MGrowth | undefined, deletes: DeleteResult[], startup: StartupReport | undefined): Verdict[] {
+  const out: Verdict[] = startup ? startupVerdicts(startup) : []
   const at = (n: number) => sizes.find((s) => s.n === n)
   const failed = (r: ToolResult | undefined) => !r || r.error !== undefined || r.wallS.values.length === 0
   const why = (r: ToolResult | undefined) => (r?.error ? `failed: ${short(r.error)}` : 'not measured')
@@ -516,6 +532,22 @@ function verdicts(sizes: SizeResult[], mGrowth: MGrowth | undefined, deletes: De
     }
     if (failed(reap)) out.push({target: 'N = 50k: airflow-reap peak RSS ≤ 250 MB', measured: why(reap), pass: false})
     else out.push({target: 'N = 50k: airflow-reap peak RSS ≤ 250 MB', measured: `${reap.rssMB.median.toFixed(0)} MB (max ${reap.rssMB.max.toFixed(0)})`, pass: reap.rssMB.max <= 250})
+  }
+  const largest = at(BIG_N)
+  if (largest) {
+    const reap = largest.tools['airflow-reap']
+    const floor = largest.tools.floor
+    const timeTarget = `N = ${fmtCount(BIG_N)}: airflow-reap ≤ 1.1 × floor wall time`
+    if (failed(reap) || failed(floor)) out.push({target: timeTarget, measured: why(failed(reap) ? reap : floor), pass: false})
+    else {
+      const ratio = reap.wallS.median / floor.wallS.median
+      out.push({target: timeTarget, measured: `${ratio.toFixed(2)} ×`, pass: ratio <= 1.1})
+    }
+    const memoryTarget = `N = ${fmtCount(BIG_N)}: airflow-reap peak RSS ≤ 300 MB`
+    if (failed(reap)) out.push({target: memoryTarget, measured: why(reap), pass: false})
+    else out.push({target: memoryTarget, measured: `${reap.rssMB.median.toFixed(0)} MB (max ${reap.rssMB.max.toFixed(0)})`, pass: reap.rssMB.max <= 300})
+  } else if (SIZES.includes(BIG_N)) {
+    out.push({target: `N = ${fmtCount(BIG_N)}: airflow-reap ≤ 1.1 × floor wall time and ≤ 300 MB`, measured: 'not measured (the set-up failed)', pass: false})
   }
   if (big && mid) {
     const a = mid.tools['airflow-reap']
@@ -578,13 +610,15 @@ function markdown(report: BenchReport): string {
   lines.push(`Wall time in seconds and peak RSS in MB: median of ${report.runs} runs after a warm-up (min–max)` +
     (report.peerRunsAt50k < report.runs ? `; the peer at 50k: ${report.peerRunsAt50k} runs, no warm-up (a minute and a half or more each).` : '.'))
   lines.push('')
+  if (report.startup) lines.push(startupMarkdown(report.startup), '')
   lines.push('| N pods | task instances (active) | zombies | tool | wall s | peak RSS MB |')
   lines.push('|---:|---:|---:|---|---:|---:|')
   for (const size of report.sizes) {
     for (const tool of TOOLS) {
       const r = size.tools[tool]
       const head = `| ${fmtCount(size.n)} | ${fmtCount(size.taskInstances)} (${fmtCount(size.activeTaskInstances)}) | ${size.zombies} | ${tool} |`
-      if (r.error) lines.push(`${head} **failed**: ${short(r.error)} | – |`)
+      if (r.error?.startsWith('not run')) lines.push(`${head} ${r.error} | – |`)
+      else if (r.error) lines.push(`${head} **failed**: ${short(r.error)} | – |`)
       else lines.push(`${head} ${fmtStat(r.wallS, 2)} | ${fmtStat(r.rssMB, 0)} |`)
     }
   }
@@ -596,6 +630,14 @@ function markdown(report: BenchReport): string {
     const wall = (r: ToolResult) => r.wallS
     const rss = (r: ToolResult) => r.rssMB
     lines.push(`| ${fmtCount(size.n)} | ${ratio(t['airflow-reap'], t.floor, wall, 2)} | ${ratio(t.peer, t['airflow-reap'], wall, 1)} | ${ratio(t['airflow-reap'], t.floor, rss, 2)} |`)
+  }
+  for (const failure of report.sizeErrors) lines.push('', `N = ${fmtCount(failure.n)}: **not measured**, the set-up or run failed as a whole: ${short(failure.error)}`)
+  if (report.perPod) {
+    const {heap, rssSlope} = report.perPod
+    lines.push('')
+    lines.push(`Bytes kept per listed pod (live heap after a full GC, ${fmtCount(heap.n)} pods of the data set, \`bench/record-bytes.ts\`): ` +
+      `${heap.podRecord} B as the compact PodRecord, against ${heap.objectMeta} B as the whole ObjectMeta that 0.2.0 kept.` +
+      (rssSlope ? ` Peak RSS of airflow-reap grows by ${(rssSlope.bytes / 1024).toFixed(2)} KiB per pod (least-squares slope of the medians at ${rssSlope.sizes.map(fmtCount).join(', ')}): the records, the task-instance rows read for them (about one per pod) and what the GC leaves uncollected.` : ''))
   }
   if (report.mGrowth) {
     const g = report.mGrowth
@@ -641,6 +683,32 @@ interface BenchReport {
   mGrowth?: MGrowth
   deletes: DeleteResult[]
   verdicts: Verdict[]
+  startup?: StartupReport
+  /** Sizes whose set-up or run failed as a whole (a machine that cannot hold them). */
+  sizeErrors: {n: number; error: string}[]
+  perPod?: PerPod
+}
+
+/** What each listed pod costs: the records' live heap, and the slope of peak RSS over the sizes. */
+interface PerPod {
+  /** Live heap per pod after a full GC (bench/record-bytes.ts): the whole ObjectMeta (0.2.0) and the PodRecord. */
+  heap: {n: number; objectMeta: number; podRecord: number}
+  /** Least-squares slope of airflow-reap's median peak RSS over these sizes, in bytes per pod. */
+  rssSlope?: {sizes: number[]; bytes: number}
+}
+
+function recordBytes(n: number): PerPod['heap'] {
+  const out = execFileSync(process.execPath, ['--expose-gc', path.join(repo, 'dist', 'bench', 'record-bytes.js'), String(n)], {encoding: 'utf8'})
+  return JSON.parse(out) as PerPod['heap']
+}
+
+function rssSlope(sizes: SizeResult[]): PerPod['rssSlope'] {
+  const points = sizes.filter((s) => s.n >= 10_000 && !s.tools['airflow-reap'].error).map((s) => [s.n, s.tools['airflow-reap'].rssMB.median * 2 ** 20])
+  if (points.length < 2) return undefined
+  const mx = points.reduce((a, [x]) => a + x, 0) / points.length
+  const my = points.reduce((a, [, y]) => a + y, 0) / points.length
+  const slope = points.reduce((a, [x, y]) => a + (x - mx) * (y - my), 0) / points.reduce((a, [x]) => a + (x - mx) ** 2, 0)
+  return {sizes: points.map(([x]) => x), bytes: slope}
 }
 
 function writeReport(report: BenchReport): void {
@@ -940,6 +1008,16 @@ async function main(): Promise<void> {
   symlinkSync(CLI, path.join(tmp, 'plugins', 'kubectl-airflow_reap'))
   if (option('serve')) return serve(Number(option('serve')))
   if (flag('api')) return comparisonOnly(() => benchApi(Number(option('sizes') ?? 10_000)), apiMarkdown, writeApiReport, 'bench/api.json and the REST API section')
+  if (flag('startup-only')) {
+    // Only the start-up section, printed (to compare changes quickly; not written).
+    try {
+      const kubectl = execFileSync('bash', [path.join(repo, 'scripts', 'debian-kubectl.sh')], {encoding: 'utf8'}).trim()
+      process.stdout.write(`${startupMarkdown(await benchStartup({repo, tmp, kubectl, rounds: STARTUP_ROUNDS, firstRuns: FIRST_RUNS, log}))}\n`)
+    } finally {
+      rmSync(tmp, {recursive: true, force: true})
+    }
+    return
+  }
   if (flag('port-forward')) {
     return comparisonOnly(() => benchPortForward(Number(option('sizes') ?? 50_000)), portForwardMarkdown, writePortForwardReport, 'bench/port-forward.json and the port-forward section')
   }
@@ -955,21 +1033,36 @@ async function main(): Promise<void> {
     sizes: [],
     deletes: [],
     verdicts: [],
+    sizeErrors: [],
   }
   log(`machine: ${JSON.stringify(report.machine)}; load ${report.loadBefore}; work dir ${tmp}`)
   try {
-    for (const n of SIZES) {
-      const {result, mGrowth, deletes} = await benchSize(n)
-      report.sizes.push(result)
-      if (mGrowth) report.mGrowth = mGrowth
-      if (deletes) report.deletes = deletes
+    if (!flag('skip-startup')) {
+      const kubectl = execFileSync('bash', [path.join(repo, 'scripts', 'debian-kubectl.sh')], {encoding: 'utf8'}).trim()
+      report.startup = await benchStartup({repo, tmp, kubectl, rounds: STARTUP_ROUNDS, firstRuns: FIRST_RUNS, log})
+      log(startupMarkdown(report.startup))
     }
+    report.perPod = {heap: recordBytes(Math.max(...SIZES))}
+    log(`bytes per pod (live heap): ${JSON.stringify(report.perPod.heap)}`)
+    for (const n of SIZES) {
+      try {
+        const {result, mGrowth, deletes} = await benchSize(n)
+        report.sizes.push(result)
+        if (mGrowth) report.mGrowth = mGrowth
+        if (deletes) report.deletes = deletes
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error)
+        log(`N=${n} FAILED as a whole: ${message}`)
+        report.sizeErrors.push({n, error: message})
+      }
+    }
+    report.perPod.rssSlope = rssSlope(report.sizes)
   } finally {
     rmSync(tmp, {recursive: true, force: true})
   }
   report.loadAfter = loadAverage()
   report.durationS = (Date.now() - started) / 1000
-  report.verdicts = verdicts(report.sizes, report.mGrowth, report.deletes)
+  report.verdicts = verdicts(report.sizes, report.mGrowth, report.deletes, report.startup)
   process.stdout.write(`${markdown(report)}\n`)
   if (WRITE) {
     writeReport(report)

@@ -49,12 +49,15 @@ import {
   updateManifest,
   walk,
 } from './release/lib.mjs'
+import {bundleApp} from './release/bundle.mjs'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const OUT_DIR = path.join(ROOT, 'dist', 'release')
 const MANIFEST = path.join(ROOT, 'krew-manifest.yaml')
 const CACHE = path.resolve(process.env.AIRFLOW_REAP_RELEASE_CACHE || path.join(ROOT, '.cache', 'release'))
 const require = createRequire(import.meta.url)
+/** The app bundled into one CommonJS file, inside the staged app. */
+const BUNDLE = 'dist/bundle/cli.cjs'
 const started = Date.now()
 
 function log(message) {
@@ -188,11 +191,16 @@ async function stageApp(addon) {
   npm(['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], {cwd: stage})
   rmSync(path.join(stage, 'package-lock.json'))
   cpSync(path.join(ROOT, 'bin'), path.join(stage, 'bin'), {recursive: true})
-  cpSync(path.join(ROOT, 'dist', 'src'), path.join(stage, 'dist', 'src'), {recursive: true, filter: (file) => !file.endsWith('.map')})
+  // The app as one file (start-up: one file to read and compile instead of a few hundred).
+  const meta = await bundleApp(path.join(stage, BUNDLE))
+  log(`bundle: ${Object.keys(meta.inputs).length} modules in ${BUNDLE}`)
   copyFileSync(path.join(ROOT, 'LICENSE'), path.join(stage, 'LICENSE'))
   const pkg = packageJson()
   delete pkg.devDependencies
   delete pkg.scripts
+  // oclif finds the commands and the hook as exports of the bundle (src/cli/bundle-entry.ts).
+  pkg.oclif.commands = {strategy: 'explicit', target: `./${BUNDLE}`, identifier: 'COMMANDS'}
+  pkg.oclif.hooks = {command_not_found: {target: `./${BUNDLE}`, identifier: 'commandNotFound'}}
   writeFileSync(path.join(stage, 'package.json'), JSON.stringify(pkg, null, 2) + '\n')
   const nodeModules = path.join(stage, 'node_modules')
   prune(nodeModules)
@@ -200,10 +208,10 @@ async function stageApp(addon) {
   mkdirSync(release, {recursive: true})
   copyFileSync(addon, path.join(release, 'better_sqlite3.node'))
   await writeOclifManifest(stage)
-  // The file the executable requires; a CommonJS file on disk, so import() of the ESM app works.
+  // The file the executable requires: it runs the bundle.
   writeFileSync(
     path.join(stage, 'sea-entry.cjs'),
-    `'use strict'\n// Loaded by the single executable (scripts/release/sea-main.cjs).\nimport('./bin/run.js').catch((error) => {\n  console.error(error)\n  process.exitCode = 1\n})\n`,
+    `'use strict'\n// Loaded by the single executable (scripts/release/sea-main.cjs).\nrequire('./${BUNDLE}').run(__filename).catch((error) => {\n  console.error(error)\n  process.exitCode = 1\n})\n`,
   )
   return stage
 }
@@ -212,7 +220,8 @@ function smokeTestStage(stage, node) {
   const script = `const D = require(${JSON.stringify(path.join(stage, 'node_modules', 'better-sqlite3'))}); const db = new D(':memory:'); if (db.prepare('select 1 as x').get().x !== 1) process.exit(1)`
   run(node.binary, ['-e', script])
   run(node.binary, [path.join(stage, 'bin', 'run.js'), '--version'], {capture: true})
-  log('staged app runs on the SEA Node (better-sqlite3 loads, --version works)')
+  run(node.binary, [path.join(stage, 'sea-entry.cjs'), 'zombies', '--help'], {capture: true})
+  log('staged app runs on the SEA Node (better-sqlite3 loads, --version and the bundle\'s zombies --help work)')
 }
 
 function buildExecutable(platform, node, stage, version) {

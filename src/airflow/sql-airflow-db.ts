@@ -1,6 +1,7 @@
 // The task-instance source over any SqlDriver: the dialect module writes the statements, the family rules interpret
 // the rows. Every method reads only rows for the runs or tasks it is given (plus the bounded run list).
 import type {ExecutingTaskInstanceRow, SerializedDagRow} from '../core/overdue.js'
+import {interner} from '../core/interner.js'
 import type {DagRunRow, TaskInstanceRow, TaskKey} from '../core/types.js'
 import {taskKeyString} from '../core/types.js'
 import type {SqlDriver} from './drivers/types.js'
@@ -56,13 +57,17 @@ export class SqlAirflowDb implements TaskInstanceSource {
   async taskInstancesOfTasks(tasks: TaskRef[]): Promise<TaskInstanceRow[]> {
     const unique = uniqueTaskRefs(tasks)
     if (unique.length === 0) return []
-    return this.runMapped<RawTaskInstance, TaskInstanceRow>(this.queries.taskInstancesOfTasks(unique), (row) => this.toTaskInstance(row))
+    // One row per pod or more: dag_id, run_id, state and operator repeat across rows, each kept once.
+    const once = interner()
+    return this.runMapped<RawTaskInstance, TaskInstanceRow>(this.queries.taskInstancesOfTasks(unique), (row) => this.toTaskInstance(row, once))
   }
 
   async taskInstancesOfRuns(runs: DagRunRef[]): Promise<TaskInstanceRow[]> {
     const unique = uniqueRuns(runs)
     if (unique.length === 0) return []
-    return this.runMapped<RawTaskInstance, TaskInstanceRow>(this.queries.taskInstancesOfRuns(unique), (row) => this.toTaskInstance(row))
+    // One row per pod or more: dag_id, run_id, state and operator repeat across rows, each kept once.
+    const once = interner()
+    return this.runMapped<RawTaskInstance, TaskInstanceRow>(this.queries.taskInstancesOfRuns(unique), (row) => this.toTaskInstance(row, once))
   }
 
   async podNameXComs(keys: TaskKey[]): Promise<Map<string, string | null>> {
@@ -134,17 +139,17 @@ export class SqlAirflowDb implements TaskInstanceSource {
     return this.driver.close()
   }
 
-  private toTaskInstance(row: RawTaskInstance): TaskInstanceRow {
+  private toTaskInstance(row: RawTaskInstance, once: (value: string) => string = (value) => value): TaskInstanceRow {
     const column = row.try_number === null ? null : Number(row.try_number)
     return {
-      dagId: row.dag_id,
-      taskId: row.task_id,
-      runId: row.run_id,
+      dagId: once(row.dag_id),
+      taskId: once(row.task_id),
+      runId: once(row.run_id),
       mapIndex: Number(row.map_index),
-      state: row.state,
+      state: row.state === null ? null : once(row.state),
       tryNumber: this.rules.effectiveTryNumber(column, row.state),
       startDate: toUtcDate(row.start_date),
-      operator: row.operator,
+      operator: row.operator === null ? null : once(row.operator),
     }
   }
 

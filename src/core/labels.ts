@@ -71,9 +71,11 @@ export interface PodTaskLabels {
 export type PodLabelsResult = {ok: true; labels: PodTaskLabels} | {ok: false; problem: string}
 
 const REQUIRED_LABELS = ['dag_id', 'task_id', 'run_id', 'try_number'] as const
+/** Every label readPodTaskLabels reads: all a listed pod needs to keep of its labels. */
+export const POD_TASK_LABELS: readonly string[] = [...REQUIRED_LABELS, 'map_index']
 
 /** Reads the task identity from a pod's labels; a pod without it can never be judged. */
-export function readPodTaskLabels(labels: Record<string, string>): PodLabelsResult {
+export function readPodTaskLabels(labels: Readonly<Record<string, string>>): PodLabelsResult {
   const missing = REQUIRED_LABELS.filter((key) => !labels[key])
   if (missing.length > 0) return {ok: false, problem: `missing label ${missing.join(', ')}`}
   const tryNumber = parseCount(labels.try_number)

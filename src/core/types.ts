@@ -16,6 +16,24 @@ export interface ObjectMeta {
   ownerReferences: OwnerReference[]
 }
 
+/**
+ * A pod as zombies and overdue keep it from the list to the end of the run: its identity (namespace,
+ * name, and the UID every delete is conditioned on), its creation time, and only the labels,
+ * annotations and owners the verdicts and guards read (src/kube/convert.ts podRecordReducer). One is
+ * kept per listed pod, 150,000 in the largest cluster: bench/README.md states its bytes per pod.
+ */
+export interface PodRecord {
+  kind: string
+  namespace: string
+  name: string
+  uid: string
+  creationTimestamp: Date
+  deletionTimestamp?: Date
+  labels: Readonly<Record<string, string>>
+  annotations: Readonly<Record<string, string>>
+  ownerReferences: readonly OwnerReference[]
+}
+
 export interface OwnerReference {
   apiVersion: string
   kind: string

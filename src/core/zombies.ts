@@ -1,7 +1,7 @@
 // Zombie classification: pure verdicts with reasons (the shape of kubectl's drain filters). The
 // pipeline around it (list pods → read DB → classify → re-check → act) lives in src/reap/.
 import type {ReportItem, Reason, SkipReason, TaskInstanceRef} from './report.js'
-import type {DagRunRow, ObjectMeta, TaskInstanceRow} from './types.js'
+import type {DagRunRow, PodRecord, TaskInstanceRow} from './types.js'
 import {POD_CHOSEN_STATES, isActiveState, isKnownState, taskKeyString} from './types.js'
 import {KEEP_ANNOTATION, type PodTaskLabels, labelNormaliser, mayBeRewritten, readPodTaskLabels, runLabelKey, taskLabelKey} from './labels.js'
 
@@ -34,7 +34,7 @@ export function withActiveTasks(index: AirflowIndex, tis: TaskInstanceRow[], nor
 
 /** A pod looked up in the index: what we know before any verdict. */
 export interface PodMatch {
-  pod: ObjectMeta
+  pod: PodRecord
   labels?: PodTaskLabels
   labelProblem?: string
   run?: DagRunRow
@@ -48,7 +48,7 @@ export function rematch(match: PodMatch, index: AirflowIndex): PodMatch {
   return {...match, activeTis: index.activeTasks.get(taskLabelKey(dagId, taskId, runId, mapIndex)) ?? []}
 }
 
-export function matchPod(pod: ObjectMeta, index: AirflowIndex): PodMatch {
+export function matchPod(pod: PodRecord, index: AirflowIndex): PodMatch {
   const read = readPodTaskLabels(pod.labels)
   if (!read.ok) return {pod, labelProblem: read.problem, activeTis: []}
   const {dagId, taskId, runId, mapIndex} = read.labels
@@ -161,7 +161,7 @@ export interface PodProtection {
  * owning the pod (KubernetesJobOperator's Job pods carry every KPO label, and the Job controller
  * would re-create a deleted pod: the Job is what to act on, not its pods); a deletion under way.
  */
-export function podGuard(pod: ObjectMeta): PodProtection | undefined {
+export function podGuard(pod: PodRecord): PodProtection | undefined {
   if (pod.annotations[KEEP_ANNOTATION] === 'true') return {skipReason: 'keep-annotation'}
   const controller = pod.ownerReferences.find((owner) => owner.controller === true)
   if (controller) {
@@ -172,7 +172,7 @@ export function podGuard(pod: ObjectMeta): PodProtection | undefined {
   return undefined
 }
 
-function protectingGuard(pod: ObjectMeta, options: ZombieOptions): PodProtection | undefined {
+function protectingGuard(pod: PodRecord, options: ZombieOptions): PodProtection | undefined {
   const guard = podGuard(pod)
   if (guard) return guard
   if (ageSeconds(pod, options.now) < options.minAgeSeconds) return {skipReason: 'too-young'}
@@ -191,7 +191,7 @@ export function toRef(ti: TaskInstanceRow): TaskInstanceRef {
   return {dagId: ti.dagId, taskId: ti.taskId, runId: ti.runId, mapIndex: ti.mapIndex, tryNumber: ti.tryNumber, state: ti.state}
 }
 
-export function ageSeconds(pod: ObjectMeta, now: Date): number {
+export function ageSeconds(pod: PodRecord, now: Date): number {
   return Math.max(0, Math.floor((now.getTime() - pod.creationTimestamp.getTime()) / 1000))
 }
 

@@ -1,10 +1,11 @@
 // Listing objects as metadata only (PartialObjectMetadataList), page by page, starting over when the
-// API server says the continue token has expired (410 Gone).
+// API server says the continue token has expired (410 Gone). Each page is reduced to records as it
+// arrives (toObjectMeta, or the caller's smaller record) and then dropped: only the records stay.
 
 import type {ObjectMeta} from '../core/types.js'
 import {ApiError} from '../errors.js'
 import type {KubeClient} from './client.js'
-import {type RawObjectMeta, toObjectMeta} from './convert.js'
+import {type MetadataReducer, type RawObjectMeta, toObjectMeta} from './convert.js'
 import {type ResourceType, collectionPath, qualifiedName} from './resources.js'
 
 export interface ListMetadataOptions {
@@ -31,10 +32,15 @@ interface MetadataList {
 // offer the metadata-only form; only `metadata` is read either way.
 export const METADATA_ONLY_ACCEPT = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json'
 
-export async function listMetadata(client: KubeClient, options: ListMetadataOptions): Promise<ObjectMeta[]> {
+export function listMetadata(client: KubeClient, options: ListMetadataOptions): Promise<ObjectMeta[]> {
+  return listRecords(client, options, toObjectMeta)
+}
+
+/** listMetadata, each object kept as `reduce` makes it (a compact record instead of the whole ObjectMeta). */
+export async function listRecords<T>(client: KubeClient, options: ListMetadataOptions, reduce: MetadataReducer<T>): Promise<T[]> {
   const maxRestarts = options.maxRestarts ?? 3
   for (let restarts = 0; ; restarts++) {
-    const items = await listAllPages(client, options)
+    const items = await listAllPages(client, options, reduce)
     if (items) return items
     if (restarts >= maxRestarts) {
       const what = qualifiedName(options.resource)
@@ -44,9 +50,9 @@ export async function listMetadata(client: KubeClient, options: ListMetadataOpti
 }
 
 /** Every page, or undefined when a continue token expired and the list must start over. */
-async function listAllPages(client: KubeClient, options: ListMetadataOptions): Promise<ObjectMeta[] | undefined> {
+async function listAllPages<T>(client: KubeClient, options: ListMetadataOptions, reduce: MetadataReducer<T>): Promise<T[] | undefined> {
   const {resource, signal} = options
-  const items: ObjectMeta[] = []
+  const items: T[] = []
   let continueToken: string | undefined
   do {
     const response = await client.request<MetadataList>({
@@ -64,7 +70,8 @@ async function listAllPages(client: KubeClient, options: ListMetadataOptions): P
     })
     if (response.status === 410) return undefined
     const page = checkedPage(resource, response.body)
-    for (const item of page.items ?? []) items.push(toObjectMeta(resource.kind, item.metadata))
+    // The page goes out of scope with this iteration: nothing of it outlives the loop but the records.
+    for (const item of page.items ?? []) items.push(reduce(resource.kind, item.metadata))
     continueToken = page.metadata?.continue || undefined
     options.onPage?.(items.length)
   } while (continueToken)

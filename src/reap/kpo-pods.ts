@@ -2,11 +2,12 @@
 // KubernetesPodOperator pods, the dag runs that can own them, the phase of the findings, and marking
 // a report item skipped. The verdicts themselves stay with each command.
 import type {TaskInstanceSource} from '../airflow/types.js'
-import {KPO_LABEL_SELECTOR} from '../core/labels.js'
+import {KEEP_ANNOTATION, KPO_LABEL_SELECTOR, POD_TASK_LABELS} from '../core/labels.js'
 import type {ReportItem} from '../core/report.js'
-import type {DagRunRow, ObjectMeta} from '../core/types.js'
+import type {DagRunRow, PodRecord} from '../core/types.js'
 import type {KubeClient} from '../kube/client.js'
-import {listMetadata} from '../kube/list.js'
+import {podRecordReducer} from '../kube/convert.js'
+import {listMetadata, listRecords} from '../kube/list.js'
 import {getObject} from '../kube/objects.js'
 import {resolveResource} from '../kube/resources.js'
 import {forEachLimited} from './pool.js'
@@ -29,13 +30,17 @@ export function podSelector(extra?: string): string {
   return extra ? `${KPO_LABEL_SELECTOR},${extra}` : KPO_LABEL_SELECTOR
 }
 
-/** The KPO pods, metadata only. Listed BEFORE the DB is read, so no pod is newer than the DB snapshot. */
-export function listKpoPods(kube: KubeClient, scope: PodScope, signal?: AbortSignal): Promise<ObjectMeta[]> {
-  return listMetadata(kube, {resource: resolveResource('pods'), namespace: scope.namespace, labelSelector: podSelector(scope.selector), signal})
+/**
+ * The KPO pods, metadata only, each page reduced to compact records (what the verdicts and guards
+ * read) as it arrives. Listed BEFORE the DB is read, so no pod is newer than the DB snapshot.
+ */
+export function listKpoPods(kube: KubeClient, scope: PodScope, signal?: AbortSignal): Promise<PodRecord[]> {
+  const options = {resource: resolveResource('pods'), namespace: scope.namespace, labelSelector: podSelector(scope.selector), signal}
+  return listRecords(kube, options, podRecordReducer({labels: POD_TASK_LABELS, annotations: [KEEP_ANNOTATION]}))
 }
 
 /** The dag runs that can own these pods: unfinished, or ended after the oldest pod was created. */
-export function dagRunsOwning(db: TaskInstanceSource, pods: readonly ObjectMeta[]): Promise<DagRunRow[]> {
+export function dagRunsOwning(db: TaskInstanceSource, pods: readonly PodRecord[]): Promise<DagRunRow[]> {
   let oldest = Number.POSITIVE_INFINITY
   for (const pod of pods) oldest = Math.min(oldest, pod.creationTimestamp.getTime())
   return db.dagRunsSince(new Date(oldest - CLOCK_SKEW_MARGIN_MS))

@@ -13,7 +13,7 @@ import {
   taskOfPod,
 } from '../core/overdue.js'
 import type {ReportItem} from '../core/report.js'
-import type {DagRunRow, ObjectMeta, TaskInstanceRow} from '../core/types.js'
+import type {DagRunRow, PodRecord, TaskInstanceRow} from '../core/types.js'
 import {POD_CHOSEN_STATES, taskKeyString} from '../core/types.js'
 import {FINISHED_PHASES, type PodMatch, buildAirflowIndex, matchPod} from '../core/zombies.js'
 import type {KubeClient} from '../kube/client.js'
@@ -46,7 +46,7 @@ export interface OverdueDeps {
 
 /** One overdue pod: its report line plus the task instance the re-check compares with. */
 export interface OverdueFinding {
-  pod: ObjectMeta
+  pod: PodRecord
   ti: TaskInstanceRow
   item: ReportItem
 }
@@ -106,7 +106,7 @@ interface PodTask {
  * label normalisation as zombies. A pod of an older try counts only when the current try re-attached
  * to it (its pod_name XCom names the pod); anything else about older tries is the zombies command's.
  */
-async function tasksOfPods(db: TaskInstanceSource, pods: ObjectMeta[], runs: DagRunRow[]): Promise<PodTask[]> {
+async function tasksOfPods(db: TaskInstanceSource, pods: PodRecord[], runs: DagRunRow[]): Promise<PodTask[]> {
   const runIndex = buildAirflowIndex(runs, [])
   const podRuns = pods.flatMap((pod) => matchPod(pod, runIndex).run ?? []) // the DB reads each run once
   if (podRuns.length === 0) return []

@@ -4,7 +4,7 @@
 import type {DagRunRef, ProofRequest, TaskInstanceSource, TaskRef} from '../airflow/types.js'
 import type {ReportItem, SkipReason} from '../core/report.js'
 import {mayBeRewritten} from '../core/labels.js'
-import type {DagRunRow, ObjectMeta, TaskInstanceRow} from '../core/types.js'
+import type {DagRunRow, PodRecord, TaskInstanceRow} from '../core/types.js'
 import {taskKeyString} from '../core/types.js'
 import {
   FINISHED_PHASES,
@@ -94,7 +94,7 @@ export interface Judgement {
 /** Reads the DB for these pods and judges each. Used by the scan and by the re-check before deleting. */
 export async function judgePods(
   db: TaskInstanceSource,
-  pods: ObjectMeta[],
+  pods: PodRecord[],
   runs: DagRunRow[],
   config: Pick<ZombieScanConfig, 'minAgeSeconds' | 'includeUnknown'>,
   now: Date,
@@ -205,7 +205,7 @@ type ProvedVerdict = {skipReason?: SkipReason; detail: string}
  * the whole run for a rewritten task_id label), the dag runs the scan's list did not hold looked up by
  * the pods' labels, the DAGs the credentials may not read. Findings only, by pod uid.
  */
-async function judgeProved(db: TaskInstanceSource, pods: ObjectMeta[], runs: DagRunRow[], config: Pick<ZombieScanConfig, 'minAgeSeconds' | 'includeUnknown'>, now: Date): Promise<Map<string, ProvedVerdict>> {
+async function judgeProved(db: TaskInstanceSource, pods: PodRecord[], runs: DagRunRow[], config: Pick<ZombieScanConfig, 'minAgeSeconds' | 'includeUnknown'>, now: Date): Promise<Map<string, ProvedVerdict>> {
   const runIndex = buildAirflowIndex(runs, [])
   const byRun = pods.map((pod) => matchPod(pod, runIndex))
   const proof = await db.proveCandidates(proofRequest(byRun))

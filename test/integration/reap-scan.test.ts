@@ -113,8 +113,9 @@ describe('zombies', () => {
     expect(scan.runs.map((r) => r.runId)).toEqual([RUN])
     expect(deps.progress.updates).toEqual([
       'listing KubernetesPodOperator pods',
-      'reading the Airflow DB for 5 pods',
+      'reading Airflow for 5 pods',
       'reading the task instances of 5 pods (1 dag runs)',
+      're-reading 1 candidate pods',
       'reading 1 candidate pods',
     ])
     const item = itemOf(scan.findings.map((f) => f.item), name)
@@ -209,14 +210,18 @@ describe('zombies', () => {
     expect(itemOf(items, other).action).toBe('deleted')
     expect(deletedPods()).toEqual([other])
     expect(journal.calls).toEqual([`intent delete Pod/${other}`, `outcome Pod/${other} deleted`])
-    expect(progress.updates[0]).toBe('re-checking 2 candidates against the Airflow DB')
+    expect(progress.updates[0]).toBe('re-checking 2 candidates against Airflow')
   })
 
   it('a DB that cannot be read at the re-check: nothing deleted, the error thrown', async () => {
     await taskWithPod(taskId, 'success')
     await healthy()
     const scan = await scanZombies(depsOf(), config)
-    const broken = {...airflow, taskInstancesOfTasks: async () => Promise.reject(new Error('DB gone')), taskInstancesOfRuns: async () => Promise.reject(new Error('DB gone'))} as TaskInstanceSource
+    // The source's own methods (proveCandidates among them) over reads that fail.
+    const broken: TaskInstanceSource = Object.assign(Object.create(airflow) as TaskInstanceSource, {
+      taskInstancesOfTasks: async () => Promise.reject(new Error('DB gone')),
+      taskInstancesOfRuns: async () => Promise.reject(new Error('DB gone')),
+    })
     await expect(reapZombies({kube: client, db: broken, progress: recordingProgress()}, scan, config, DELETION)).rejects.toThrow('DB gone')
     expect(deletedPods()).toEqual([])
   })
@@ -240,8 +245,9 @@ describe('overdue', () => {
     const scan = await scanOverdue(deps, config)
     expect(deps.progress.updates).toEqual([
       'listing KubernetesPodOperator pods',
-      'reading the Airflow DB for 1 pods',
+      'reading Airflow for 1 pods',
       'reading the serialized DAGs of 1 running or deferred tasks',
+      're-reading 1 overdue task instances',
       'reading 1 overdue pods',
     ])
     await reapOverdue(depsOf(), scan, DELETION)

@@ -76,7 +76,7 @@ describe('runReport: how a run ends is how it is recorded', () => {
   it('a run whose actions all succeeded is ok, and its report says what was done', async () => {
     const announced: ReportItem[][] = []
     const {report, recorder} = await run({
-      meta: {db: {source: 'flag', via: 'direct'}},
+      meta: {source: {kind: 'db', source: 'flag', via: 'direct'}},
       work: async (draft) => {
         draft.scanned = 4
         draft.items.push(item('a', 'deleted'), item('b', 'skipped', {skipReason: 'too-young'}))

@@ -134,7 +134,7 @@ describe('judgeZombie', () => {
 describe('judgeZombie: what each verdict says', () => {
   const details: Record<string, string> = {
     'finished task instance: zombie': "no active task instance matches the pod's labels",
-    'unknown dag run is skipped': `dag run etl/${makeSafeLabelValue(RUN_ID)} is unknown to this Airflow DB (another Airflow, or a wrong --db?)`,
+    'unknown dag run is skipped': `dag run etl/${makeSafeLabelValue(RUN_ID)} is unknown to this Airflow (another Airflow, or a wrong --db or --airflow-url?)`,
     'missing labels are skipped': 'cannot be matched to a task instance: missing label run_id',
     'old try, current try running with another pod: zombie': 'try 1 is older than try 2 (running), whose pod is kpo-task-new',
     'old try, current try deferred with another pod: zombie': 'try 1 is older than try 2 (deferred), whose pod is kpo-task-new',
