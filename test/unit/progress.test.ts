@@ -1,5 +1,5 @@
 // Progress goes to stderr only: nothing when it is not a terminal, one line per step with AIRFLOW_REAP_TRACE=1.
-import {describe, expect, it} from 'vitest'
+import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {createProgress} from '../../src/reap/progress.js'
 
 function stream(isTTY: boolean) {
@@ -87,6 +87,15 @@ describe('createProgress', () => {
 describe('the spinner on a terminal', () => {
   const SHOW_CURSOR = '\u001B[?25h'
   const HIDE_CURSOR = '\u001B[?25l'
+  // ora draws no spinner where the CI variable is set (is-interactive), as CI sets it for .ci/run:
+  // these tests are of the terminal, so they run without it.
+  const ci = process.env.CI
+  beforeEach(() => {
+    delete process.env.CI
+  })
+  afterEach(() => {
+    if (ci !== undefined) process.env.CI = ci
+  })
 
   function terminal(columns = 80) {
     const written: string[] = []
