@@ -13,11 +13,12 @@ import {runCli} from '../support/cli.js'
 import {historyOf, reportOf, showRun} from '../support/run-history.js'
 import {runOnPty} from '../support/pty.js'
 import {type FakeKube, startFakeKube} from '../support/fake-kube/index.js'
-import {addKpoPod} from '../support/kpo.js'
+import {addZombiePods, seedFinishedTasks} from '../support/kpo.js'
 
 const DAG = 'truth_dag'
 const RUN = 'scheduled__2026-11-22T00:00:00+00:00'
 const ZOMBIES = 30
+const ZOMBIE_SET = {dagId: DAG, runId: RUN, count: ZOMBIES}
 
 let db: TestAirflowDb
 let dir: string
@@ -26,8 +27,7 @@ let env: Record<string, string>
 
 beforeAll(async () => {
   db = await createSqliteAirflowDb('2.10')
-  await db.seed.dagRun({dagId: DAG, runId: RUN})
-  for (let i = 0; i < ZOMBIES; i++) await db.seed.taskInstance({dagId: DAG, taskId: `zombie_${i}`, runId: RUN, state: 'success', tryNumber: 1})
+  await seedFinishedTasks(db, ZOMBIE_SET)
 })
 
 afterAll(async () => {
@@ -38,7 +38,7 @@ async function startCluster(latencyMs = 0, zombies = true): Promise<void> {
   kube = await startFakeKube({latencyMs})
   const kubeconfig = kube.writeKubeconfig(path.join(dir, 'kubeconfig'), {contexts: [{name: 'prod', namespace: 'airflow'}]})
   env = {KUBECONFIG: kubeconfig, AIRFLOW_REAP_DB: db.url, AIRFLOW_REAP_CACHE: path.join(dir, 'runs.sqlite')}
-  if (zombies) for (let i = 0; i < ZOMBIES; i++) addKpoPod(kube, {name: `zombie-${i}`, dagId: DAG, taskId: `zombie_${i}`, runId: RUN, tryNumber: 1})
+  if (zombies) addZombiePods(kube, ZOMBIE_SET)
 }
 
 beforeEach(() => {

@@ -12,11 +12,12 @@ import {type TestAirflowDb, createSqliteAirflowDb} from '../support/airflow-db/i
 import {type CliWorkspace, cliWorkspace, runCli} from '../support/cli.js'
 import {historyOf, reportOf, showRun} from '../support/run-history.js'
 import {type FakeKube, startFakeKube} from '../support/fake-kube/index.js'
-import {addKpoPod} from '../support/kpo.js'
+import {addZombiePods, seedFinishedTasks} from '../support/kpo.js'
 
 const DAG = 'settle_dag'
 const RUN = 'scheduled__2026-11-22T00:00:00+00:00'
 const ZOMBIES = 30
+const ZOMBIE_SET = {dagId: DAG, runId: RUN, count: ZOMBIES}
 const REAP = ['zombies', '--delete', '--yes', '--allow-mass-delete', '-o', 'json']
 
 let db: TestAirflowDb
@@ -26,8 +27,7 @@ let env: Record<string, string>
 
 beforeAll(async () => {
   db = await createSqliteAirflowDb('2.10')
-  await db.seed.dagRun({dagId: DAG, runId: RUN})
-  for (let i = 0; i < ZOMBIES; i++) await db.seed.taskInstance({dagId: DAG, taskId: `zombie_${i}`, runId: RUN, state: 'success', tryNumber: 1})
+  await seedFinishedTasks(db, ZOMBIE_SET)
 })
 
 afterAll(async () => {
@@ -46,7 +46,7 @@ afterEach(async () => {
 })
 
 function addZombies(): void {
-  for (let i = 0; i < ZOMBIES; i++) addKpoPod(kube, {name: `zombie-${i}`, dagId: DAG, taskId: `zombie_${i}`, runId: RUN, tryNumber: 1})
+  addZombiePods(kube, ZOMBIE_SET)
 }
 
 const podNames = () => new Set(kube.listObjects('pods').map((p) => p.metadata.name as string))

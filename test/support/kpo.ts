@@ -1,5 +1,6 @@
 // Builders for KubernetesPodOperator pods as the provider labels them (FACTS §1.1), for the fake API server.
 import {makeSafeLabelValue} from '../../src/core/labels.js'
+import type {TestAirflowDb} from './airflow-db/index.js'
 import type {FakeKube} from './fake-kube/index.js'
 
 export interface KpoPod {
@@ -63,4 +64,23 @@ export function kpoPodManifest(pod: Omit<KpoPod, 'phase' | 'ageMinutes'>): {apiV
     metadata: {name: pod.name, namespace: pod.namespace ?? 'airflow', labels: {...kpoLabels(pod), ...pod.extraLabels}, annotations: pod.annotations ?? {}},
     spec: {restartPolicy: 'Never', terminationGracePeriodSeconds: 30, containers: [{name: 'base', image: 'apache/airflow:2.10.5'}]},
   }
+}
+
+/**
+ * Zombies by the dozen: `count` tasks of one dag run that finished (`success`, try 1), whose pods
+ * (`zombie-0` …) are still here. seedFinishedTasks writes the task instances; addZombiePods the pods.
+ */
+export interface ZombieSet {
+  dagId: string
+  runId: string
+  count: number
+}
+
+export async function seedFinishedTasks(db: TestAirflowDb, set: ZombieSet): Promise<void> {
+  await db.seed.dagRun({dagId: set.dagId, runId: set.runId})
+  for (let i = 0; i < set.count; i++) await db.seed.taskInstance({dagId: set.dagId, taskId: `zombie_${i}`, runId: set.runId, state: 'success', tryNumber: 1})
+}
+
+export function addZombiePods(kube: FakeKube, set: ZombieSet): void {
+  for (let i = 0; i < set.count; i++) addKpoPod(kube, {name: `zombie-${i}`, dagId: set.dagId, taskId: `zombie_${i}`, runId: set.runId, tryNumber: 1})
 }
