@@ -28,11 +28,14 @@ const TIS = [
 
 /** The same task instances into a test DB (its serialized DAG) or the fake API's fixture (its task list). */
 async function seedOverdue(seed: Pick<Seeder, 'version' | 'taskInstance'>, dagVersionId?: string): Promise<void> {
+  // Start dates at a whole second: the API source's clock is the Date header, which has no fraction, so
+  // a start at .7 s read at .9 s would be 0.8 s short of the minute the DB's clock reports.
+  const now = Math.floor(Date.now() / 1000) * 1000
   for (const ti of TIS) {
     const effective = ti.tryNumber ?? 1
     // Below 2.10 the column reads one lower while the try is not running (deferred: FACTS §4.2).
     const tryNumber = seed.version === '2.7' && ti.state !== 'running' ? effective - 1 : effective
-    await seed.taskInstance({dagId: DAG, runId: RUN, taskId: ti.taskId, mapIndex: ti.mapIndex, state: ti.state, tryNumber, startDate: new Date(Date.now() - ti.minutes * 60_000), dagVersionId})
+    await seed.taskInstance({dagId: DAG, runId: RUN, taskId: ti.taskId, mapIndex: ti.mapIndex, state: ti.state, tryNumber, startDate: new Date(now - ti.minutes * 60_000), dagVersionId})
   }
 }
 
