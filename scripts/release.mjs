@@ -34,7 +34,7 @@ import {
 import {createRequire} from 'node:module'
 import os from 'node:os'
 import path from 'node:path'
-import {fileURLToPath, pathToFileURL} from 'node:url'
+import {fileURLToPath} from 'node:url'
 
 import {
   EXECUTABLE,
@@ -50,6 +50,7 @@ import {
   walk,
 } from './release/lib.mjs'
 import {bundleApp} from './release/bundle.mjs'
+import {writeOclifManifest} from './oclif-manifest.mjs'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const OUT_DIR = path.join(ROOT, 'dist', 'release')
@@ -169,17 +170,6 @@ function prune(nodeModules) {
   }
 }
 
-/** oclif.manifest.json for the staged app, as `oclif manifest` writes it, so `--help` needs no command module. */
-async function writeOclifManifest(stage) {
-  const {Plugin} = await import(pathToFileURL(require.resolve('@oclif/core', {paths: [ROOT]})).href)
-  const plugin = new Plugin({root: stage, type: 'core', isRoot: true, ignoreManifest: true, errorOnManifestCreate: false})
-  await plugin.load()
-  const ids = Object.keys(plugin.manifest.commands)
-  if (ids.length === 0) throw new Error('oclif found no commands in the staged app')
-  writeFileSync(path.join(stage, 'oclif.manifest.json'), JSON.stringify(plugin.manifest, null, 2) + '\n')
-  log(`oclif manifest: ${ids.join(', ')}`)
-}
-
 /** The production app, laid out as `npm install -g` would, with the addon for the SEA's Node. */
 async function stageApp(addon) {
   const stage = path.join(CACHE, 'stage')
@@ -201,13 +191,14 @@ async function stageApp(addon) {
   // oclif finds the commands and the hook as exports of the bundle (src/cli/bundle-entry.ts).
   pkg.oclif.commands = {strategy: 'explicit', target: `./${BUNDLE}`, identifier: 'COMMANDS'}
   pkg.oclif.hooks = {command_not_found: {target: `./${BUNDLE}`, identifier: 'commandNotFound'}}
+  pkg.oclif.helpClass = {target: `./${BUNDLE}`, identifier: 'HelpClass'}
   writeFileSync(path.join(stage, 'package.json'), JSON.stringify(pkg, null, 2) + '\n')
   const nodeModules = path.join(stage, 'node_modules')
   prune(nodeModules)
   const release = path.join(nodeModules, 'better-sqlite3', 'build', 'Release')
   mkdirSync(release, {recursive: true})
   copyFileSync(addon, path.join(release, 'better_sqlite3.node'))
-  await writeOclifManifest(stage)
+  log(`oclif manifest: ${(await writeOclifManifest(stage, {errorOnManifestCreate: false})).join(', ')}`)
   // The file the executable requires: it runs the bundle.
   writeFileSync(
     path.join(stage, 'sea-entry.cjs'),

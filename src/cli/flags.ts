@@ -14,6 +14,18 @@ import {PORT_FORWARD_MODES} from '../cluster-db/reach.js'
 import {type CredentialSource, credentialSource} from '../airflow-api/auth.js'
 import {type ApiBaseUrl, parseApiUrl} from '../airflow-api/url.js'
 
+/** Marks a `defaultHelp` as constant, for scripts/oclif-manifest.mjs (the symbol is registered there too). */
+export const CONSTANT_DEFAULT_HELP = Symbol.for('airflow-reap.constantDefaultHelp')
+
+/**
+ * The help's default as typed (`60s`, where `default` gives the parsed 60). oclif accepts only a
+ * function here and then treats the help as dynamic, importing the command's module for `--help`; the
+ * mark lets the manifest say it is not (the manifest already holds the value).
+ */
+export function constantDefaultHelp(text: string): () => Promise<string> {
+  return Object.assign(async () => text, {[CONSTANT_DEFAULT_HELP]: true})
+}
+
 /** A kubectl-style duration flag, parsed into seconds (a bad value is a usage error, exit 2). */
 export function durationFlag(options: {description: string; default?: string; parse?: (text: string) => number | undefined; examples?: string}) {
   const parse = options.parse ?? parseDuration
@@ -21,7 +33,7 @@ export function durationFlag(options: {description: string; default?: string; pa
     description: options.description,
     helpValue: 'DURATION',
     default: options.default === undefined ? undefined : async () => parse(options.default!)!,
-    defaultHelp: options.default === undefined ? undefined : async () => options.default!,
+    defaultHelp: options.default === undefined ? undefined : constantDefaultHelp(options.default),
     parse: async (input, _context, flag) => {
       const seconds = parse(input)
       if (seconds === undefined) throw new FlagValueError(flag.name, input, `not a duration (examples: ${options.examples ?? '90s, 10m, 2h, 1h30m'})`)
