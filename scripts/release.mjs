@@ -49,7 +49,7 @@ import {
   updateManifest,
   walk,
 } from './release/lib.mjs'
-import {bundleApp} from './release/bundle.mjs'
+import {bundleApp, bundleQuickVersion} from './release/bundle.mjs'
 import {writeOclifManifest} from './oclif-manifest.mjs'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
@@ -59,6 +59,8 @@ const CACHE = path.resolve(process.env.AIRFLOW_REAP_RELEASE_CACHE || path.join(R
 const require = createRequire(import.meta.url)
 /** The app bundled into one CommonJS file, inside the staged app. */
 const BUNDLE = 'dist/bundle/cli.cjs'
+/** src/cli/quick-version.ts on its own: `version` and `--version` without loading the app. */
+const QUICK_VERSION = 'dist/bundle/quick-version.cjs'
 const started = Date.now()
 
 function log(message) {
@@ -181,9 +183,12 @@ async function stageApp(addon) {
   npm(['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], {cwd: stage})
   rmSync(path.join(stage, 'package-lock.json'))
   cpSync(path.join(ROOT, 'bin'), path.join(stage, 'bin'), {recursive: true})
+  // bin/run.js answers `version` with it before importing oclif.
+  cpSync(path.join(ROOT, 'dist', 'src', 'cli', 'quick-version.js'), path.join(stage, 'dist', 'src', 'cli', 'quick-version.js'))
   // The app as one file (start-up: one file to read and compile instead of a few hundred).
   const meta = await bundleApp(path.join(stage, BUNDLE))
   log(`bundle: ${Object.keys(meta.inputs).length} modules in ${BUNDLE}`)
+  await bundleQuickVersion(path.join(stage, QUICK_VERSION))
   copyFileSync(path.join(ROOT, 'LICENSE'), path.join(stage, 'LICENSE'))
   const pkg = packageJson()
   delete pkg.devDependencies
@@ -202,7 +207,18 @@ async function stageApp(addon) {
   // The file the executable requires: it runs the bundle.
   writeFileSync(
     path.join(stage, 'sea-entry.cjs'),
-    `'use strict'\n// Loaded by the single executable (scripts/release/sea-main.cjs).\nrequire('./${BUNDLE}').run(__filename).catch((error) => {\n  console.error(error)\n  process.exitCode = 1\n})\n`,
+    [
+      "'use strict'",
+      '// Loaded by the single executable (scripts/release/sea-main.cjs): `version` and `--version` are',
+      '// answered before the app loads (src/cli/quick-version.ts), anything else runs the bundle.',
+      `if (!require('./${QUICK_VERSION}').answerVersion(process.argv.slice(2), __dirname)) {`,
+      `  require('./${BUNDLE}').run(__filename).catch((error) => {`,
+      '    console.error(error)',
+      '    process.exitCode = 1',
+      '  })',
+      '}',
+      '',
+    ].join('\n'),
   )
   return stage
 }
@@ -212,7 +228,10 @@ function smokeTestStage(stage, node) {
   run(node.binary, ['-e', script])
   run(node.binary, [path.join(stage, 'bin', 'run.js'), '--version'], {capture: true})
   run(node.binary, [path.join(stage, 'sea-entry.cjs'), 'zombies', '--help'], {capture: true})
-  log('staged app runs on the SEA Node (better-sqlite3 loads, --version and the bundle\'s zombies --help work)')
+  const quick = run(node.binary, [path.join(stage, 'sea-entry.cjs'), 'version'], {capture: true})
+  const oclif = run(node.binary, [path.join(stage, 'sea-entry.cjs'), 'version'], {capture: true, env: {...process.env, DEBUG: 'none'}})
+  if (quick !== oclif) throw new Error(`version without oclif printed ${JSON.stringify(quick)}, oclif ${JSON.stringify(oclif)}`)
+  log('staged app runs on the SEA Node (better-sqlite3 loads, --version, the bundle\'s zombies --help and version work)')
 }
 
 function buildExecutable(platform, node, stage, version) {

@@ -1,5 +1,5 @@
 // The release executable's app in one CommonJS file (esbuild): src/cli/bundle-entry.ts with every
-// command, oclif and the pure-JS dependencies. Left outside, loaded from the app's node_modules when a
+// command, oclif and the pure-JS dependencies; and beside it src/cli/quick-version.ts alone. Left outside, loaded from the app's node_modules when a
 // run needs them: better-sqlite3 (a native addon) and the parts of @kubernetes/client-node that load
 // its whole generated API (exec credential plugins, port-forward), imported only for those.
 //
@@ -37,6 +37,20 @@ export async function bundleApp(outfile) {
     metafile: true,
   })
   return result.metafile
+}
+
+/** src/cli/quick-version.ts alone (Node built-ins only): the executable answers `version` with it before loading the app. */
+export async function bundleQuickVersion(outfile) {
+  await build({
+    absWorkingDir: ROOT,
+    entryPoints: [path.join(ROOT, 'src', 'cli', 'quick-version.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    logLevel: 'warning',
+  })
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
