@@ -8,7 +8,7 @@ import ReapHelp, {skipTemplateWhenPlain} from '../../src/cli/help-class.js'
 const WIDTHS = [40, 57, 80, 100, 123, 200, 400]
 
 /** The text a help class prints for `argv` at `maxWidth` columns, or the error it throws (oclif's own
- * Help throws for `history` at 40 columns: an example's `<%= config.bin %>` wrapped across lines). */
+ * Help throws for `history` at 40 columns: it wraps the USAGE line inside its `<%= command.id %>`). */
 async function rendered(HelpClass: typeof Help, config: Config, argv: string[], maxWidth: number): Promise<string> {
   const lines: string[] = []
   const help = new (class extends HelpClass {
