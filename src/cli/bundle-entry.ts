@@ -11,42 +11,26 @@
 import {execute} from '@oclif/core'
 import type {Command} from '@oclif/core'
 
-type CommandClass = Command.Class
+type CommandModule = {default: Command.Class}
 
-/** The default export of a command module, evaluated on first access. */
-function commandOf(load: () => {default: CommandClass}): CommandClass {
-  return load().default
+/** Each command's module by oclif id (a literal `require` each, so that esbuild bundles it). */
+const COMMAND_MODULES: Record<string, () => CommandModule> = {
+  cronjob: () => require('../commands/cronjob.js'),
+  doctor: () => require('../commands/doctor.js'),
+  help: () => require('../commands/help.js'),
+  history: () => require('../commands/history/index.js'),
+  'history:show': () => require('../commands/history/show.js'),
+  overdue: () => require('../commands/overdue.js'),
+  unstick: () => require('../commands/unstick.js'),
+  version: () => require('../commands/version.js'),
+  zombies: () => require('../commands/zombies.js'),
 }
 
-export const COMMANDS = {
-  get cronjob() {
-    return commandOf(() => require('../commands/cronjob.js'))
-  },
-  get doctor() {
-    return commandOf(() => require('../commands/doctor.js'))
-  },
-  get help() {
-    return commandOf(() => require('../commands/help.js'))
-  },
-  get history() {
-    return commandOf(() => require('../commands/history/index.js'))
-  },
-  get 'history:show'() {
-    return commandOf(() => require('../commands/history/show.js'))
-  },
-  get overdue() {
-    return commandOf(() => require('../commands/overdue.js'))
-  },
-  get unstick() {
-    return commandOf(() => require('../commands/unstick.js'))
-  },
-  get version() {
-    return commandOf(() => require('../commands/version.js'))
-  },
-  get zombies() {
-    return commandOf(() => require('../commands/zombies.js'))
-  },
-}
+/** The command classes by id, each module evaluated on first access. */
+export const COMMANDS: Record<string, Command.Class> = Object.defineProperties(
+  {},
+  Object.fromEntries(Object.entries(COMMAND_MODULES).map(([id, load]) => [id, {enumerable: true, get: () => load().default}])),
+)
 
 /** oclif's help class (src/cli/help-class.ts; the staged package.json names this export). */
 export {default as HelpClass} from './help-class.js'
