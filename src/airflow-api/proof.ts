@@ -18,7 +18,8 @@ export interface PointReader {
   readonly personality: Personality
   /** A GET below /api/vN: 2xx and 404 are answers; 403 on a DAG's own path throws NotPermittedError. */
   read(segments: string[], query: Record<string, QueryValue>, dagId?: string): Promise<ApiAnswer>
-  taskInstancesOfTasks(tasks: TaskRef[]): Promise<TaskInstanceRow[]>
+  /** Each task's own list (never the list of every DAG's active task instances: a proof reads what it names). */
+  ownListsOfTasks(tasks: TaskRef[]): Promise<TaskInstanceRow[]>
   taskInstancesOfRuns(runs: DagRunRef[]): Promise<TaskInstanceRow[]>
   /** Every dag run of one DAG. */
   dagRunsOfDag(dagId: string): Promise<DagRunRef[]>
@@ -115,7 +116,7 @@ class PointProof {
 
   /** A 404 counts as "no task instance" only when the task's own list agrees. */
   private async confirmAbsent(key: TaskKey): Promise<void> {
-    const listed = await this.guard(key.dagId, () => this.reader.taskInstancesOfTasks([key]), [])
+    const listed = await this.guard(key.dagId, () => this.reader.ownListsOfTasks([key]), [])
     if (listed.some((row) => taskKeyString(row) === taskKeyString(key))) throw disagreement(key, 'answers 404 when it is read by itself but lists it')
   }
 
