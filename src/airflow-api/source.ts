@@ -6,7 +6,7 @@ import type {DagRunRow, TaskInstanceRow, TaskKey} from '../core/types.js'
 import {POD_CHOSEN_STATES, UNFINISHED_STATES, dagRunKeyString, taskKeyString} from '../core/types.js'
 import {uniqueRuns, uniqueTaskKeys, uniqueTaskRefs} from '../airflow/queries/dedupe.js'
 import {UNFINISHED_RUN_STATES} from '../airflow/queries/states.js'
-import type {DagRunRef, ExecutionTimeout, Proof, ProofRequest, TaskInstanceSource, TaskRef} from '../airflow/types.js'
+import type {DagRunRef, ExecutionTimeout, Proof, ProofRequest, TaskInstanceSource, TaskQuery, TaskRef} from '../airflow/types.js'
 import {type AirflowApiClient, AirflowApiError, type ApiAnswer, NotPermittedError, detailOf} from './http.js'
 import {type ActiveListReader, EVERY_RUN, readActiveList} from './active-list.js'
 import {proveByPointReads} from './proof.js'
@@ -54,12 +54,13 @@ export class ApiTaskInstanceSource implements TaskInstanceSource {
   }
 
   /**
-   * Every task instance (any state) of these tasks. When it costs fewer requests, the active task
-   * instances of every DAG in one list (active-list.ts), then the tasks' own lists only for those it
-   * does not show complete: a task with no active row (finished, never run, or missed by pages that
-   * shifted), and a mapped task (its other map indexes may have finished). Otherwise each task's own list.
+   * Every task instance (any state) of these tasks (of a query's map index at least). When it costs
+   * fewer requests, the active task instances of every DAG in one list (active-list.ts), then the
+   * tasks' own lists only for the queries it does not answer: a map index with no active row (finished,
+   * never run, or missed by pages that shifted), and a task asked for whole that is mapped or has no
+   * active row. Otherwise each task's own list.
    */
-  async taskInstancesOfTasks(tasks: TaskRef[]): Promise<TaskInstanceRow[]> {
+  async taskInstancesOfTasks(tasks: TaskQuery[]): Promise<TaskInstanceRow[]> {
     const unique = uniqueTaskRefs(tasks)
     const wanted = new Set(unique.map(taskRefString))
     const active = await readActiveList(this.listReader(), {
@@ -69,8 +70,11 @@ export class ApiTaskInstanceSource implements TaskInstanceSource {
       keep: (ti) => wanted.has(taskRefString(ti)),
     })
     if (!active) return this.ownListsOfTasks(unique)
-    const complete = new Set(active.filter((ti) => ti.mapIndex < 0).map(taskRefString))
-    const rest = await this.ownListsOfTasks(unique.filter((task) => !complete.has(taskRefString(task))))
+    const activeKeys = new Set(active.map(taskKeyString))
+    const unmapped = new Set(active.filter((ti) => ti.mapIndex < 0).map(taskRefString))
+    const answered = (query: TaskQuery) =>
+      query.mapIndex === undefined ? unmapped.has(taskRefString(query)) : activeKeys.has(taskKeyString({...query, mapIndex: query.mapIndex}))
+    const rest = await this.ownListsOfTasks(tasks.filter((query) => !answered(query)))
     // A task read by its own list is answered by that list alone (it is the later read).
     const reread = new Set(rest.map(taskRefString))
     return [...active.filter((ti) => !reread.has(taskRefString(ti))), ...rest]
