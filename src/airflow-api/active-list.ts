@@ -39,8 +39,12 @@ export interface ActiveListRequest {
    * (known from the first page's total_entries); otherwise undefined after that one page.
    */
   cheaperThan: number
-  /** Which rows to keep: the pods' tasks or runs. */
-  keep: (ti: ExecutingTaskInstanceRow) => boolean
+  /**
+   * Which rows to keep (the pods' tasks or runs), by the row's ids as listed, before the row is read
+   * further: the others (most of the list) are never decoded. A kept row must have the shape of a task
+   * instance (taskInstanceFromApi), else the list is an error.
+   */
+  keep: (ids: {dagId: unknown; runId: unknown; taskId: unknown}) => boolean
 }
 
 /**
@@ -57,8 +61,10 @@ export async function readActiveList(reader: ActiveListReader, request: ActiveLi
   const read = async (offset: number): Promise<ListPage> => {
     const page = await reader.page({state: [...request.states], limit: request.pageSize, offset})
     for (const raw of page.rows) {
+      const row = raw as {dag_id?: unknown; dag_run_id?: unknown; task_id?: unknown} | null
+      if (!request.keep({dagId: row?.dag_id, runId: row?.dag_run_id, taskId: row?.task_id})) continue
       const ti = taskInstanceFromApi(reader.personality, raw)
-      if (request.keep(ti)) kept.set(taskKeyString(ti), ti)
+      kept.set(taskKeyString(ti), ti)
     }
     return page
   }
@@ -69,10 +75,16 @@ export async function readActiveList(reader: ActiveListReader, request: ActiveLi
   if (Math.ceil(first.total / step) >= request.cheaperThan) return undefined
   const offsets: number[] = []
   for (let offset = step; offset < first.total; offset += step) offsets.push(offset)
-  const pages = await Promise.all(offsets.map(async (offset) => ({offset, page: await read(offset)})))
-  let total = Math.max(first.total, ...pages.map(({page}) => page.total ?? 0))
-  for (const {offset, page} of pages) {
-    if (page.rows.length < step) total = await readOn(read, offset + page.rows.length, Math.min(offset + step, total), total)
+  // Each page's rows are dropped once filtered: only its size and count are kept.
+  const pages = await Promise.all(
+    offsets.map(async (offset) => {
+      const page = await read(offset)
+      return {offset, received: page.rows.length, total: page.total ?? 0}
+    }),
+  )
+  let total = pages.reduce((latest, page) => Math.max(latest, page.total), first.total)
+  for (const {offset, received} of pages) {
+    if (received < step) total = await readOn(read, offset + received, Math.min(offset + step, total), total)
   }
   const end = offsets.length > 0 ? offsets[offsets.length - 1]! + step : step
   await readOn(read, end, total, total)

@@ -67,7 +67,7 @@ export class ApiTaskInstanceSource implements TaskInstanceSource {
       states: this.activeStates(),
       pageSize: this.pageSize,
       cheaperThan: this.ownListReads(unique),
-      keep: (ti) => wanted.has(taskRefString(ti)),
+      keep: (ids) => wanted.has(taskRefString(ids)),
     })
     if (!active) return this.ownListsOfTasks(unique)
     const activeKeys = new Set(active.map(taskKeyString))
@@ -102,7 +102,8 @@ export class ApiTaskInstanceSource implements TaskInstanceSource {
       states: POD_CHOSEN_STATES,
       pageSize: this.pageSize,
       cheaperThan: unique.length,
-      keep: (ti) => wanted.has(dagRunKeyString(ti.dagId, ti.runId)),
+      // dagRunKeyString's form, of ids not yet known to be strings.
+      keep: (ids) => wanted.has(JSON.stringify([ids.dagId, ids.runId])),
     })
     return listed ?? concat(unique, (run) => this.runTaskInstances(run, {state: [...POD_CHOSEN_STATES]}))
   }
@@ -287,8 +288,8 @@ function unknownOn403(error: unknown): {unknown: string} {
   throw error
 }
 
-/** A task of a dag run (every map index of it), as a map key. */
-function taskRefString(task: TaskRef): string {
+/** A task of a dag run (every map index of it), as a map key; of a listed row's ids too, before they are checked. */
+function taskRefString(task: {dagId: unknown; runId: unknown; taskId: unknown}): string {
   return JSON.stringify([task.dagId, task.runId, task.taskId])
 }
 

@@ -93,6 +93,10 @@ describe.each<Pick<FakeOptions, 'personality' | 'version'>>([
     // v2: the running tasks were cleared by the list, none of their own lists read. (v1's own lists are
     // its runs' lists, read for the finished tasks; and its ties come in another order per request.)
     if (api.personality === 'v2') for (const live of LIVE) expect(fake!.log.filter(ownListOf('v2', live))).toEqual([])
+    // The zombies were proved by reads of their task instances alone (each answer names its DAG and run):
+    // no read of the DAG or a dag run by itself, which only a 404 calls for.
+    expect(fake!.log.filter((r) => /\/dags\/etl(\/dagRuns\/[^/]+)?$/.test(r.path))).toEqual([])
+    expect(fake!.log.filter((r) => /\/taskInstances\/done_[ad]$/.test(r.path)).length).toBeGreaterThanOrEqual(2)
   })
 
   it('a row the pages skipped (another left the filter between two pages) is read by its own list: its pod is kept', async () => {
