@@ -3,12 +3,12 @@
 // list per task (v2) or per dag run (v1), and only then. Offset pages of that list are not a snapshot:
 // a row that leaves the filter between two pages makes the next page skip another. Such a list only
 // ever clears a pod: a task it misses is read again by its own list, and nothing is deleted on it.
-import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi} from 'vitest'
+import {describe, expect, it, vi} from 'vitest'
 import type {ReportItem} from '../../src/core/report.js'
-import {type CliWorkspace, cliWorkspace, runCli} from '../support/cli.js'
-import {type FakeAirflowApi, type FakeOptions, type LoggedRequest, startFakeAirflowApi} from '../support/fake-airflow-api/index.js'
+import {runCli} from '../support/cli.js'
+import {type FakeOptions, type LoggedRequest, startFakeAirflowApi} from '../support/fake-airflow-api/index.js'
 import {fixtureSeeder} from '../support/fake-airflow-api/seeder.js'
-import {type FakeKube, startFakeKube} from '../support/fake-kube/index.js'
+import {fakeApiWorld} from '../support/fake-airflow-api/world.js'
 import {addKpoPod} from '../support/kpo.js'
 import {reportOf} from '../support/run-history.js'
 
@@ -33,35 +33,14 @@ async function fixture() {
   return seed.fixture
 }
 
-let kube: FakeKube
-let ws: CliWorkspace
-let fake: FakeAirflowApi | undefined
-
-beforeAll(async () => {
-  kube = await startFakeKube()
-  ws = cliWorkspace(kube, {prefix: 'api-active-list', context: 'test'})
-})
-
-beforeEach(() => {
-  for (const pod of kube.listObjects('pods', 'airflow')) kube.removeObject('pods', 'airflow', (pod.metadata as {name: string}).name)
+const world = fakeApiWorld('api-active-list', (kube) => {
   for (const live of LIVE) addKpoPod(kube, {name: live.taskId.replace('_', '-'), dagId: DAG, ...live, tryNumber: 1})
   addKpoPod(kube, {name: 'done-a', dagId: DAG, taskId: 'done_a', runId: run(1), tryNumber: 1})
   addKpoPod(kube, {name: 'done-d', dagId: DAG, taskId: 'done_d', runId: run(4), tryNumber: 1})
-  kube.requests.length = 0
 })
 
-afterEach(async () => {
-  await fake?.stop()
-  fake = undefined
-})
-
-afterAll(async () => {
-  await kube?.close()
-  ws?.remove()
-})
-
-const env = () => ({...ws.env, AIRFLOW_REAP_API_TOKEN: TOKEN})
-const deletes = () => kube.requests.filter((r) => r.method === 'DELETE').map((r) => r.path.split('/').pop()).sort()
+const env = () => ({...world.ws.env, AIRFLOW_REAP_API_TOKEN: TOKEN})
+const deletes = () => world.kube.requests.filter((r) => r.method === 'DELETE').map((r) => r.path.split('/').pop()).sort()
 const item = (items: ReportItem[], name: string) => items.find((i) => i.name === name)
 const isActiveList = (r: LoggedRequest) => r.path.endsWith('/dags/~/dagRuns/~/taskInstances')
 const offsetOf = (r: LoggedRequest) => Number(r.query.find(([k]) => k === 'offset')?.[1] ?? 0)
@@ -75,10 +54,10 @@ describe.each<Pick<FakeOptions, 'personality' | 'version'>>([
   {personality: 'v2', version: '3.3.2'},
 ])('through API $personality (Airflow $version)', (api) => {
   const serve = async (options: Partial<FakeOptions> = {}) => {
-    fake = await startFakeAirflowApi({...api, auth: {kind: 'proxy', token: TOKEN}, ...options}, await fixture())
-    return fake
+    world.fake = await startFakeAirflowApi({...api, auth: {kind: 'proxy', token: TOKEN}, ...options}, await fixture())
+    return world.fake
   }
-  const zombies = (extra: string[]) => runCli(['zombies', '--airflow-url', fake!.url, '-o', 'json', '--airflow-page-size', '1', ...extra], {env: env()})
+  const zombies = (extra: string[]) => runCli(['zombies', '--airflow-url', world.fake!.url, '-o', 'json', '--airflow-page-size', '1', ...extra], {env: env()})
 
   it('reads the active task instances of every DAG, not a list per task or run, when that costs fewer requests', async () => {
     await serve()
@@ -86,17 +65,17 @@ describe.each<Pick<FakeOptions, 'personality' | 'version'>>([
     expect(result.stderr).toBe('')
     expect(result.code).toBe(0)
     expect(deletes()).toEqual(['done-a', 'done-d'])
-    const pages = fake!.log.filter(isActiveList)
+    const pages = world.fake!.log.filter(isActiveList)
     // Every unfinished state (none too), pages of the size asked, advanced by the rows received.
     expect(pages[0]!.query.filter(([k]) => k === 'state').map(([, v]) => v)).toEqual(expect.arrayContaining(['running', 'queued', 'scheduled', 'deferred', 'up_for_retry', 'none']))
     expect(pages.map(offsetOf).sort()).toEqual([0, 1, 2])
     // v2: the running tasks were cleared by the list, none of their own lists read. (v1's own lists are
     // its runs' lists, read for the finished tasks; and its ties come in another order per request.)
-    if (api.personality === 'v2') for (const live of LIVE) expect(fake!.log.filter(ownListOf('v2', live))).toEqual([])
+    if (api.personality === 'v2') for (const live of LIVE) expect(world.fake!.log.filter(ownListOf('v2', live))).toEqual([])
     // The zombies were proved by reads of their task instances alone (each answer names its DAG and run):
     // no read of the DAG or a dag run by itself, which only a 404 calls for.
-    expect(fake!.log.filter((r) => /\/dags\/etl(\/dagRuns\/[^/]+)?$/.test(r.path))).toEqual([])
-    expect(fake!.log.filter((r) => /\/taskInstances\/done_[ad]$/.test(r.path)).length).toBeGreaterThanOrEqual(2)
+    expect(world.fake!.log.filter((r) => /\/dags\/etl(\/dagRuns\/[^/]+)?$/.test(r.path))).toEqual([])
+    expect(world.fake!.log.filter((r) => /\/taskInstances\/done_[ad]$/.test(r.path)).length).toBeGreaterThanOrEqual(2)
   })
 
   it('a row the pages skipped (another left the filter between two pages) is read by its own list: its pod is kept', async () => {
@@ -114,7 +93,7 @@ describe.each<Pick<FakeOptions, 'personality' | 'version'>>([
     expect(deletes()).toEqual(['done-a', 'done-d'])
     if (api.personality === 'v2') {
       // The skipped row is read again by its own list, which finds it running: not even a candidate.
-      expect(fake!.log.filter(ownListOf('v2', LIVE[1]!)).length).toBeGreaterThan(0)
+      expect(world.fake!.log.filter(ownListOf('v2', LIVE[1]!)).length).toBeGreaterThan(0)
       expect(item(report.items, 'live-b')).toBeUndefined()
     }
     for (const live of LIVE) expect(item(report.items, live.taskId.replace('_', '-'))?.action ?? 'not a finding').not.toBe('deleted')
@@ -125,11 +104,11 @@ describe.each<Pick<FakeOptions, 'personality' | 'version'>>([
     for (let i = 0; i < 40; i++) busy.taskInstances.push({dagId: 'busy', runId: run(5), taskId: `t${String(i).padStart(2, '0')}`, mapIndex: -1, tryNumber: 1, state: 'running'})
     busy.runs.push({dagId: 'busy', runId: run(5), state: 'running', endDate: null})
     busy.dags.push({dagId: 'busy', tasks: []})
-    fake = await startFakeAirflowApi({...api, auth: {kind: 'proxy', token: TOKEN}}, busy)
+    world.fake = await startFakeAirflowApi({...api, auth: {kind: 'proxy', token: TOKEN}}, busy)
     const result = await zombies([])
     expect(result.code, result.stderr).toBe(0)
     expect(item(reportOf(result.stdout).items, 'done-d')).toMatchObject({reason: 'no-active-task-instance', action: 'none'})
-    expect(fake.log.filter(isActiveList).length).toBe(1)
-    expect(fake.log.filter(ownListOf(api.personality, LIVE[0]!)).length).toBeGreaterThan(0)
+    expect(world.fake.log.filter(isActiveList).length).toBe(1)
+    expect(world.fake.log.filter(ownListOf(api.personality, LIVE[0]!)).length).toBeGreaterThan(0)
   })
 })
