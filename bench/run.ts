@@ -834,7 +834,30 @@ interface ApiReport extends ComparisonHeader {
   zombies: number
   variants: Record<'db' | 'api', {command: string; wallS: Stat; rssMB: Stat}>
   requests: Stat
+  /** What the last measured API run's requests were, by kind (the fake's request log). */
+  requestsByKind: Record<string, number>
   ratio: number
+}
+
+/** Kinds of request to the API, by path (below /api/vN), in the order a scan sends them. */
+const REQUEST_KINDS: Array<[string, RegExp]> = [
+  ['version and auth', /^\/(api\/v\d\/version|auth\/)/],
+  ['dag-run lists (~)', /\/dags\/~\/dagRuns$/],
+  ['active task-instance list pages (~)', /\/dags\/~\/dagRuns\/~\/taskInstances$/],
+  ["a task's or run's own task-instance list", /\/dags\/[^/]+\/dagRuns\/[^/]+\/taskInstances$/],
+  ['pod_name XCom reads', /\/xcomEntries\//],
+  ['task-instance point reads', /\/dags\/[^/]+\/dagRuns\/[^/]+\/taskInstances\/[^/]+(\/\d+)?$/],
+  ['dag-run point reads', /\/dags\/[^/]+\/dagRuns\/[^/]+$/],
+  ['DAG point reads', /\/dags\/[^/]+$/],
+]
+
+function requestsByKind(paths: string[]): Record<string, number> {
+  const counts: Record<string, number> = {}
+  for (const path of paths) {
+    const kind = REQUEST_KINDS.find(([, pattern]) => pattern.test(path))?.[0] ?? 'other'
+    counts[kind] = (counts[kind] ?? 0) + 1
+  }
+  return counts
 }
 
 /**
@@ -860,9 +883,12 @@ async function benchApi(n: number): Promise<ApiReport> {
       api: [...base, '--airflow-url', api.url, '--airflow-max-requests', '1000000'],
     } as const
     const env = cleanEnv({PATH: `${path.join(tmp, 'plugins')}:${process.env.PATH}`, AIRFLOW_REAP_API_USERNAME: credentials.username, AIRFLOW_REAP_API_PASSWORD: credentials.password})
+    let lastByKind: Record<string, number> = {}
     const run = async (name: keyof typeof variants): Promise<Sample> => {
       await server.call({cmd: 'expire'})
+      api.log.length = 0
       const sample = await measure([...variants[name]], env)
+      if (name === 'api') lastByKind = requestsByKind(api.log.map((r) => r.path))
       const found = zombiesFound('airflow-reap', sample)
       if (found !== zombieCount(plan)) throw new Error(`${name}: found ${found} zombies, expected ${zombieCount(plan)}`)
       const source = sourceOf(sample)
@@ -887,6 +913,7 @@ async function benchApi(n: number): Promise<ApiReport> {
       zombies: zombieCount(plan),
       variants: {db: fromDb, api: fromApi},
       requests: stat(requests),
+      requestsByKind: lastByKind,
       ratio: fromApi.wallS.median / fromDb.wallS.median,
     }
   } finally {
@@ -916,6 +943,8 @@ function apiMarkdown(report: ApiReport): string {
     `| N = ${fmtCount(report.n)}: through the API ≤ 3 × the DB's wall time | ${report.ratio.toFixed(2)} × | ${report.ratio <= 3 ? 'pass' : '**FAIL**'} |`,
     `| requests within the default budget (--airflow-max-requests ${API_BUDGET}) | ${requests} | ${requests <= API_BUDGET ? 'pass' : '**FAIL**'} |`,
     `| requests against REST-API.md §8's way for these numbers (⌈${report.fixtureRows.activeTaskInstances}/100⌉ list pages + 3 × ${report.zombies} candidates + their stale-try XComs = ${estimate}) | ${(requests / estimate).toFixed(2)} × | ${requests <= estimate ? 'pass' : '**FAIL**'} |`,
+    '',
+    `The requests of the last API run by kind: ${Object.entries(report.requestsByKind).map(([kind, count]) => `${kind} ${count}`).join(', ')}.`
   ].join('\n')
 }
 

@@ -1,9 +1,11 @@
 // Re-proving candidate pods through the REST API (REST-API.md §5, §7): the lists of a scan are offset
 // pages, not a snapshot (a row that leaves a filter between pages shifts the next page past a row), so
 // a list only ever clears a pod. What convicts one is read again by itself just before it is reported
-// or acted on: its DAG (403: the credentials may not read it), its dag run, its task instance. Any
-// answer that contradicts another (a 404 for a task instance a list holds) is a doubt: nothing is
-// decided on it.
+// or acted on: its task instance, whose path names its DAG and dag run (403: the credentials may not
+// read the DAG); an answer names the DAG and run it belongs to, checked against the key asked for, and
+// a task instance cannot exist without its run. A 404 is settled by reads of the DAG (404: no such
+// DAG), the run (404: no such run) and the task's own list. Any answer that contradicts another (a 404
+// for a task instance a list holds) is a doubt: nothing is decided on it.
 import type {DagRunRef, Proof, ProofRequest, TaskRef} from '../airflow/types.js'
 import {labelNormaliser, mayBeRewritten} from '../core/labels.js'
 import type {TaskInstanceRow, TaskKey} from '../core/types.js'
@@ -18,7 +20,8 @@ export interface PointReader {
   readonly personality: Personality
   /** A GET below /api/vN: 2xx and 404 are answers; 403 on a DAG's own path throws NotPermittedError. */
   read(segments: string[], query: Record<string, QueryValue>, dagId?: string): Promise<ApiAnswer>
-  taskInstancesOfTasks(tasks: TaskRef[]): Promise<TaskInstanceRow[]>
+  /** Each task's own list (never the list of every DAG's active task instances: a proof reads what it names). */
+  ownListsOfTasks(tasks: TaskRef[]): Promise<TaskInstanceRow[]>
   taskInstancesOfRuns(runs: DagRunRef[]): Promise<TaskInstanceRow[]>
   /** Every dag run of one DAG. */
   dagRunsOfDag(dagId: string): Promise<DagRunRef[]>
@@ -44,11 +47,15 @@ class PointProof {
 
   constructor(private readonly reader: PointReader) {}
 
-  /** The task instance of this key, read by itself: none when its DAG, run or itself does not exist (or may not be read). */
+  /**
+   * The task instance of this key, read by itself: none when its DAG, run or itself does not exist (or
+   * may not be read). Its own read first: an answer proves the DAG and the run too (one request per
+   * candidate, not three); only a 404 is settled by the DAG's and the run's reads and the task's list.
+   */
   async taskInstance(key: TaskKey): Promise<TaskInstanceRow[]> {
-    if ((await this.runStanding(key)) !== 'readable') return []
     const row = await this.pointRead(key)
     if (row) return [row]
+    if (this.notPermitted.has(key.dagId) || (await this.runStanding(key)) !== 'readable') return []
     await this.confirmAbsent(key)
     return []
   }
@@ -115,7 +122,7 @@ class PointProof {
 
   /** A 404 counts as "no task instance" only when the task's own list agrees. */
   private async confirmAbsent(key: TaskKey): Promise<void> {
-    const listed = await this.guard(key.dagId, () => this.reader.taskInstancesOfTasks([key]), [])
+    const listed = await this.guard(key.dagId, () => this.reader.ownListsOfTasks([key]), [])
     if (listed.some((row) => taskKeyString(row) === taskKeyString(key))) throw disagreement(key, 'answers 404 when it is read by itself but lists it')
   }
 

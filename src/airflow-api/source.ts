@@ -3,11 +3,12 @@
 // asked for: 3.2+ clamps it silently), and every answer is checked for the shape it must have.
 import type {ExecutingTaskInstanceRow} from '../core/overdue.js'
 import type {DagRunRow, TaskInstanceRow, TaskKey} from '../core/types.js'
-import {POD_CHOSEN_STATES, taskKeyString} from '../core/types.js'
+import {POD_CHOSEN_STATES, UNFINISHED_STATES, dagRunKeyString, taskKeyString} from '../core/types.js'
 import {uniqueRuns, uniqueTaskKeys, uniqueTaskRefs} from '../airflow/queries/dedupe.js'
 import {UNFINISHED_RUN_STATES} from '../airflow/queries/states.js'
-import type {DagRunRef, ExecutionTimeout, Proof, ProofRequest, TaskInstanceSource, TaskRef} from '../airflow/types.js'
+import type {DagRunRef, ExecutionTimeout, Proof, ProofRequest, TaskInstanceSource, TaskQuery, TaskRef} from '../airflow/types.js'
 import {type AirflowApiClient, AirflowApiError, type ApiAnswer, NotPermittedError, detailOf} from './http.js'
+import {type ActiveListReader, EVERY_RUN, readActiveList} from './active-list.js'
 import {proveByPointReads} from './proof.js'
 import {type Personality, listsState, podNameFromApi, taskInstanceFromApi, timeDeltaSeconds} from './personality.js'
 import {type QueryValue, requestUrl} from './url.js'
@@ -52,12 +53,39 @@ export class ApiTaskInstanceSource implements TaskInstanceSource {
     return (await this.pages(['dags', dagId, 'dagRuns'], 'dag_runs', {}, dagId)).map(dagRunFromApi)
   }
 
-  /** v2 filters a run's list by task_id; v1 has no such filter, so it reads the run's list and keeps the tasks asked for. */
-  async taskInstancesOfTasks(tasks: TaskRef[]): Promise<TaskInstanceRow[]> {
+  /**
+   * Every task instance (any state) of these tasks (of a query's map index at least). When it costs
+   * fewer requests, the active task instances of every DAG in one list (active-list.ts), then the
+   * tasks' own lists only for the queries it does not answer: a map index with no active row (finished,
+   * never run, or missed by pages that shifted), and a task asked for whole that is mapped or has no
+   * active row. Otherwise each task's own list.
+   */
+  async taskInstancesOfTasks(tasks: TaskQuery[]): Promise<TaskInstanceRow[]> {
+    const unique = uniqueTaskRefs(tasks)
+    const wanted = new Set(unique.map(taskRefString))
+    const active = await readActiveList(this.listReader(), {
+      states: this.activeStates(),
+      pageSize: this.pageSize,
+      cheaperThan: this.ownListReads(unique),
+      keep: (ids) => wanted.has(taskRefString(ids)),
+    })
+    if (!active) return this.ownListsOfTasks(unique)
+    const activeKeys = new Set(active.map(taskKeyString))
+    const unmapped = new Set(active.filter((ti) => ti.mapIndex < 0).map(taskRefString))
+    const answered = (query: TaskQuery) =>
+      query.mapIndex === undefined ? unmapped.has(taskRefString(query)) : activeKeys.has(taskKeyString({...query, mapIndex: query.mapIndex}))
+    const rest = await this.ownListsOfTasks(tasks.filter((query) => !answered(query)))
+    // A task read by its own list is answered by that list alone (it is the later read).
+    const reread = new Set(rest.map(taskRefString))
+    return [...active.filter((ti) => !reread.has(taskRefString(ti))), ...rest]
+  }
+
+  /** Each task's own list: v2 filters a run's list by task_id; v1 has no such filter, so it reads the run's list and keeps the tasks asked for. */
+  async ownListsOfTasks(tasks: TaskRef[]): Promise<TaskInstanceRow[]> {
     const unique = uniqueTaskRefs(tasks)
     if (this.personality.api === 'v1') {
-      const wanted = new Set(unique.map((t) => JSON.stringify([t.dagId, t.runId, t.taskId])))
-      return (await this.taskInstancesOfRuns(unique)).filter((ti) => wanted.has(JSON.stringify([ti.dagId, ti.runId, ti.taskId])))
+      const wanted = new Set(unique.map(taskRefString))
+      return (await this.taskInstancesOfRuns(unique)).filter((ti) => wanted.has(taskRefString(ti)))
     }
     return concat(unique, (task) => this.runTaskInstances(task, {task_id: task.taskId}))
   }
@@ -66,8 +94,18 @@ export class ApiTaskInstanceSource implements TaskInstanceSource {
     return concat(uniqueRuns(runs), (run) => this.runTaskInstances(run))
   }
 
+  /** The running and deferred task instances of these runs: one list of every DAG's when it costs fewer requests than a list per run. */
   async executingTaskInstances(runs: DagRunRef[]): Promise<ExecutingTaskInstanceRow[]> {
-    return concat(uniqueRuns(runs), (run) => this.runTaskInstances(run, {state: [...POD_CHOSEN_STATES]}))
+    const unique = uniqueRuns(runs)
+    const wanted = new Set(unique.map((run) => dagRunKeyString(run.dagId, run.runId)))
+    const listed = await readActiveList(this.listReader(), {
+      states: POD_CHOSEN_STATES,
+      pageSize: this.pageSize,
+      cheaperThan: unique.length,
+      // dagRunKeyString's form, of ids not yet known to be strings.
+      keep: (ids) => wanted.has(JSON.stringify([ids.dagId, ids.runId])),
+    })
+    return listed ?? concat(unique, (run) => this.runTaskInstances(run, {state: [...POD_CHOSEN_STATES]}))
   }
 
   /** One XCom entry read per task instance; 404: no XCom. The answer must be the entry asked for. */
@@ -120,6 +158,24 @@ export class ApiTaskInstanceSource implements TaskInstanceSource {
       if (total > 0) counts.set(state, total)
     }
     return counts
+  }
+
+  /** The states of an unfinished task instance this release's list accepts, and `none` (no state yet). */
+  private activeStates(): string[] {
+    return [...UNFINISHED_STATES.filter((state) => listsState(this.personality, state)), 'none']
+  }
+
+  /** Requests the tasks' own lists take: one per task (v2), one per run (v1, which cannot filter a run's list by task). */
+  private ownListReads(tasks: TaskRef[]): number {
+    return this.personality.api === 'v2' ? tasks.length : uniqueRuns(tasks).length
+  }
+
+  /** The active list's pages: a `~` list names nothing that can be missing, so a 404 there is an error (page()). */
+  private listReader(): ActiveListReader {
+    return {
+      personality: this.personality,
+      page: async (query) => (await this.page([...EVERY_RUN], 'task_instances', query))!,
+    }
   }
 
   async close(): Promise<void> {
@@ -230,6 +286,11 @@ function timeoutOf(dag: DagTimeouts, ti: ExecutingTaskInstanceRow): ExecutionTim
 function unknownOn403(error: unknown): {unknown: string} {
   if (error instanceof NotPermittedError) return {unknown: `the credentials may not read DAG ${error.dagId}`}
   throw error
+}
+
+/** A task of a dag run (every map index of it), as a map key; of a listed row's ids too, before they are checked. */
+function taskRefString(task: {dagId: unknown; runId: unknown; taskId: unknown}): string {
+  return JSON.stringify([task.dagId, task.runId, task.taskId])
 }
 
 /** The identity of a listed task instance or dag run, to keep each once. */

@@ -34,6 +34,12 @@ export interface TaskRef extends DagRunRef {
 }
 
 /**
+ * A task whose task instances are asked for: every map index, or with `mapIndex` the one the caller
+ * needs (a source may answer more: the DB reads every map index of the task through its index).
+ */
+export type TaskQuery = TaskRef & {mapIndex?: number}
+
+/**
  * A task's execution_timeout as the try running it was built: seconds, none (the task has none), or
  * unknown with the reason (its DAG could not be read), in which case the task is not judged.
  */
@@ -77,10 +83,12 @@ export interface TaskInstanceSource {
    */
   dagRunsSince(since: Date): Promise<DagRunRow[]>
   /**
-   * Every task instance (any state) of these tasks, every map index. One round trip, through an index
-   * on the task's ids: only the rows asked for, however many other tasks their runs hold.
+   * Every task instance (any state) of these tasks, every map index (at least the one a query names).
+   * The DB: one round trip, through an index on the task's ids, only the rows asked for however many
+   * other tasks their runs hold. The API: the active list of every DAG when it is cheaper (its pages
+   * are not a snapshot; a task it does not show active is read by its own list).
    */
-  taskInstancesOfTasks(tasks: TaskRef[]): Promise<TaskInstanceRow[]>
+  taskInstancesOfTasks(tasks: TaskQuery[]): Promise<TaskInstanceRow[]>
   /** Every task instance (any state) of these dag runs. */
   taskInstancesOfRuns(runs: DagRunRef[]): Promise<TaskInstanceRow[]>
   /**

@@ -7,7 +7,7 @@ import {runDoctor} from '../doctor/run.js'
 import {renderDoctor} from '../render/doctor.js'
 import {createProgress} from '../reap/progress.js'
 import {airflowApiOpenOptions} from '../task-source/open.js'
-import {chooseTaskSource} from './flags.js'
+import {chooseTaskSource} from '../task-source/choice.js'
 
 export async function executeDoctor(options: DoctorCommandOptions, signal: AbortSignal): Promise<void> {
   const progress = await createProgress()

@@ -3,12 +3,11 @@ import {UsageError} from '../errors.js'
 import type {DoctorOptions} from '../doctor/run.js'
 import {DOCTOR_OUTPUT_FORMATS, type DoctorOutputFormat} from '../render/doctor.js'
 import {ReapCommand} from '../cli/base.js'
+import {type TaskSourceOptions, chooseTaskSource} from '../task-source/choice.js'
 import {
-  type TaskSourceOptions,
   airflowApiFlags,
   airflowApiOptionsFrom,
   checkDbFlag,
-  chooseTaskSource,
   dbFlags,
   dbOptionsFrom,
   kubeFlags,

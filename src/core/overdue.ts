@@ -3,7 +3,7 @@
 // the database's clock. The pipeline around it lives in src/reap/overdue.ts.
 import type {ReportItem, TaskInstanceRef} from './report.js'
 import {judgeOverdue} from './serialized-dag.js'
-import type {TaskInstanceRow} from './types.js'
+import type {PodRecord, TaskInstanceRow} from './types.js'
 import {POD_CHOSEN_STATES, taskKeyString} from './types.js'
 import {type PodMatch, ageSeconds, podGuard, toRef} from './zombies.js'
 
@@ -146,6 +146,25 @@ export function overdueItem(
     if (guard.note) item.detail = `${item.detail}; ${guard.note}`
   }
   return item
+}
+
+/**
+ * A pod of a DAG the API's credentials may not read: whether its task ran past its timeout cannot be
+ * known, so it is reported and left alone (not-permitted), never silently unseen.
+ */
+export function notPermittedItem(pod: PodRecord, dagId: string, dbNow: Date): ReportItem {
+  return {
+    kind: 'Pod',
+    namespace: pod.namespace,
+    name: pod.name,
+    uid: pod.uid,
+    ageSeconds: ageSeconds(pod, dbNow),
+    reason: 'execution-timeout-exceeded',
+    detail: `the Airflow API credentials may not read DAG ${dagId}: whether its task ran past its execution_timeout is unknown, so the pod is left alone`,
+    taskInstance: null,
+    action: 'skipped',
+    skipReason: 'not-permitted',
+  }
 }
 
 export function overdueDetail(

@@ -12,7 +12,7 @@ import {type LocatedDb, type ReachedDb, describeSource, describeVia, locateDb, r
 import {locateGivenDb, parseDbSecretFlag} from '../cluster-db/locate.js'
 import {directReach} from '../cluster-db/reach.js'
 import {serviceOfHost} from '../cluster-db/service-host.js'
-import type {DbOptions} from '../cli/flags.js'
+import type {DbOptions} from '../task-source/choice.js'
 import type {ApiRule, DbAccess} from '../core/permissions.js'
 import {KPO_LABEL_SELECTOR} from '../core/labels.js'
 import {DEFAULT_DB_TIMEOUT_SECONDS} from '../core/timeouts.js'

@@ -8,6 +8,7 @@ import {
   currentTryTasks,
   afterDeleteNote,
   judgeTask,
+  notPermittedItem,
   overdueItem,
   reattachCandidates,
   taskOfPod,
@@ -44,10 +45,10 @@ export interface OverdueDeps {
   journal?: ActionJournal
 }
 
-/** One overdue pod: its report line plus the task instance the re-check compares with. */
+/** One overdue pod: its report line plus the task instance the re-check compares with (none when its DAG may not be read). */
 export interface OverdueFinding {
   pod: PodRecord
-  ti: TaskInstanceRow
+  ti: TaskInstanceRow | null
   item: ReportItem
 }
 
@@ -87,6 +88,7 @@ export async function scanOverdue(deps: OverdueDeps, config: OverdueScanConfig):
     if (!verdict.overdue) continue
     findings.push({pod: task.match.pod, ti: task.ti, item: overdueItem(task.match, task, verdict, options)})
   }
+  findings.push(...(await podsOfUnreadableDags(db, pods, runs, dbNow)))
   // What a dry run reports as overdue is what `-o name` pipes to kubectl delete: proved as a delete is.
   progress.update(`re-reading ${findings.length} overdue task instances`)
   await recheck(db, findings)
@@ -122,6 +124,23 @@ async function tasksOfPods(db: TaskInstanceSource, pods: PodRecord[], runs: DagR
     if (task) tasks.push({match, ...task})
   }
   return tasks
+}
+
+/**
+ * Pods whose dag run the run list did not hold, of DAGs the credentials may not read: the API's `~`
+ * lists leave such DAGs out without a word, so their pods would go unseen. The proof reads each such
+ * DAG by its id (403: not permitted); they are reported skipped not-permitted, as zombies does. The DB
+ * reads every DAG: none, and no statement is sent.
+ */
+async function podsOfUnreadableDags(db: TaskInstanceSource, pods: PodRecord[], runs: DagRunRow[], dbNow: Date): Promise<OverdueFinding[]> {
+  const runIndex = buildAirflowIndex(runs, [])
+  const unmatched = pods.map((pod) => matchPod(pod, runIndex)).filter((match) => match.labels && !match.run)
+  if (unmatched.length === 0) return []
+  const missingRuns = unmatched.map((match) => ({dagId: match.labels!.dagId, runId: match.labels!.runId}))
+  const {notPermitted} = await db.proveCandidates({tasks: [], runs: [], missingRuns})
+  return unmatched
+    .filter((match) => notPermitted.has(match.labels!.dagId))
+    .map((match) => ({pod: match.pod, ti: null, item: notPermittedItem(match.pod, match.labels!.dagId, dbNow)}))
 }
 
 /**
@@ -174,7 +193,7 @@ export async function reapOverdue(deps: OverdueDeps, scan: OverdueScan, deletion
  * throws: nothing is deleted.
  */
 async function recheck(db: TaskInstanceSource, chosen: OverdueFinding[]): Promise<OverdueFinding[]> {
-  const pending = chosen.filter((f) => f.item.action !== 'skipped')
+  const pending = chosen.filter((f): f is OverdueFinding & {ti: TaskInstanceRow} => f.item.action !== 'skipped' && f.ti !== null)
   if (pending.length === 0) return []
   const proof = await db.proveCandidates({tasks: pending.map((f) => f.ti), runs: [], missingRuns: []})
   const now = new Map(proof.taskInstances.map((ti) => [taskKeyString(ti), ti]))

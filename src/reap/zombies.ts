@@ -1,7 +1,7 @@
 // The zombies use case: list pods → read the Airflow DB → classify → (re-check → guarded delete).
 // The order is the safety argument: pods are listed BEFORE the DB is read, so no pod can be newer
 // than the snapshot it is judged by, and every candidate is judged again just before it is deleted.
-import type {DagRunRef, ProofRequest, TaskInstanceSource, TaskRef} from '../airflow/types.js'
+import type {DagRunRef, ProofRequest, TaskInstanceSource, TaskQuery} from '../airflow/types.js'
 import type {ReportItem, SkipReason} from '../core/report.js'
 import {mayBeRewritten} from '../core/labels.js'
 import type {DagRunRow, PodRecord, TaskInstanceRow} from '../core/types.js'
@@ -121,11 +121,12 @@ export async function judgePods(
  * rewritten. Two statements at most.
  */
 async function taskInstancesOfPods(db: TaskInstanceSource, matches: PodMatch[]): Promise<TaskInstanceRow[]> {
-  const tasks: TaskRef[] = []
+  const tasks: TaskQuery[] = []
   const runs: DagRunRef[] = []
   for (const match of matches) {
     const source = taskInstanceSource(match)
-    if (source && 'task' in source) tasks.push(source.task)
+    // The pod's map index: the API source then needs that task instance's rows only, not the task's other map indexes.
+    if (source && 'task' in source) tasks.push({...source.task, mapIndex: match.labels!.mapIndex})
     else if (source) runs.push(source.run)
   }
   const byTask = tasks.length > 0 ? await db.taskInstancesOfTasks(tasks) : []

@@ -5,7 +5,7 @@
 // apart.
 import {type OpenAirflowApiOptions, openAirflowApi} from '../airflow-api/open.js'
 import type {TaskInstanceSource} from '../airflow/types.js'
-import {type TaskSourceChoice, type TaskSourceOptions, chooseTaskSource} from '../cli/flags.js'
+import {type TaskSourceChoice, type TaskSourceOptions, chooseTaskSource} from './choice.js'
 import {type ClusterAccess, type ClusterConnection, openClusterDb} from '../cluster-db/index.js'
 import type {SourceDescription} from '../core/report.js'
 

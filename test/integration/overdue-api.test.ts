@@ -100,6 +100,24 @@ describe.each(PAIRS)('overdue: the API source gives the DB source\'s report: $na
     expect(report.source).toMatchObject({kind: 'api', api: pair.fake.personality, auth: 'none'})
   })
 
+  it('a DAG the credentials can never read: its pods are reported skipped not-permitted, not left unseen', async () => {
+    // The `~` run list leaves the DAG out without a word: its pods match no run. The DAG's own read says why (403).
+    const strict = await startFakeAirflowApi({...pair.fake, deniedDags: [DAG]}, fixture)
+    try {
+      const result = await runCli(['overdue', '-o', 'json', '--no-cache', '--airflow-url', strict.url, '--delete', '--yes', '--allow-mass-delete'], {env: apiEnv()})
+      expect(result.code, result.stderr).toBe(0)
+      const report = reportOf(result.stdout)
+      expect(report.items.map((i) => i.name).sort()).toEqual([...TIS.map((ti) => ti.pod), 'retried-try1'].sort())
+      for (const item of report.items) {
+        expect(item).toMatchObject({action: 'skipped', skipReason: 'not-permitted', taskInstance: null})
+        expect(item.detail).toContain(`may not read DAG ${DAG}`)
+      }
+      expect(kube.requests.filter((r) => r.method === 'DELETE')).toEqual([])
+    } finally {
+      await strict.stop()
+    }
+  })
+
   it('--delete --yes: a candidate whose DAG the credentials may no longer read when it is re-read is kept (not-permitted)', async () => {
     const denied: string[] = []
     const strict = await startFakeAirflowApi(

@@ -3,12 +3,12 @@
 // just before; a DAG the credentials may not read keeps its pods (not-permitted); a login page, a
 // redirect, an exhausted request budget end the run with nothing deleted; Ctrl-C during an API read
 // ends it within seconds, recorded as interrupted. Each test fails without the rule it names.
-import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi} from 'vitest'
+import {beforeAll, describe, expect, it, vi} from 'vitest'
 import type {ReportItem} from '../../src/core/report.js'
-import {type CliWorkspace, cliWorkspace, runCli} from '../support/cli.js'
+import {runCli} from '../support/cli.js'
 import {type FakeAirflowApi, type FakeOptions, type LoggedRequest, startFakeAirflowApi} from '../support/fake-airflow-api/index.js'
 import {fixtureSeeder} from '../support/fake-airflow-api/seeder.js'
-import {type FakeKube, startFakeKube} from '../support/fake-kube/index.js'
+import {fakeApiWorld} from '../support/fake-airflow-api/world.js'
 import {addKpoPod} from '../support/kpo.js'
 import {historyOf, reportOf} from '../support/run-history.js'
 import {runCliSignalled, stderrLines} from '../support/signals.js'
@@ -33,45 +33,24 @@ async function fixture() {
   return seed.fixture
 }
 
-let kube: FakeKube
-let ws: CliWorkspace
-let fake: FakeAirflowApi | undefined
-
-beforeAll(async () => {
-  kube = await startFakeKube()
-  ws = cliWorkspace(kube, {prefix: 'api-fail-closed', context: 'test'})
-})
-
-beforeEach(() => {
-  for (const pod of kube.listObjects('pods', 'airflow')) kube.removeObject('pods', 'airflow', (pod.metadata as {name: string}).name)
+const world = fakeApiWorld('api-fail-closed', (kube) => {
   addKpoPod(kube, {name: 'done-zombie', dagId: DAG, taskId: 'done_task', runId: RUN, tryNumber: 1})
   addKpoPod(kube, {name: 'live-pod', dagId: DAG, taskId: 'live_task', runId: RUN, tryNumber: 1})
   addKpoPod(kube, {name: 'b-pod', dagId: DAG, taskId: 'b_task', runId: RUN_B, tryNumber: 1})
   addKpoPod(kube, {name: 'payroll-zombie', dagId: SECRET_DAG, taskId: 'pay', runId: RUN, tryNumber: 1})
-  kube.requests.length = 0
-})
-
-afterEach(async () => {
-  await fake?.stop()
-  fake = undefined
-})
-
-afterAll(async () => {
-  await kube?.close()
-  ws?.remove()
 })
 
 /** The personality under test (describe.each below). */
 let api: Pick<FakeOptions, 'personality' | 'version'> = {personality: 'v2', version: '3.3.2'}
 
 async function serve(options: Partial<FakeOptions> = {}): Promise<FakeAirflowApi> {
-  fake = await startFakeAirflowApi({...api, auth: {kind: 'proxy', token: TOKEN}, ...options}, await fixture())
-  return fake
+  world.fake = await startFakeAirflowApi({...api, auth: {kind: 'proxy', token: TOKEN}, ...options}, await fixture())
+  return world.fake
 }
 
-const env = () => ({...ws.env, AIRFLOW_REAP_API_TOKEN: TOKEN})
-const zombies = (extra: string[]) => runCli(['zombies', '--airflow-url', fake!.url, '-o', 'json', ...extra], {env: env()})
-const deletes = () => kube.requests.filter((r) => r.method === 'DELETE').map((r) => r.path.split('/').pop())
+const env = () => ({...world.ws.env, AIRFLOW_REAP_API_TOKEN: TOKEN})
+const zombies = (extra: string[]) => runCli(['zombies', '--airflow-url', world.fake!.url, '-o', 'json', ...extra], {env: env()})
+const deletes = () => world.kube.requests.filter((r) => r.method === 'DELETE').map((r) => r.path.split('/').pop())
 const item = (items: ReportItem[], name: string) => items.find((i) => i.name === name)
 const pathIs = (suffix: string) => (request: LoggedRequest) => request.path.endsWith(suffix)
 
@@ -133,7 +112,7 @@ describe.each(PERSONALITIES)('through API $personality (Airflow $version)', (per
       await serve({mutations: [{when: pathIs('/taskInstances/done_task'), change: (f) => (f.taskInstances.find((t) => t.taskId === 'done_task')!.state = 'running')}]})
       const report = reportOf((await zombies([])).stdout)
       expect(item(report.items, 'done-zombie')).toMatchObject({action: 'skipped', skipReason: 'became-active'})
-      const names = await runCli(['zombies', '--airflow-url', fake!.url, '-o', 'name'], {env: env()})
+      const names = await runCli(['zombies', '--airflow-url', world.fake!.url, '-o', 'name'], {env: env()})
       expect(names.stdout).not.toContain('done-zombie')
     })
 
@@ -193,7 +172,7 @@ describe.each(PERSONALITIES)('through API $personality (Airflow $version)', (per
   describe('credentials', () => {
     it('a token the proxy refuses: exit 1, the token never printed', async () => {
       await serve()
-      const result = await runCli(['zombies', '--airflow-url', fake!.url], {env: {...ws.env, AIRFLOW_REAP_API_TOKEN: `${TOKEN}-typo`}})
+      const result = await runCli(['zombies', '--airflow-url', world.fake!.url], {env: {...world.ws.env, AIRFLOW_REAP_API_TOKEN: `${TOKEN}-typo`}})
       expect(result.code).toBe(1)
       expect(result.stderr).toMatch(/^error: the Airflow API rejected the token \(token\) on GET /)
       expect(result.stderr + result.stdout).not.toContain(TOKEN)
@@ -206,13 +185,13 @@ describe.each(PERSONALITIES)('through API $personality (Airflow $version)', (per
       await serve({faults: [{path: /\/taskInstances\/done_task$/, fault: {kind: 'black-hole'}}]})
       const waiting = new Promise<void>((resolve) => {
         const timer = setInterval(() => {
-          if (fake!.log.some((r) => r.path.endsWith('/taskInstances/done_task'))) {
+          if (world.fake!.log.some((r) => r.path.endsWith('/taskInstances/done_task'))) {
             clearInterval(timer)
             resolve()
           }
         }, 20)
       })
-      const result = await runCliSignalled(['zombies', '--airflow-url', fake!.url, '--delete', '--yes'], {env: env(), waiting, signal: 'SIGINT'})
+      const result = await runCliSignalled(['zombies', '--airflow-url', world.fake!.url, '--delete', '--yes'], {env: env(), waiting, signal: 'SIGINT'})
       expect(result.code).toBe(130)
       expect(result.exitMsAfterSignal).toBeLessThan(3_500)
       expect(result.stderr).toMatch(/^error: interrupted by SIGINT/m)

@@ -66,7 +66,7 @@ describe.each(PAIRS)('zombies: the API source gives the DB source\'s report: $na
     expect(report.warnings).toContain('task instances come from the Airflow API: AIRFLOW_REAP_DB not read')
   })
 
-  it('every zombie reported was proved by point reads: its DAG, its dag run, its task instance', async () => {
+  it('every zombie reported was proved by a point read of its task instance, whose path and answer name its DAG and dag run', async () => {
     fake.log.length = 0
     const result = await runCli(['zombies', '-o', 'json', '--no-cache', '--airflow-url', fake.url], {env: apiEnv})
     const report = reportOf(result.stdout)
@@ -74,8 +74,6 @@ describe.each(PAIRS)('zombies: the API source gives the DB source\'s report: $na
     for (const item of report.items.filter((i) => i.action === 'none' && i.taskInstance && i.taskInstance.mapIndex >= 0)) {
       const ti = item.taskInstance!
       const base = `/api/${pair.fake.personality}/dags/${encodeURIComponent(ti.dagId)}`
-      expect(paths).toContain(base)
-      expect(paths).toContain(`${base}/dagRuns/${encodeURIComponent(ti.runId)}`)
       expect(paths).toContain(`${base}/dagRuns/${encodeURIComponent(ti.runId)}/taskInstances/${ti.taskId}/${ti.mapIndex}`)
     }
     expect(report.items.some((i) => i.name === 'mapped-task-0' && i.action === 'none')).toBe(true)

@@ -1,7 +1,7 @@
 // Which task-instance source a run reads (cli-contract.md, "Task-instance source: the REST API"): the
 // contract's usage errors (exit 2) come from chooseTaskSource, before anything is opened.
 import {describe, expect, it} from 'vitest'
-import {type TaskSourceOptions, chooseTaskSource} from '../../src/cli/flags.js'
+import {type TaskSourceOptions, chooseTaskSource} from '../../src/task-source/choice.js'
 import {EXIT_USAGE, UsageError} from '../../src/errors.js'
 
 const options = (over: {db?: string; url?: string; taskSource?: TaskSourceOptions['taskSource']; tokenCmd?: string; dbSecret?: string} = {}): TaskSourceOptions => ({

@@ -146,6 +146,9 @@ export class FakeAirflowApi {
   /** Task instances by dag and run (the bench serves a million): rebuilt when the list is replaced or grows. */
   private byRun?: {list: FakeTaskInstance[]; length: number; index: Map<string, FakeTaskInstance[]>}
   private readonly applied = new Set<object>()
+  /** Bumped by every scripted mutation: what a cached list was read from may have changed. */
+  private generation = 0
+  private listCache?: {key: string; list: {rows: FakeTaskInstance[]; groups: FakeTaskInstance[][]}}
 
   constructor(
     readonly options: FakeOptions,
@@ -199,6 +202,7 @@ export class FakeAirflowApi {
       if (this.applied.has(mutation)) continue
       if (mutation.when ? mutation.when(request) : mutation.before === this.log.length) {
         this.applied.add(mutation)
+        this.generation++
         mutation.change(this.fixture)
       }
     }
@@ -318,17 +322,40 @@ export class FakeAirflowApi {
     if (!v1 && runId !== '~' && !this.fixture.runs.some((r) => r.dagId === dagId && r.runId === runId)) {
       return this.error(404, `DagRun with dag_id: \`${dagId}\` and run_id: \`${runId}\` was not found`)
     }
+    const {rows, groups} = this.orderedList(dagId, runId, states, query.get('task_id'))
+    // v2 orders by map_index with the primary key as tiebreaker; v1 has no tiebreaker (the fake rotates ties per request).
+    const page = v1 ? rotatedSlice(groups, this.log.length, offset, limit) : rows.slice(offset, offset + limit)
+    return {status: 200, body: {task_instances: page.map((ti) => this.taskInstanceBody(ti)), total_entries: rows.length, ...this.cursorFields()}}
+  }
+
+  /**
+   * The rows of a list in order (v2: map_index, then the key; v1: groups of equal map_index, each by
+   * key). A `~` list is kept until the fixture changes (the bench pages through 90k active rows of a
+   * million: filtering and sorting them per page would measure the fake, not the client).
+   */
+  private orderedList(dagId: string, runId: string, states: string[], taskId: string | null): {rows: FakeTaskInstance[]; groups: FakeTaskInstance[][]} {
+    const everyRun = dagId === '~' || runId === '~'
+    const key = JSON.stringify([this.generation, this.fixture.taskInstances.length, dagId, runId, states, taskId, this.options.deniedDags ?? []])
+    if (everyRun && this.listCache?.key === key) return this.listCache.list
     const wanted = states.map((s) => (s === 'none' || s === 'no_status' ? null : s))
     const rows = this.taskInstancesOf(dagId, runId).filter(
       (ti) =>
         (dagId === '~' ? !this.options.deniedDags?.includes(ti.dagId) : ti.dagId === dagId) &&
         (runId === '~' || ti.runId === runId) &&
         (states.length === 0 || wanted.includes(ti.state)) &&
-        (query.get('task_id') === null || ti.taskId === query.get('task_id')),
+        (taskId === null || ti.taskId === taskId),
     )
-    // v2 orders by map_index with the primary key as tiebreaker; v1 has no tiebreaker (the fake rotates ties per request).
-    const ordered = v1 ? rotateTies(rows, this.log.length) : [...rows].sort((a, b) => a.mapIndex - b.mapIndex || keyOf(a).localeCompare(keyOf(b)))
-    return {status: 200, body: {task_instances: ordered.slice(offset, offset + limit).map((ti) => this.taskInstanceBody(ti)), total_entries: rows.length, ...this.cursorFields()}}
+    const keyed = rows.map((ti) => ({ti, key: keyOf(ti)})).sort((a, b) => a.ti.mapIndex - b.ti.mapIndex || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+    const ordered = keyed.map(({ti}) => ti)
+    const groups: FakeTaskInstance[][] = []
+    for (const ti of ordered) {
+      const last = groups[groups.length - 1]
+      if (last && last[0]!.mapIndex === ti.mapIndex) last.push(ti)
+      else groups.push([ti])
+    }
+    const list = {rows: ordered, groups}
+    if (everyRun) this.listCache = {key, list}
+    return list
   }
 
   /** The task instances a path names: one run's, or every one for `~`. */
@@ -560,17 +587,21 @@ function uuidOf(key: string): string {
 }
 
 /**
- * v1 orders by map_index with no tiebreaker: rows with equal keys may come back in any order. The fake
- * rotates each group of ties by one more place per request, so consecutive pages never agree on it.
+ * v1 orders by map_index with no tiebreaker: rows with equal keys may come back in any order (2.10.5's
+ * `~` list has no ORDER BY at all). The fake rotates each group of ties by one more place per request,
+ * so consecutive pages never agree on it; this is rows offset..offset+limit of that order.
  */
-function rotateTies(rows: FakeTaskInstance[], turn: number): FakeTaskInstance[] {
-  const groups = new Map<number, FakeTaskInstance[]>()
-  for (const ti of [...rows].sort((a, b) => keyOf(a).localeCompare(keyOf(b)))) groups.set(ti.mapIndex, [...(groups.get(ti.mapIndex) ?? []), ti])
-  return [...groups.keys()].sort((a, b) => a - b).flatMap((mapIndex) => {
-    const group = groups.get(mapIndex)!
+function rotatedSlice(groups: FakeTaskInstance[][], turn: number, offset: number, limit: number): FakeTaskInstance[] {
+  const page: FakeTaskInstance[] = []
+  let start = 0
+  for (const group of groups) {
+    const end = start + group.length
     const shift = turn % group.length
-    return [...group.slice(shift), ...group.slice(0, shift)]
-  })
+    for (let i = Math.max(offset, start); i < Math.min(end, offset + limit); i++) page.push(group[(i - start + shift) % group.length]!)
+    start = end
+    if (start >= offset + limit) break
+  }
+  return page
 }
 
 async function readBody(req: http.IncomingMessage): Promise<unknown> {
