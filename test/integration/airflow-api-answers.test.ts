@@ -3,13 +3,11 @@
 // shorter than it counts, a count without its count, a 403 on a list of every DAG. Each is an error
 // (nothing is decided on it), never "no rows". In process, so that the mutation run reaches source.ts.
 import {afterEach, describe, expect, it} from 'vitest'
-import {credentialSource} from '../../src/airflow-api/auth.js'
 import {AirflowApiError, NotPermittedError} from '../../src/airflow-api/http.js'
-import {openAirflowApi} from '../../src/airflow-api/open.js'
 import type {ApiTaskInstanceSource} from '../../src/airflow-api/source.js'
-import {parseApiUrl} from '../../src/airflow-api/url.js'
 import type {ExecutingTaskInstanceRow} from '../../src/core/overdue.js'
-import {type FakeAirflowApi, type FakeFixture, type FakeOptions, type FaultRule, startFakeAirflowApi} from '../support/fake-airflow-api/index.js'
+import {type FakeAirflowApi, type FakeFixture, type FakeOptions} from '../support/fake-airflow-api/index.js'
+import {apiSourceOver, jsonAnswer} from '../support/api-source.js'
 
 const DAG = 'etl'
 const RUN = 'run_1'
@@ -42,12 +40,12 @@ afterEach(async () => {
 })
 
 async function sourceOver(options: Pick<FakeOptions, 'personality' | 'version'> & Partial<FakeOptions>, pageSize = 100): Promise<ApiTaskInstanceSource> {
-  fake = await startFakeAirflowApi(options, fixture())
-  const opened = await openAirflowApi({base: parseApiUrl(fake.url, 'test'), api: options.personality, credentials: credentialSource(undefined, {}), timeoutMs: 5000, pageSize, maxRequests: 200, concurrency: 2})
+  const opened = await apiSourceOver(options, fixture(), pageSize)
+  fake = opened.fake
   return opened.source
 }
 
-const answering = (path: RegExp, body: unknown, nth?: number[]): FaultRule => ({path, nth, fault: {kind: 'status', status: 200, contentType: 'application/json', body: JSON.stringify(body)}})
+const answering = (path: RegExp, body: unknown, nth?: number[]) => jsonAnswer(path, 200, body, nth)
 const LOAD = {dagId: DAG, runId: RUN, taskId: 'load', mapIndex: -1}
 const executing = (ti: Partial<ExecutingTaskInstanceRow>): ExecutingTaskInstanceRow => ({...LOAD, state: 'running', tryNumber: 1, startDate: null, operator: null, dagVersionId: 'v-1', runDagVersionId: null, ...ti})
 

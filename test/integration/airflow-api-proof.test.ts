@@ -4,13 +4,11 @@
 // proved absent only by a read of its own; any two answers that disagree stop the proof. In process, so
 // that the mutation run (test/mutation/vitest.config.ts) reaches proof.ts.
 import {afterEach, describe, expect, it} from 'vitest'
-import {credentialSource} from '../../src/airflow-api/auth.js'
-import {openAirflowApi} from '../../src/airflow-api/open.js'
 import type {ApiTaskInstanceSource} from '../../src/airflow-api/source.js'
-import {parseApiUrl} from '../../src/airflow-api/url.js'
 import type {Proof, ProofRequest} from '../../src/airflow/types.js'
 import {makeSafeLabelValue} from '../../src/core/labels.js'
-import {type FakeAirflowApi, type FakeFixture, type FakeOptions, type FaultRule, startFakeAirflowApi} from '../support/fake-airflow-api/index.js'
+import {type FakeAirflowApi, type FakeFixture, type FakeOptions, startFakeAirflowApi} from '../support/fake-airflow-api/index.js'
+import {apiSourceOver, jsonAnswer} from '../support/api-source.js'
 
 const DAG = 'etl'
 const OTHER_DAG = 'reports'
@@ -56,9 +54,9 @@ afterEach(async () => {
   fake = undefined
 })
 
-async function sourceOver(options: Pick<FakeOptions, 'personality' | 'version'> & Partial<FakeOptions>, data = fixture()): Promise<ApiTaskInstanceSource> {
-  fake = await startFakeAirflowApi(options, data)
-  const opened = await openAirflowApi({base: parseApiUrl(fake.url, 'test'), api: options.personality, credentials: credentialSource(undefined, {}), timeoutMs: 5000, pageSize: 100, maxRequests: 200, concurrency: 2})
+async function sourceOver(options: Pick<FakeOptions, 'personality' | 'version'> & Partial<FakeOptions>): Promise<ApiTaskInstanceSource> {
+  const opened = await apiSourceOver(options, fixture())
+  fake = opened.fake
   return opened.source
 }
 
@@ -72,8 +70,7 @@ const summary = (proof: Proof) => ({
 /** The reads sent after /version, as `GET <path below /api/vN>`. */
 const reads = () => fake!.log.filter((r) => !r.path.endsWith('/version')).map((r) => `${r.method} ${decodeURIComponent(r.path.replace(/^\/api\/v\d/, ''))}`)
 /** A fault that answers 200 with this JSON body on the paths matched. */
-const answering = (path: RegExp, body: unknown): FaultRule => ({path, fault: {kind: 'status', status: 200, contentType: 'application/json', body: JSON.stringify(body)}})
-const jsonStatus = (path: RegExp, status: number, body: unknown): FaultRule => ({path, fault: {kind: 'status', status, contentType: 'application/json', body: JSON.stringify(body)}})
+const answering = (path: RegExp, body: unknown) => jsonAnswer(path, 200, body)
 /** What the fake answers for a task instance of the fixture, with changes (another state, another key). */
 async function bodyOf(options: Pick<FakeOptions, 'personality' | 'version'>, taskId: string, mapIndex: number, change: Record<string, unknown>): Promise<Record<string, unknown>> {
   const plain = await startFakeAirflowApi(options, fixture())
@@ -128,14 +125,14 @@ describe.each(PERSONALITIES)('proveCandidates over API $personality ($version)',
     })
 
     it('a 404 for it while the list holds it is a disagreement: the proof fails', async () => {
-      const source = await sourceOver({...release, faults: [jsonStatus(/\/taskInstances\/load$/, 404, {detail: 'Not Found'})]})
+      const source = await sourceOver({...release, faults: [jsonAnswer(/\/taskInstances\/load$/, 404, {detail: 'Not Found'})]})
       await expect(source.proveCandidates(request({tasks: [key('load')]}))).rejects.toThrow(
         'the Airflow API answers 404 when it is read by itself but lists it: task instance etl.load of run run_1; nothing is decided on answers that disagree',
       )
     })
 
     it('the same for a mapped one: its map index named', async () => {
-      const source = await sourceOver({...release, faults: [jsonStatus(/\/taskInstances\/fan\/0$/, 404, {detail: 'Not Found'})]})
+      const source = await sourceOver({...release, faults: [jsonAnswer(/\/taskInstances\/fan\/0$/, 404, {detail: 'Not Found'})]})
       await expect(source.proveCandidates(request({tasks: [key('fan', 0)]}))).rejects.toThrow('task instance etl.fan[0] of run run_1')
     })
 
@@ -153,7 +150,7 @@ describe.each(PERSONALITIES)('proveCandidates over API $personality ($version)',
     })
 
     it('a 403 on the task instance itself (a DAG readable, its task instances not): no row, the DAG named', async () => {
-      const source = await sourceOver({...release, faults: [jsonStatus(/\/taskInstances/, 403, {detail: 'Forbidden'})]})
+      const source = await sourceOver({...release, faults: [jsonAnswer(/\/taskInstances/, 403, {detail: 'Forbidden'})]})
       const proof = await source.proveCandidates(request({tasks: [key('load')]}))
       expect(summary(proof)).toEqual({taskInstances: [], foundRuns: [], notPermitted: [DAG]})
     })
@@ -196,7 +193,7 @@ describe.each(PERSONALITIES)('proveCandidates over API $personality ($version)',
     })
 
     it('listed in the run but 404 by itself: the proof fails', async () => {
-      const source = await sourceOver({...release, faults: [jsonStatus(new RegExp(`/taskInstances/${LONG_TASK}$`), 404, {detail: 'Not Found'})]})
+      const source = await sourceOver({...release, faults: [jsonAnswer(new RegExp(`/taskInstances/${LONG_TASK}$`), 404, {detail: 'Not Found'})]})
       await expect(source.proveCandidates(request({runs: [{dagId: DAG, runId: RUN}]}))).rejects.toThrow(
         `the Airflow API lists it in its run but answers 404 when it is read by itself: task instance etl.${LONG_TASK} of run run_1`,
       )
@@ -206,7 +203,7 @@ describe.each(PERSONALITIES)('proveCandidates over API $personality ($version)',
       let source = await sourceOver({...release, deniedDags: [DAG]})
       expect(summary(await source.proveCandidates(request({runs: [{dagId: DAG, runId: RUN}]})))).toEqual({taskInstances: [], foundRuns: [], notPermitted: [DAG]})
       await fake!.stop()
-      source = await sourceOver({...release, faults: [jsonStatus(/\/dagRuns\/run_1\/taskInstances$/, 403, {detail: 'Forbidden'})]})
+      source = await sourceOver({...release, faults: [jsonAnswer(/\/dagRuns\/run_1\/taskInstances$/, 403, {detail: 'Forbidden'})]})
       expect(summary(await source.proveCandidates(request({runs: [{dagId: DAG, runId: RUN}]})))).toEqual({taskInstances: [], foundRuns: [], notPermitted: [DAG]})
     })
 
@@ -243,7 +240,7 @@ describe.each(PERSONALITIES)('proveCandidates over API $personality ($version)',
     })
 
     it('a rewritten run_id label whose DAG\'s run list may not be read: kept, the DAG named', async () => {
-      const source = await sourceOver({...release, faults: [jsonStatus(/\/dags\/etl\/dagRuns$/, 403, {detail: 'Forbidden'})]})
+      const source = await sourceOver({...release, faults: [jsonAnswer(/\/dags\/etl\/dagRuns$/, 403, {detail: 'Forbidden'})]})
       const proof = await source.proveCandidates(request({missingRuns: [labelled(DAG, 'manual__2026-02-02T00:00:00+00:00')]}))
       expect(summary(proof)).toEqual({taskInstances: [], foundRuns: [`etl/${makeSafeLabelValue('manual__2026-02-02T00:00:00+00:00')}`], notPermitted: [DAG]})
     })
