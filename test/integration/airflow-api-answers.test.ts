@@ -164,3 +164,45 @@ describe('the API source over v1: a list longer than a page', () => {
     await expect(source.taskInstancesOfRuns([{dagId: DAG, runId: RUN}])).rejects.toThrow(/nothing is decided on a partial list/)
   })
 })
+
+describe.each([V2, V1])('the API source over $personality: the port\'s reads', (release) => {
+  const tis = (rows: Array<{taskId: string; mapIndex: number; runId: string; state: string | null}>) => rows.map((ti) => `${ti.runId}/${ti.taskId}/${ti.mapIndex} ${ti.state}`).sort()
+
+  it('pages of one row: every row of a run read, each once', async () => {
+    const source = await sourceOver(release, 1)
+    expect(tis(await source.taskInstancesOfRuns([{dagId: DAG, runId: RUN}, {dagId: DAG, runId: RUN}]))).toEqual(['run_1/fan/0 running', 'run_1/fan/1 success', 'run_1/load/-1 running'])
+  })
+
+  it('executing task instances: running and deferred ones of the runs asked for only', async () => {
+    const source = await sourceOver(release)
+    expect(tis(await source.executingTaskInstances([{dagId: DAG, runId: RUN}]))).toEqual(['run_1/fan/0 running', 'run_1/load/-1 running'])
+  })
+
+  it("the task instances of tasks: those tasks' only, every map index", async () => {
+    const source = await sourceOver(release)
+    expect(tis(await source.taskInstancesOfTasks([{dagId: DAG, runId: RUN, taskId: 'fan'}, {dagId: DAG, runId: OTHER_RUN, taskId: 'load'}]))).toEqual(['run_1/fan/0 running', 'run_1/fan/1 success', 'run_2/load/-1 running'])
+  })
+
+  it('dag runs: unfinished ones and those ended since, each once', async () => {
+    const source = await sourceOver(release)
+    const runs = await source.dagRunsSince(new Date('2020-01-01T00:00:00Z'))
+    expect(runs.map((run) => `${run.runId} ${run.state}`).sort()).toEqual(['run_1 running', 'run_2 running'])
+    expect(fake!.log.filter((r) => r.path.endsWith('/dags/~/dagRuns')).map((r) => r.query.filter(([k]) => k !== 'limit' && k !== 'offset'))).toEqual([
+      [['state', 'queued'], ['state', 'running']],
+      [['end_date_gte', '2020-01-01T00:00:00.000Z']],
+    ])
+  })
+
+  it("the server's clock is its Date header", async () => {
+    const source = await sourceOver({...release, clockSkewMs: 3_600_000})
+    expect((await source.now()).getTime() - Date.now()).toBeGreaterThan(3_500_000)
+  })
+
+  it('a pod_name XCom: the map index asked for; on v2 never an earlier run\'s entry', async () => {
+    const source = await sourceOver(release)
+    expect([...(await source.podNameXComs([LOAD, {...LOAD, runId: OTHER_RUN}])).entries()]).toEqual([[JSON.stringify([DAG, 'load', RUN, -1]), 'etl-load-abc']])
+    const query = fake!.log.find((r) => r.path.includes('xcomEntries'))!.query
+    expect(query).toContainEqual(['map_index', '-1'])
+    expect(query.some(([k, v]) => k === 'include_prior_dates' && v === 'false')).toBe(release.personality === 'v2')
+  })
+})
