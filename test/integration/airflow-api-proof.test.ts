@@ -221,6 +221,8 @@ describe.each(PERSONALITIES)('proveCandidates over API $personality ($version)',
       const source = await sourceOver(release)
       const proof = await source.proveCandidates(request({missingRuns: [labelled(DAG, RUN), labelled(DAG, 'gone_run'), labelled('gone_dag', RUN)]}))
       expect(summary(proof)).toEqual({taskInstances: [], foundRuns: ['etl/run_1'], notPermitted: []})
+      // A label that is not rewritten is the run id itself: read by id, never looked for in a list.
+      expect(reads().sort()).toEqual(['GET /dags/etl', 'GET /dags/etl/dagRuns/gone_run', 'GET /dags/etl/dagRuns/run_1', 'GET /dags/gone_dag'])
     })
 
     it('of a DAG the credentials may not read: kept, the DAG named', async () => {
@@ -235,8 +237,8 @@ describe.each(PERSONALITIES)('proveCandidates over API $personality ($version)',
       expect(absent.runId).not.toBe('manual__2026-02-02T00:00:00+00:00')
       const proof = await source.proveCandidates(request({missingRuns: [labelled(DAG, MANUAL_RUN), absent, labelled('gone_dag', MANUAL_RUN)]}))
       expect(summary(proof)).toEqual({taskInstances: [], foundRuns: [`etl/${makeSafeLabelValue(MANUAL_RUN)}`], notPermitted: []})
-      // The DAG's own run list, never a read of the label as if it were a run id.
-      expect(new Set(reads().filter((r) => r.startsWith('GET /dags/etl')))).toEqual(new Set(['GET /dags/etl', 'GET /dags/etl/dagRuns']))
+      // The DAG's own run list, never a read of the label as if it were a run id; none for a DAG that does not exist.
+      expect(new Set(reads())).toEqual(new Set(['GET /dags/etl', 'GET /dags/etl/dagRuns', 'GET /dags/gone_dag']))
     })
 
     it('a rewritten run_id label whose DAG\'s run list may not be read: kept, the DAG named', async () => {
