@@ -235,7 +235,9 @@ function provingAlso(extra: {notPermitted?: string[]; foundRuns?: Array<{dagId: 
   return Object.assign(Object.create(airflow) as TaskInstanceSource, {
     proveCandidates: async (request: Parameters<TaskInstanceSource['proveCandidates']>[0]) => {
       const proof = await airflow.proveCandidates(request)
-      return {...proof, notPermitted: new Set(extra.notPermitted ?? []), foundRuns: extra.foundRuns ?? []}
+      const asked = new Set(request.missingRuns.map((run) => JSON.stringify([run.dagId, run.runId])))
+      const foundRuns = (extra.foundRuns ?? []).filter((run) => asked.has(JSON.stringify([run.dagId, run.runId])))
+      return {...proof, notPermitted: new Set(extra.notPermitted ?? []), foundRuns}
     },
   })
 }
@@ -265,6 +267,18 @@ describe("the source's proof: what it could not read keeps the pod", () => {
     expect(itemOf(scan.findings.map((f) => f.item), podName(taskId))).toMatchObject({action: 'none'})
     await reapZombies({kube: client, db: found, progress: recordingProgress()}, scan, config, DELETION)
     expect(itemOf(scan.findings.map((f) => f.item), podName(taskId))).toMatchObject({action: 'skipped', skipReason: 'changed-concurrently', detail: expect.stringContaining('is not proved unknown')})
+    expect(deletedPods()).toEqual([])
+  })
+
+  it('zombies: a pod whose task_id label is rewritten is re-checked against its whole run: a task running again is left alone', async () => {
+    const long = `${taskId}_${'x'.repeat(70)}`
+    const name = await taskWithPod(long, 'success')
+    await healthy()
+    const scan = await scanZombies({kube: client, db: airflow, progress: recordingProgress()}, {...config, includeUnknown: false})
+    expect(itemOf(scan.findings.map((f) => f.item), name).action).toBe('none')
+    await db.seed.setTaskInstance({dagId: DAG, taskId: long, runId: RUN}, {state: 'running', tryNumber: 1})
+    await reapZombies({kube: client, db: airflow, progress: recordingProgress()}, scan, {...config, includeUnknown: false}, DELETION)
+    expect(itemOf(scan.findings.map((f) => f.item), name)).toMatchObject({action: 'skipped', skipReason: 'became-active'})
     expect(deletedPods()).toEqual([])
   })
 
