@@ -26,7 +26,18 @@ function tally(mutants) {
 
 const files = Object.entries(report.files).sort(([a], [b]) => a.localeCompare(b))
 const all = tally(files.flatMap(([, f]) => f.mutants))
+const ignored = files.flatMap(([, f]) => f.mutants).filter((m) => m.status === 'Ignored').length
 const lines = [BEGIN, '', `Run of ${new Date().toISOString().slice(0, 10)}: **${all.score.toFixed(2)} %** (${all.detected} of ${all.total} mutants killed).`, '']
+if (ignored > 0) lines.push(`${ignored} mutants were not run (static ones, with STRYKER_IGNORE_STATIC=1, or excluded): they are in no figure below.`, '')
+// Per module: a directory, or a file mutated by itself (src/kube/objects.ts).
+const moduleOf = (file) => (file.startsWith('src/kube/') ? file : file.split('/').slice(0, 2).join('/'))
+const modules = [...new Set(files.map(([file]) => moduleOf(file)))]
+lines.push('| module | killed | not killed | score |', '| --- | ---: | ---: | ---: |')
+for (const name of modules) {
+  const t = tally(files.filter(([file]) => moduleOf(file) === name).flatMap(([, f]) => f.mutants))
+  lines.push(`| ${name} | ${t.detected} | ${t.undetected} | ${t.score.toFixed(1)} % |`)
+}
+lines.push('')
 lines.push('| file | killed | survived | no test covers it | score |', '| --- | ---: | ---: | ---: | ---: |')
 for (const [file, {mutants}] of files) {
   const t = tally(mutants)

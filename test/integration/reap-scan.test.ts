@@ -227,6 +227,70 @@ describe('zombies', () => {
   })
 })
 
+/**
+ * The DB source answering the proof as an API source may: the DAGs the credentials may not read, the
+ * missing dag runs a read of their own found (the DB source itself never reports either).
+ */
+function provingAlso(extra: {notPermitted?: string[]; foundRuns?: Array<{dagId: string; runId: string}>}): TaskInstanceSource {
+  return Object.assign(Object.create(airflow) as TaskInstanceSource, {
+    proveCandidates: async (request: Parameters<TaskInstanceSource['proveCandidates']>[0]) => {
+      const proof = await airflow.proveCandidates(request)
+      const asked = new Set(request.missingRuns.map((run) => JSON.stringify([run.dagId, run.runId])))
+      const foundRuns = (extra.foundRuns ?? []).filter((run) => asked.has(JSON.stringify([run.dagId, run.runId])))
+      return {...proof, notPermitted: new Set(extra.notPermitted ?? []), foundRuns}
+    },
+  })
+}
+
+describe("the source's proof: what it could not read keeps the pod", () => {
+  const config = {namespace: NS, minAgeSeconds: 60, includeUnknown: true, includeFinished: false, concurrency: 2}
+
+  it('zombies: a DAG the credentials may not read, at the scan and again just before deleting: not-permitted, nothing deleted', async () => {
+    const name = await taskWithPod(taskId, 'success')
+    await healthy()
+    const denied = provingAlso({notPermitted: [DAG]})
+    const atScan = await scanZombies({kube: client, db: denied, progress: recordingProgress()}, config)
+    expect(itemOf(atScan.findings.map((f) => f.item), name)).toMatchObject({action: 'skipped', skipReason: 'not-permitted'})
+    const scan = await scanZombies({kube: client, db: airflow, progress: recordingProgress()}, config)
+    expect(itemOf(scan.findings.map((f) => f.item), name).action).toBe('none')
+    await reapZombies({kube: client, db: denied, progress: recordingProgress()}, scan, config, DELETION)
+    expect(itemOf(scan.findings.map((f) => f.item), name)).toMatchObject({action: 'skipped', skipReason: 'not-permitted', detail: expect.stringContaining(`may not read DAG ${DAG}`)})
+    expect(deletedPods()).toEqual([])
+  })
+
+  it('zombies --include-unknown: a dag run the scan did not find but a read of its own finds is not unknown: left alone', async () => {
+    const lost = 'manual__lost_run'
+    addKpoPod(kube, {name: podName(taskId), dagId: DAG, taskId, runId: lost, tryNumber: 1, ageMinutes: 91})
+    await healthy()
+    const found = provingAlso({foundRuns: [{dagId: DAG, runId: lost}]})
+    const scan = await scanZombies({kube: client, db: airflow, progress: recordingProgress()}, config)
+    expect(itemOf(scan.findings.map((f) => f.item), podName(taskId))).toMatchObject({action: 'none'})
+    await reapZombies({kube: client, db: found, progress: recordingProgress()}, scan, config, DELETION)
+    expect(itemOf(scan.findings.map((f) => f.item), podName(taskId))).toMatchObject({action: 'skipped', skipReason: 'changed-concurrently', detail: expect.stringContaining('is not proved unknown')})
+    expect(deletedPods()).toEqual([])
+  })
+
+  it('zombies: a pod whose task_id label is rewritten is re-checked against its whole run: a task running again is left alone', async () => {
+    const long = `${taskId}_${'x'.repeat(70)}`
+    const name = await taskWithPod(long, 'success')
+    await healthy()
+    const scan = await scanZombies({kube: client, db: airflow, progress: recordingProgress()}, {...config, includeUnknown: false})
+    expect(itemOf(scan.findings.map((f) => f.item), name).action).toBe('none')
+    await db.seed.setTaskInstance({dagId: DAG, taskId: long, runId: RUN}, {state: 'running', tryNumber: 1})
+    await reapZombies({kube: client, db: airflow, progress: recordingProgress()}, scan, {...config, includeUnknown: false}, DELETION)
+    expect(itemOf(scan.findings.map((f) => f.item), name)).toMatchObject({action: 'skipped', skipReason: 'became-active'})
+    expect(deletedPods()).toEqual([])
+  })
+
+  it('overdue: a DAG the credentials may not read at the re-check: not-permitted, nothing deleted', async () => {
+    const name = await taskWithPod(taskId, 'deferred', {startedMinutesAgo: 120, ageMinutes: 121})
+    const scan = await scanOverdue({kube: client, db: airflow, progress: recordingProgress()}, {namespace: NS, graceSeconds: 0, concurrency: 2})
+    await reapOverdue({kube: client, db: provingAlso({notPermitted: [DAG]}), progress: recordingProgress()}, scan, DELETION)
+    expect(itemOf(scan.findings.map((f) => f.item), name)).toMatchObject({action: 'skipped', skipReason: 'not-permitted'})
+    expect(deletedPods()).toEqual([])
+  })
+})
+
 describe('overdue', () => {
   const config = {namespace: NS, graceSeconds: 0, concurrency: 2}
   const depsOf = (extra = {}) => ({kube: client, db: airflow, progress: recordingProgress(), ...extra})

@@ -22,6 +22,10 @@ describe('personalityFor', () => {
   ] as const)('%s %s is refused', (api, version) => {
     expect(() => personalityFor(api, version)).toThrow(/is not supported/)
   })
+
+  it('a version that is no version number is refused as such', () => {
+    expect(() => personalityFor('v2', 'banana')).toThrow('the Airflow API reports version "banana", which is not a version number')
+  })
 })
 
 describe('taskInstanceFromApi', () => {
@@ -43,8 +47,20 @@ describe('taskInstanceFromApi', () => {
     ['a map_index that is not an integer', {...raw, map_index: '0'}],
     ['a state that is not a string', {...raw, state: 3}],
     ['not an object', 'running'],
+    ['null', null],
+    ['no dag_id', {...raw, dag_id: undefined}],
+    ['no task_id', {...raw, task_id: undefined}],
+    ['a try_number that is not an integer', {...raw, try_number: '1'}],
   ])('%s is an error, not a guess', (_name, value) => {
     expect(() => taskInstanceFromApi(personalityFor('v2', '3.3.2'), value)).toThrow(/without dag_id/)
+  })
+
+  it('no try number and no state are read as none; dates, operator and version only when they are what they claim', () => {
+    const v2 = personalityFor('v2', '3.3.2')
+    expect(taskInstanceFromApi(v2, {...raw, try_number: null, state: null})).toMatchObject({tryNumber: 0, state: null})
+    expect(taskInstanceFromApi(v2, raw)).toMatchObject({startDate: new Date('2026-01-01T00:00:00Z'), operator: 'KubernetesPodOperator', dagVersionId: null})
+    expect(taskInstanceFromApi(v2, {...raw, start_date: 'soon', operator: 7, dag_version: {id: 7}})).toMatchObject({startDate: null, operator: null, dagVersionId: null})
+    expect(taskInstanceFromApi(v2, {...raw, start_date: 1767225600000})).toMatchObject({startDate: null})
   })
 })
 
@@ -54,6 +70,10 @@ describe('timeDeltaSeconds', () => {
     [{days: 0, seconds: 0, microseconds: 0}, 0],
     [null, undefined],
     [{days: 1}, 'malformed'],
+    [undefined, undefined],
+    [{days: 1, seconds: 0}, 'malformed'],
+    [{days: 1, microseconds: 0}, 'malformed'],
+    [{seconds: 1, microseconds: 0}, 'malformed'],
   ])('%j → %s', (value, seconds) => {
     expect(timeDeltaSeconds(value)).toBe(seconds)
   })
@@ -66,6 +86,7 @@ describe('podNameFromApi', () => {
     ['s3://bucket/key', null],
     [{value: 'etl-load'}, null],
     ['Not_A_Pod', null],
+    [42, null],
   ])('%j → %j', (value, name) => {
     expect(podNameFromApi(value)).toBe(name)
   })

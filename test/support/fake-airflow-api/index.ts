@@ -315,7 +315,10 @@ export class FakeAirflowApi {
     const offset = Number(query.get('offset') ?? 0)
     let limit = limitText === null ? (v1 ? 100 : 50) : Number(limitText)
     // 3.3.2 refuses a negative limit (422); 2.10.5 passes it to the DB, and SQLite's LIMIT -1 is no limit.
-    if (!v1 && (limit < 0 || offset < 0)) return this.validation(['query', 'limit'], 'Input should be greater than or equal to 0')
+    if (!v1 && (limit < 0 || offset < 0)) {
+      const [name, value] = limit < 0 ? ['limit', limitText] : ['offset', query.get('offset')]
+      return this.validation({loc: ['query', name], msg: 'Input should be greater than or equal to 0', type: 'greater_than_equal', input: value, ctx: {ge: 0}})
+    }
     if (v1 && limit < 0) limit = Number.POSITIVE_INFINITY
     if (!v1 && this.options.maximumPageLimit !== undefined) limit = Math.min(limit, this.options.maximumPageLimit)
     // 3.3.2 looks the run up by dag_id and run_id (404); 2.10.5 does not look it up at all (no rows).
@@ -436,7 +439,7 @@ export class FakeAirflowApi {
     if (typeof username !== 'string' || typeof password !== 'string') {
       // 3.3.2's simple auth manager validates the body itself: a 422 whose detail is pydantic's text.
       if (auth.manager !== 'fab') return this.error(422, '1 validation error for LoginBody\npassword\n  Field required [type=missing]')
-      return this.validation(['body', 'username'], 'Field required')
+      return this.validation({loc: ['body', 'username'], msg: 'Field required', type: 'missing', input: body ?? null})
     }
     if (auth.manager !== 'fab' && (!username || !password)) return this.error(400, 'Username and password must be provided')
     if (username !== auth.username) return this.error(401, auth.manager === 'fab' ? 'Invalid username' : 'Invalid credentials')
@@ -492,8 +495,9 @@ export class FakeAirflowApi {
     return this.personality === 'v2' && (major > 3 || (major === 3 && minor >= 3)) ? {total_entries_limit: null, next_cursor: null, previous_cursor: null} : {}
   }
 
-  private validation(loc: string[], msg: string): Answer {
-    return {status: 422, body: {detail: [{loc, msg, type: 'value_error'}]}}
+  /** FastAPI's 422: pydantic's error, with the input refused and (for a bound) its context, as 3.3.2 sends them. */
+  private validation(error: {loc: string[]; msg: string; type: string; input: unknown; ctx?: Record<string, unknown>}): Answer {
+    return {status: 422, body: {detail: [error]}}
   }
 
   /**
@@ -536,7 +540,14 @@ export class FakeAirflowApi {
 
   private dagDetailsBody(dag: FakeDag): Record<string, unknown> {
     const version = dag.latestVersionId
-    return {...this.dagBody(dag), latest_dag_version: version ? {id: version, version_number: 1, dag_id: dag.dagId, bundle_name: 'dags-folder', bundle_version: null, created_at: ISO_EPOCH, dag_display_name: dag.dagId, bundle_url: null} : null}
+    // The fields DAGDetailsResponse adds to DAGResponse in 3.3.2 (checked against the real api-server by
+    // test/support/real-airflow/fake-api-shapes.ts).
+    const details = {
+      catchup: false, dag_run_timeout: null, asset_expression: null, doc_md: null, start_date: ISO_EPOCH, end_date: null, is_paused_upon_creation: null,
+      params: {}, render_template_as_native_obj: false, template_search_path: null, timezone: 'UTC', last_parsed: ISO_EPOCH, default_args: {},
+      rerun_with_latest_version: null, owner_links: null, is_favorite: false, active_runs_count: 0, concurrency: 16,
+    }
+    return {...this.dagBody(dag), ...details, latest_dag_version: version ? {id: version, version_number: 1, dag_id: dag.dagId, bundle_name: 'dags-folder', bundle_version: null, created_at: ISO_EPOCH, dag_display_name: dag.dagId, bundle_url: null} : null}
   }
 
   private taskBody(task: FakeTask): Record<string, unknown> {

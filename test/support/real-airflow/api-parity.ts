@@ -15,6 +15,7 @@ import {comparable} from '../run-history.js'
 import {sortRows, sortedEntries, withoutVersions} from '../source-parity.js'
 import type {RealAirflowDb, WorldPod} from './airflow.js'
 import {type RealAirflowApi, startAirflowApi} from './api-server.js'
+import {fakeReaderLike, readsFor, realReader, shapeDifferences} from './fake-api-shapes.js'
 import type {AirflowVenv} from './venv.js'
 
 const START_TIMEOUT_MS = 240_000
@@ -80,6 +81,23 @@ export function describeApiParity(world: ParityWorld): void {
       expect(personality.api).toBe(world.venv().line === '3' ? 'v2' : 'v1')
       expect(personality.airflowVersion).toMatch(world.venv().line === '3' ? /^3\./ : /^2\.10\./)
       console.info(`[real airflow ${world.venv().line} ${world.db().kind}] the API server started in ${(startedInMs / 1000).toFixed(1)}s`)
+    })
+
+    it('the fake Airflow API answers the same reads as this server does: statuses, media types, key sets, value types', async () => {
+      const line = world.venv().line
+      const real = await realReader(api, line)
+      const fake = await fakeReaderLike(line, fromApi.personality.airflowVersion, real, world.pods())
+      try {
+        const differences: string[] = []
+        for (const read of readsFor(line, world.pods())) {
+          const [fromReal, fromFake] = [await real(read.path), await fake.read(read.path)]
+          expect(fromReal.status, `${read.name}: ${JSON.stringify(fromReal.body).slice(0, 300)}`).toBeLessThan(500)
+          differences.push(...shapeDifferences(fromReal, fromFake).map((difference) => `${read.name}: ${difference}`))
+        }
+        expect(differences).toEqual([])
+      } finally {
+        await fake.stop()
+      }
     })
 
     it('dagRunsSince', async () => {
