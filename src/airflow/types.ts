@@ -69,6 +69,13 @@ export interface Proof {
  * API (src/airflow-api, ApiTaskInstanceSource). Read-only, and at the level the verdicts need.
  */
 export interface TaskInstanceSource {
+  /**
+   * How many pods' task instances a scan reads and judges at a time (whole dag runs together, so a run or
+   * a task is never read in two calls): what a slice read is garbage once it is judged, so memory follows
+   * this number, not the pods listed. Undefined: every pod in one call (a source whose reads are per run
+   * or per task gains nothing from slices, and one that lists more at once would repeat it per slice).
+   */
+  readonly podsPerRead?: number
   /** Airflow's clock (the DB's now()), so verdicts do not depend on the laptop's clock. */
   now(): Promise<Date>
   /**
