@@ -84,8 +84,9 @@ export interface TaskInstanceSource {
    */
   dagRunsSince(since: Date): Promise<DagRunRow[]>
   /**
-   * Every task instance (any state) of these tasks, every map index. One round trip, through an index
-   * on the task's ids: only the rows asked for, however many other tasks their runs hold.
+   * Every task instance (any state) of these tasks, every map index, through an index on the task's
+   * ids: only the rows asked for, however many other tasks their runs hold (the DB: one statement per
+   * KEYS_PER_STATEMENT tasks).
    */
   taskInstancesOfTasks(tasks: TaskRef[]): Promise<TaskInstanceRow[]>
   /** Every task instance (any state) of these dag runs. */
@@ -98,7 +99,7 @@ export interface TaskInstanceSource {
   /**
    * Task instances in the states where a pod executes (running, deferred) belonging to these dag runs,
    * each with what locates the serialized DAG of its try (3.x: task_instance.dag_version_id and
-   * dag_run.created_dag_version_id; null on 2.x). One round trip; rows only for the runs given.
+   * dag_run.created_dag_version_id; null on 2.x). Rows only for the runs given.
    */
   executingTaskInstances(runs: DagRunRef[]): Promise<ExecutingTaskInstanceRow[]>
   /**

@@ -133,7 +133,7 @@ async function judgeSlice(db: TaskInstanceSource, pods: PodRecord[], runIndex: A
 /**
  * The task instances that can match these pods: each pod's own task by key (a row or a few per pod,
  * not every waiting task of its run), and the whole run only for a task_id label that may have been
- * rewritten. Two statements at most.
+ * rewritten. Two reads at most.
  */
 async function taskInstancesOfPods(db: TaskInstanceSource, matches: PodMatch[]): Promise<TaskInstanceRow[]> {
   const tasks: TaskRef[] = []
