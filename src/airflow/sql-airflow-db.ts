@@ -28,7 +28,7 @@ export const KEYS_PER_STATEMENT = 1000
 
 /**
  * A scan judges this many pods at a time (TaskInstanceSource.podsPerRead), one statement's keys. Measured
- * at 150,000 pods (bench/README.md, issue 22): 5,000 a slice peaked at 276–308 MB RSS, 2,500 at 242–267,
+ * at 150,000 pods (bench/README.md, issue 22): 5,000 a slice peaked at 274–308 MB RSS, 2,500 at 242–267,
  * 1,000 at 230–251 and 500 no lower, in no more time: a smaller slice's rows die before the GC
  * promotes them to the old generation, where they would stay until the next full collection.
  */
