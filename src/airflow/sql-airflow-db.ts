@@ -19,6 +19,21 @@ import type {AirflowSchema, DagRunRef, ExecutionTimeout, Proof, ProofRequest, Ta
 
 export const POD_NAME_XCOM_KEY = 'pod_name'
 
+/**
+ * The most keys (tasks, runs, task instances) one statement carries. Longer lists are sent as several
+ * statements, one after the other: the parameters of one are garbage before the next is built, so
+ * the driver never holds a 150,000-element array, and each plan is made for a list of this size.
+ */
+export const KEYS_PER_STATEMENT = 1000
+
+/**
+ * A scan judges this many pods at a time (TaskInstanceSource.podsPerRead), one statement's keys. Measured
+ * at 150,000 pods (bench/README.md, issue 22): 5,000 a slice peaked at 274–308 MB RSS, 2,500 at 242–267,
+ * 1,000 at 230–251 and 500 no lower, in no more time: a smaller slice's rows die before the GC
+ * promotes them to the old generation, where they would stay until the next full collection.
+ */
+export const PODS_PER_READ = KEYS_PER_STATEMENT
+
 /** The statement builders for this connection (MySQL's depend on the server and the id collations). */
 export async function queriesFor(driver: SqlDriver): Promise<DialectQueries> {
   switch (driver.dialect) {
@@ -32,12 +47,14 @@ export async function queriesFor(driver: SqlDriver): Promise<DialectQueries> {
 }
 
 export class SqlAirflowDb implements TaskInstanceSource {
+  readonly podsPerRead = PODS_PER_READ
   private readonly rules: FamilyRules
 
   constructor(
     private readonly driver: SqlDriver,
     readonly schema: AirflowSchema,
     private readonly queries: DialectQueries,
+    private readonly keysPerStatement = KEYS_PER_STATEMENT,
   ) {
     this.rules = FAMILY_RULES[schema.family]
   }
@@ -59,7 +76,7 @@ export class SqlAirflowDb implements TaskInstanceSource {
     if (unique.length === 0) return []
     // One row per pod or more: dag_id, run_id, state and operator repeat across rows, each kept once.
     const once = interner()
-    return this.runMapped<RawTaskInstance, TaskInstanceRow>(this.queries.taskInstancesOfTasks(unique), (row) => this.toTaskInstance(row, once))
+    return this.runMapped<RawTaskInstance, TaskInstanceRow>(this.sliced(unique, (part) => this.queries.taskInstancesOfTasks(part)), (row) => this.toTaskInstance(row, once))
   }
 
   async taskInstancesOfRuns(runs: DagRunRef[]): Promise<TaskInstanceRow[]> {
@@ -67,14 +84,14 @@ export class SqlAirflowDb implements TaskInstanceSource {
     if (unique.length === 0) return []
     // One row per pod or more: dag_id, run_id, state and operator repeat across rows, each kept once.
     const once = interner()
-    return this.runMapped<RawTaskInstance, TaskInstanceRow>(this.queries.taskInstancesOfRuns(unique), (row) => this.toTaskInstance(row, once))
+    return this.runMapped<RawTaskInstance, TaskInstanceRow>(this.sliced(unique, (part) => this.queries.taskInstancesOfRuns(part)), (row) => this.toTaskInstance(row, once))
   }
 
   async podNameXComs(keys: TaskKey[]): Promise<Map<string, string | null>> {
     const unique = uniqueTaskKeys(keys)
     const names = new Map<string, string | null>()
     if (unique.length === 0) return names
-    const rows = await this.run<RawXCom>(this.queries.xcoms(unique, POD_NAME_XCOM_KEY, this.schema.family))
+    const rows = await this.run<RawXCom>(this.sliced(unique, (part) => this.queries.xcoms(part, POD_NAME_XCOM_KEY, this.schema.family)))
     for (const row of rows) {
       const key = {dagId: row.dag_id, taskId: row.task_id, runId: row.run_id, mapIndex: Number(row.map_index)}
       names.set(taskKeyString(key), this.rules.decodePodName(row.value))
@@ -85,7 +102,7 @@ export class SqlAirflowDb implements TaskInstanceSource {
   async executingTaskInstances(runs: DagRunRef[]): Promise<ExecutingTaskInstanceRow[]> {
     const unique = uniqueRuns(runs)
     if (unique.length === 0) return []
-    const rows = await this.run<RawExecutingTaskInstance>(this.queries.overdue.executingTaskInstances(unique, this.schema.family))
+    const rows = await this.run<RawExecutingTaskInstance>(this.sliced(unique, (part) => this.queries.overdue.executingTaskInstances(part, this.schema.family)))
     return rows.map((row) => ({
       ...this.toTaskInstance(row),
       dagVersionId: row.dag_version_id === null || row.dag_version_id === undefined ? null : String(row.dag_version_id),
@@ -153,8 +170,13 @@ export class SqlAirflowDb implements TaskInstanceSource {
     }
   }
 
+  /** The statements for these keys, KEYS_PER_STATEMENT at a time, each built only when the one before has run. */
+  private *sliced<K>(keys: readonly K[], statementsFor: (part: readonly K[]) => Statement[]): Generator<Statement> {
+    for (let at = 0; at < keys.length; at += this.keysPerStatement) yield* statementsFor(keys.slice(at, at + this.keysPerStatement))
+  }
+
   /** Task-instance reads can be tens of thousands of rows: converted as they arrive. */
-  private async runMapped<T extends object, U>(statements: Statement[], map: (row: T) => U): Promise<U[]> {
+  private async runMapped<T extends object, U>(statements: Iterable<Statement>, map: (row: T) => U): Promise<U[]> {
     const rows: U[] = []
     for (const {sql, params} of statements) {
       for (const row of await this.driver.queryMapped<T, U>(sql, params, map)) rows.push(row)
@@ -162,7 +184,7 @@ export class SqlAirflowDb implements TaskInstanceSource {
     return rows
   }
 
-  private async run<T extends object>(statements: Statement[]): Promise<T[]> {
+  private async run<T extends object>(statements: Iterable<Statement>): Promise<T[]> {
     const rows: T[] = []
     for (const {sql, params} of statements) {
       // A loop, not push(...rows): a spread of hundreds of thousands of rows overflows the call stack.

@@ -75,6 +75,13 @@ export interface Proof {
  * API (src/airflow-api, ApiTaskInstanceSource). Read-only, and at the level the verdicts need.
  */
 export interface TaskInstanceSource {
+  /**
+   * How many pods' task instances a scan reads and judges at a time (whole dag runs together, so a run or
+   * a task is never read in two calls): what a slice read is garbage once it is judged, so memory follows
+   * this number, not the pods listed. Undefined: every pod in one call (a source whose reads are per run
+   * or per task gains nothing from slices, and one that lists more at once would repeat it per slice).
+   */
+  readonly podsPerRead?: number
   /** Airflow's clock (the DB's now()), so verdicts do not depend on the laptop's clock. */
   now(): Promise<Date>
   /**
@@ -84,9 +91,9 @@ export interface TaskInstanceSource {
   dagRunsSince(since: Date): Promise<DagRunRow[]>
   /**
    * Every task instance (any state) of these tasks, every map index (at least the one a query names).
-   * The DB: one round trip, through an index on the task's ids, only the rows asked for however many
-   * other tasks their runs hold. The API: the active list of every DAG when it is cheaper (its pages
-   * are not a snapshot; a task it does not show active is read by its own list).
+   * The DB: through an index on the task's ids, only the rows asked for however many other tasks their
+   * runs hold, one statement per KEYS_PER_STATEMENT tasks. The API: the active list of every DAG when it
+   * is cheaper (its pages are not a snapshot; a task it does not show active is read by its own list).
    */
   taskInstancesOfTasks(tasks: TaskQuery[]): Promise<TaskInstanceRow[]>
   /** Every task instance (any state) of these dag runs. */
@@ -99,7 +106,7 @@ export interface TaskInstanceSource {
   /**
    * Task instances in the states where a pod executes (running, deferred) belonging to these dag runs,
    * each with what locates the serialized DAG of its try (3.x: task_instance.dag_version_id and
-   * dag_run.created_dag_version_id; null on 2.x). One round trip; rows only for the runs given.
+   * dag_run.created_dag_version_id; null on 2.x). Rows only for the runs given.
    */
   executingTaskInstances(runs: DagRunRef[]): Promise<ExecutingTaskInstanceRow[]>
   /**

@@ -8,28 +8,27 @@ import {KEEP_ANNOTATION, type PodTaskLabels, labelNormaliser, mayBeRewritten, re
 /** Dag runs and task instances indexed by their label form, so pods can be looked up directly. */
 export interface AirflowIndex {
   runs: Map<string, DagRunRow>
-  /** Active task instances by taskLabelKey. Arrays: two raw values may normalise alike. */
-  activeTasks: Map<string, TaskInstanceRow[]>
+  /** Task instances (any state) by taskLabelKey. Arrays: two raw values may normalise alike. */
+  tasks: Map<string, TaskInstanceRow[]>
 }
 
-export function buildAirflowIndex(runs: DagRunRow[], activeTis: TaskInstanceRow[]): AirflowIndex {
+export function buildAirflowIndex(runs: DagRunRow[], tis: TaskInstanceRow[]): AirflowIndex {
   const norm = labelNormaliser()
   const runIndex = new Map<string, DagRunRow>()
   for (const run of runs) runIndex.set(runLabelKey(norm(run.dagId), norm(run.runId)), run)
-  return withActiveTasks({runs: runIndex, activeTasks: new Map()}, activeTis, norm)
+  return withTaskInstances({runs: runIndex, tasks: new Map()}, tis, norm)
 }
 
-/** The same runs with these task instances as the active ones (those in an active state; others are ignored). */
-export function withActiveTasks(index: AirflowIndex, tis: TaskInstanceRow[], norm = labelNormaliser()): AirflowIndex {
+/** The same runs with these task instances (and no others). */
+export function withTaskInstances(index: AirflowIndex, tis: Iterable<TaskInstanceRow>, norm = labelNormaliser()): AirflowIndex {
   const tasks = new Map<string, TaskInstanceRow[]>()
   for (const ti of tis) {
-    if (!isActiveState(ti.state)) continue
     const key = taskLabelKey(norm(ti.dagId), norm(ti.taskId), norm(ti.runId), ti.mapIndex)
     const list = tasks.get(key)
     if (list) list.push(ti)
     else tasks.set(key, [ti])
   }
-  return {runs: index.runs, activeTasks: tasks}
+  return {runs: index.runs, tasks}
 }
 
 /** A pod looked up in the index: what we know before any verdict. */
@@ -38,26 +37,66 @@ export interface PodMatch {
   labels?: PodTaskLabels
   labelProblem?: string
   run?: DagRunRow
+  /** The task instances of the pod's label key in an active state: what the verdict rests on. */
   activeTis: TaskInstanceRow[]
-}
-
-/** The same pod looked up again in an index with more task instances (its labels are read once). */
-export function rematch(match: PodMatch, index: AirflowIndex): PodMatch {
-  if (!match.labels) return match
-  const {dagId, taskId, runId, mapIndex} = match.labels
-  return {...match, activeTis: index.activeTasks.get(taskLabelKey(dagId, taskId, runId, mapIndex)) ?? []}
+  /** The first task instance of its key in any state: what a zombie whose task finished is described by. */
+  ownTaskInstance?: TaskInstanceRow
 }
 
 export function matchPod(pod: PodRecord, index: AirflowIndex): PodMatch {
   const read = readPodTaskLabels(pod.labels)
   if (!read.ok) return {pod, labelProblem: read.problem, activeTis: []}
-  const {dagId, taskId, runId, mapIndex} = read.labels
-  return {
-    pod,
-    labels: read.labels,
-    run: index.runs.get(runLabelKey(dagId, runId)),
-    activeTis: index.activeTasks.get(taskLabelKey(dagId, taskId, runId, mapIndex)) ?? [],
+  return rematch({pod, labels: read.labels, run: runOfLabels(read.labels, index), activeTis: []}, index)
+}
+
+/**
+ * The same pod looked up again in an index with other task instances (its labels are read once). One
+ * key, one lookup: the active rows judge it, the first row of any state describes it.
+ */
+export function rematch(match: PodMatch, index: AirflowIndex): PodMatch {
+  if (!match.labels) return match
+  const {dagId, taskId, runId, mapIndex} = match.labels
+  const rows = index.tasks.get(taskLabelKey(dagId, taskId, runId, mapIndex)) ?? []
+  return {...match, activeTis: rows.filter((ti) => isActiveState(ti.state)), ownTaskInstance: rows[0]}
+}
+
+/** The dag run a pod's labels name, if the index holds it. */
+export function runOfPod(pod: PodRecord, index: AirflowIndex): DagRunRow | undefined {
+  const read = readPodTaskLabels(pod.labels)
+  return read.ok ? runOfLabels(read.labels, index) : undefined
+}
+
+function runOfLabels(labels: PodTaskLabels, index: AirflowIndex): DagRunRow | undefined {
+  return index.runs.get(runLabelKey(labels.dagId, labels.runId))
+}
+
+/**
+ * The pods (by position) in slices of at most `size`, each dag run's pods in one slice (a run with
+ * more pods is a slice of its own), so a slice's reads never share a run or a task with another's.
+ * Pods with no dag run in the index need no read and fill slices one by one.
+ */
+export function podSlicesByRun(pods: readonly PodRecord[], index: AirflowIndex, size: number): number[][] {
+  const byRun = new Map<DagRunRow, number[]>()
+  const alone: number[] = []
+  pods.forEach((pod, at) => {
+    const run = runOfPod(pod, index)
+    if (!run) alone.push(at)
+    else if (byRun.has(run)) byRun.get(run)!.push(at)
+    else byRun.set(run, [at])
+  })
+  const slices: number[][] = []
+  let slice: number[] = []
+  const place = (group: readonly number[]): void => {
+    if (slice.length > 0 && slice.length + group.length > size) {
+      slices.push(slice)
+      slice = []
+    }
+    for (const at of group) slice.push(at)
   }
+  for (const group of byRun.values()) place(group)
+  for (const at of alone) place([at])
+  if (slice.length > 0) slices.push(slice)
+  return slices
 }
 
 /**
@@ -211,25 +250,6 @@ export function zombieItem(match: PodMatch, verdict: Extract<ZombieVerdict, {fin
   }
   if (verdict.skipReason) item.skipReason = verdict.skipReason
   return item
-}
-
-/**
- * Task instances by the label form of their key, for describing zombies: the first row of each key
- * (two raw ids may normalise alike). One pass, so describing many pods stays linear.
- */
-export function taskInstancesByLabel(tis: TaskInstanceRow[]): Map<string, TaskInstanceRow> {
-  const norm = labelNormaliser()
-  const byLabel = new Map<string, TaskInstanceRow>()
-  for (const ti of tis) {
-    const key = taskLabelKey(norm(ti.dagId), norm(ti.taskId), norm(ti.runId), ti.mapIndex)
-    if (!byLabel.has(key)) byLabel.set(key, ti)
-  }
-  return byLabel
-}
-
-/** For a no-active-task-instance zombie, the task instance it belonged to (if the DB still has it). */
-export function taskInstanceOfPod(labels: PodTaskLabels, byLabel: Map<string, TaskInstanceRow>): TaskInstanceRow | undefined {
-  return byLabel.get(taskLabelKey(labels.dagId, labels.taskId, labels.runId, labels.mapIndex))
 }
 
 /**

@@ -7,19 +7,20 @@ import {mayBeRewritten} from '../core/labels.js'
 import type {DagRunRow, PodRecord, TaskInstanceRow} from '../core/types.js'
 import {taskKeyString} from '../core/types.js'
 import {
+  type AirflowIndex,
   FINISHED_PHASES,
   type PodMatch,
+  type ZombieOptions,
   type ZombieVerdict,
   buildAirflowIndex,
   judgeZombie,
   matchPod,
-  rematch,
   needsPodNameXCom,
-  taskInstanceOfPod,
-  taskInstancesByLabel,
+  podSlicesByRun,
+  rematch,
   taskInstanceSource,
   toRef,
-  withActiveTasks,
+  withTaskInstances,
   zombieItem,
 } from '../core/zombies.js'
 import type {KubeClient} from '../kube/client.js'
@@ -65,33 +66,38 @@ export async function scanZombies(deps: ScanDeps, config: ZombieScanConfig): Pro
   const now = deps.now ?? (() => new Date())
   progress.update('listing KubernetesPodOperator pods')
   const pods = await listKpoPods(kube, config, deps.signal)
-  deps.journal?.listed?.(pods.length)
-  if (pods.length === 0) return {scanned: 0, runs: [], findings: []}
+  const scanned = pods.length // the records themselves are needed only until they are judged
+  deps.journal?.listed?.(scanned)
+  if (scanned === 0) return {scanned: 0, runs: [], findings: []}
 
-  progress.update(`reading Airflow for ${pods.length} pods`)
+  progress.update(`reading Airflow for ${scanned} pods`)
   const runs = await dagRunsOwning(db, pods)
-  progress.update(`reading the task instances of ${pods.length} pods (${runs.length} dag runs)`)
+  progress.update(`reading the task instances of ${scanned} pods (${runs.length} dag runs)`)
   const judged = await judgePods(db, pods, runs, config, now())
   const findings = judged.findings.map(({match, verdict}) => ({match, verdict, item: zombieItem(match, verdict, now())}))
-  describeFinishedTasks(findings, judged.taskInstances)
+  describeFinishedTasks(findings)
   // What a dry run reports as zombies is what `-o name` pipes to kubectl delete: proved as a delete is.
   const provable = findings.filter((f) => !f.verdict.skipReason || f.verdict.skipReason === 'unknown-dag-run')
   progress.update(`re-reading ${provable.length} candidate pods`)
   await proveZombies(deps, runs, provable, config)
   progress.update(`reading ${findings.length} candidate pods`)
   await addPhases(kube, findings, config, deps.signal)
-  return {scanned: pods.length, runs, findings}
+  return {scanned, runs, findings}
 }
 
 export type JudgedPod = {match: PodMatch; verdict: Extract<ZombieVerdict, {finding: true}>}
 
 export interface Judgement {
+  /** In the order of the pods given. */
   findings: JudgedPod[]
-  /** Every task instance (any state) read for the pods: what their verdicts rest on. */
-  taskInstances: TaskInstanceRow[]
 }
 
-/** Reads the DB for these pods and judges each. Used by the scan and by the re-check before deleting. */
+/**
+ * Reads the DB for these pods and judges each. Used by the scan and by the re-check before deleting.
+ * The pods are read and judged in slices of whole dag runs (as many pods as the source asks for at a
+ * time), so what a slice reads is garbage once it is judged: memory follows the slice and the
+ * findings, not the pods listed.
+ */
 export async function judgePods(
   db: TaskInstanceSource,
   pods: PodRecord[],
@@ -100,25 +106,34 @@ export async function judgePods(
   now: Date,
 ): Promise<Judgement> {
   const runIndex = buildAirflowIndex(runs, [])
+  const options = {now, minAgeSeconds: config.minAgeSeconds, includeUnknown: config.includeUnknown}
+  const found: Array<{at: number; judged: JudgedPod}> = []
+  for (const slice of podSlicesByRun(pods, runIndex, db.podsPerRead ?? Infinity)) {
+    const judged = await judgeSlice(db, slice.map((at) => pods[at]), runIndex, options)
+    judged.forEach((finding, i) => {
+      if (finding) found.push({at: slice[i], judged: finding})
+    })
+  }
+  return {findings: found.sort((a, b) => a.at - b.at).map((f) => f.judged)}
+}
+
+/** One slice's pods judged against their own task instances: for each pod, its finding or undefined. */
+async function judgeSlice(db: TaskInstanceSource, pods: PodRecord[], runIndex: AirflowIndex, options: ZombieOptions): Promise<Array<JudgedPod | undefined>> {
   const byRun = pods.map((pod) => matchPod(pod, runIndex))
-  const tis = await taskInstancesOfPods(db, byRun)
-  const index = withActiveTasks(runIndex, tis)
+  const index = withTaskInstances(runIndex, await taskInstancesOfPods(db, byRun))
   const matches = byRun.map((match) => rematch(match, index))
   const xcomKeys = matches.flatMap(needsPodNameXCom) // podNameXComs reads each key once
   const xcoms = xcomKeys.length > 0 ? await db.podNameXComs(xcomKeys) : new Map<string, string | null>()
-  const options = {now, minAgeSeconds: config.minAgeSeconds, includeUnknown: config.includeUnknown}
-  const findings: JudgedPod[] = []
-  for (const match of matches) {
+  return matches.map((match) => {
     const verdict = judgeZombie(match, xcoms, options)
-    if (verdict.finding) findings.push({match, verdict})
-  }
-  return {findings, taskInstances: tis}
+    return verdict.finding ? {match, verdict} : undefined
+  })
 }
 
 /**
  * The task instances that can match these pods: each pod's own task by key (a row or a few per pod,
  * not every waiting task of its run), and the whole run only for a task_id label that may have been
- * rewritten. Two statements at most.
+ * rewritten. Two reads at most.
  */
 async function taskInstancesOfPods(db: TaskInstanceSource, matches: PodMatch[]): Promise<TaskInstanceRow[]> {
   const tasks: TaskQuery[] = []
@@ -136,16 +151,13 @@ async function taskInstancesOfPods(db: TaskInstanceSource, matches: PodMatch[]):
   return [...new Map([...byTask, ...byRun].map((ti) => [taskKeyString(ti), ti])).values()]
 }
 
-/** A zombie whose task instance finished still has a row: say which state and try it ended in. */
-function describeFinishedTasks(findings: ZombieFinding[], taskInstances: TaskInstanceRow[]): void {
-  const orphans = findings.filter((f) => f.verdict.reason === 'no-active-task-instance' && f.match.run && f.match.labels)
-  if (orphans.length === 0) return
-  const byLabel = taskInstancesByLabel(taskInstances)
-  for (const finding of orphans) {
-    const ti = taskInstanceOfPod(finding.match.labels!, byLabel)
-    if (!ti) continue
-    finding.item.taskInstance = toRef(ti)
-    if (!finding.item.skipReason) finding.item.detail = `task instance is ${ti.state ?? 'none'} (try ${ti.tryNumber}); the pod is still here`
+/** A zombie whose task instance finished still has a row (its own key's): say which state and try it ended in. */
+function describeFinishedTasks(findings: ZombieFinding[]): void {
+  for (const {match, verdict, item} of findings) {
+    const ti = match.ownTaskInstance
+    if (verdict.reason !== 'no-active-task-instance' || !match.run || !match.labels || !ti) continue
+    item.taskInstance = toRef(ti)
+    if (!item.skipReason) item.detail = `task instance is ${ti.state ?? 'none'} (try ${ti.tryNumber}); the pod is still here`
   }
 }
 
@@ -210,7 +222,7 @@ async function judgeProved(db: TaskInstanceSource, pods: PodRecord[], runs: DagR
   const runIndex = buildAirflowIndex(runs, [])
   const byRun = pods.map((pod) => matchPod(pod, runIndex))
   const proof = await db.proveCandidates(proofRequest(byRun))
-  const index = withActiveTasks(runIndex, proof.taskInstances)
+  const index = withTaskInstances(runIndex, proof.taskInstances)
   const matches = byRun.map((match) => rematch(match, index))
   const xcomKeys = matches.filter((m) => !proof.notPermitted.has(dagOf(m) ?? '')).flatMap(needsPodNameXCom)
   const xcoms = xcomKeys.length > 0 ? await db.podNameXComs(xcomKeys) : new Map<string, string | null>()

@@ -2,7 +2,9 @@
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {openAirflowDb} from '../../src/airflow/open.js'
-import type {SqlAirflowDb} from '../../src/airflow/sql-airflow-db.js'
+import type {SqlDriver} from '../../src/airflow/drivers/types.js'
+import {openDriver} from '../../src/airflow/drivers/open.js'
+import {SqlAirflowDb, queriesFor} from '../../src/airflow/sql-airflow-db.js'
 import {parseDbUrl} from '../../src/airflow/url.js'
 import type {SchemaFamily, TaskInstanceRow} from '../../src/core/types.js'
 import {isActiveState, taskKeyString} from '../../src/core/types.js'
@@ -306,14 +308,43 @@ describe.each(BACKENDS)('SqlAirflowDb on $name', (backend) => {
     })
   })
 
-  it('answers for thousands of runs at once, in one statement', async () => {
+  it('answers for thousands of runs at once', async () => {
     const runs = Array.from({length: 2500}, (_, i) => ({dagId: DAG, runId: `missing_${i}`}))
     runs.splice(1234, 0, {dagId: DAG, runId: 'recent_failed'})
     const tis = await airflow.taskInstancesOfRuns(runs)
     expect(tis.map((ti) => ti.taskId)).toEqual(['done'])
   })
 
-  it('answers for thousands of tasks at once, in one statement', async () => {
+  it('sends a key list longer than one statement carries as several, with the same rows as one statement', async () => {
+    const driver = await openDriver(parseDbUrl(db.url))
+    let statements = 0
+    const counting: SqlDriver = {
+      dialect: driver.dialect,
+      query: (sql, params) => (statements++, driver.query(sql, params)),
+      queryMapped: (sql, params, map) => (statements++, driver.queryMapped(sql, params, map)),
+      close: () => driver.close(),
+    }
+    const sliced = new SqlAirflowDb(counting, airflow.schema, await queriesFor(counting), 2)
+    try {
+      const tasks = [...Object.keys(TIS), 'mapped'].map((taskId) => ({dagId: DAG, taskId, runId: RUN_RUNNING}))
+      const runs = [{dagId: DAG, runId: RUN_RUNNING}, {dagId: DAG, runId: RUN_QUEUED}, RUN_OTHER_DAG, {dagId: DAG, runId: 'recent_failed'}, {dagId: DAG, runId: 'no_such_run'}]
+      statements = 0
+      const byTask = await sliced.taskInstancesOfTasks(tasks)
+      expect(statements).toBe(Math.ceil(tasks.length / 2))
+      expect(byTask.sort(byKey)).toEqual((await airflow.taskInstancesOfTasks(tasks)).sort(byKey))
+      expect(byTask).toHaveLength(Object.keys(TIS).length + 2) // every task's rows, both map indexes of `mapped`
+      statements = 0
+      const byRun = await sliced.taskInstancesOfRuns(runs)
+      expect(statements).toBe(3)
+      expect(byRun.sort(byKey)).toEqual((await airflow.taskInstancesOfRuns(runs)).sort(byKey))
+      const keys = ['plain', 'orm', 'number', 'no_xcom', 'garbage'].map((taskId) => ({dagId: 'xcom_dag', taskId, runId: 'xcom_run', mapIndex: -1}))
+      expect(await sliced.podNameXComs(keys)).toEqual(await airflow.podNameXComs(keys))
+    } finally {
+      await sliced.close()
+    }
+  })
+
+  it('answers for thousands of tasks at once', async () => {
     const tasks = Array.from({length: 2500}, (_, i) => ({dagId: DAG, taskId: `missing_${i}`, runId: RUN_QUEUED}))
     tasks.splice(1234, 0, {dagId: DAG, taskId: 'q_task', runId: RUN_QUEUED})
     const tis = await airflow.taskInstancesOfTasks(tasks)

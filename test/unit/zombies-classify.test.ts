@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 import {makeSafeLabelValue} from '../../src/core/labels.js'
-import {buildAirflowIndex, judgeZombie, matchPod, needsPodNameXCom, taskInstanceOfPod, taskInstancesByLabel} from '../../src/core/zombies.js'
+import {buildAirflowIndex, judgeZombie, matchPod, needsPodNameXCom, podSlicesByRun} from '../../src/core/zombies.js'
 import type {DagRunRow, ObjectMeta, TaskInstanceRow} from '../../src/core/types.js'
 import {taskKeyString} from '../../src/core/types.js'
 
@@ -168,13 +168,45 @@ describe('judgeZombie: what each verdict says', () => {
   })
 })
 
-describe('taskInstancesByLabel', () => {
-  it('two task instances whose ids normalise alike: the first is kept', () => {
+describe('matchPod: the pod\'s own task instances', () => {
+  it('two task instances whose ids normalise alike: both judge the pod when active, the first describes it', () => {
     const hashed = makeSafeLabelValue('a:b')
     const first = ti({taskId: 'a:b', state: 'success'})
     const second = ti({taskId: hashed, state: 'failed'})
-    const byLabel = taskInstancesByLabel([first, second])
-    expect(byLabel.size).toBe(1)
-    expect(taskInstanceOfPod({dagId: 'etl', taskId: hashed, runId: makeSafeLabelValue(RUN_ID), mapIndex: -1, tryNumber: 1}, byLabel)).toBe(first)
+    const match = matchPod(pod({labels: {task_id: hashed}}), buildAirflowIndex([RUN], [first, second]))
+    expect(match.ownTaskInstance).toBe(first)
+    expect(match.activeTis).toEqual([])
+    const active = ti({taskId: hashed, state: 'running'})
+    expect(matchPod(pod({labels: {task_id: hashed}}), buildAirflowIndex([RUN], [first, active])).activeTis).toEqual([active])
+  })
+
+  it('the active rows judge the pod, the first row of any state describes it; another key\'s rows do neither', () => {
+    const finished = ti({state: 'success', tryNumber: 1})
+    const retrying = ti({state: 'up_for_retry', tryNumber: 2, mapIndex: 0})
+    const other = ti({taskId: 'load', state: 'running'})
+    const match = matchPod(pod({labels: {map_index: '0'}}), buildAirflowIndex([RUN], [finished, retrying, other]))
+    expect(match.activeTis).toEqual([retrying])
+    expect(match.ownTaskInstance).toBe(retrying)
+    const unmapped = matchPod(pod(), buildAirflowIndex([RUN], [finished, retrying, other]))
+    expect(unmapped.activeTis).toEqual([])
+    expect(unmapped.ownTaskInstance).toBe(finished)
+    expect(matchPod(pod({labels: {task_id: 'transform'}}), buildAirflowIndex([RUN], [finished, other])).ownTaskInstance).toBeUndefined()
+  })
+})
+
+describe('podSlicesByRun', () => {
+  const runs: DagRunRow[] = ['a', 'b', 'c'].map((r) => ({...RUN, runId: `manual__${r}`}))
+  const index = buildAirflowIndex(runs, [])
+  const of = (run: string) => pod({labels: {run_id: `manual__${run}`}})
+  // a b a c x(unknown run) b a -(no labels) c
+  const pods = [of('a'), of('b'), of('a'), of('c'), of('x'), of('b'), of('a'), pod({labels: {dag_id: ''}}), of('c')]
+  const cases: Array<[number, number[][]]> = [
+    [Infinity, [[0, 2, 6, 1, 5, 3, 8, 4, 7]]],
+    [4, [[0, 2, 6], [1, 5, 3, 8], [4, 7]]],
+    [2, [[0, 2, 6], [1, 5], [3, 8], [4, 7]]],
+    [1, [[0, 2, 6], [1, 5], [3, 8], [4], [7]]],
+  ]
+  it.each(cases)('at most %s pods a slice, a dag run\'s pods never split, pods without a run one by one', (size, slices) => {
+    expect(podSlicesByRun(pods, index, size)).toEqual(slices)
   })
 })

@@ -13,7 +13,8 @@ export interface Statement {
 export interface DialectQueries {
   now(): Statement
   dagRunsSince(since: Date): Statement
-  // Statement lists: one statement each today; a list leaves room for a dialect that must split very long key lists.
+  // Statement lists: one statement each today (SqlAirflowDb itself sends long key lists in slices of
+  // KEYS_PER_STATEMENT); a list leaves room for a dialect that must split a list further.
   taskInstancesOfRuns(runs: readonly DagRunRef[]): Statement[]
   taskInstancesOfTasks(tasks: readonly TaskRef[]): Statement[]
   xcoms(keys: readonly TaskKey[], xcomKey: string, family: SchemaFamily): Statement[]
