@@ -282,6 +282,24 @@ describe("the source's proof: what it could not read keeps the pod", () => {
     expect(deletedPods()).toEqual([])
   })
 
+  // Which DAG a pod belongs to (src/reap/zombies.ts dagOf): its dag run's real id when the scan found
+  // the run, since a dag_id label longer than 63 characters is rewritten and names no DAG.
+  it('zombies: a DAG with a rewritten dag_id label that the credentials may not read: not-permitted by its real id', async () => {
+    const longDag = `${DAG}_${'x'.repeat(70)}`
+    await db.seed.taskInstance({dagId: longDag, taskId, runId: RUN, state: 'success', tryNumber: 1, startDate: new Date(Date.now() - 90 * MINUTE)})
+    addKpoPod(kube, {name: podName(taskId), dagId: longDag, taskId, runId: RUN, tryNumber: 1, ageMinutes: 91})
+    await healthy()
+    const scan = await scanZombies({kube: client, db: provingAlso({notPermitted: [longDag]}), progress: recordingProgress()}, config)
+    expect(itemOf(scan.findings.map((f) => f.item), podName(taskId))).toMatchObject({action: 'skipped', skipReason: 'not-permitted', detail: expect.stringContaining(`may not read DAG ${longDag}`)})
+  })
+
+  it('zombies --include-unknown: a run the scan did not find, of a DAG the credentials may not read: not-permitted by its label', async () => {
+    addKpoPod(kube, {name: podName(taskId), dagId: DAG, taskId, runId: 'manual__unseen_run', tryNumber: 1, ageMinutes: 91})
+    await healthy()
+    const scan = await scanZombies({kube: client, db: provingAlso({notPermitted: [DAG]}), progress: recordingProgress()}, config)
+    expect(itemOf(scan.findings.map((f) => f.item), podName(taskId))).toMatchObject({action: 'skipped', skipReason: 'not-permitted'})
+  })
+
   it('overdue: a DAG the credentials may not read at the re-check: not-permitted, nothing deleted', async () => {
     const name = await taskWithPod(taskId, 'deferred', {startedMinutesAgo: 120, ageMinutes: 121})
     const scan = await scanOverdue({kube: client, db: airflow, progress: recordingProgress()}, {namespace: NS, graceSeconds: 0, concurrency: 2})
