@@ -1,8 +1,8 @@
 // The REST API source's proof of candidate pods (src/airflow-api/proof.ts), through the port's
 // proveCandidates, against the fake Airflow API of both releases: what convicts a pod is read again by
-// itself (its DAG, its run, its task instance); a DAG that may not be read keeps its pods; a run is
-// proved absent only by a read of its own; any two answers that disagree stop the proof. In process, so
-// that the mutation run (test/mutation/vitest.config.ts) reaches proof.ts.
+// itself (its task instance; after a 404, its DAG and its run); a DAG that may not be read keeps its
+// pods; a run is proved absent only by a read of its own; any two answers that disagree stop the proof.
+// In process, so that the mutation run (test/mutation/vitest.config.ts) reaches proof.ts.
 import {afterEach, describe, expect, it} from 'vitest'
 import type {ApiTaskInstanceSource} from '../../src/airflow-api/source.js'
 import type {Proof, ProofRequest} from '../../src/airflow/types.js'
@@ -84,7 +84,7 @@ async function bodyOf(options: Pick<FakeOptions, 'personality' | 'version'>, tas
 
 describe.each(PERSONALITIES)('proveCandidates over API $personality ($version)', (release) => {
   describe('a task instance by key', () => {
-    it('is read by itself, after its DAG and its run: each DAG and each run once, each key once', async () => {
+    it('is read by itself, once per key: its answer proves its DAG and its run, which are not read', async () => {
       const source = await sourceOver(release)
       const proof = await source.proveCandidates(request({tasks: [key('load'), key('fan', 0), key('load'), key('load', -1, DONE_RUN)]}))
       expect(summary(proof)).toEqual({
@@ -93,27 +93,30 @@ describe.each(PERSONALITIES)('proveCandidates over API $personality ($version)',
         notPermitted: [],
       })
       expect(reads().sort()).toEqual([
-        'GET /dags/etl',
-        'GET /dags/etl/dagRuns/run_0',
         'GET /dags/etl/dagRuns/run_0/taskInstances/load',
-        'GET /dags/etl/dagRuns/run_1',
         'GET /dags/etl/dagRuns/run_1/taskInstances/fan/0',
         'GET /dags/etl/dagRuns/run_1/taskInstances/load',
       ])
     })
 
-    it('of a DAG the credentials may not read: no row, the DAG named, its run and task never asked for', async () => {
+    it('of a DAG the credentials may not read: no row, the DAG named, nothing more asked of it', async () => {
       const source = await sourceOver({...release, deniedDags: [DAG]})
       const proof = await source.proveCandidates(request({tasks: [key('load'), key('send', -1, RUN, OTHER_DAG)]}))
       expect(summary(proof)).toEqual({taskInstances: ['reports/run_1/send/-1 success try 1'], foundRuns: [], notPermitted: [DAG]})
-      expect(reads().filter((r) => r.includes('/etl'))).toEqual(['GET /dags/etl'])
+      expect(reads().filter((r) => r.includes('/etl'))).toEqual(['GET /dags/etl/dagRuns/run_1/taskInstances/load'])
     })
 
-    it('of a DAG or a run that does not exist: no row, nothing else asked', async () => {
+    it('of a DAG or a run that does not exist: its 404 settled by the DAG\'s and the run\'s reads, no list asked', async () => {
       const source = await sourceOver(release)
       const proof = await source.proveCandidates(request({tasks: [key('load', -1, RUN, 'gone_dag'), key('load', -1, 'gone_run')]}))
       expect(summary(proof)).toEqual({taskInstances: [], foundRuns: [], notPermitted: []})
-      expect(reads().sort()).toEqual(['GET /dags/etl', 'GET /dags/etl/dagRuns/gone_run', 'GET /dags/gone_dag'])
+      expect(reads().sort()).toEqual([
+        'GET /dags/etl',
+        'GET /dags/etl/dagRuns/gone_run',
+        'GET /dags/etl/dagRuns/gone_run/taskInstances/load',
+        'GET /dags/gone_dag',
+        'GET /dags/gone_dag/dagRuns/run_1/taskInstances/load',
+      ])
     })
 
     it('a 404 for it that the task\'s own list agrees with: no row, and no error', async () => {
@@ -160,9 +163,9 @@ describe.each(PERSONALITIES)('proveCandidates over API $personality ($version)',
       ['its run, another run id', /\/dagRuns\/run_1$/, {dag_id: DAG, dag_run_id: DONE_RUN}, 'GET dags/etl/dagRuns/run_1 with another object'],
       ['its run, another DAG id', /\/dagRuns\/run_1$/, {dag_id: OTHER_DAG, dag_run_id: RUN}, 'GET dags/etl/dagRuns/run_1 with another object'],
       ['its run, no body that is an object', /\/dagRuns\/run_1$/, null, 'GET dags/etl/dagRuns/run_1 with another object'],
-    ])('%s answered with another object: the proof fails', async (_what, path, body, message) => {
+    ])('after a 404 for it, %s answered with another object: the proof fails', async (_what, path, body, message) => {
       const source = await sourceOver({...release, faults: [answering(path, body)]})
-      expect((await apiError(source.proveCandidates(request({tasks: [key('load')]})))).message).toMatch(message)
+      expect((await apiError(source.proveCandidates(request({tasks: [key('never_ran')]})))).message).toMatch(message)
     })
 
     it('an error that is not a 403 (a 500) fails the proof, never reads as "no task instance"', async () => {
