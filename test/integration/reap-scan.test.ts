@@ -237,7 +237,9 @@ function provingAlso(extra: {notPermitted?: string[]; foundRuns?: Array<{dagId: 
       const proof = await airflow.proveCandidates(request)
       const asked = new Set(request.missingRuns.map((run) => JSON.stringify([run.dagId, run.runId])))
       const foundRuns = (extra.foundRuns ?? []).filter((run) => asked.has(JSON.stringify([run.dagId, run.runId])))
-      return {...proof, notPermitted: new Set(extra.notPermitted ?? []), foundRuns}
+      // Only DAGs the request names, as an API source reads only what it is asked about.
+      const named = new Set([...request.tasks, ...request.runs, ...request.missingRuns].map((ref) => ref.dagId))
+      return {...proof, notPermitted: new Set((extra.notPermitted ?? []).filter((dagId) => named.has(dagId))), foundRuns}
     },
   })
 }
@@ -298,6 +300,36 @@ describe("the source's proof: what it could not read keeps the pod", () => {
     await healthy()
     const scan = await scanZombies({kube: client, db: provingAlso({notPermitted: [DAG]}), progress: recordingProgress()}, config)
     expect(itemOf(scan.findings.map((f) => f.item), podName(taskId))).toMatchObject({action: 'skipped', skipReason: 'not-permitted'})
+  })
+
+  it('overdue: pods of a DAG the credentials may not read, whose runs its lists never show: not-permitted, the others judged as before', async () => {
+    const unseen = podName(`${taskId}_unseen`)
+    addKpoPod(kube, {name: unseen, dagId: DAG, taskId, runId: 'manual__unseen_run', tryNumber: 1, ageMinutes: 121})
+    const overdue = await taskWithPod(taskId, 'deferred', {startedMinutesAgo: 120, ageMinutes: 121})
+    const asked: string[][] = []
+    const denied = provingAlso({notPermitted: [DAG]})
+    const source = Object.assign(Object.create(denied) as TaskInstanceSource, {
+      proveCandidates: (request: Parameters<TaskInstanceSource['proveCandidates']>[0]) => {
+        asked.push(request.missingRuns.map((run) => `${run.dagId}/${run.runId}`))
+        return denied.proveCandidates(request)
+      },
+    })
+    const scan = await scanOverdue({kube: client, db: source, progress: recordingProgress()}, {namespace: NS, graceSeconds: 0, concurrency: 2})
+    const items = scan.findings.map((f) => f.item)
+    expect(items.map((i) => [i.name, i.action, i.skipReason])).toEqual([
+      [overdue, 'skipped', 'not-permitted'], // the re-check's proof: DAG not readable
+      [unseen, 'skipped', 'not-permitted'],
+    ])
+    expect(itemOf(items, unseen).detail).toContain(`may not read DAG ${DAG}`)
+    expect(asked[0]).toEqual([`${DAG}/manual__unseen_run`])
+  })
+
+  it('overdue: no pod outside the runs read: the proof is not asked about missing runs', async () => {
+    await taskWithPod(taskId, 'deferred', {startedMinutesAgo: 120, ageMinutes: 121})
+    const {db: countingDb, calls} = counting(airflow)
+    const scan = await scanOverdue({kube: client, db: countingDb, progress: recordingProgress()}, {namespace: NS, graceSeconds: 0, concurrency: 2})
+    expect(scan.findings.map((f) => f.item.action)).toEqual(['none'])
+    expect(calls.proveCandidates).toBe(1) // the re-check's, not one for missing runs
   })
 
   it('overdue: a DAG the credentials may not read at the re-check: not-permitted, nothing deleted', async () => {
