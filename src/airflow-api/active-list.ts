@@ -51,7 +51,7 @@ export interface ActiveListRequest {
  * The rows of the list that `keep` wants, each key once; undefined when the list would cost as many
  * requests as the caller's other way (or the server sends no count to tell). After the first page
  * (which gives total_entries and the page size the server really applies) the other pages are asked
- * together, the client keeping at most --airflow-concurrency in flight; each advances by the rows the
+ * together, the client keeping at most API_CONCURRENCY (4) in flight; each advances by the rows the
  * first page received, never by the limit asked for. A page that comes back short leaves a gap, read
  * after it page by page, and rows added under us (a later total_entries) are read to the end.
  */

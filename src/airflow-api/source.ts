@@ -267,7 +267,7 @@ type DagTimeouts = {timeouts: Map<string, number | undefined | 'malformed'>; lat
 
 /**
  * The rows of every item's reads, in the items' order. The reads are started together: the client
- * keeps at most --airflow-concurrency of them in flight.
+ * keeps at most API_CONCURRENCY (4) of them in flight.
  */
 async function concat<T, U>(items: T[], read: (item: T) => Promise<U[]>): Promise<U[]> {
   return (await Promise.all(items.map(read))).flat()
