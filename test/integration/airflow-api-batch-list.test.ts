@@ -146,6 +146,21 @@ describe.each(RELEASES)('the batch list through API $personality (Airflow $versi
   })
 })
 
+describe('the batch list is a read: retried like a GET', () => {
+  it.each([429, 502, 503, 504])('a %i is retried (Retry-After honoured); the rows are those of one answer', async (status) => {
+    const source = await sourceOver({personality: 'v2', version: '3.3.2', faults: [{path: /\/taskInstances\/list$/, nth: [1], fault: {kind: 'status', status, headers: {'retry-after': '0'}}}]}, 100)
+    expect(keysOf(await source.taskInstancesOfTasks(TASKS))).toEqual(EXPECTED)
+    expect(fake!.log.filter(isBatch)).toHaveLength(2)
+    expect(fake!.log.filter(isOwnList)).toEqual([])
+  })
+
+  it('a 500 is not retried: an error, nothing decided', async () => {
+    const source = await sourceOver({personality: 'v2', version: '3.3.2', faults: [{path: /\/taskInstances\/list$/, fault: {kind: 'status', status: 500, contentType: 'application/json', body: '{"detail":"boom"}'}}]}, 100)
+    await expect(source.taskInstancesOfTasks(TASKS)).rejects.toThrow(/POST .*taskInstances\/list with 500/)
+    expect(fake!.log.filter(isBatch)).toHaveLength(1)
+  })
+})
+
 describe('a release without the batch list\'s filters', () => {
   it('2.7.0 (no dag_run_ids or task_ids: a 400 there) reads the tasks\' own lists, no batch list', async () => {
     const source = await sourceOver({personality: 'v1', version: '2.7.0'}, 100)
