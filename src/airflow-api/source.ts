@@ -77,7 +77,7 @@ export class ApiTaskInstanceSource implements TaskInstanceSource {
     const keys = new Set(tasks.flatMap((query) => (query.mapIndex === undefined ? [] : [taskKeyString({...query, mapIndex: query.mapIndex})])))
     const whole = new Set(tasks.filter((query) => query.mapIndex === undefined).map(taskRefString))
     const filter = {...idsOf(unique), taskIds: [...new Set(unique.map((task) => task.taskId))]}
-    const listed = await this.batchList(filter, (ids) => keys.has(JSON.stringify([ids.dagId, ids.taskId, ids.runId, ids.mapIndex])) || whole.has(taskRefString(ids)))
+    const listed = await this.batchList(filter, (ids) => keys.has(taskKeyString(ids as TaskKey)) || whole.has(taskRefString(ids)))
     if (!listed) return this.ownListsOfTasks(unique)
     const listedKeys = new Set(listed.map(taskKeyString))
     const unmapped = new Set(listed.filter((ti) => ti.mapIndex < 0).map(taskRefString))
