@@ -844,6 +844,7 @@ const REQUEST_KINDS: Array<[string, RegExp]> = [
   ['version and auth', /^\/(api\/v\d\/version|auth\/)/],
   ['dag-run lists (~)', /\/dags\/~\/dagRuns$/],
   ['active task-instance list pages (~)', /\/dags\/~\/dagRuns\/~\/taskInstances$/],
+  ['batch task-instance list pages (POST …/taskInstances/list)', /\/dags\/~\/dagRuns\/~\/taskInstances\/list$/],
   ["a task's or run's own task-instance list", /\/dags\/[^/]+\/dagRuns\/[^/]+\/taskInstances$/],
   ['pod_name XCom reads', /\/xcomEntries\//],
   ['task-instance point reads', /\/dags\/[^/]+\/dagRuns\/[^/]+\/taskInstances\/[^/]+(\/\d+)?$/],

@@ -109,6 +109,16 @@ export class AirflowApiClient {
     return this.send({method: 'GET', url, what: `GET ${this.pathOf(url)}`, idempotent: true})
   }
 
+  /**
+   * POST of a read-only list (the batch task-instance list, `…/taskInstances/list`): a POST only so that
+   * its filters (lists of DAG, run and task ids) fit in a body rather than a URL. It changes nothing on
+   * the server, so sending it twice is as harmless as a GET: it is marked idempotent, and retried like
+   * one on 429/502/503/504 and a reset connection.
+   */
+  list(url: string, body: unknown): Promise<ApiAnswer> {
+    return this.post(url, body, {idempotent: true})
+  }
+
   /** POST with a JSON body; `idempotent` only for the read-only list endpoints; `anonymous` for /auth/token. */
   post(url: string, body: unknown, options: {idempotent: boolean; anonymous?: boolean}): Promise<ApiAnswer> {
     return this.send({method: 'POST', url, what: `POST ${this.pathOf(url)}`, body: JSON.stringify(body), ...options})

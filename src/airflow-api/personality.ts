@@ -45,6 +45,15 @@ export function listsState(personality: Personality, state: string): boolean {
   return personality.api === 'v2' && version !== undefined && (version.major > 3 || version.minor >= 3)
 }
 
+/**
+ * Whether this release's batch list (`POST …/taskInstances/list`) filters by run and task: every 3.x
+ * (TaskInstancesBatchBody since 3.0.0), and 2.x from 2.7.1 (`dag_run_ids` and `task_ids` are "New in
+ * version 2.7.1" in v1.yaml; 2.7.0's form refuses them as unknown fields, 400).
+ */
+export function hasBatchList(personality: Personality): boolean {
+  return personality.api === 'v2' || !/^2\.7\.0(?!\d)/.test(personality.airflowVersion)
+}
+
 /** One task instance as the API returned it, checked: a shape we do not know is an error, never a guess. */
 export function taskInstanceFromApi(personality: Personality, raw: unknown): ExecutingTaskInstanceRow {
   const ti = raw as Record<string, unknown>

@@ -3,19 +3,29 @@
 // asked for: 3.2+ clamps it silently), and every answer is checked for the shape it must have.
 import type {ExecutingTaskInstanceRow} from '../core/overdue.js'
 import type {DagRunRow, TaskInstanceRow, TaskKey} from '../core/types.js'
-import {POD_CHOSEN_STATES, UNFINISHED_STATES, dagRunKeyString, taskKeyString} from '../core/types.js'
+import {POD_CHOSEN_STATES, dagRunKeyString, taskKeyString} from '../core/types.js'
 import {uniqueRuns, uniqueTaskKeys, uniqueTaskRefs} from '../airflow/queries/dedupe.js'
 import {UNFINISHED_RUN_STATES} from '../airflow/queries/states.js'
 import type {DagRunRef, ExecutionTimeout, Proof, ProofRequest, TaskInstanceSource, TaskQuery, TaskRef} from '../airflow/types.js'
 import {type AirflowApiClient, AirflowApiError, type ApiAnswer, NotPermittedError, detailOf} from './http.js'
-import {type ActiveListReader, EVERY_RUN, readActiveList} from './active-list.js'
+import {BATCH_LIST, type BatchFilter, type BatchPage, type ListedIds, readBatchList} from './batch-list.js'
 import {proveByPointReads} from './proof.js'
-import {type Personality, listsState, podNameFromApi, taskInstanceFromApi, timeDeltaSeconds} from './personality.js'
+import {type Personality, hasBatchList, listsState, podNameFromApi, taskInstanceFromApi, timeDeltaSeconds} from './personality.js'
 import {type QueryValue, requestUrl} from './url.js'
 
 export const POD_NAME_XCOM_KEY = 'pod_name'
 
 export {NotPermittedError} from './http.js'
+
+/**
+ * Pods a scan judges at a time (TaskInstanceSource.podsPerRead): one batch list per slice, its body
+ * naming the slice's DAGs, runs and tasks (a few kB), its answer their rows (about 1,000 of ~2 kB in
+ * pages of --airflow-page-size), garbage once the slice is judged.
+ */
+export const PODS_PER_BATCH = 1000
+
+/** Dag runs one batch list of `executingTaskInstances` names. */
+export const RUNS_PER_BATCH = 200
 
 export class ApiTaskInstanceSource implements TaskInstanceSource {
   constructor(
@@ -23,6 +33,7 @@ export class ApiTaskInstanceSource implements TaskInstanceSource {
     readonly personality: Personality,
     /** Rows asked per page (--airflow-page-size). */
     private readonly pageSize: number,
+    readonly podsPerRead = PODS_PER_BATCH,
   ) {}
 
   /** The server's clock, from the Date header of an unauthenticated read. */
@@ -54,30 +65,28 @@ export class ApiTaskInstanceSource implements TaskInstanceSource {
   }
 
   /**
-   * Every task instance (any state) of these tasks (of a query's map index at least). When it costs
-   * fewer requests, the active task instances of every DAG in one list (active-list.ts), then the
-   * tasks' own lists only for the queries it does not answer: a map index with no active row (finished,
-   * never run, or missed by pages that shifted), and a task asked for whole that is mapped or has no
-   * active row. Otherwise each task's own list.
+   * Every task instance (any state) of these tasks (of a query's map index at least): one batch list of
+   * their DAGs × runs × tasks (batch-list.ts), keeping only the rows asked for, then the tasks' own lists
+   * for the queries it does not answer: a map index with no row (never created, or missed by pages that
+   * shifted), and a task asked for whole that is mapped (its pages may have missed a map index). A
+   * release without the batch's filters (2.7.0), or a batch the server refuses (v1: 403 when a DAG named
+   * may not be read), reads each task's own list, which names a DAG it may not read.
    */
   async taskInstancesOfTasks(tasks: TaskQuery[]): Promise<TaskInstanceRow[]> {
     const unique = uniqueTaskRefs(tasks)
-    const wanted = new Set(unique.map(taskRefString))
-    const active = await readActiveList(this.listReader(), {
-      states: this.activeStates(),
-      pageSize: this.pageSize,
-      cheaperThan: this.ownListReads(unique),
-      keep: (ids) => wanted.has(taskRefString(ids)),
-    })
-    if (!active) return this.ownListsOfTasks(unique)
-    const activeKeys = new Set(active.map(taskKeyString))
-    const unmapped = new Set(active.filter((ti) => ti.mapIndex < 0).map(taskRefString))
+    const keys = new Set(tasks.flatMap((query) => (query.mapIndex === undefined ? [] : [taskKeyString({...query, mapIndex: query.mapIndex})])))
+    const whole = new Set(tasks.filter((query) => query.mapIndex === undefined).map(taskRefString))
+    const filter = {...idsOf(unique), taskIds: [...new Set(unique.map((task) => task.taskId))]}
+    const listed = await this.batchList(filter, (ids) => keys.has(taskKeyString(ids as TaskKey)) || whole.has(taskRefString(ids)))
+    if (!listed) return this.ownListsOfTasks(unique)
+    const listedKeys = new Set(listed.map(taskKeyString))
+    const unmapped = new Set(listed.filter((ti) => ti.mapIndex < 0).map(taskRefString))
     const answered = (query: TaskQuery) =>
-      query.mapIndex === undefined ? unmapped.has(taskRefString(query)) : activeKeys.has(taskKeyString({...query, mapIndex: query.mapIndex}))
+      query.mapIndex === undefined ? unmapped.has(taskRefString(query)) : listedKeys.has(taskKeyString({...query, mapIndex: query.mapIndex}))
     const rest = await this.ownListsOfTasks(tasks.filter((query) => !answered(query)))
     // A task read by its own list is answered by that list alone (it is the later read).
     const reread = new Set(rest.map(taskRefString))
-    return [...active.filter((ti) => !reread.has(taskRefString(ti))), ...rest]
+    return [...listed.filter((ti) => !reread.has(taskRefString(ti))), ...rest]
   }
 
   /** Each task's own list: v2 filters a run's list by task_id; v1 has no such filter, so it reads the run's list and keeps the tasks asked for. */
@@ -94,18 +103,21 @@ export class ApiTaskInstanceSource implements TaskInstanceSource {
     return concat(uniqueRuns(runs), (run) => this.runTaskInstances(run))
   }
 
-  /** The running and deferred task instances of these runs: one list of every DAG's when it costs fewer requests than a list per run. */
+  /**
+   * The running and deferred task instances of these runs: batch lists of RUNS_PER_BATCH runs each
+   * (their DAGs × runs, in those states), or, where there is no batch list or it is refused, a list per run.
+   */
   async executingTaskInstances(runs: DagRunRef[]): Promise<ExecutingTaskInstanceRow[]> {
+    const rows: ExecutingTaskInstanceRow[] = []
     const unique = uniqueRuns(runs)
-    const wanted = new Set(unique.map((run) => dagRunKeyString(run.dagId, run.runId)))
-    const listed = await readActiveList(this.listReader(), {
-      states: POD_CHOSEN_STATES,
-      pageSize: this.pageSize,
-      cheaperThan: unique.length,
+    for (let at = 0; at < unique.length; at += RUNS_PER_BATCH) {
+      const chunk = unique.slice(at, at + RUNS_PER_BATCH)
+      const wanted = new Set(chunk.map((run) => dagRunKeyString(run.dagId, run.runId)))
       // dagRunKeyString's form, of ids not yet known to be strings.
-      keep: (ids) => wanted.has(JSON.stringify([ids.dagId, ids.runId])),
-    })
-    return listed ?? concat(unique, (run) => this.runTaskInstances(run, {state: [...POD_CHOSEN_STATES]}))
+      const listed = await this.batchList({...idsOf(chunk), states: POD_CHOSEN_STATES}, (ids) => wanted.has(JSON.stringify([ids.dagId, ids.runId])))
+      rows.push(...(listed ?? (await concat(chunk, (run) => this.runTaskInstances(run, {state: [...POD_CHOSEN_STATES]})))))
+    }
+    return rows
   }
 
   /** One XCom entry read per task instance; 404: no XCom. The answer must be the entry asked for. */
@@ -160,22 +172,22 @@ export class ApiTaskInstanceSource implements TaskInstanceSource {
     return counts
   }
 
-  /** The states of an unfinished task instance this release's list accepts, and `none` (no state yet). */
-  private activeStates(): string[] {
-    return [...UNFINISHED_STATES.filter((state) => listsState(this.personality, state)), 'none']
+  /** The rows of a batch list that `keep` wants; undefined when this release has none or the server refuses it (the caller reads them another way). */
+  private async batchList(filter: BatchFilter, keep: (ids: ListedIds) => boolean): Promise<ExecutingTaskInstanceRow[] | undefined> {
+    if (!hasBatchList(this.personality)) return undefined
+    const reader = {personality: this.personality, page: (body: Record<string, unknown>) => this.batchPage(body)}
+    const listed = await readBatchList(reader, filter, this.pageSize, keep)
+    return listed === 'not-permitted' ? undefined : listed
   }
 
-  /** Requests the tasks' own lists take: one per task (v2), one per run (v1, which cannot filter a run's list by task). */
-  private ownListReads(tasks: TaskRef[]): number {
-    return this.personality.api === 'v2' ? tasks.length : uniqueRuns(tasks).length
-  }
-
-  /** The active list's pages: a `~` list names nothing that can be missing, so a 404 there is an error (page()). */
-  private listReader(): ActiveListReader {
-    return {
-      personality: this.personality,
-      page: async (query) => (await this.page([...EVERY_RUN], 'task_instances', query))!,
-    }
+  /** One page of the batch list: a 403 that is not about the credentials themselves (http.ts) refuses a DAG it names. */
+  private async batchPage(body: Record<string, unknown>): Promise<BatchPage | 'not-permitted'> {
+    const answer = await this.client.list(this.url([...BATCH_LIST]), body)
+    if (answer.status === 403) return 'not-permitted'
+    if (answer.status >= 300) throw new AirflowApiError(`the Airflow API answered POST ${BATCH_LIST.join('/')} with ${answer.status}: ${detailOf(answer)}`, answer.status)
+    const {task_instances: rows, total_entries: total} = answer.body as {task_instances?: unknown; total_entries?: unknown}
+    if (!Array.isArray(rows) || typeof total !== 'number') throw new AirflowApiError(`the Airflow API answered POST ${BATCH_LIST.join('/')} without a task_instances list and its total_entries`)
+    return {rows, total}
   }
 
   async close(): Promise<void> {
@@ -286,6 +298,11 @@ function timeoutOf(dag: DagTimeouts, ti: ExecutingTaskInstanceRow): ExecutionTim
 function unknownOn403(error: unknown): {unknown: string} {
   if (error instanceof NotPermittedError) return {unknown: `the credentials may not read DAG ${error.dagId}`}
   throw error
+}
+
+/** What a batch list names for these runs (or tasks): their DAGs and run ids, each once. */
+function idsOf(runs: readonly DagRunRef[]): {dagIds: string[]; runIds: string[]} {
+  return {dagIds: [...new Set(runs.map((run) => run.dagId))], runIds: [...new Set(runs.map((run) => run.runId))]}
 }
 
 /** A task of a dag run (every map index of it), as a map key; of a listed row's ids too, before they are checked. */

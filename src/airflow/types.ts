@@ -92,8 +92,8 @@ export interface TaskInstanceSource {
   /**
    * Every task instance (any state) of these tasks, every map index (at least the one a query names).
    * The DB: through an index on the task's ids, only the rows asked for however many other tasks their
-   * runs hold, one statement per KEYS_PER_STATEMENT tasks. The API: the active list of every DAG when it
-   * is cheaper (its pages are not a snapshot; a task it does not show active is read by its own list).
+   * runs hold, one statement per KEYS_PER_STATEMENT tasks. The API: the batch list of their DAGs × runs ×
+   * tasks (its pages are not a snapshot; a task it does not answer is read by its own list).
    */
   taskInstancesOfTasks(tasks: TaskQuery[]): Promise<TaskInstanceRow[]>
   /** Every task instance (any state) of these dag runs. */

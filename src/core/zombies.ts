@@ -73,17 +73,21 @@ function runOfLabels(labels: PodTaskLabels, index: AirflowIndex): DagRunRow | un
 /**
  * The pods (by position) in slices of at most `size`, each dag run's pods in one slice (a run with
  * more pods is a slice of its own), so a slice's reads never share a run or a task with another's.
+ * The runs of one DAG are placed side by side, so a slice names few DAGs: a source that reads a
+ * slice as DAGs × runs × tasks (the REST API's batch list) then reads few rows no pod needs.
  * Pods with no dag run in the index need no read and fill slices one by one.
  */
 export function podSlicesByRun(pods: readonly PodRecord[], index: AirflowIndex, size: number): number[][] {
-  const byRun = new Map<DagRunRow, number[]>()
+  const byDag = new Map<string, Map<DagRunRow, number[]>>()
   const alone: number[] = []
   pods.forEach((pod, at) => {
     const run = runOfPod(pod, index)
-    if (!run) alone.push(at)
-    else if (byRun.has(run)) byRun.get(run)!.push(at)
-    else byRun.set(run, [at])
+    if (!run) return alone.push(at)
+    const runs = byDag.get(run.dagId) ?? byDag.set(run.dagId, new Map()).get(run.dagId)!
+    if (runs.has(run)) runs.get(run)!.push(at)
+    else runs.set(run, [at])
   })
+  const byRun = [...byDag.values()].flatMap((runs) => [...runs.values()])
   const slices: number[][] = []
   let slice: number[] = []
   const place = (group: readonly number[]): void => {
@@ -93,7 +97,7 @@ export function podSlicesByRun(pods: readonly PodRecord[], index: AirflowIndex, 
     }
     for (const at of group) slice.push(at)
   }
-  for (const group of byRun.values()) place(group)
+  for (const group of byRun) place(group)
   for (const at of alone) place([at])
   if (slice.length > 0) slices.push(slice)
   return slices

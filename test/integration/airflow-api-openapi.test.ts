@@ -9,6 +9,9 @@ import path from 'node:path'
 import AjvModule from 'ajv'
 import yaml from 'js-yaml'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {credentialSource} from '../../src/airflow-api/auth.js'
+import {openAirflowApi} from '../../src/airflow-api/open.js'
+import {parseApiUrl} from '../../src/airflow-api/url.js'
 import {type FakeAirflowApi, type FakeFixture, type Personality, startFakeAirflowApi} from '../support/fake-airflow-api/index.js'
 
 const DOCUMENTS: Record<Personality, {line: string; file: string; prefix: string}> = {
@@ -114,6 +117,32 @@ describe.each(['v1', 'v2'] as const)('the fake Airflow API (%s) against the real
     expect(validate(body), JSON.stringify(validate.errors?.slice(0, 5))).toBe(true)
   })
 
+  it("the batch list (POST): the bodies airflow-reap sends are ones the document accepts, and the fake's answers are as documented", async () => {
+    const batch = `${api}/dags/~/dagRuns/~/taskInstances/list`
+    const {prefix} = DOCUMENTS[personality]
+    // v1: /dags/~/dagRuns/~/taskInstances/list; v2: /dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances/list (each `~`).
+    const template = Object.keys(spec.paths).find((path) => path.startsWith(prefix) && path.endsWith('/taskInstances/list') && spec.paths[path]!.post)!
+    const opened = await openAirflowApi({base: parseApiUrl(fake.url, 'test'), api: 'auto', credentials: credentialSource(undefined, {}), timeoutMs: 5000, pageSize: 2, maxRequests: 50, concurrency: 2})
+    const from = fake.log.length
+    await opened.source.taskInstancesOfTasks([{dagId: 'etl', runId: RUN, taskId: 'load', mapIndex: -1}, {dagId: 'etl', runId: RUN, taskId: 'fan', mapIndex: 1}])
+    await opened.source.executingTaskInstances([{dagId: 'etl', runId: RUN}])
+    const sent = fake.log.slice(from).filter((r) => r.method === 'POST').map((r) => r.body)
+    expect(sent.length).toBeGreaterThanOrEqual(2)
+    const accepts = ajv.compile({$ref: `spec#/paths/${escapePointer(template)}/post/requestBody/content/application~1json/schema`})
+    for (const body of sent) expect(accepts(body), `${JSON.stringify(body)}: ${JSON.stringify(accepts.errors?.slice(0, 3))}`).toBe(true)
+    const answers: Array<[unknown, number]> = [
+      [sent[0], 200],
+      [{dag_ids: ['etl'], no_such_field: 1}, personality === 'v1' ? 400 : 422],
+    ]
+    for (const [body, status] of answers) {
+      const response = await fetch(`${fake.url}${batch}`, {method: 'POST', headers: {'content-type': 'application/json'}, body: JSON.stringify(body)})
+      expect(response.status).toBe(status)
+      const validate = ajv.compile({$ref: `spec${responseSchema(spec, template, String(status), 'post')}`})
+      const answer = await response.json()
+      expect(validate(answer), JSON.stringify(validate.errors?.slice(0, 5))).toBe(true)
+    }
+  })
+
   it('the task-instance states the fake knows are the documented ones', () => {
     const states = personality === 'v1' ? (spec.components.schemas.TaskState as {enum: unknown[]}).enum : (spec.components.schemas.TaskInstanceState as {enum: unknown[]}).enum
     expect(states).toEqual(expect.arrayContaining(['running', 'deferred', 'queued', 'scheduled', 'up_for_retry', 'up_for_reschedule', 'restarting']))
@@ -137,11 +166,11 @@ function templateOf(spec: OpenApi, prefix: string, concrete: string): string {
   return found.slice(prefix.length)
 }
 
-/** A JSON pointer (within `spec`) to the schema of the GET answer with that status; an undocumented error status falls back to the document's error schema. */
-function responseSchema(spec: OpenApi, template: string, status: string): string {
-  const responses = spec.paths[template]!.get!.responses
+/** A JSON pointer (within `spec`) to the schema of the answer with that status; an undocumented error status falls back to the document's error schema. */
+function responseSchema(spec: OpenApi, template: string, status: string, method: 'get' | 'post' = 'get'): string {
+  const responses = spec.paths[template]![method]!.responses
   let response = responses[status]
-  let pointer = `#/paths/${escapePointer(template)}/get/responses/${status}`
+  let pointer = `#/paths/${escapePointer(template)}/${method}/responses/${status}`
   if (!response && status !== '200') {
     const error = spec.components.schemas.HTTPExceptionResponse ? 'HTTPExceptionResponse' : 'Error'
     return `#/components/schemas/${error}`

@@ -136,8 +136,8 @@ describe.each(PERSONALITIES)('through API $personality (Airflow $version)', (per
   describe('answers that are not the API: exit 1, nothing deleted, the error says why', () => {
     it.each([
       ['a login page (200 text/html) instead of the run list', {path: /\/dags\/~\/dagRuns$/, fault: {kind: 'status', status: 200, body: '<html><title>Sign in</title></html>'}}, /^error: the Airflow API answered GET \/api\/v[12]\/dags\/~\/dagRuns with text\/html, not JSON \(a login page or a proxy in front of the API\?\)\n$/],
-      ['a redirect instead of a task instance', {path: /\/taskInstances/, fault: {kind: 'redirect', location: 'https://sso.example.com/login'}}, /^error: the Airflow API answered GET .*\/taskInstances.* with a redirect \(302 to sso\.example\.com\); redirects are not followed/],
-      ['malformed JSON', {path: /\/taskInstances/, fault: {kind: 'truncated-json'}}, /^error: the Airflow API answered GET .*\/taskInstances.* with malformed JSON/],
+      ['a redirect instead of a task instance', {path: /\/taskInstances/, fault: {kind: 'redirect', location: 'https://sso.example.com/login'}}, /^error: the Airflow API answered (GET|POST) .*\/taskInstances.* with a redirect \(302 to sso\.example\.com\); redirects are not followed/],
+      ['malformed JSON', {path: /\/taskInstances/, fault: {kind: 'truncated-json'}}, /^error: the Airflow API answered (GET|POST) .*\/taskInstances.* with malformed JSON/],
     ] as const)('%s', async (_name, rule, message) => {
       await serve({faults: [rule as NonNullable<FakeOptions['faults']>[number]]})
       const result = await zombies(['--delete', '--yes'])

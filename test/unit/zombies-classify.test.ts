@@ -209,4 +209,13 @@ describe('podSlicesByRun', () => {
   it.each(cases)('at most %s pods a slice, a dag run\'s pods never split, pods without a run one by one', (size, slices) => {
     expect(podSlicesByRun(pods, index, size)).toEqual(slices)
   })
+
+  it("places the runs of one DAG side by side, so that a slice names few DAGs (the REST API's batch reads DAGs × runs × tasks)", () => {
+    const twoDags = buildAirflowIndex([...runs, {...RUN, dagId: 'other', runId: 'manual__a'}], [])
+    const ofDag = (dag: string, run: string) => pod({labels: {dag_id: dag, run_id: `manual__${run}`}})
+    // etl/a other/a etl/b other/a etl/c
+    const mixed = [ofDag('etl', 'a'), ofDag('other', 'a'), ofDag('etl', 'b'), ofDag('other', 'a'), ofDag('etl', 'c')]
+    expect(podSlicesByRun(mixed, twoDags, Infinity)).toEqual([[0, 2, 4, 1, 3]])
+    expect(podSlicesByRun(mixed, twoDags, 3)).toEqual([[0, 2, 4], [1, 3]])
+  })
 })

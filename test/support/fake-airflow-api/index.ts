@@ -91,6 +91,12 @@ export interface FakeOptions {
   auth?: AuthMode
   /** v2 from 3.2: the silent clamp of `limit` to [api] maximum_page_limit. */
   maximumPageLimit?: number
+  /**
+   * A cap on the batch list's page_limit, which no release applies yet (2.10.5 and 3.3.2 honour any
+   * page_limit; apache/airflow#73409 asks for maximum_page_limit there): a server that sends fewer rows
+   * than asked.
+   */
+  batchPageCap?: number
   /** Path prefix the server is mounted under (Astronomer's deployment URLs carry one). */
   prefix?: string
   /** DAGs the credentials may not read: 403 on their own paths, silently left out of `~` lists. */
@@ -133,6 +139,18 @@ const V1_TI_LIST_PARAMS = new Set([
   'execution_date_gte', 'execution_date_lte', 'start_date_gte', 'start_date_lte', 'end_date_gte', 'end_date_lte',
   'updated_at_gte', 'updated_at_lte', 'duration_gte', 'duration_lte', 'state', 'pool', 'queue', 'executor', 'limit', 'offset',
 ])
+
+/** The fields of 2.10.5's TaskInstanceBatchFormSchema (marshmallow refuses any other). */
+const V1_BATCH_FIELDS = [
+  'page_offset', 'page_limit', 'dag_ids', 'dag_run_ids', 'task_ids', 'execution_date_gte', 'execution_date_lte', 'start_date_gte',
+  'start_date_lte', 'end_date_gte', 'end_date_lte', 'duration_gte', 'duration_lte', 'state', 'pool', 'queue', 'executor',
+]
+
+/** The fields of 3.3.2's TaskInstancesBatchBody (extra="forbid"). */
+const V2_BATCH_FIELDS = [
+  'dag_ids', 'dag_run_ids', 'task_ids', 'state', 'pool', 'queue', 'executor', 'page_offset', 'page_limit', 'order_by',
+  ...['run_after', 'logical_date', 'start_date', 'end_date', 'duration'].flatMap((field) => ['gte', 'gt', 'lte', 'lt'].map((bound) => `${field}_${bound}`)),
+]
 
 export class FakeAirflowApi {
   readonly log: LoggedRequest[] = []
@@ -270,6 +288,9 @@ export class FakeAirflowApi {
     }
     const refused = this.authenticate(authorization)
     if (refused) return refused
+    if (method === 'POST' && rest.length === 6 && rest[0] === 'dags' && rest[2] === 'dagRuns' && rest[4] === 'taskInstances' && rest[5] === 'list') {
+      return this.batchList(rest[1]!, rest[3]!, body)
+    }
     if (method !== 'GET') return this.error(405, 'Method Not Allowed')
     return this.read(rest, query)
   }
@@ -329,6 +350,80 @@ export class FakeAirflowApi {
     // v2 orders by map_index with the primary key as tiebreaker; v1 has no tiebreaker (the fake rotates ties per request).
     const page = v1 ? rotatedSlice(groups, this.log.length, offset, limit) : rows.slice(offset, offset + limit)
     return {status: 200, body: {task_instances: page.map((ti) => this.taskInstanceBody(ti)), total_entries: rows.length, ...this.cursorFields()}}
+  }
+
+  /**
+   * The batch list, `POST /dags/~/dagRuns/~/taskInstances/list`, as each release answers it. v2 (3.x,
+   * TaskInstancesBatchBody, extra="forbid"): path ids must be `~` (422), unknown fields 422, DAGs the
+   * credentials may not read left out silently, ordered by `order_by` (default and tiebreak: the id),
+   * page_limit not clamped. v1 (2.10.5's get_task_instances_batch): unknown fields 400 (marshmallow),
+   * 403 for the whole request when a DAG named may not be read, no ORDER BY (the fake rotates the list
+   * per request), paging applied from 2.10.3 only (earlier releases answer every row), no cap; 2.7.0's
+   * form has no dag_run_ids or task_ids. The filters: each list OR'd within, AND'd across.
+   */
+  private batchList(dagId: string, runId: string, body: unknown): Answer {
+    const v1 = this.personality === 'v1'
+    const form = (body ?? {}) as Record<string, unknown>
+    if (!v1 && (dagId !== '~' || runId !== '~')) {
+      const [name, value] = dagId !== '~' ? ['dag_id', dagId] : ['dag_run_id', runId]
+      return this.validation({loc: ['path', name], msg: "Input should be '~'", type: 'literal_error', input: value, ctx: {expected: "'~'"}})
+    }
+    if (v1 && (dagId !== '~' || runId !== '~')) return this.error(405, 'Method Not Allowed')
+    const fields = v1 ? (this.options.version.startsWith('2.7.0') ? V1_BATCH_FIELDS.filter((f) => f !== 'dag_run_ids' && f !== 'task_ids') : V1_BATCH_FIELDS) : V2_BATCH_FIELDS
+    const unknown = Object.keys(form).filter((key) => !fields.includes(key))
+    if (unknown.length > 0 && v1) return this.error(400, `{${unknown.map((key) => `'${key}': ['Unknown field.']`).join(', ')}}`, 'Bad Request')
+    if (unknown.length > 0) return {status: 422, body: {detail: unknown.map((key) => ({type: 'extra_forbidden', loc: ['body', key], msg: 'Extra inputs are not permitted', input: form[key]}))}}
+    const list = (name: string) => (Array.isArray(form[name]) ? (form[name] as unknown[]) : undefined)
+    const states = list('state')
+    const known = v1 ? V1_STATES : V2_STATES
+    const bad = states?.findIndex((state) => state !== null && !known.includes(state as string)) ?? -1
+    if (bad >= 0 && !v1) {
+      const expected = V2_STATES.map((state) => `'${state}'`).join(', ')
+      return this.validation({loc: ['body', 'state', String(bad)], msg: `Input should be ${expected}`, type: 'enum', input: states![bad], ctx: {expected}})
+    }
+    // 2.10.5 converts a state it does not know with TaskInstanceState(s): a ValueError, a 500.
+    if (bad >= 0) return {status: 500, html: INTERNAL_SERVER_ERROR_HTML}
+    const orderBy = typeof form.order_by === 'string' ? form.order_by : 'id'
+    if (!v1 && !['id', 'state', 'duration', 'start_date', 'end_date', 'map_index'].includes(orderBy.replace(/^-/, ''))) {
+      return this.error(400, `Ordering with '${orderBy.replace(/^-/, '')}' is disallowed or the attribute does not exist on the model`)
+    }
+    const dagIds = list('dag_ids')
+    const denied = dagIds?.filter((id) => this.options.deniedDags?.includes(id as string)) ?? []
+    if (v1 && denied.length > 0) return this.error(403, `User not allowed to access some of these DAGs: [${dagIds!.map((id) => `'${id}'`).join(', ')}]`, 'Forbidden')
+    const runIds = list('dag_run_ids')
+    const taskIds = list('task_ids')
+    const wantedStates = states?.map((state) => (state === 'none' ? null : state))
+    const pairs = dagIds && runIds ? dagIds.flatMap((d) => runIds.map((r) => this.taskInstancesOf(d as string, r as string))).flat() : this.fixture.taskInstances
+    const rows = pairs.filter(
+      (ti) =>
+        !this.options.deniedDags?.includes(ti.dagId) &&
+        (!dagIds || dagIds.includes(ti.dagId)) &&
+        (!runIds || runIds.includes(ti.runId)) &&
+        (!taskIds || taskIds.includes(ti.taskId)) &&
+        (!wantedStates || wantedStates.includes(ti.state)),
+    )
+    const offset = Number(form.page_offset ?? 0)
+    let limit = Number(form.page_limit ?? 100)
+    if (!v1 && (offset < 0 || limit < 0)) {
+      const [name, value] = limit < 0 ? ['page_limit', form.page_limit] : ['page_offset', form.page_offset]
+      return this.validation({loc: ['body', name], msg: 'Input should be greater than or equal to 0', type: 'greater_than_equal', input: value, ctx: {ge: 0}})
+    }
+    if (this.options.batchPageCap !== undefined) limit = Math.min(limit, this.options.batchPageCap)
+    let ordered: FakeTaskInstance[]
+    if (v1) {
+      const turn = rows.length > 0 ? this.log.length % rows.length : 0
+      ordered = [...rows.slice(turn), ...rows.slice(0, turn)]
+    } else {
+      const column = orderBy.replace(/^-/, '')
+      const value = (ti: FakeTaskInstance): string | number => (column === 'map_index' ? ti.mapIndex : column === 'state' ? (ti.state ?? '') : column === 'start_date' ? (ti.startDate ?? '') : '')
+      const sign = orderBy.startsWith('-') ? -1 : 1
+      // The id breaks ties (SortParam appends the primary key); the fake's ids are not unique, its keys are.
+      const keyed = rows.map((ti) => ({ti, by: value(ti), id: `${uuidOf(keyOf(ti))} ${keyOf(ti)}`}))
+      keyed.sort((a, b) => sign * (a.by < b.by ? -1 : a.by > b.by ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      ordered = keyed.map(({ti}) => ti)
+    }
+    const paged = v1 && !pagesBatch(this.options.version) ? ordered : ordered.slice(offset, offset + limit)
+    return {status: 200, body: {task_instances: paged.map((ti) => this.taskInstanceBody(ti)), total_entries: rows.length, ...this.cursorFields()}}
   }
 
   /**
@@ -589,6 +684,12 @@ function timeDelta(seconds: number): Record<string, unknown> {
 
 function keyOf(ti: FakeTaskInstance): string {
   return `${ti.dagId}/${ti.runId}/${ti.taskId}/${ti.mapIndex}`
+}
+
+/** Whether this 2.x release applies the batch list's page_offset and page_limit (from 2.10.3, apache/airflow#43479; before, every row in one answer). */
+function pagesBatch(version: string): boolean {
+  const [major, minor, patch] = version.split(/[.+]/).map(Number)
+  return major! > 2 || minor! > 10 || (minor === 10 && patch! >= 3)
 }
 
 /** A stable UUID-shaped id per task-instance key. */

@@ -90,7 +90,7 @@ export function describeApiParity(world: ParityWorld): void {
       try {
         const differences: string[] = []
         for (const read of readsFor(line, world.pods())) {
-          const [fromReal, fromFake] = [await real(read.path), await fake.read(read.path)]
+          const [fromReal, fromFake] = [await real(read.path, read.body), await fake.read(read.path, read.body)]
           expect(fromReal.status, `${read.name}: ${JSON.stringify(fromReal.body).slice(0, 300)}`).toBeLessThan(500)
           differences.push(...shapeDifferences(fromReal, fromFake).map((difference) => `${read.name}: ${difference}`))
         }

@@ -23,7 +23,12 @@ export interface Read {
   name: string
   /** Below /api/vN, with its query. */
   path: string
+  /** A POST with this JSON body (the batch list); a GET without. */
+  body?: unknown
 }
+
+/** Sends one read below /api/vN. */
+export type Reader = (path: string, body?: unknown) => Promise<Answer>
 
 /** The reads compared: those airflow-reap makes (and their error answers), for this world. */
 export function readsFor(line: AirflowLine, pods: WorldPod[]): Read[] {
@@ -52,8 +57,18 @@ export function readsFor(line: AirflowLine, pods: WorldPod[]): Read[] {
     {name: 'a mapped task instance without its map index (404)', path: ti(mapped)},
     {name: 'an XCom entry that does not exist (404)', path: `${ti(plain)}/xcomEntries/no_such_key?${xcomQuery(plain)}`},
   ]
+  // The batch list as airflow-reap sends it (batch-list.ts), and its refusals.
+  const batch = 'dags/~/dagRuns/~/taskInstances/list'
+  const tasks = {dag_ids: [plain.dagId], dag_run_ids: [plain.runId], task_ids: [plain.task_id, mapped.task_id], page_offset: 0, page_limit: 2}
+  reads.push(
+    {name: 'the batch task-instance list', path: batch, body: line === '3' ? {...tasks, order_by: 'id'} : tasks},
+    {name: 'the batch list, running and deferred', path: batch, body: {dag_ids: [plain.dagId], dag_run_ids: [plain.runId], state: ['running', 'deferred'], page_offset: 0, page_limit: 100}},
+    {name: `the batch list with a field the release does not define (${line === '3' ? 422 : 400})`, path: batch, body: {dag_ids: [plain.dagId], no_such_field: 1}},
+    {name: 'the batch list below a DAG, not ~', path: `dags/${e(plain.dagId)}/dagRuns/~/taskInstances/list`, body: tasks},
+  )
   if (line === '3') {
     reads.push(
+      {name: 'the batch list ordered by a column it does not allow (400)', path: batch, body: {...tasks, order_by: 'task_id'}},
       {name: "a DAG's details (its latest version)", path: `dags/${e(plain.dagId)}/details`},
       {name: 'a negative limit (422)', path: `${run(plain)}/taskInstances?limit=-1`},
       {name: 'a state the release does not know (422)', path: `${run(plain)}/taskInstances?state=no_such_state`},
@@ -64,19 +79,22 @@ export function readsFor(line: AirflowLine, pods: WorldPod[]): Read[] {
   return reads
 }
 
-/** GETs below /api/vN with the credentials the real server was given (v2: a token from POST /auth/token; v1: basic auth). */
-export async function realReader(api: RealAirflowApi, line: AirflowLine): Promise<(path: string) => Promise<Answer>> {
+/** Reads below /api/vN with the credentials the real server was given (v2: a token from POST /auth/token; v1: basic auth). */
+export async function realReader(api: RealAirflowApi, line: AirflowLine): Promise<Reader> {
   const {AIRFLOW_REAP_API_USERNAME: username, AIRFLOW_REAP_API_PASSWORD: password} = api.credentialsEnv
   let authorization = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`
   if (line === '3') {
     const token = await fetch(`${api.url}/auth/token`, {method: 'POST', headers: {'content-type': 'application/json'}, body: JSON.stringify({username, password})})
     authorization = `Bearer ${((await token.json()) as {access_token: string}).access_token}`
   }
-  return (path) => get(`${api.url}/api/${line === '3' ? 'v2' : 'v1'}/${path}`, authorization)
+  return (path, body) => send(`${api.url}/api/${line === '3' ? 'v2' : 'v1'}/${path}`, body, authorization)
 }
 
-async function get(url: string, authorization?: string): Promise<Answer> {
-  const response = await fetch(url, {headers: {accept: 'application/json', ...(authorization ? {authorization} : {})}, redirect: 'manual', signal: AbortSignal.timeout(60_000)})
+async function send(url: string, sent: unknown, authorization?: string): Promise<Answer> {
+  const headers: Record<string, string> = {accept: 'application/json', ...(authorization ? {authorization} : {})}
+  const post = sent === undefined ? {} : {method: 'POST', body: JSON.stringify(sent)}
+  if (sent !== undefined) headers['content-type'] = 'application/json'
+  const response = await fetch(url, {headers, ...post, redirect: 'manual', signal: AbortSignal.timeout(60_000)})
   const text = await response.text()
   const type = (response.headers.get('content-type') ?? '').split(';')[0]!.trim()
   let body: unknown = text
@@ -88,7 +106,7 @@ async function get(url: string, authorization?: string): Promise<Answer> {
  * A fake of this line's release serving the objects the real server answered with (the DAG, its
  * tasks and latest version, its runs, the task instances of those runs, the pod_name XCom entry).
  */
-export async function fakeReaderLike(line: AirflowLine, version: string, real: (path: string) => Promise<Answer>, pods: WorldPod[]) {
+export async function fakeReaderLike(line: AirflowLine, version: string, real: Reader, pods: WorldPod[]) {
   const fixture: FakeFixture = {dags: [], runs: [], taskInstances: [], xcoms: []}
   const e = encodeURIComponent
   for (const dagId of [...new Set(pods.map((pod) => pod.dagId))]) {
@@ -112,7 +130,7 @@ export async function fakeReaderLike(line: AirflowLine, version: string, real: (
     fixture.xcoms.push({dagId: pod.dagId, runId: pod.runId, taskId: pod.task_id, mapIndex: pod.map_index, key: 'pod_name', value: pod.podNameXCom})
   }
   const fake = await startFakeAirflowApi({personality: line === '3' ? 'v2' : 'v1', version}, fixture)
-  return {read: (path: string) => get(`${fake.url}/api/${line === '3' ? 'v2' : 'v1'}/${path}`), stop: () => fake.stop()}
+  return {read: ((path, body) => send(`${fake.url}/api/${line === '3' ? 'v2' : 'v1'}/${path}`, body)) as Reader, stop: () => fake.stop()}
 }
 
 /** How two answers differ in shape, one line per difference; empty when they agree. */
