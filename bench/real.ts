@@ -190,6 +190,8 @@ export function plannedDifferences(findings: Map<string, Finding>, planned: Set<
 export class Teardown {
   private readonly steps: Step[] = []
   private closed = false
+  /** The runs so far, one after the other: a run awaits the one in progress (the signal's and the main flow's may overlap). */
+  private runs: Promise<void> = Promise.resolve()
 
   constructor(
     private readonly log: (line: string) => void,
@@ -202,9 +204,12 @@ export class Teardown {
     else this.steps.push({name, undo})
   }
 
-  /** Undoes every step added so far. */
-  async run(): Promise<void> {
-    for (let step = this.steps.pop(); step; step = this.steps.pop()) await this.undo(step)
+  /** Undoes every step added so far; resolves when no undo is left in progress. */
+  run(): Promise<void> {
+    this.runs = this.runs.then(async () => {
+      for (let step = this.steps.pop(); step; step = this.steps.pop()) await this.undo(step)
+    })
+    return this.runs
   }
 
   /** Undoes everything, and whatever is added afterwards. */

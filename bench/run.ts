@@ -909,7 +909,9 @@ async function benchReal(sizes: number[]): Promise<RealReport> {
   const real: RealModule = await import('./real.js')
   const harness: Harness = await import('../test/support/real-kube.js')
   const teardown = new real.Teardown(log)
+  let interrupted = false
   const onSignal = (signal: NodeJS.Signals) => {
+    interrupted = true
     log(`${signal}: stopping the run, the control plane and the fake; dropping the DB`)
     if (measuring?.pid) killTree(measuring.pid)
     void teardown.close().finally(() => {
@@ -928,6 +930,7 @@ async function benchReal(sizes: number[]): Promise<RealReport> {
   }
   try {
     for (const n of sizes) {
+      if (interrupted) break
       try {
         report.sizes.push(await benchRealSize(real, harness, n, teardown))
       } catch (error) {

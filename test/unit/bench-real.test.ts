@@ -121,6 +121,22 @@ describe('Teardown', () => {
     expect(done).toEqual(['before', 'started meanwhile'])
   })
 
+  it('a run that starts while another is undoing a step ends only after that step', async () => {
+    const done: string[] = []
+    let release = () => undefined as void
+    const teardown = new Teardown(() => undefined)
+    teardown.add('slow', () => new Promise<void>((resolve) => (release = () => resolve(done.push('slow') as unknown as void))))
+    const first = teardown.run()
+    await new Promise((resolve) => setImmediate(resolve))
+    let secondEnded = false
+    const second = teardown.close().then(() => (secondEnded = true))
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(secondEnded).toBe(false)
+    release()
+    await Promise.all([first, second])
+    expect(done).toEqual(['slow'])
+  })
+
   it('does not wait for ever on a step that hangs', async () => {
     const logged: string[] = []
     const teardown = new Teardown((line) => logged.push(line), 50)
