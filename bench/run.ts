@@ -12,7 +12,7 @@
 //   node dist/bench/run.js --real [--sizes 10000,50000] [--runs 5]      (the floor and zombies against a real kube-apiserver)
 import {type ChildProcess, execFileSync, fork, spawn, spawnSync} from 'node:child_process'
 import {once} from 'node:events'
-import {copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
+import {copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -851,8 +851,8 @@ interface RealSize {
   variants: Record<RealVariant, {command: string; wallS: Stat; rssMB: Stat}>
   /** Zombies reported (action none) by the last run against each server, the planned count, and every difference seen. */
   findings: {planned: number; real: number; fake: number; differences: string[]}
-  /** Peak RSS of the control plane's processes over the whole size (the load included), and etcd's data on disk. */
-  controlPlane: {peakRssMB: Record<string, number>; etcdDataMB: number}
+  /** Peak RSS of the control plane's processes over the whole size (the load included); etcd's data on disk, and its bbolt file (what its quota counts). */
+  controlPlane: {peakRssMB: Record<string, number>; etcdDataMB: number; etcdDbMB: number}
 }
 
 interface RealReport extends ComparisonHeader {
@@ -1021,7 +1021,11 @@ async function benchRealSize(real: RealModule, harness: Harness, n: number, tear
     setupS: {create: loaded.createMs / 1000, status: loaded.statusMs / 1000, db: dbS, dump: dumpS, fake: fakeS, minAgeWait: waitMs / 1000},
     variants,
     findings: {planned: planned.size, real: zombiesOf(last.real), fake: zombiesOf(last.fake), differences: [...differences].slice(0, 20)},
-    controlPlane: {peakRssMB: real.controlPlanePeakRss(kube), etcdDataMB: real.directoryBytes(path.join(kube.dir, 'etcd')) / 2 ** 20},
+    controlPlane: {
+      peakRssMB: real.controlPlanePeakRss(kube),
+      etcdDataMB: real.directoryBytes(path.join(kube.dir, 'etcd')) / 2 ** 20,
+      etcdDbMB: statSync(path.join(kube.dir, 'etcd', 'member', 'snap', 'db')).size / 2 ** 20,
+    },
   }
 }
 
@@ -1072,7 +1076,7 @@ function realMarkdown(report: RealReport): string {
   for (const s of report.sizes) {
     const rss = Object.entries(s.controlPlane.peakRssMB).map(([name, mb]) => `${name} ${mb.toFixed(0)} MB`).join(', ')
     lines.push(
-      `N = ${fmtCount(s.n)}: the control plane's peak RSS (load included) ${rss}; etcd's data ${s.controlPlane.etcdDataMB.toFixed(0)} MB on disk. ` +
+      `N = ${fmtCount(s.n)}: the control plane's peak RSS (load included) ${rss}; etcd's data ${s.controlPlane.etcdDataMB.toFixed(0)} MB on disk, its bbolt file ${s.controlPlane.etcdDbMB.toFixed(0)} MB (the quota: 2 GiB). ` +
         `Listing the ${fmtCount(s.n)} real pods in full took ${s.setupS.dump.toFixed(0)} s, loading them into the fake ${s.setupS.fake.toFixed(0)} s` +
         (s.setupS.minAgeWait > 0 ? `; ${s.setupS.minAgeWait.toFixed(0)} s were waited for the newest pod to pass --min-age.` : '.'),
     )
