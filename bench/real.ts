@@ -86,25 +86,55 @@ function every(step: number, report: (done: number) => void): () => void {
   }
 }
 
-/** Every pod in full as the real server lists it, one JSON object a line in `file` (what the fake then serves). */
-export async function dumpPods(kube: RealKube, file: string): Promise<number> {
-  const fd = openSync(file, 'w')
-  let count = 0
+export interface Dumped {
+  pods: number
+  /** JSON bytes of the pods' metadata (what a metadata-only page carries per pod), in all: the real server's and the bench's own. */
+  metadataBytes: {real: number; generated: number}
+}
+
+/**
+ * Every pod in full as the real server lists it, one JSON object a line in `files.real`; and in
+ * `files.generated` the bench's own object for each (fullPod, what the main table's fake serves)
+ * with the real one's UID and creation time, so that --min-age and the findings' UIDs agree.
+ */
+export async function dumpPods(kube: RealKube, plan: Plan, files: {real: string; generated: string}): Promise<Dumped> {
+  const byKey = new Map<string, BenchPod>()
+  for (const pod of pods(plan)) byKey.set(`${pod.namespace}/${pod.name}`, pod)
+  const fds = {real: openSync(files.real, 'w'), generated: openSync(files.generated, 'w')}
+  const dumped: Dumped = {pods: 0, metadataBytes: {real: 0, generated: 0}}
   try {
     let token = ''
     do {
       const query = `limit=${PAGE}${token ? `&continue=${encodeURIComponent(token)}` : ''}`
       const page = await kube.request('GET', `/api/v1/pods?${query}`)
       if (page.status !== 200) throw new Error(`list pods: ${page.status} ${JSON.stringify(page.body).slice(0, 400)}`)
-      const lines = (page.body.items as unknown[]).map((pod) => JSON.stringify(pod)).join('\n')
-      if (lines) writeSync(fd, `${lines}\n`)
-      count += page.body.items.length
+      const lines = {real: [] as string[], generated: [] as string[]}
+      for (const object of page.body.items as Array<{metadata: {namespace: string; name: string; uid: string; creationTimestamp: string}}>) {
+        const pod = byKey.get(`${object.metadata.namespace}/${object.metadata.name}`)
+        if (!pod) throw new Error(`the real server holds a pod the plan does not: ${object.metadata.namespace}/${object.metadata.name}`)
+        const twin = generatedTwin(pod, object.metadata)
+        lines.real.push(JSON.stringify(object))
+        lines.generated.push(JSON.stringify(twin))
+        dumped.metadataBytes.real += JSON.stringify(object.metadata).length
+        dumped.metadataBytes.generated += JSON.stringify(twin.metadata).length
+        dumped.pods++
+      }
+      for (const side of ['real', 'generated'] as const) if (lines[side].length > 0) writeSync(fds[side], `${lines[side].join('\n')}\n`)
       token = page.body.metadata?.continue ?? ''
     } while (token)
   } finally {
-    closeSync(fd)
+    closeSync(fds.real)
+    closeSync(fds.generated)
   }
-  return count
+  return dumped
+}
+
+/** The bench's own object for a pod, with the real server's UID and creation time. */
+export function generatedTwin(pod: BenchPod, real: {uid: string; creationTimestamp: string}): ReturnType<typeof fullPod> {
+  const object = fullPod(pod)
+  object.metadata.uid = real.uid
+  object.metadata.creationTimestamp = real.creationTimestamp
+  return object
 }
 
 /** Peak RSS in MB (VmHWM) of each of the control plane's processes so far. */

@@ -832,8 +832,16 @@ function replaceReadmeSection(name: string, text: string): void {
 
 /** zombies' default --min-age and the floor's cutoff (bench/floor.ts): younger pods are not judged. */
 const MIN_AGE_MS = 5 * 60_000
-const REAL_VARIANTS = ['floor, real', 'zombies, real', 'floor, fake', 'zombies, fake'] as const
-type RealVariant = (typeof REAL_VARIANTS)[number]
+/**
+ * The servers: the real one; the fake serving the real server's own objects (only the server differs);
+ * the fake serving the bench's own objects for the same pods (fullPod, as in the table above) with the
+ * real UIDs and creation times (the data set's objects differ too).
+ */
+const REAL_SIDES = ['real', 'fake', 'generated'] as const
+type RealSide = (typeof REAL_SIDES)[number]
+const REAL_VARIANTS = REAL_SIDES.flatMap((side) => [`floor, ${side}`, `zombies, ${side}`] as const)
+type RealVariant = `${'floor' | 'zombies'}, ${RealSide}`
+const SIDE_NAMES: Record<RealSide, string> = {real: 'kube-apiserver', fake: "the fake, the real server's objects", generated: "the fake, the bench's objects"}
 
 interface RealSize {
   n: number
@@ -848,9 +856,11 @@ interface RealSize {
    * the DB, listing the real pods in full, loading them into the fake, waiting out --min-age.
    */
   setupS: {create: number; status: number; db: number; dump: number; fake: number; minAgeWait: number}
+  /** Bytes of JSON metadata per pod (what a metadata-only page carries): the real server's, the bench's own. */
+  metadataBytesPerPod: {real: number; generated: number}
   variants: Record<RealVariant, {command: string; wallS: Stat; rssMB: Stat}>
-  /** Zombies reported (action none) by the last run against each server, the planned count, and every difference seen. */
-  findings: {planned: number; real: number; fake: number; differences: string[]}
+  /** Zombies reported (action none) by the last run against each server, the planned count, and every difference seen (against the plan, against the real server). */
+  findings: {planned: number; reported: Record<RealSide, number>; differences: string[]}
   /** Peak RSS of the control plane's processes over the whole size (the load included); etcd's data on disk, and its bbolt file (what its quota counts). */
   controlPlane: {peakRssMB: Record<string, number>; etcdDataMB: number; etcdDbMB: number}
 }
@@ -963,35 +973,39 @@ async function benchRealSize(real: RealModule, harness: Harness, n: number, tear
   const dbS = (performance.now() - t0) / 1000
 
   t0 = performance.now()
-  const file = path.join(tmp, `real-pods-${n}.ndjson`)
-  const listed = await real.dumpPods(kube, file)
-  if (listed !== plan.n) throw new Error(`the real server lists ${listed} pods, ${plan.n} were created`)
+  const files = {real: path.join(tmp, `real-pods-${n}.ndjson`), generated: path.join(tmp, `generated-pods-${n}.ndjson`)}
+  const dumped = await real.dumpPods(kube, plan, files)
+  if (dumped.pods !== plan.n) throw new Error(`the real server lists ${dumped.pods} pods, ${plan.n} were created`)
   const dumpS = (performance.now() - t0) / 1000
-  const server = new BenchServer()
-  teardown.add('stop the fake', () => server.close())
-  const fakeKubeconfig = path.join(tmp, `kubeconfig-fake${n}`)
   t0 = performance.now()
-  await server.loadObjects(file, fakeKubeconfig)
+  const fakes = {fake: new BenchServer(), generated: new BenchServer()}
+  const kubeconfigs = {fake: path.join(tmp, `kubeconfig-fake${n}`), generated: path.join(tmp, `kubeconfig-generated${n}`)}
+  for (const side of ['fake', 'generated'] as const) {
+    teardown.add(`stop the fake (${side})`, () => fakes[side].close())
+    await fakes[side].loadObjects(side === 'fake' ? files.real : files.generated, kubeconfigs[side])
+  }
   const fakeS = (performance.now() - t0) / 1000
-  rmSync(file)
-  log(`N=${n}: DB in ${dbS.toFixed(0)} s; the real pods listed in full in ${dumpS.toFixed(1)} s and loaded into the fake in ${fakeS.toFixed(1)} s`)
+  for (const file of Object.values(files)) rmSync(file)
+  log(`N=${n}: DB in ${dbS.toFixed(0)} s; the real pods listed in full in ${dumpS.toFixed(1)} s and loaded into the two fakes in ${fakeS.toFixed(1)} s`)
 
   const waitMs = Math.max(0, loaded.lastCreatedMs + MIN_AGE_MS + 15_000 - Date.now())
   if (waitMs > 0) log(`N=${n}: waiting ${(waitMs / 1000).toFixed(0)} s, until the newest pod is past --min-age (5m)`)
   await new Promise((resolve) => setTimeout(resolve, waitMs))
 
-  const targets: Record<'real' | 'fake', Target> = {
-    real: {kubeconfig: kube.writeKubeconfig(path.join(tmp, `kubeconfig-real${n}`)), db: db.url, cache: path.join(tmp, `runs-real${n}.sqlite`), plan},
-    fake: {kubeconfig: fakeKubeconfig, db: db.url, cache: path.join(tmp, `runs-fake${n}.sqlite`), plan},
+  const target = (side: RealSide, kubeconfig: string): Target => ({kubeconfig, db: db.url, cache: path.join(tmp, `runs-${side}${n}.sqlite`), plan})
+  const targets: Record<RealSide, Target> = {
+    real: target('real', kube.writeKubeconfig(path.join(tmp, `kubeconfig-real${n}`))),
+    fake: target('fake', kubeconfigs.fake),
+    generated: target('generated', kubeconfigs.generated),
   }
   const planned = real.plannedZombies(plan)
   const differences = new Set<string>()
-  const last: Partial<Record<'real' | 'fake', Map<string, import('./real.js').Finding>>> = {}
+  const last: Partial<Record<RealSide, Map<string, import('./real.js').Finding>>> = {}
   const commands = {} as Record<RealVariant, string[]>
   const run = async (name: RealVariant): Promise<Sample> => {
     const tool: Tool = name.startsWith('floor') ? 'floor' : 'airflow-reap'
-    const side = name.endsWith('real') ? 'real' : 'fake'
-    if (side === 'fake') await server.call({cmd: 'expire'})
+    const side = name.split(', ')[1] as RealSide
+    if (side !== 'real') await fakes[side].call({cmd: 'expire'})
     const {command, env} = commandFor(tool, targets[side])
     commands[name] = command
     const sample = await measure(command, env)
@@ -1003,7 +1017,10 @@ async function benchRealSize(real: RealModule, harness: Harness, n: number, tear
     const findings = real.findingsOf(sample.stdout)
     for (const line of real.plannedDifferences(findings, planned)) differences.add(`${side}: ${line}`)
     last[side] = findings
-    if (last.real && last.fake) for (const line of real.findingDifferences(last.real, last.fake, ['real', 'fake'])) differences.add(line)
+    for (const other of ['fake', 'generated'] as const) {
+      const [mine, theirs] = [last.real, last[other]]
+      if (mine && theirs) for (const line of real.findingDifferences(mine, theirs, ['real', SIDE_NAMES[other]])) differences.add(line)
+    }
     return sample
   }
   const samples = await alternating(REAL_VARIANTS, run, (name, sample) => `N=${n} ${name.padEnd(14)} ${(sample.wallMs / 1000).toFixed(2)} s ${(sample.rssKb / 1024).toFixed(0)} MB`)
@@ -1019,8 +1036,13 @@ async function benchRealSize(real: RealModule, harness: Harness, n: number, tear
     loadBefore,
     loadAfter: loadAverage(),
     setupS: {create: loaded.createMs / 1000, status: loaded.statusMs / 1000, db: dbS, dump: dumpS, fake: fakeS, minAgeWait: waitMs / 1000},
+    metadataBytesPerPod: {real: dumped.metadataBytes.real / dumped.pods, generated: dumped.metadataBytes.generated / dumped.pods},
     variants,
-    findings: {planned: planned.size, real: zombiesOf(last.real), fake: zombiesOf(last.fake), differences: [...differences].slice(0, 20)},
+    findings: {
+      planned: planned.size,
+      reported: {real: zombiesOf(last.real), fake: zombiesOf(last.fake), generated: zombiesOf(last.generated)},
+      differences: [...differences].slice(0, 20),
+    },
     controlPlane: {
       peakRssMB: real.controlPlanePeakRss(kube),
       etcdDataMB: real.directoryBytes(path.join(kube.dir, 'etcd')) / 2 ** 20,
@@ -1047,29 +1069,36 @@ function realMarkdown(report: RealReport): string {
   }
   lines.push(
     '',
-    `Wall time in seconds and peak RSS in MB: median of ${report.runs} runs after a warm-up (min–max), the four rotated run by run. The fake serves the real server's own pods (listed in full after the load: the same UIDs, creation times, managedFields, status).`,
+    `Wall time in seconds and peak RSS in MB: median of ${report.runs} runs after a warm-up (min–max), the six rotated run by run. ` +
+      "The API servers: the real one; the fake serving the real server's own pods (listed in full after the load: the same UIDs, creation times, managedFields, status), so that only the server differs; " +
+      "the fake serving the bench's own objects for the same pods (`fullPod`, what the table above is measured on) with the real UIDs and creation times.",
     '',
     '| N pods | zombies | API server | tool | wall s | peak RSS MB |',
     '|---:|---:|---|---|---:|---:|',
   )
   for (const s of report.sizes) {
     for (const name of REAL_VARIANTS) {
-      const [tool, side] = name.split(', ')
+      const [tool, side] = name.split(', ') as [string, RealSide]
       const v = s.variants[name]
-      lines.push(`| ${fmtCount(s.n)} | ${s.zombies} | ${side === 'real' ? `kube-apiserver ${s.serverVersion}` : 'the fake'} | ${tool === 'floor' ? 'floor' : 'airflow-reap'} | ${fmtStat(v.wallS, 2)} | ${fmtStat(v.rssMB, 0)} |`)
+      const server = side === 'real' ? `kube-apiserver ${s.serverVersion}` : SIDE_NAMES[side]
+      lines.push(`| ${fmtCount(s.n)} | ${s.zombies} | ${server} | ${tool === 'floor' ? 'floor' : 'airflow-reap'} | ${fmtStat(v.wallS, 2)} | ${fmtStat(v.rssMB, 0)} |`)
     }
   }
   lines.push(
     '',
-    '| N pods | floor, real / fake (wall) | airflow-reap, real / fake (wall) | airflow-reap / floor, real | airflow-reap / floor, fake | zombies reported: real, fake (planned) | findings, real against fake |',
-    '|---:|---:|---:|---:|---:|---|---|',
+    "Wall-time ratios (medians). *Same objects*: the fake serving the real server's pods; *bench's objects*: the fake serving the bench's own.",
+    '',
+    "| N pods | floor: real / same objects | floor: real / bench's objects | airflow-reap: real / same objects | airflow-reap: real / bench's objects | airflow-reap / floor: real, same objects, bench's objects | zombies reported: real, same, bench's (planned) | findings against the real server's |",
+    '|---:|---:|---:|---:|---:|---|---|---|',
   )
   for (const s of report.sizes) {
     const v = s.variants
     const r = (a: RealVariant, b: RealVariant) => (v[a].wallS.median / v[b].wallS.median).toFixed(2)
     const same = s.findings.differences.length === 0 ? 'identical, item for item (ages aside)' : `**${s.findings.differences.length} differences** (below)`
+    const reported = REAL_SIDES.map((side) => s.findings.reported[side]).join(', ')
     lines.push(
-      `| ${fmtCount(s.n)} | ${r('floor, real', 'floor, fake')} | ${r('zombies, real', 'zombies, fake')} | ${r('zombies, real', 'floor, real')} | ${r('zombies, fake', 'floor, fake')} | ${s.findings.real}, ${s.findings.fake} (${s.findings.planned}) | ${same} |`,
+      `| ${fmtCount(s.n)} | ${r('floor, real', 'floor, fake')} | ${r('floor, real', 'floor, generated')} | ${r('zombies, real', 'zombies, fake')} | ${r('zombies, real', 'zombies, generated')} | ` +
+        `${REAL_SIDES.map((side) => r(`zombies, ${side}`, `floor, ${side}`)).join(', ')} | ${reported} (${s.findings.planned}) | ${same} |`,
     )
   }
   lines.push('')
@@ -1077,7 +1106,8 @@ function realMarkdown(report: RealReport): string {
     const rss = Object.entries(s.controlPlane.peakRssMB).map(([name, mb]) => `${name} ${mb.toFixed(0)} MB`).join(', ')
     lines.push(
       `N = ${fmtCount(s.n)}: the control plane's peak RSS (load included) ${rss}; etcd's data ${s.controlPlane.etcdDataMB.toFixed(0)} MB on disk, its bbolt file ${s.controlPlane.etcdDbMB.toFixed(0)} MB (the quota: 2 GiB). ` +
-        `Listing the ${fmtCount(s.n)} real pods in full took ${s.setupS.dump.toFixed(0)} s, loading them into the fake ${s.setupS.fake.toFixed(0)} s` +
+        `Metadata per pod (JSON, what a metadata-only page carries): ${s.metadataBytesPerPod.real.toFixed(0)} B from the real server, ${s.metadataBytesPerPod.generated.toFixed(0)} B in the bench's own objects. ` +
+        `Listing the ${fmtCount(s.n)} real pods in full took ${s.setupS.dump.toFixed(0)} s, loading them into the two fakes ${s.setupS.fake.toFixed(0)} s` +
         (s.setupS.minAgeWait > 0 ? `; ${s.setupS.minAgeWait.toFixed(0)} s were waited for the newest pod to pass --min-age.` : '.'),
     )
     for (const line of s.findings.differences) lines.push(`- ${line.replace(/\|/g, '/')}`)
@@ -1088,7 +1118,7 @@ function realMarkdown(report: RealReport): string {
     lines.push(
       '',
       `Commands (N as above, \`$TMP\` the run's temporary directory): the floor \`node ${commands['floor, real'].command}\` (the API server, token, CA and DB in BENCH_SERVER, BENCH_TOKEN, BENCH_CA, BENCH_DB); ` +
-        `airflow-reap \`kubectl ${commands['zombies, real'].command}\` (the fake's: kubeconfig-fake…, runs-fake…).`,
+        `airflow-reap \`kubectl ${commands['zombies, real'].command}\` (the fakes': kubeconfig-fake… and runs-fake…, kubeconfig-generated… and runs-generated…).`,
     )
   }
   return lines.join('\n')

@@ -2,7 +2,7 @@
 // kube-apiserver for a bench pod, how findings are compared server against server and against the
 // plan, and the clean-up that also runs on Ctrl-C.
 import {describe, expect, it} from 'vitest'
-import {type Finding, Teardown, findingDifferences, findingsOf, plannedDifferences, plannedZombies, realPodRequests} from '../../bench/real.js'
+import {type Finding, Teardown, findingDifferences, findingsOf, generatedTwin, plannedDifferences, plannedZombies, realPodRequests} from '../../bench/real.js'
 import {planDataset, pods} from '../../bench/dataset.js'
 import {fullPod} from '../../bench/pod-object.js'
 
@@ -48,6 +48,16 @@ describe('realPodRequests: a bench pod as a real server takes it', () => {
     expect(status.phase).toBe('Running')
     const containers = (create.spec as {containers: {name: string}[]}).containers.map((c) => c.name)
     expect((status.containerStatuses as {name: string}[]).map((c) => c.name)).toEqual(containers)
+  })
+})
+
+describe('generatedTwin: the bench\'s own object for a pod the real server holds', () => {
+  it('is fullPod with the real UID and creation time (what --min-age and the findings read), nothing else changed', () => {
+    const twin = generatedTwin(first, {uid: 'real-uid', creationTimestamp: '2026-12-07T23:00:00Z'})
+    const own = fullPod(first)
+    expect(twin.metadata.uid).toBe('real-uid')
+    expect(twin.metadata.creationTimestamp).toBe('2026-12-07T23:00:00Z')
+    expect({...twin, metadata: {...twin.metadata, uid: undefined, creationTimestamp: own.metadata.creationTimestamp}}).toEqual({...own, metadata: {...own.metadata, uid: undefined}})
   })
 })
 
