@@ -1101,10 +1101,10 @@ function realMarkdown(report: RealReport): string {
         `${REAL_SIDES.map((side) => r(`zombies, ${side}`, `floor, ${side}`)).join(', ')} | ${reported} (${s.findings.planned}) | ${same} |`,
     )
   }
-  lines.push('')
   for (const s of report.sizes) {
     const rss = Object.entries(s.controlPlane.peakRssMB).map(([name, mb]) => `${name} ${mb.toFixed(0)} MB`).join(', ')
     lines.push(
+      '',
       `N = ${fmtCount(s.n)}: the control plane's peak RSS (load included) ${rss}; etcd's data ${s.controlPlane.etcdDataMB.toFixed(0)} MB on disk, its bbolt file ${s.controlPlane.etcdDbMB.toFixed(0)} MB (the quota: 2 GiB). ` +
         `Metadata per pod (JSON, what a metadata-only page carries): ${s.metadataBytesPerPod.real.toFixed(0)} B from the real server, ${s.metadataBytesPerPod.generated.toFixed(0)} B in the bench's own objects. ` +
         `Listing the ${fmtCount(s.n)} real pods in full took ${s.setupS.dump.toFixed(0)} s, loading them into the two fakes ${s.setupS.fake.toFixed(0)} s` +
