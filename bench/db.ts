@@ -39,7 +39,8 @@ interface Saved {
   indexes: Array<{name: string; def: string}>
 }
 
-export async function buildBenchDb(plan: Plan, log: (line: string) => void): Promise<BenchDb> {
+/** `onCreated` gets the DB's drop as soon as the DB exists, so that a run interrupted while it loads can still drop it. */
+export async function buildBenchDb(plan: Plan, log: (line: string) => void, onCreated?: (drop: () => Promise<void>) => void): Promise<BenchDb> {
   const timings: Record<string, number> = {}
   const step = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
     const started = performance.now()
@@ -50,6 +51,11 @@ export async function buildBenchDb(plan: Plan, log: (line: string) => void): Pro
   }
   const db = await createPostgresAirflowDb('2.10')
   const client = new pg.Client({connectionString: db.url})
+  const drop = async () => {
+    await client.end().catch(() => undefined)
+    await db.drop()
+  }
+  onCreated?.(drop)
   await client.connect()
   try {
     const saved = await saveAndDropIndexes(client)
@@ -71,14 +77,10 @@ export async function buildBenchDb(plan: Plan, log: (line: string) => void): Pro
       rows: {taskInstances: Number(row.tis), active: Number(row.active), dagRuns: Number(row.runs)},
       timings,
       growHistory: (growPlan, totalRows) => growHistory(client, db.url, growPlan, totalRows),
-      drop: async () => {
-        await client.end().catch(() => undefined)
-        await db.drop()
-      },
+      drop,
     }
   } catch (error) {
-    await client.end().catch(() => undefined)
-    await db.drop()
+    await drop()
     throw error
   }
 }

@@ -9,9 +9,10 @@
 //   node dist/bench/run.js --serve N [--latency MS]     (one size kept up for profiling by hand)
 //   node dist/bench/run.js --api [--sizes 10000]          (zombies through the DB and through the REST API, the same rows)
 //   node dist/bench/run.js --port-forward [--sizes 50000] [--runs 5]   (direct vs through the port-forward only)
+//   node dist/bench/run.js --real [--sizes 10000,50000] [--runs 5]      (the floor and zombies against a real kube-apiserver)
 import {type ChildProcess, execFileSync, fork, spawn, spawnSync} from 'node:child_process'
 import {once} from 'node:events'
-import {copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
+import {copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -163,9 +164,18 @@ class BenchServer {
     return reply as unknown as {pods: number; zombies: number; loadMs: number}
   }
 
+  /** Serves the pods of an NDJSON file as they are (--real: the real server's own objects). */
+  async loadObjects(file: string, kubeconfig: string): Promise<{pods: number; loadMs: number}> {
+    const reply = await this.call({cmd: 'load-objects', file, kubeconfig})
+    this.url = String(reply.url)
+    return reply as unknown as {pods: number; loadMs: number}
+  }
+
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
+    // Already gone (a Ctrl-C in the terminal reaches it too): nothing to wait for.
+    if (this.child.exitCode !== null || this.child.signalCode !== null || !this.child.connected) return
     const exited = once(this.child, 'exit')
     this.child.send({cmd: 'close'})
     await exited
@@ -183,6 +193,8 @@ interface Sample {
 }
 
 let tmp = ''
+/** The child being measured, if any (a clean-up on SIGINT ends it). */
+let measuring: ChildProcess | undefined
 
 /** Runs a command under GNU time (peak RSS: the largest single process, children included) and times it. */
 async function measure(command: string[], env: NodeJS.ProcessEnv): Promise<Sample> {
@@ -190,11 +202,13 @@ async function measure(command: string[], env: NodeJS.ProcessEnv): Promise<Sampl
   const outFile = path.join(tmp, 'stdout.txt')
   const out = openSync(outFile, 'w')
   const child = spawn('/usr/bin/time', ['-f', '%M', '-o', timeFile, ...command], {env, stdio: ['ignore', out, 'pipe']})
+  measuring = child
   let stderr = ''
   child.stderr!.on('data', (chunk) => (stderr += chunk))
   const t0 = performance.now()
   const [code] = (await once(child, 'close')) as [number]
   const wallMs = performance.now() - t0
+  measuring = undefined
   closeSync(out)
   const lines = readFileSync(timeFile, 'utf8').trim().split('\n')
   return {wallMs, rssKb: Number(lines[lines.length - 1]), code, stdout: readFileSync(outFile, 'utf8'), stderr}
@@ -814,6 +828,307 @@ function replaceReadmeSection(name: string, text: string): void {
   writeFileSync(readmePath, `${readme.slice(0, from + begin.length)}\n${text}\n${readme.slice(to)}`)
 }
 
+// --- the real kube-apiserver (issue 22 §3) ------------------------------------------------------------------
+
+/** zombies' default --min-age and the floor's cutoff (bench/floor.ts): younger pods are not judged. */
+const MIN_AGE_MS = 5 * 60_000
+/**
+ * The servers: the real one; the fake serving the real server's own objects (only the server differs);
+ * the fake serving the bench's own objects for the same pods (fullPod, as in the table above) with the
+ * real UIDs and creation times (the data set's objects differ too).
+ */
+const REAL_SIDES = ['real', 'fake', 'generated'] as const
+type RealSide = (typeof REAL_SIDES)[number]
+const REAL_VARIANTS = REAL_SIDES.flatMap((side) => [`floor, ${side}`, `zombies, ${side}`] as const)
+type RealVariant = `${'floor' | 'zombies'}, ${RealSide}`
+const SIDE_NAMES: Record<RealSide, string> = {real: 'kube-apiserver', fake: "the fake, the real server's objects", generated: "the fake, the bench's objects"}
+
+interface RealSize {
+  n: number
+  zombies: number
+  taskInstances: number
+  activeTaskInstances: number
+  serverVersion: string
+  loadBefore: string
+  loadAfter: string
+  /**
+   * Seconds: creating the pods through the API and writing their status (WRITE_CONCURRENCY in flight),
+   * the DB, listing the real pods in full, loading them into the fake, waiting out --min-age.
+   */
+  setupS: {create: number; status: number; db: number; dump: number; fake: number; minAgeWait: number}
+  /** Bytes of JSON metadata per pod (what a metadata-only page carries): the real server's, the bench's own. */
+  metadataBytesPerPod: {real: number; generated: number}
+  variants: Record<RealVariant, {command: string; wallS: Stat; rssMB: Stat}>
+  /** Zombies reported (action none) by the last run against each server, the planned count, and every difference seen (against the plan, against the real server). */
+  findings: {planned: number; reported: Record<RealSide, number>; differences: string[]}
+  /** Peak RSS of the control plane's processes over the whole size (the load included); etcd's data on disk, and its bbolt file (what its quota counts). */
+  controlPlane: {peakRssMB: Record<string, number>; etcdDataMB: number; etcdDbMB: number}
+}
+
+interface RealReport extends ComparisonHeader {
+  command: string
+  etcdVersion: string
+  writeConcurrency: number
+  sizes: RealSize[]
+  sizeErrors: {n: number; error: string}[]
+}
+
+type RealModule = typeof import('./real.js')
+/** The harness, imported only for --real: on import it asks scripts/real-cluster.sh where the binaries are. */
+type Harness = typeof import('../test/support/real-kube.js')
+
+/** The harness under dist/ finds the binaries through the script and the module files it hashes. */
+function prepareRealDist(): void {
+  const copies = ['scripts/real-cluster.sh', 'test/real/k8s/go.mod', 'test/real/k8s/go.sum', 'test/real/k8s/etcd/main.go']
+  for (const file of copies) {
+    mkdirSync(path.dirname(path.join(repo, 'dist', file)), {recursive: true})
+    copyFileSync(path.join(repo, file), path.join(repo, 'dist', file))
+  }
+}
+
+/** Ends a process and its descendants by pid (GNU time does not pass a signal on to the command it times). */
+function killTree(pid: number): void {
+  let children: number[] = []
+  try {
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      children.push(...readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').split(' ').filter(Boolean).map(Number))
+    }
+  } catch {
+    children = []
+  }
+  for (const child of children) killTree(child)
+  try {
+    process.kill(pid, 'SIGKILL')
+  } catch {
+    // already gone
+  }
+}
+
+/**
+ * `--real`: per size, a real kube-apiserver and etcd (the real-server tests' harness), the data set's
+ * pods created through its API, the same DB; then the floor and `zombies -A` against it and against
+ * the fake serving the real server's own objects, the four rotated run by run. Every floor run must
+ * count the planned zombies; every zombies run must report exactly them, and the same findings from
+ * both servers (differences are recorded, not thrown: they are the result).
+ */
+async function benchReal(sizes: number[]): Promise<RealReport> {
+  const loadBefore = loadAverage()
+  // Builds them when missing (tens of minutes), else says where they are; its output goes to stderr, with the log.
+  execFileSync('bash', [path.join(repo, 'scripts', 'real-cluster.sh'), 'build'], {stdio: ['ignore', 2, 2]})
+  prepareRealDist()
+  const real: RealModule = await import('./real.js')
+  const harness: Harness = await import('../test/support/real-kube.js')
+  const teardown = new real.Teardown(log)
+  let interrupted = false
+  const onSignal = (signal: NodeJS.Signals) => {
+    interrupted = true
+    log(`${signal}: stopping the run, the control plane and the fake; dropping the DB`)
+    if (measuring?.pid) killTree(measuring.pid)
+    void teardown.close().finally(() => {
+      rmSync(tmp, {recursive: true, force: true})
+      process.exit(signal === 'SIGINT' ? 130 : 143)
+    })
+  }
+  process.once('SIGINT', onSignal)
+  process.once('SIGTERM', onSignal)
+  const report: Omit<RealReport, keyof ComparisonHeader> = {
+    command: `node dist/bench/run.js ${process.argv.slice(2).join(' ')}`,
+    etcdVersion: commandOutput(path.join(harness.realKubeBinDir, 'etcd'), ['--version']).split('\n')[0].replace(/^etcd Version:\s*/, ''),
+    writeConcurrency: real.WRITE_CONCURRENCY,
+    sizes: [],
+    sizeErrors: [],
+  }
+  try {
+    for (const n of sizes) {
+      if (interrupted) break
+      try {
+        report.sizes.push(await benchRealSize(real, harness, n, teardown))
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error)
+        log(`N=${n} (real) FAILED: ${message}`)
+        report.sizeErrors.push({n, error: message})
+      } finally {
+        await teardown.run()
+      }
+    }
+  } finally {
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+    await teardown.run()
+  }
+  return {...comparisonHeader(loadBefore), ...report}
+}
+
+async function benchRealSize(real: RealModule, harness: Harness, n: number, teardown: InstanceType<RealModule['Teardown']>): Promise<RealSize> {
+  const loadBefore = loadAverage()
+  const kube = await harness.startRealKube({controllerManager: false})
+  teardown.add('stop the real control plane', () => kube.stop())
+  const serverVersion = String((await kube.request('GET', '/version')).body.gitVersion)
+  const plan = planDataset(n, Math.floor(Date.now() / 1000) * 1000 + real.ANCHOR_AHEAD_MS)
+  log(`N=${n}: kube-apiserver ${serverVersion} at ${kube.url}; creating ${n} pods, ${real.WRITE_CONCURRENCY} at a time`)
+  const loaded = await real.loadRealPods(kube, plan, log)
+
+  let t0 = performance.now()
+  const db = await buildBenchDb(plan, log, (drop) => teardown.add('drop the bench DB', drop))
+  const dbS = (performance.now() - t0) / 1000
+
+  t0 = performance.now()
+  const files = {real: path.join(tmp, `real-pods-${n}.ndjson`), generated: path.join(tmp, `generated-pods-${n}.ndjson`)}
+  const dumped = await real.dumpPods(kube, plan, files)
+  if (dumped.pods !== plan.n) throw new Error(`the real server lists ${dumped.pods} pods, ${plan.n} were created`)
+  const dumpS = (performance.now() - t0) / 1000
+  t0 = performance.now()
+  const fakes = {fake: new BenchServer(), generated: new BenchServer()}
+  const kubeconfigs = {fake: path.join(tmp, `kubeconfig-fake${n}`), generated: path.join(tmp, `kubeconfig-generated${n}`)}
+  for (const side of ['fake', 'generated'] as const) {
+    teardown.add(`stop the fake (${side})`, () => fakes[side].close())
+    await fakes[side].loadObjects(side === 'fake' ? files.real : files.generated, kubeconfigs[side])
+  }
+  const fakeS = (performance.now() - t0) / 1000
+  for (const file of Object.values(files)) rmSync(file)
+  log(`N=${n}: DB in ${dbS.toFixed(0)} s; the real pods listed in full in ${dumpS.toFixed(1)} s and loaded into the two fakes in ${fakeS.toFixed(1)} s`)
+
+  const waitMs = Math.max(0, loaded.lastCreatedMs + MIN_AGE_MS + 15_000 - Date.now())
+  if (waitMs > 0) log(`N=${n}: waiting ${(waitMs / 1000).toFixed(0)} s, until the newest pod is past --min-age (5m)`)
+  await new Promise((resolve) => setTimeout(resolve, waitMs))
+
+  const target = (side: RealSide, kubeconfig: string): Target => ({kubeconfig, db: db.url, cache: path.join(tmp, `runs-${side}${n}.sqlite`), plan})
+  const targets: Record<RealSide, Target> = {
+    real: target('real', kube.writeKubeconfig(path.join(tmp, `kubeconfig-real${n}`))),
+    fake: target('fake', kubeconfigs.fake),
+    generated: target('generated', kubeconfigs.generated),
+  }
+  const planned = real.plannedZombies(plan)
+  const differences = new Set<string>()
+  const last: Partial<Record<RealSide, Map<string, import('./real.js').Finding>>> = {}
+  const commands = {} as Record<RealVariant, string[]>
+  const run = async (name: RealVariant): Promise<Sample> => {
+    const tool: Tool = name.startsWith('floor') ? 'floor' : 'airflow-reap'
+    const side = name.split(', ')[1] as RealSide
+    if (side !== 'real') await fakes[side].call({cmd: 'expire'})
+    const {command, env} = commandFor(tool, targets[side])
+    commands[name] = command
+    const sample = await measure(command, env)
+    const found = zombiesFound(tool, sample)
+    if (tool === 'floor') {
+      if (found !== planned.size) throw new Error(`${name}: the floor counted ${found} zombies, ${planned.size} planned`)
+      return sample
+    }
+    const findings = real.findingsOf(sample.stdout)
+    for (const line of real.plannedDifferences(findings, planned)) differences.add(`${side}: ${line}`)
+    last[side] = findings
+    for (const other of ['fake', 'generated'] as const) {
+      const [mine, theirs] = [last.real, last[other]]
+      if (mine && theirs) for (const line of real.findingDifferences(mine, theirs, ['real', SIDE_NAMES[other]])) differences.add(line)
+    }
+    return sample
+  }
+  const samples = await alternating(REAL_VARIANTS, run, (name, sample) => `N=${n} ${name.padEnd(14)} ${(sample.wallMs / 1000).toFixed(2)} s ${(sample.rssKb / 1024).toFixed(0)} MB`)
+  const replacements: Array<[string, string]> = [[`${repo}/`, ''], [db.url, 'postgresql://postgres@127.0.0.1:5432/BENCH_DB']]
+  const variants = Object.fromEntries(REAL_VARIANTS.map((name) => [name, variantResult(commands[name], samples[name], replacements)])) as RealSize['variants']
+  const zombiesOf = (findings: Map<string, import('./real.js').Finding> | undefined) => [...(findings?.values() ?? [])].filter((item) => item.action === 'none').length
+  return {
+    n,
+    zombies: zombieCount(plan),
+    taskInstances: db.rows.taskInstances,
+    activeTaskInstances: db.rows.active,
+    serverVersion,
+    loadBefore,
+    loadAfter: loadAverage(),
+    setupS: {create: loaded.createMs / 1000, status: loaded.statusMs / 1000, db: dbS, dump: dumpS, fake: fakeS, minAgeWait: waitMs / 1000},
+    metadataBytesPerPod: {real: dumped.metadataBytes.real / dumped.pods, generated: dumped.metadataBytes.generated / dumped.pods},
+    variants,
+    findings: {
+      planned: planned.size,
+      reported: {real: zombiesOf(last.real), fake: zombiesOf(last.fake), generated: zombiesOf(last.generated)},
+      differences: [...differences].slice(0, 20),
+    },
+    controlPlane: {
+      peakRssMB: real.controlPlanePeakRss(kube),
+      etcdDataMB: real.directoryBytes(path.join(kube.dir, 'etcd')) / 2 ** 20,
+      etcdDbMB: statSync(path.join(kube.dir, 'etcd', 'member', 'snap', 'db')).size / 2 ** 20,
+    },
+  }
+}
+
+function realMarkdown(report: RealReport): string {
+  const m = report.machine
+  const version = report.sizes[0]?.serverVersion ?? 'unknown'
+  const lines = [
+    `Run of ${report.startedAt}, \`${report.command}\`. Machine: ${m.cpu}, ${m.memoryGiB} GiB; Node ${m.node}, PostgreSQL ${m.postgres}; ` +
+      `kube-apiserver ${version} and etcd ${report.etcdVersion} (\`scripts/real-cluster.sh\`). Load average (1, 5, 15 min) before / after: ${report.loadBefore} / ${report.loadAfter}.`,
+    '',
+    `Loading the real server (${report.writeConcurrency} requests in flight; the DB set-up and the timed runs came after it):`,
+    '',
+    '| N pods | creating the pods | writing their status | DB set-up | load average before / after the size |',
+    '|---:|---:|---:|---:|---|',
+  ]
+  for (const s of report.sizes) {
+    const rate = (seconds: number) => `${seconds.toFixed(0)} s (${(s.n / seconds).toFixed(0)} pods/s)`
+    lines.push(`| ${fmtCount(s.n)} | ${rate(s.setupS.create)} | ${rate(s.setupS.status)} | ${s.setupS.db.toFixed(0)} s | ${s.loadBefore} / ${s.loadAfter} |`)
+  }
+  lines.push(
+    '',
+    `Wall time in seconds and peak RSS in MB: median of ${report.runs} runs after a warm-up (min–max), the six rotated run by run. ` +
+      "The API servers: the real one; the fake serving the real server's own pods (listed in full after the load: the same UIDs, creation times, managedFields, status), so that only the server differs; " +
+      "the fake serving the bench's own objects for the same pods (`fullPod`, what the table above is measured on) with the real UIDs and creation times.",
+    '',
+    '| N pods | zombies | API server | tool | wall s | peak RSS MB |',
+    '|---:|---:|---|---|---:|---:|',
+  )
+  for (const s of report.sizes) {
+    for (const name of REAL_VARIANTS) {
+      const [tool, side] = name.split(', ') as [string, RealSide]
+      const v = s.variants[name]
+      const server = side === 'real' ? `kube-apiserver ${s.serverVersion}` : SIDE_NAMES[side]
+      lines.push(`| ${fmtCount(s.n)} | ${s.zombies} | ${server} | ${tool === 'floor' ? 'floor' : 'airflow-reap'} | ${fmtStat(v.wallS, 2)} | ${fmtStat(v.rssMB, 0)} |`)
+    }
+  }
+  lines.push(
+    '',
+    "Wall-time ratios (medians). *Same objects*: the fake serving the real server's pods; *bench's objects*: the fake serving the bench's own.",
+    '',
+    "| N pods | floor: real / same objects | floor: real / bench's objects | airflow-reap: real / same objects | airflow-reap: real / bench's objects | airflow-reap / floor: real, same objects, bench's objects | zombies reported: real, same, bench's (planned) | findings against the real server's |",
+    '|---:|---:|---:|---:|---:|---|---|---|',
+  )
+  for (const s of report.sizes) {
+    const v = s.variants
+    const r = (a: RealVariant, b: RealVariant) => (v[a].wallS.median / v[b].wallS.median).toFixed(2)
+    const same = s.findings.differences.length === 0 ? 'identical, item for item (ages aside)' : `**${s.findings.differences.length} differences** (below)`
+    const reported = REAL_SIDES.map((side) => s.findings.reported[side]).join(', ')
+    lines.push(
+      `| ${fmtCount(s.n)} | ${r('floor, real', 'floor, fake')} | ${r('floor, real', 'floor, generated')} | ${r('zombies, real', 'zombies, fake')} | ${r('zombies, real', 'zombies, generated')} | ` +
+        `${REAL_SIDES.map((side) => r(`zombies, ${side}`, `floor, ${side}`)).join(', ')} | ${reported} (${s.findings.planned}) | ${same} |`,
+    )
+  }
+  for (const s of report.sizes) {
+    const rss = Object.entries(s.controlPlane.peakRssMB).map(([name, mb]) => `${name} ${mb.toFixed(0)} MB`).join(', ')
+    lines.push(
+      '',
+      `N = ${fmtCount(s.n)}: the control plane's peak RSS (load included) ${rss}; etcd's data ${s.controlPlane.etcdDataMB.toFixed(0)} MB on disk, its bbolt file ${s.controlPlane.etcdDbMB.toFixed(0)} MB (the quota: 2 GiB). ` +
+        `Metadata per pod (JSON, what a metadata-only page carries): ${s.metadataBytesPerPod.real.toFixed(0)} B from the real server, ${s.metadataBytesPerPod.generated.toFixed(0)} B in the bench's own objects. ` +
+        `Listing the ${fmtCount(s.n)} real pods in full took ${s.setupS.dump.toFixed(0)} s, loading them into the two fakes ${s.setupS.fake.toFixed(0)} s` +
+        (s.setupS.minAgeWait > 0 ? `; ${s.setupS.minAgeWait.toFixed(0)} s were waited for the newest pod to pass --min-age.` : '.'),
+    )
+    for (const line of s.findings.differences) lines.push(`- ${line.replace(/\|/g, '/')}`)
+  }
+  for (const failure of report.sizeErrors) lines.push('', `N = ${fmtCount(failure.n)}: **not measured**: ${short(failure.error)}`)
+  const commands = report.sizes[0]?.variants
+  if (commands) {
+    lines.push(
+      '',
+      `Commands (N as above, \`$TMP\` the run's temporary directory): the floor \`node ${commands['floor, real'].command}\` (the API server, token, CA and DB in BENCH_SERVER, BENCH_TOKEN, BENCH_CA, BENCH_DB); ` +
+        `airflow-reap \`kubectl ${commands['zombies, real'].command}\` (the fakes': kubeconfig-fake… and runs-fake…, kubeconfig-generated… and runs-generated…).`,
+    )
+  }
+  return lines.join('\n')
+}
+
+function writeRealReport(report: RealReport): void {
+  writeFileSync(path.join(benchDir, 'real.json'), `${JSON.stringify(report, null, 2)}\n`)
+  replaceReadmeSection('real', realMarkdown(report))
+}
+
 // --- the REST API source ------------------------------------------------------------------------------------
 
 /** REST-API.md §8: the default --airflow-max-requests. */
@@ -992,14 +1307,12 @@ function comparisonHeader(loadBefore: string): ComparisonHeader {
   return {startedAt: new Date(started).toISOString(), machine: machine(), loadBefore, loadAfter: loadAverage(), runs: RUNS}
 }
 
-/** One warm-up run of each of the two, then RUNS rounds alternating which goes first: each one's measured samples. */
-async function alternating<K extends string>(names: readonly [K, K], run: (name: K) => Promise<Sample>, describe: (name: K, sample: Sample) => string): Promise<Record<K, Sample[]>> {
-  const [first, second] = names
-  const samples = {[first]: [], [second]: []} as unknown as Record<K, Sample[]>
-  await run(first)
-  await run(second)
+/** One warm-up run of each, then RUNS rounds, the order rotated each round (two: alternating which goes first): each one's measured samples. */
+async function alternating<K extends string>(names: readonly K[], run: (name: K) => Promise<Sample>, describe: (name: K, sample: Sample) => string): Promise<Record<K, Sample[]>> {
+  const samples = Object.fromEntries(names.map((name) => [name, []])) as unknown as Record<K, Sample[]>
+  for (const name of names) await run(name)
   for (let round = 0; round < RUNS; round++) {
-    for (const name of round % 2 === 0 ? [first, second] : [second, first]) {
+    for (const name of names.map((_, i) => names[(round + i) % names.length])) {
       const sample = await run(name)
       samples[name].push(sample)
       log(describe(name, sample))
@@ -1047,6 +1360,10 @@ async function main(): Promise<void> {
       rmSync(tmp, {recursive: true, force: true})
     }
     return
+  }
+  if (flag('real')) {
+    const sizes = (option('sizes') ?? '10000,50000').split(',').map(Number)
+    return comparisonOnly(() => benchReal(sizes), realMarkdown, writeRealReport, 'bench/real.json and the real API server section')
   }
   if (flag('port-forward')) {
     return comparisonOnly(() => benchPortForward(Number(option('sizes') ?? 50_000)), portForwardMarkdown, writePortForwardReport, 'bench/port-forward.json and the port-forward section')

@@ -2,6 +2,8 @@
 // own, so that the clients under test are measured alone. Driven by its parent over the IPC channel
 // of child_process.fork:
 //   {cmd: 'load', n, anchorMs, latencyMs, kubeconfig}  start the fake, seed N KPO pods, write a kubeconfig
+//   {cmd: 'load-objects', file, kubeconfig}            start the fake, seed the pods of an NDJSON file (as
+//                                                       a real API server listed them: --real), write a kubeconfig
 //   {cmd: 'reset-stats'} / {cmd: 'stats'}               DELETE timings seen by the server
 //   {cmd: 'restore'}                                    re-create the zombie pods a delete run removed
 //   {cmd: 'expire'}                                     drop the list snapshots behind continue tokens
@@ -9,10 +11,13 @@
 //   {cmd: 'close'}
 // kubectl needs discovery documents the fake does not serve; they are answered here with the fake's
 // own injection hook, so kubectl can run its ordinary `get pods -A -l ... -o json` against it.
+import {createReadStream} from 'node:fs'
 import type {IncomingMessage, Server, ServerResponse} from 'node:http'
-import {type FakeKube, startFakeKube} from '../test/support/fake-kube/index.js'
+import {createInterface} from 'node:readline'
+import {type FakeKube, type SeedObject, startFakeKube} from '../test/support/fake-kube/index.js'
 import {addHelmAirflow} from '../test/support/helm-airflow.js'
 import {type BenchPod, planDataset, pods} from './dataset.js'
+import {fullPod} from './pod-object.js'
 
 interface LoadMessage {
   cmd: 'load'
@@ -21,13 +26,19 @@ interface LoadMessage {
   latencyMs: number
   kubeconfig: string
 }
+/** Pods as another server (the real kube-apiserver of --real) listed them, one JSON object a line. */
+interface LoadObjectsMessage {
+  cmd: 'load-objects'
+  file: string
+  kubeconfig: string
+}
 /** The chart's own PostgreSQL in namespace `airflow` (Service, EndpointSlice, pod forwarded to `localPort`) and its metadata Secret. */
 interface ClusterDbMessage {
   cmd: 'cluster-db'
   connection: string
   localPort: number
 }
-type Message = LoadMessage | ClusterDbMessage | {cmd: 'reset-stats' | 'stats' | 'restore' | 'expire' | 'close' | 'count'}
+type Message = LoadMessage | LoadObjectsMessage | ClusterDbMessage | {cmd: 'reset-stats' | 'stats' | 'restore' | 'expire' | 'close' | 'count'}
 
 let fake: FakeKube | undefined
 let zombies: BenchPod[] = []
@@ -37,154 +48,6 @@ let lists = 0
 
 function reply(message: unknown): void {
   process.send!(message)
-}
-
-/** A KPO pod as the API would return it in full: two containers (the task and a sidecar), status and managedFields. */
-export function fullPod(pod: BenchPod): {metadata: Record<string, unknown>; [field: string]: unknown} {
-  const created = new Date(pod.creationMs).toISOString().replace(/\.\d{3}Z$/, 'Z')
-  const started = new Date(pod.creationMs + 4_000).toISOString().replace(/\.\d{3}Z$/, 'Z')
-  const ip = `10.${(pod.index >> 16) & 255}.${(pod.index >> 8) & 255}.${pod.index & 255}`
-  const node = `ip-10-20-${pod.index % 97}-${pod.index % 211}.eu-west-1.compute.internal`
-  const token = `kube-api-access-${pod.name.slice(-5)}`
-  const env = [
-    ['AIRFLOW_CTX_DAG_ID', pod.labels.dag_id],
-    ['AIRFLOW_CTX_TASK_ID', pod.labels.task_id],
-    ['AIRFLOW_CTX_DAG_RUN_ID', pod.labels.run_id],
-    ['AIRFLOW_CTX_TRY_NUMBER', pod.labels.try_number],
-    ['AIRFLOW_CTX_DAG_OWNER', 'data-platform'],
-    ['PYTHONUNBUFFERED', '1'],
-    ['S3_BUCKET', `s3://${pod.labels.team}-lake/warehouse`],
-    ['LOG_LEVEL', 'INFO'],
-  ].map(([name, value]) => ({name, value}))
-  const labelFields = Object.fromEntries(Object.keys(pod.labels).map((k) => [`f:${k}`, {}]))
-  return {
-    metadata: {
-      namespace: pod.namespace,
-      name: pod.name,
-      labels: pod.labels,
-      annotations: pod.annotations,
-      creationTimestamp: created,
-      managedFields: [
-        {
-          manager: 'OpenAPI-Generator',
-          operation: 'Update',
-          apiVersion: 'v1',
-          time: created,
-          fieldsType: 'FieldsV1',
-          fieldsV1: {
-            'f:metadata': {'f:annotations': {'.': {}, 'f:cluster-autoscaler.kubernetes.io/safe-to-evict': {}}, 'f:labels': {'.': {}, ...labelFields}},
-            'f:spec': {
-              'f:affinity': {},
-              'f:containers': {'k:{"name":"base"}': {'.': {}, 'f:args': {}, 'f:command': {}, 'f:env': {}, 'f:image': {}, 'f:imagePullPolicy': {}, 'f:name': {}, 'f:resources': {}}},
-              'f:dnsPolicy': {},
-              'f:restartPolicy': {},
-              'f:serviceAccount': {},
-              'f:tolerations': {},
-            },
-          },
-        },
-        {
-          manager: 'kubelet',
-          operation: 'Update',
-          apiVersion: 'v1',
-          time: started,
-          fieldsType: 'FieldsV1',
-          subresource: 'status',
-          fieldsV1: {
-            'f:status': {
-              'f:conditions': {'k:{"type":"ContainersReady"}': {'.': {}, 'f:status': {}, 'f:type': {}}, 'k:{"type":"Ready"}': {'.': {}, 'f:status': {}, 'f:type': {}}},
-              'f:containerStatuses': {},
-              'f:hostIP': {},
-              'f:phase': {},
-              'f:podIP': {},
-              'f:podIPs': {'.': {}, [`k:{"ip":"${ip}"}`]: {'.': {}, 'f:ip': {}}},
-              'f:startTime': {},
-            },
-          },
-        },
-      ],
-    },
-    spec: {
-      containers: [
-        {
-          name: 'base',
-          image: `123456789012.dkr.ecr.eu-west-1.amazonaws.com/data/${pod.labels.team}-jobs:2026.11.${pod.index % 30}`,
-          command: ['python', '-m', 'jobs.run'],
-          args: ['--task', pod.labels.task_id, '--date', '{{ ds }}', '--config', '/etc/jobs/config.yaml'],
-          env,
-          resources: {requests: {cpu: '500m', memory: '1Gi'}, limits: {memory: '2Gi'}},
-          volumeMounts: [{name: token, readOnly: true, mountPath: '/var/run/secrets/kubernetes.io/serviceaccount'}],
-          terminationMessagePath: '/dev/termination-log',
-          terminationMessagePolicy: 'File',
-          imagePullPolicy: 'IfNotPresent',
-        },
-        {
-          name: 'log-shipper',
-          image: 'fluent/fluent-bit:3.1.9',
-          resources: {requests: {cpu: '50m', memory: '64Mi'}, limits: {memory: '128Mi'}},
-          volumeMounts: [{name: token, readOnly: true, mountPath: '/var/run/secrets/kubernetes.io/serviceaccount'}],
-          terminationMessagePath: '/dev/termination-log',
-          terminationMessagePolicy: 'File',
-          imagePullPolicy: 'IfNotPresent',
-        },
-      ],
-      restartPolicy: 'Never',
-      terminationGracePeriodSeconds: 30,
-      dnsPolicy: 'ClusterFirst',
-      serviceAccountName: 'airflow-worker',
-      serviceAccount: 'airflow-worker',
-      nodeName: node,
-      securityContext: {runAsUser: 50000, fsGroup: 0},
-      affinity: {},
-      schedulerName: 'default-scheduler',
-      tolerations: [
-        {key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300},
-        {key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300},
-      ],
-      priority: 0,
-      enableServiceLinks: true,
-      preemptionPolicy: 'PreemptLowerPriority',
-      volumes: [
-        {
-          name: token,
-          projected: {
-            sources: [
-              {serviceAccountToken: {expirationSeconds: 3607, path: 'token'}},
-              {configMap: {name: 'kube-root-ca.crt', items: [{key: 'ca.crt', path: 'ca.crt'}]}},
-              {downwardAPI: {items: [{path: 'namespace', fieldRef: {apiVersion: 'v1', fieldPath: 'metadata.namespace'}}]}},
-            ],
-            defaultMode: 420,
-          },
-        },
-      ],
-    },
-    status: {
-      phase: 'Running',
-      conditions: ['PodReadyToStartContainers', 'Initialized', 'Ready', 'ContainersReady', 'PodScheduled'].map((type) => ({
-        type,
-        status: 'True',
-        lastProbeTime: null,
-        lastTransitionTime: started,
-      })),
-      hostIP: `10.20.${pod.index % 97}.${pod.index % 211}`,
-      hostIPs: [{ip: `10.20.${pod.index % 97}.${pod.index % 211}`}],
-      podIP: ip,
-      podIPs: [{ip}],
-      startTime: created,
-      containerStatuses: ['base', 'log-shipper'].map((name, i) => ({
-        name,
-        state: {running: {startedAt: started}},
-        lastState: {},
-        ready: true,
-        restartCount: 0,
-        image: i === 0 ? `data/${pod.labels.team}-jobs:2026.11.${pod.index % 30}` : 'fluent/fluent-bit:3.1.9',
-        imageID: `docker-pullable://registry/img@sha256:${(pod.index * 2654435761 >>> 0).toString(16).padStart(8, '0').repeat(8)}`,
-        containerID: `containerd://${(pod.index * 40503 >>> 0).toString(16).padStart(8, '0').repeat(8)}`,
-        started: true,
-      })),
-      qosClass: 'Burstable',
-    },
-  }
 }
 
 function addDiscovery(kube: FakeKube): void {
@@ -223,11 +86,16 @@ function watchDeletes(kube: FakeKube): void {
   })
 }
 
+async function startFake(latencyMs: number): Promise<FakeKube> {
+  const kube = await startFakeKube({latencyMs})
+  addDiscovery(kube)
+  watchDeletes(kube)
+  return kube
+}
+
 async function load(message: LoadMessage): Promise<void> {
   const started = performance.now()
-  fake = await startFakeKube({latencyMs: message.latencyMs})
-  addDiscovery(fake)
-  watchDeletes(fake)
+  fake = await startFake(message.latencyMs)
   const plan = planDataset(message.n, message.anchorMs)
   let count = 0
   zombies = []
@@ -241,12 +109,31 @@ async function load(message: LoadMessage): Promise<void> {
   reply({ok: true, url: fake.url, pods: count, zombies: zombies.length, loadMs: Math.round(performance.now() - started)})
 }
 
+/** The objects as given: UIDs, creation times, managedFields and status are the other server's. */
+async function loadObjects(message: LoadObjectsMessage): Promise<void> {
+  const started = performance.now()
+  fake = await startFake(0)
+  let count = 0
+  const lines = createInterface({input: createReadStream(message.file), crlfDelay: Infinity})
+  for await (const line of lines) {
+    if (!line) continue
+    fake.addObject('pods', JSON.parse(line) as SeedObject)
+    count++
+  }
+  fake.writeKubeconfig(message.kubeconfig)
+  fake.requests.length = 0
+  reply({ok: true, url: fake.url, pods: count, zombies: 0, loadMs: Math.round(performance.now() - started)})
+}
+
 process.on('message', (message: Message) => {
   void (async () => {
     try {
       switch (message.cmd) {
         case 'load':
           await load(message)
+          return
+        case 'load-objects':
+          await loadObjects(message)
           return
         case 'cluster-db': {
           const helm = addHelmAirflow(fake!, {namespace: 'airflow', connection: message.connection, postgresql: {localPort: message.localPort}})

@@ -65,6 +65,10 @@ export interface RealKube {
   request(method: string, apiPath: string, body?: unknown, options?: {contentType?: string; token?: string; accept?: string}): Promise<{status: number; body: any}>
   stopControllerManager(): Promise<void>
   startControllerManager(): Promise<void>
+  /** The running processes by name (etcd, kube-apiserver, kube-controller-manager): the bench reads their peak RSS. */
+  pids(): Record<string, number>
+  /** The temporary directory of the data (etcd's under `etcd/`) and the logs, removed by stop(). */
+  dir: string
   stop(): Promise<void>
 }
 
@@ -184,6 +188,8 @@ export async function startRealKube(options: RealKubeOptions = {}): Promise<Real
     request,
     stopControllerManager,
     startControllerManager,
+    pids: () => Object.fromEntries(processes.filter((p) => p.child.pid !== undefined && p.child.exitCode === null && p.child.signalCode === null).map((p) => [p.name, p.child.pid!])),
+    dir,
     stop,
   }
 }
