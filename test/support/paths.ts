@@ -5,7 +5,12 @@ import {existsSync} from 'node:fs'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
+/**
+ * The repository: two levels above this file, whether vitest runs it from test/support or the bench
+ * (`node dist/bench/run.js --real`) imports its compiled copy from dist/test/support.
+ */
+const twoUp = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
+export const repoRoot = path.basename(twoUp) === 'dist' && existsSync(path.join(twoUp, '..', 'scripts')) ? path.dirname(twoUp) : twoUp
 
 /** The in-repository copy of the shared facts (label vectors, DDL). */
 export const fixturesSharedDir = path.join(repoRoot, 'test', 'fixtures', 'shared')
