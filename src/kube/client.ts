@@ -31,6 +31,8 @@ export interface KubeResponse<T = unknown> {
   /** Parsed JSON, or the text of a non-JSON answer. */
   body: T
   headers: IncomingHttpHeaders
+  /** Characters of the answer's text (the list sizes its pages by it). */
+  bodyChars?: number
   /**
    * An earlier attempt of this (write) request failed in a way that may hide a success: a 5xx or a
    * reset connection. A retried DELETE answered 404, for one, most likely deleted it itself.
@@ -58,6 +60,7 @@ interface RawResponse {
   status: number
   headers: IncomingHttpHeaders
   body: unknown
+  bodyChars: number
 }
 
 type Attempt = {response: RawResponse} | {networkError: unknown}
@@ -214,10 +217,10 @@ export class KubeClient {
 
   private finish<T>(request: KubeRequest, result: Attempt, mayHaveApplied: boolean): KubeResponse<T> {
     if ('networkError' in result) throw errorForNetwork(result.networkError, this.server)
-    const {status, headers, body} = result.response
+    const {status, headers, body, bodyChars} = result.response
     const allowed = (status >= 200 && status < 300) || (request.allowStatus ?? []).includes(status)
     if (!allowed) throw errorForResponse({method: request.method, path: request.path, status, body, server: this.server})
-    return {status, headers, body: body as T, earlierAttemptMayHaveApplied: mayHaveApplied}
+    return {status, headers, body: body as T, bodyChars, earlierAttemptMayHaveApplied: mayHaveApplied}
   }
 
   private async send(request: KubeRequest): Promise<RawResponse> {
@@ -238,7 +241,7 @@ export class KubeClient {
         })
         incoming.on('error', reject)
         incoming.on('end', () => {
-          resolve({status: incoming.statusCode ?? 0, headers: incoming.headers, body: parseBody(text, incoming.headers['content-type'])})
+          resolve({status: incoming.statusCode ?? 0, headers: incoming.headers, body: parseBody(text, incoming.headers['content-type']), bodyChars: text.length})
         })
       })
       this.limitDuration(request, outgoing, reject)

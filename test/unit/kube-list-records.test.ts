@@ -6,7 +6,7 @@ import {describe, expect, it} from 'vitest'
 import {KEEP_ANNOTATION, POD_TASK_LABELS} from '../../src/core/labels.js'
 import type {KubeClient} from '../../src/kube/client.js'
 import {podRecordReducer, type RawObjectMeta} from '../../src/kube/convert.js'
-import {listRecords} from '../../src/kube/list.js'
+import {MAX_PAGE_ITEMS, MIN_PAGE_ITEMS, PAGE_TARGET_CHARS, listRecords, nextPageLimit} from '../../src/kube/list.js'
 import {resolveResource} from '../../src/kube/resources.js'
 
 setFlagsFromString('--expose-gc')
@@ -102,5 +102,36 @@ describe('listRecords', () => {
     gc()
     expect(served.filter((ref) => ref.deref() !== undefined)).toHaveLength(0)
     expect(records).toHaveLength(150) // the records themselves are still here
+  })
+})
+
+describe('nextPageLimit: pages near PAGE_TARGET_CHARS of JSON', () => {
+  it.each([
+    // [limit asked, items received, characters received, max items, next limit]
+    {limit: 500, items: 500, chars: 500 * 1_900, max: 500, next: 500}, // 1.9 kB a pod: a full page fits
+    {limit: 500, items: 500, chars: 500 * 3_800, max: 500, next: Math.floor(PAGE_TARGET_CHARS / 3_800)}, // a real server's managedFields: 263
+    {limit: 263, items: 263, chars: 263 * 1_000, max: 500, next: 500}, // smaller items again: back up to the most
+    {limit: 500, items: 500, chars: 500 * 100_000, max: 500, next: MIN_PAGE_ITEMS}, // huge items: never below the least
+    {limit: 3, items: 3, chars: 3 * 100, max: 3, next: 3}, // a caller's page size is the most
+    {limit: 500, items: 0, chars: 20, max: 500, next: 500}, // an empty page says nothing about size
+    {limit: 500, items: 500, chars: undefined, max: 500, next: 500}, // a client that does not count
+  ])('$items items in $chars characters, at most $max: next $next', ({limit, items, chars, max, next}) => {
+    expect(nextPageLimit(limit, items, chars, max)).toBe(next)
+  })
+
+  it('listRecords asks the next page by the size of the last one', async () => {
+    const limits: number[] = []
+    let page = 0
+    const client = {
+      async request(request: {query: {limit: number}}) {
+        limits.push(request.query.limit)
+        const items = Array.from({length: 3}, (_, i) => ({metadata: rawPod(page * 3 + i)}))
+        page++
+        // Each item counted as 10 kB of JSON: the next pages shrink to PAGE_TARGET_CHARS / 10 kB items.
+        return {status: 200, headers: {}, body: {metadata: {continue: page < 3 ? `p${page}` : undefined}, items}, bodyChars: 3 * 10_000}
+      },
+    } as unknown as KubeClient
+    await listRecords(client, {resource: resolveResource('pods')}, reducer())
+    expect(limits).toEqual([MAX_PAGE_ITEMS, PAGE_TARGET_CHARS / 10_000, PAGE_TARGET_CHARS / 10_000])
   })
 })
