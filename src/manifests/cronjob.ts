@@ -85,11 +85,12 @@ export const APP_CACHE = '/tmp/airflow-reap'
 export const DB_ENV = 'AIRFLOW_REAP_DB'
 
 /**
- * Sized from bench/README.md (0.3.0): `zombies -A` peaks at 266 MB RSS (max 273 MB) over 150,000 pods,
- * Kubernetes' largest supported cluster, 175 MB over 50,000 and 124 MB over 10,000; a run takes about
- * 5 s of one core at 50k. The request covers the 150k median peak; the limit leaves about twice that
- * for the first start's unpacking of the app (37 MB) and the spread. No CPU limit: a throttled scan
- * only takes longer while holding its memory.
+ * Sized from bench/README.md (0.3.0, pods with a real server's managedFields): `zombies -A` peaks at
+ * 180 MB RSS over 50,000 pods and 131 MB over 10,000, 301 MB (at most 310 MB) over 150,000, Kubernetes'
+ * largest supported cluster; a run takes about 6 s of one core at 50k. The request covers clusters to
+ * about 100,000 pods; the limit, twice the request, covers 150,000 pods with room for the first
+ * start's unpacking of the app (37 MB). No CPU limit: a throttled scan only takes longer while holding
+ * its memory.
  */
 export const POD_RESOURCES = {
   requests: {cpu: '100m', memory: '256Mi', 'ephemeral-storage': '128Mi'},
